@@ -1,0 +1,581 @@
+package guard
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Names from Clawdbot's auth store (src/agents/auth-profiles/constants.ts).
+const (
+	// FileName is the auth store inside an agent directory.
+	FileName = "auth-profiles.json"
+	// DefaultProfile is the profile the guard pins: Clawdbot's name for the
+	// API key a user configures for Anthropic.
+	DefaultProfile = "anthropic:default"
+	// ClaudeCLIProfile is the profile Clawdbot's Claude-CLI credential sync
+	// adds on every store load; as an OAuth profile it outranks API keys.
+	ClaudeCLIProfile = "anthropic:claude-cli"
+	// DefaultKey is pinned when no translator master key is configured. The
+	// translator accepts any key then, so the value only has to be non-empty
+	// and recognisably local.
+	DefaultKey = "sk-clawbridge-local"
+	// SavedProfile is where the guard keeps a credential it found in
+	// anthropic:default before putting the local key there (with -2, -3, …
+	// when taken), so that pinning never destroys a user's own key.
+	SavedProfile = "anthropic:pre-clawbridge"
+)
+
+// syncedProfiles are the profiles Clawdbot creates by itself from other
+// tools' credentials: the only ones in a store it rebuilt from nothing.
+var syncedProfiles = map[string]bool{
+	ClaudeCLIProfile:         true,
+	"openai-codex:codex-cli": true,
+	"qwen-portal:qwen-cli":   true,
+}
+
+// sections are the top-level members whose entries the guard merges one by
+// one when it restores lost data.
+var sections = map[string]bool{"profiles": true, "order": true, "lastGood": true, "usageStats": true}
+
+// change is one thing the guard found wrong and what it does about it. The
+// texts name profiles and fields, never credentials.
+type change struct {
+	problem string
+	action  string
+}
+
+func (c change) String() string { return c.problem + "; " + c.action }
+
+// outcome is what the guard should do with one auth-profiles.json.
+type outcome struct {
+	write   []byte // new content, nil when the file is fine as it is
+	kind    Kind   // Restored or Recovered when write is set, else OK
+	changes []change
+	broken  bool // the file did not parse: keep a copy before replacing it
+}
+
+// decide works out the content auth-profiles.json should have. data and
+// exists describe the file as read; last is the guard's last good version
+// of it (nil when none is known). It never returns a write for a file that
+// already satisfies the invariant, which is what keeps the guard from
+// fighting Clawdbot's own per-turn writes.
+func decide(data []byte, exists bool, last []byte, key string, now time.Time) outcome {
+	var lastTop *object
+	if last != nil {
+		if t, err := parseStore(last); err == nil {
+			lastTop = t
+		}
+	}
+	if !exists {
+		top := freshStore()
+		cs := []change{{FileName + " is missing", "created it"}}
+		cs = append(cs, pin(top, key, now)...)
+		return outcome{write: render(top), kind: Restored, changes: cs}
+	}
+	top, err := parseStore(data)
+	if err != nil {
+		base := freshStore()
+		from := "an empty store"
+		if lastTop != nil {
+			base = lastTop.clone()
+			from = "the last good copy"
+		}
+		salvaged, partial := salvage(data)
+		n := overlay(base, salvaged, partial)
+		cs := []change{{
+			fmt.Sprintf("%s does not parse (%v)", FileName, err),
+			fmt.Sprintf("rebuilt it from %s and the %d complete entries of the broken file", from, n),
+		}}
+		cs = append(cs, pin(base, key, now)...)
+		return outcome{write: render(base), kind: Recovered, changes: cs, broken: true}
+	}
+	var cs []change
+	kind := Restored
+	if lastTop != nil {
+		if rs := recoverLost(top, lastTop); len(rs) > 0 {
+			cs = append(cs, rs...)
+			kind = Recovered
+		}
+	}
+	cs = append(cs, pin(top, key, now)...)
+	if len(cs) == 0 {
+		return outcome{kind: OK}
+	}
+	return outcome{write: render(top), kind: kind, changes: cs}
+}
+
+// parseStore parses an auth store the way Clawdbot accepts one: a JSON
+// object whose "profiles", when present, is an object.
+func parseStore(data []byte) (*object, error) {
+	top, err := parseObject(data)
+	if err != nil {
+		return nil, err
+	}
+	if raw, ok := top.get("profiles"); ok {
+		if _, isObj := parseValueObject(raw); !isObj {
+			return nil, fmt.Errorf(`"profiles" is not a JSON object`)
+		}
+	}
+	return top, nil
+}
+
+// render is the file content for top: JSON.stringify(store, null, 2) + "\n",
+// the layout of Clawdbot's saveJsonFile.
+func render(top *object) []byte {
+	return append(top.encode(0), '\n')
+}
+
+func freshStore() *object {
+	top := &object{}
+	top.set("version", []byte("1"))
+	top.set("profiles", []byte("{}"))
+	return top
+}
+
+// section returns the named top-level member as an object: an empty one
+// when absent; ok is false when it is present but not an object.
+func section(top *object, name string) (o *object, ok bool) {
+	raw, present := top.get(name)
+	if !present {
+		return &object{}, true
+	}
+	return parseValueObject(raw)
+}
+
+// pin makes top satisfy the invariant and says what it changed:
+// profiles["anthropic:default"] is the local API key, order.anthropic is
+// ["anthropic:default"] and lastGood.anthropic is "anthropic:default".
+// Everything else keeps its bytes.
+func pin(top *object, key string, now time.Time) []change {
+	var cs []change
+	using, usingType := preferred(top, now)
+
+	profiles, _ := section(top, "profiles") // parseStore checked the type
+	if c, changed := pinProfile(profiles, key); changed {
+		cs = append(cs, c...)
+		top.setAfter("profiles", profiles.encode(1), true, "version")
+	}
+
+	pinned := layout([]string{DefaultProfile}, 2)
+	order, ok := section(top, "order")
+	orderChanged := false
+	if !ok {
+		cs = append(cs, change{`"order" is not an object`, "replaced it with one holding only order.anthropic"})
+		order = &object{}
+		orderChanged = true
+	}
+	found := false
+	for i, m := range order.members {
+		if normalizeProvider(m.name) != "anthropic" {
+			continue
+		}
+		found = true
+		var list []string
+		if json.Unmarshal(m.value, &list) == nil && len(list) == 1 && list[0] == DefaultProfile {
+			continue
+		}
+		cs = append(cs, change{
+			fmt.Sprintf("order.%s is %s%s", m.name, describeList(m.value), usingNote(using, usingType)),
+			"pinned it to [anthropic:default]",
+		})
+		order.members[i].value = pinned
+		orderChanged = true
+	}
+	if !found {
+		cs = append(cs, change{
+			"order.anthropic is not set" + usingNote(using, usingType),
+			"pinned it to [anthropic:default]",
+		})
+		order.set("anthropic", pinned)
+		orderChanged = true
+	}
+	if orderChanged {
+		top.setAfter("order", order.encode(1), false, "profiles", "version")
+	}
+
+	lastGood, ok := section(top, "lastGood")
+	lastGoodChanged := false
+	if !ok {
+		cs = append(cs, change{`"lastGood" is not an object`, "replaced it with one holding only lastGood.anthropic"})
+		lastGood = &object{}
+		lastGoodChanged = true
+	}
+	var lg string
+	raw, present := lastGood.get("anthropic")
+	if !present || json.Unmarshal(raw, &lg) != nil || lg != DefaultProfile {
+		what := "not set"
+		if present {
+			what = describeValue(raw)
+		}
+		cs = append(cs, change{"lastGood.anthropic is " + what, "set it to anthropic:default"})
+		lastGood.set("anthropic", layout(DefaultProfile, 2))
+		lastGoodChanged = true
+	}
+	if lastGoodChanged {
+		top.setAfter("lastGood", lastGood.encode(1), false, "order", "profiles", "version")
+	}
+	return cs
+}
+
+// pinProfile puts the local key into profiles["anthropic:default"]. A
+// different credential found there is first kept under SavedProfile, except
+// for the placeholder DefaultKey, which is nobody's credential.
+func pinProfile(profiles *object, key string) ([]change, bool) {
+	want := layout([]field{{"type", "api_key"}, {"provider", "anthropic"}, {"key", key}}, 2)
+	raw, ok := profiles.get(DefaultProfile)
+	if !ok {
+		profiles.set(DefaultProfile, want)
+		return []change{{"anthropic:default is missing", "added it with the local key"}}, true
+	}
+	p, isObj := parseValueObject(raw)
+	if !isObj {
+		saved := saveDisplaced(profiles, raw)
+		profiles.set(DefaultProfile, want)
+		return []change{{"anthropic:default is not a profile object", "replaced it with the local key" + saved}}, true
+	}
+	typ, provider, old := stringMember(p, "type"), stringMember(p, "provider"), stringMember(p, "key")
+	if typ != "api_key" || normalizeProvider(provider) != "anthropic" {
+		saved := saveDisplaced(profiles, raw)
+		profiles.set(DefaultProfile, want)
+		return []change{{
+			fmt.Sprintf("anthropic:default holds a credential of type %q for provider %q", typ, provider),
+			"replaced it with the local key" + saved,
+		}}, true
+	}
+	var cs []change
+	if provider != "anthropic" {
+		p.set("provider", layout("anthropic", 3))
+		cs = append(cs, change{fmt.Sprintf("anthropic:default has provider %q", provider), `set it to "anthropic"`})
+	}
+	if old != key {
+		saved := ""
+		if old != DefaultKey && strings.TrimSpace(old) != "" {
+			saved = saveDisplaced(profiles, raw)
+		}
+		p.set("key", layout(key, 3))
+		cs = append(cs, change{"anthropic:default holds a different key", "set the local key" + saved})
+	}
+	if len(cs) == 0 {
+		return nil, false
+	}
+	profiles.set(DefaultProfile, p.encode(2))
+	return cs, true
+}
+
+// saveDisplaced keeps a credential the guard is about to overwrite under
+// the first free SavedProfile name, unless an identical profile is already
+// in the store. It returns the text to add to the change.
+func saveDisplaced(profiles *object, raw []byte) string {
+	compact := string(compactJSON(json.RawMessage(raw)))
+	for _, m := range profiles.members {
+		if m.name != DefaultProfile && json.Valid(m.value) && string(compactJSON(json.RawMessage(m.value))) == compact {
+			return " (the old credential is also stored as " + m.name + ")"
+		}
+	}
+	name := SavedProfile
+	for n := 2; profiles.has(name); n++ {
+		name = fmt.Sprintf("%s-%d", SavedProfile, n)
+	}
+	profiles.set(name, raw)
+	return " (kept the old credential as " + name + ")"
+}
+
+// recoverLost restores what a rebuilt store dropped. When top lacks
+// profiles that last had, and top looks like a store Clawdbot rebuilt from
+// nothing, every lost profile comes back, and so does every missing entry
+// of usageStats, order and lastGood and every missing top-level member;
+// entries present in top win. A store counts as rebuilt when
+// anthropic:claude-cli appeared in it while the other profiles vanished, or
+// when it holds only profiles Clawdbot makes by itself (synced CLI
+// credentials and <provider>:default OAuth profiles from oauth.json).
+// Otherwise the removal may be the user's and only anthropic:default, the
+// guard's own profile, is restored.
+func recoverLost(top, last *object) []change {
+	profiles, ok := section(top, "profiles")
+	lastProfiles, lastOK := section(last, "profiles")
+	if !ok || !lastOK {
+		return nil
+	}
+	var lost []string
+	for _, m := range lastProfiles.members {
+		if !profiles.has(m.name) && !contains(lost, m.name) {
+			lost = append(lost, m.name)
+		}
+	}
+	if len(lost) == 0 {
+		return nil
+	}
+	appeared := profiles.has(ClaudeCLIProfile) && !lastProfiles.has(ClaudeCLIProfile)
+	if !appeared && !onlySynced(profiles) {
+		if !contains(lost, DefaultProfile) {
+			return nil
+		}
+		raw, _ := lastProfiles.get(DefaultProfile)
+		profiles.set(DefaultProfile, raw)
+		top.setAfter("profiles", profiles.encode(1), true, "version")
+		return []change{{"anthropic:default vanished", "restored it from the last good copy"}}
+	}
+
+	var cs []change
+	for _, name := range lost {
+		raw, _ := lastProfiles.get(name)
+		profiles.set(name, raw)
+	}
+	top.setAfter("profiles", profiles.encode(1), true, "version")
+	cs = append(cs, change{
+		fmt.Sprintf("%s was replaced by a store missing %d profile(s) (%s)", FileName, len(lost), strings.Join(lost, ", ")),
+		"restored them from the last good copy",
+	})
+	for _, name := range []string{"usageStats", "order", "lastGood"} {
+		if n := fillSection(top, last, name); n > 0 {
+			cs = append(cs, change{fmt.Sprintf("%s lost %d entries", name, n), "restored them"})
+		}
+	}
+	var others []string
+	for _, m := range last.members {
+		if !top.has(m.name) && !sections[m.name] {
+			top.set(m.name, m.value)
+			others = append(others, m.name)
+		}
+	}
+	if len(others) > 0 {
+		cs = append(cs, change{"top-level fields vanished: " + strings.Join(others, ", "), "restored them"})
+	}
+	return cs
+}
+
+// fillSection adds to top's section name every entry that last has and top
+// lacks, and reports how many it added.
+func fillSection(top, last *object, name string) int {
+	from, ok := section(last, name)
+	if !ok || len(from.members) == 0 {
+		return 0
+	}
+	to, ok := section(top, name)
+	if !ok {
+		return 0
+	}
+	n := 0
+	for _, m := range from.members {
+		if !to.has(m.name) {
+			to.set(m.name, m.value)
+			n++
+		}
+	}
+	if n > 0 {
+		top.setAfter(name, to.encode(1), false, canonicalBefore(name)...)
+	}
+	return n
+}
+
+// canonicalBefore lists the members Clawdbot writes before name, nearest
+// first, so that added sections keep Clawdbot's order.
+func canonicalBefore(name string) []string {
+	order := []string{"version", "profiles", "order", "lastGood", "usageStats"}
+	for i, n := range order {
+		if n == name {
+			return order[:i]
+		}
+	}
+	return order
+}
+
+// overlay lays what was salvaged from a broken file over base: salvaged
+// entries win (they are newer), entries only base has stay. It returns the
+// number of entries taken from the salvage.
+func overlay(base, salvaged *object, partial map[string]*object) int {
+	n := 0
+	merge := func(name string, src *object) {
+		dst, ok := section(base, name)
+		if !ok {
+			dst = &object{}
+		}
+		for _, m := range src.members {
+			dst.set(m.name, m.value)
+			n++
+		}
+		base.setAfter(name, dst.encode(1), false, canonicalBefore(name)...)
+	}
+	for _, m := range salvaged.members {
+		if sections[m.name] {
+			if src, ok := parseValueObject(m.value); ok {
+				merge(m.name, src)
+			}
+			continue
+		}
+		if m.name == "version" {
+			continue
+		}
+		base.set(m.name, m.value)
+		n++
+	}
+	names := make([]string, 0, len(partial))
+	for name := range partial {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if sections[name] {
+			merge(name, partial[name])
+		}
+	}
+	return n
+}
+
+// onlySynced reports whether every profile is one Clawdbot creates by
+// itself, which is all a store it rebuilt from nothing can hold.
+func onlySynced(profiles *object) bool {
+	for _, m := range profiles.members {
+		if syncedProfiles[m.name] {
+			continue
+		}
+		if p, ok := parseValueObject(m.value); ok && strings.HasSuffix(m.name, ":default") && stringMember(p, "type") == "oauth" {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// preferred says which Anthropic profile Clawdbot would try first with
+// this store, following resolveAuthProfileOrder: the stored order when one
+// is set, else OAuth before token before API key, least recently used
+// first. Cooldowns and the Clawdbot config are left out; this only words
+// the guard's messages.
+func preferred(top *object, now time.Time) (id, typ string) {
+	profiles, ok := section(top, "profiles")
+	if !ok {
+		return "", ""
+	}
+	usable := map[string]string{}
+	var candidates []string
+	for _, m := range profiles.members {
+		p, ok := parseValueObject(m.value)
+		if !ok || normalizeProvider(stringMember(p, "provider")) != "anthropic" {
+			continue
+		}
+		t := stringMember(p, "type")
+		switch t {
+		case "api_key":
+			if strings.TrimSpace(stringMember(p, "key")) == "" {
+				continue
+			}
+		case "token":
+			if strings.TrimSpace(stringMember(p, "token")) == "" {
+				continue
+			}
+			var exp float64
+			if raw, ok := p.get("expires"); ok && json.Unmarshal(raw, &exp) == nil && exp > 0 && float64(now.UnixMilli()) >= exp {
+				continue
+			}
+		case "oauth":
+			if strings.TrimSpace(stringMember(p, "access")) == "" && strings.TrimSpace(stringMember(p, "refresh")) == "" {
+				continue
+			}
+		default:
+			continue
+		}
+		if _, dup := usable[m.name]; !dup {
+			candidates = append(candidates, m.name)
+		}
+		usable[m.name] = t
+	}
+	if order, ok := section(top, "order"); ok {
+		for _, m := range order.members {
+			if normalizeProvider(m.name) != "anthropic" {
+				continue
+			}
+			var list []string
+			if json.Unmarshal(m.value, &list) != nil || len(list) == 0 {
+				continue
+			}
+			for _, id := range list {
+				if t, ok := usable[strings.TrimSpace(id)]; ok {
+					return strings.TrimSpace(id), t
+				}
+			}
+			return "", ""
+		}
+	}
+	if len(candidates) == 0 {
+		return "", ""
+	}
+	stats, _ := section(top, "usageStats")
+	lastUsed := func(id string) float64 {
+		raw, ok := stats.get(id)
+		if !ok {
+			return 0
+		}
+		var s struct {
+			LastUsed float64 `json:"lastUsed"`
+		}
+		json.Unmarshal(raw, &s)
+		return s.LastUsed
+	}
+	score := map[string]int{"oauth": 0, "token": 1, "api_key": 2}
+	sort.SliceStable(candidates, func(i, j int) bool {
+		a, b := candidates[i], candidates[j]
+		if score[usable[a]] != score[usable[b]] {
+			return score[usable[a]] < score[usable[b]]
+		}
+		return lastUsed(a) < lastUsed(b)
+	})
+	return candidates[0], usable[candidates[0]]
+}
+
+// usingNote words which profile Clawdbot would use instead of the pinned one.
+func usingNote(id, typ string) string {
+	if id == "" || id == DefaultProfile {
+		return ""
+	}
+	kind := map[string]string{"oauth": "OAuth", "token": "token", "api_key": "API key"}[typ]
+	return fmt.Sprintf(", so Clawdbot prefers %s profile %s", kind, id)
+}
+
+// normalizeProvider is Clawdbot's normalizeProviderId for the names that
+// matter here: trimmed and lower-cased.
+func normalizeProvider(p string) string { return strings.ToLower(strings.TrimSpace(p)) }
+
+// stringMember returns o[name] when it is a JSON string, else "".
+func stringMember(o *object, name string) string {
+	raw, ok := o.get(name)
+	if !ok {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// describeList words an order list without credentials (it holds only
+// profile names).
+func describeList(raw []byte) string {
+	var list []string
+	if json.Unmarshal(raw, &list) != nil {
+		return "not a list of profile names"
+	}
+	return "[" + strings.Join(list, ", ") + "]"
+}
+
+// describeValue words a lastGood entry, which holds a profile name.
+func describeValue(raw []byte) string {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "not a profile name"
+	}
+	return s
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
