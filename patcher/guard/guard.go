@@ -291,6 +291,11 @@ func (g *Guard) check(ctx context.Context, dir string) (Event, bool) {
 	g.mu.Lock()
 	st := g.state(dir)
 	ev, ok := g.fixDir(ctx, dir, st)
+	if ev.Kind == Failed && ctx.Err() != nil {
+		// Shutting down mid-check is not a failure worth reporting.
+		g.mu.Unlock()
+		return ev, ok
+	}
 	emit := ok && (ev.Kind != OK || !st.announced || st.lastKind == Failed)
 	if ok {
 		st.announced = true
