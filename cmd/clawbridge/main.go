@@ -24,6 +24,7 @@ func commands() []command {
 	return []command{
 		{"run", "run the daemon in the foreground (what the service runs)", runRun},
 		{"serve", "run only the translator in the foreground", runServe},
+		{"guard", "check or pin Clawdbot's auth-profiles.json to the local key", runGuard},
 		{"version", "print version and build details", runVersion},
 	}
 }

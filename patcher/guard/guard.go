@@ -190,7 +190,7 @@ func New(opts Options) (*Guard, error) {
 	}
 	for i := 0; i < len(key); i++ {
 		if key[i] < 0x21 || key[i] > 0x7e {
-			return nil, errors.New("guard: key must be printable ASCII without spaces")
+			return nil, errors.New("the local key must be printable ASCII without spaces")
 		}
 	}
 	if opts.Getenv == nil {
@@ -199,7 +199,7 @@ func New(opts Options) (*Guard, error) {
 	if len(opts.Dirs) == 0 && opts.Home == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
-			return nil, fmt.Errorf("guard: find home directory: %w", err)
+			return nil, fmt.Errorf("find home directory: %w", err)
 		}
 		opts.Home = home
 	}
@@ -207,7 +207,7 @@ func New(opts Options) (*Guard, error) {
 	for _, d := range opts.Dirs {
 		abs, err := filepath.Abs(d)
 		if err != nil {
-			return nil, fmt.Errorf("guard: agent directory %s: %w", d, err)
+			return nil, fmt.Errorf("agent directory %s: %w", d, err)
 		}
 		dirs = append(dirs, abs)
 	}

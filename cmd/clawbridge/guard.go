@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/clawbridge/clawbridge/patcher/guard"
+)
+
+// dirList collects a repeatable -dir flag.
+type dirList []string
+
+func (d *dirList) String() string { return strings.Join(*d, ",") }
+
+func (d *dirList) Set(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return fmt.Errorf("empty directory")
+	}
+	*d = append(*d, v)
+	return nil
+}
+
+// runGuard checks or repairs Clawdbot's auth-profiles.json once; the daemon
+// keeps it repaired continuously. It never prints a key, only its mask.
+func runGuard(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("guard", stderr)
+	check := fs.Bool("check", false, "exit 1 when an auth-profiles.json is not pinned to the local key")
+	fix := fs.Bool("fix", false, "repair every auth-profiles.json once")
+	var dirs dirList
+	fs.Var(&dirs, "dir", "Clawdbot agent `directory` to look at (repeatable; default: those of ~/.clawdbot*, ~/.openclaw, ~/.moltbot and $CLAWDBOT_STATE_DIR)")
+	key := fs.String("key", "", "local `key` pinned in anthropic:default (default "+guard.DefaultKey+")")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: clawbridge guard [--check | --fix] [-dir AGENTDIR ...] [-key KEY]")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Shows whether Clawdbot's auth-profiles.json uses the local key (anthropic:default)")
+		fmt.Fprintln(stderr, "rather than a Claude CLI OAuth profile; --fix pins it, keeping everything else.")
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *check && *fix {
+		return &exitError{code: 2, msg: "use either --check or --fix, not both"}
+	}
+	g, err := guard.New(guard.Options{Key: *key, Dirs: dirs, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "local key: %s\n", guard.MaskKey(g.Key()))
+
+	if *fix {
+		events, err := g.Fix()
+		if len(events) == 0 && err == nil {
+			fmt.Fprintln(stdout, "no Clawdbot agent directory found; looked in:")
+			for _, d := range g.Dirs() {
+				fmt.Fprintf(stdout, "  %s\n", d)
+			}
+			return nil
+		}
+		failed := 0
+		for _, ev := range events {
+			switch ev.Kind {
+			case guard.OK:
+				fmt.Fprintf(stdout, "%s: already pinned\n", ev.Path)
+			case guard.Failed:
+				failed++
+				fmt.Fprintf(stdout, "%s: FAILED: %v\n", ev.Path, ev.Err)
+			default:
+				fmt.Fprintf(stdout, "%s: %s\n", ev.Path, ev.Kind)
+				for _, c := range ev.Changes {
+					fmt.Fprintf(stdout, "  - %s\n", c)
+				}
+			}
+		}
+		if failed > 0 {
+			return &exitError{code: 1, msg: fmt.Sprintf("%d file(s) could not be repaired", failed)}
+		}
+		return nil
+	}
+
+	statuses, err := g.Check()
+	broken := 0
+	for _, s := range statuses {
+		switch {
+		case s.Missing:
+			fmt.Fprintf(stdout, "%s: no agent directory yet (nothing to guard)\n", s.Dir)
+		case s.Err != nil:
+			broken++
+			fmt.Fprintf(stdout, "%s: cannot read: %v\n", s.Path, s.Err)
+		case s.Held:
+			fmt.Fprintf(stdout, "%s: pinned (Clawdbot uses %s; %d profiles)\n", s.Path, s.Using, s.Profiles)
+		default:
+			broken++
+			using := s.Using
+			if using == "" {
+				using = "no usable Anthropic profile"
+			}
+			fmt.Fprintf(stdout, "%s: NOT PINNED (Clawdbot would use %s)\n", s.Path, using)
+			for _, p := range s.Problems {
+				fmt.Fprintf(stdout, "  - %s\n", p)
+			}
+		}
+	}
+	if broken > 0 && *check {
+		return &exitError{code: 1, msg: fmt.Sprintf("%d file(s) not pinned to the local key; run 'clawbridge guard --fix'", broken)}
+	}
+	if err != nil {
+		return err
+	}
+	return nil
+}
