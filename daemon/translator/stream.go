@@ -1,0 +1,72 @@
+package translator
+
+import (
+	"errors"
+
+	"github.com/clawbridge/clawbridge/daemon/ollama"
+)
+
+// eventStream is one streamed answer: the answer state machine writing
+// into the SSE encoder. It does no I/O; the server feeds it Ollama chunks
+// and moves its bytes to the network, and tests feed it recorded chunks
+// and compare the transcript with a golden file.
+type eventStream struct {
+	enc streamEncoder
+	ans *answer
+	t   target
+}
+
+// newEventStream starts a stream (its message_start is buffered at once)
+// for an answer to the client's model t.Alias.
+func newEventStream(msgID string, t target, stops []string, newToolID func() string) *eventStream {
+	s := &eventStream{t: t}
+	s.ans = newAnswer(&s.enc, stops, newToolID)
+	s.enc.messageStart(msgID, t.Alias)
+	return s
+}
+
+// chunk takes one Ollama chunk; true means the answer is complete.
+func (s *eventStream) chunk(c *ollama.ChatResponse) bool { return s.ans.add(c) }
+
+// end closes the stream after the upstream call returned err. A stream
+// that closed without its done line still ends as a normal message; any
+// other failure becomes an error event, after which nothing follows.
+func (s *eventStream) end(err error) {
+	switch {
+	case s.ans.ended:
+	case err == nil || errors.Is(err, ollama.ErrIncomplete):
+		s.ans.finishIncomplete()
+	default:
+		ae := s.t.errorFor(err)
+		s.enc.fail(ae.Type, ae.Message)
+	}
+}
+
+// collector is eventStream's counterpart for clients that did not ask for
+// a stream: the same state machine, collecting one Message.
+type collector struct {
+	b   messageBuilder
+	ans *answer
+	t   target
+}
+
+func newCollector(msgID string, t target, stops []string, newToolID func() string) *collector {
+	c := &collector{t: t}
+	c.b.msg = Message{ID: msgID, Type: "message", Role: "assistant", Model: t.Alias, Content: []ContentBlock{}}
+	c.ans = newAnswer(&c.b, stops, newToolID)
+	return c
+}
+
+func (c *collector) chunk(r *ollama.ChatResponse) bool { return c.ans.add(r) }
+
+// end returns the finished message, or the error the client gets instead.
+func (c *collector) end(err error) (*Message, *apiError) {
+	switch {
+	case c.ans.ended:
+	case err == nil || errors.Is(err, ollama.ErrIncomplete):
+		c.ans.finishIncomplete()
+	default:
+		return nil, c.t.errorFor(err)
+	}
+	return &c.b.msg, nil
+}
