@@ -209,7 +209,9 @@ func New(opts Options) (*Guard, error) {
 		if err != nil {
 			return nil, fmt.Errorf("agent directory %s: %w", d, err)
 		}
-		dirs = append(dirs, abs)
+		if !contains(dirs, abs) {
+			dirs = append(dirs, abs)
+		}
 	}
 	opts.Dirs = dirs
 	if opts.Debounce <= 0 {
