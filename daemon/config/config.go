@@ -1,0 +1,167 @@
+// Package config reads clawbridge's config.yaml, which is a LiteLLM proxy
+// config (model_list, general_settings, litellm_settings) plus a
+// `clawbridge:` section for settings only clawbridge has.
+//
+// Being LiteLLM-compatible lets users move an existing LiteLLM setup over
+// unchanged, so the package accepts what LiteLLM accepts: keys clawbridge
+// does not use are kept and ignored (listed in Config.Ignored), and string
+// values of the form os.environ/NAME are read from the environment. Values
+// clawbridge does use are checked strictly, and every problem is reported
+// as "file:line: key: what is wrong".
+//
+// The package also edits the file for the tray (SetAliasModel, SetSetting)
+// by changing only the bytes of the edited value, so the user's comments
+// and layout survive.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/clawbridge/clawbridge/assets"
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultListen is the translator's address when clawbridge.listen is not
+// set: loopback only, on LiteLLM's customary port, so clients configured for
+// a local LiteLLM proxy reach clawbridge without changes.
+const DefaultListen = "127.0.0.1:4000"
+
+// DefaultOllamaBase is where ollama/ models are served when api_base is not
+// set: Ollama's own default address.
+const DefaultOllamaBase = "http://127.0.0.1:11434"
+
+// Config is the whole file. Unknown keys anywhere are kept in the node tree
+// and listed in Ignored, never fatal, because LiteLLM configs carry many keys
+// (rpm, timeouts, router settings) that clawbridge has no use for.
+type Config struct {
+	ModelList       []ModelEntry    `yaml:"model_list"`
+	GeneralSettings GeneralSettings `yaml:"general_settings"`
+	LiteLLMSettings LiteLLMSettings `yaml:"litellm_settings"`
+	Clawbridge      Settings        `yaml:"clawbridge"`
+
+	// Path is the file the config was read from, "" if parsed from bytes.
+	Path string `yaml:"-"`
+	// Ignored lists the keys present in the file that clawbridge does not
+	// use, as "file:line: key", so the daemon can mention them at debug level
+	// (a misspelt key is otherwise silently without effect).
+	Ignored []string `yaml:"-"`
+
+	doc *yaml.Node // the parsed document, kept for editing
+}
+
+// ModelEntry is one item of model_list: a name clients ask for and the
+// backend model that answers it.
+type ModelEntry struct {
+	ModelName     string        `yaml:"model_name"`
+	LiteLLMParams LiteLLMParams `yaml:"litellm_params"`
+	ModelInfo     ModelInfo     `yaml:"model_info"`
+
+	// Line is the entry's line in the file, for messages.
+	Line int `yaml:"-"`
+}
+
+// LiteLLMParams says which backend model serves an entry and how to reach
+// it. Only the LiteLLM keys clawbridge acts on are fields.
+type LiteLLMParams struct {
+	// Model is "<provider>/<backend model>", e.g. "ollama/llama3.1:8b".
+	Model string `yaml:"model"`
+	// APIBase is the backend's URL; empty means DefaultOllamaBase for Ollama.
+	APIBase string `yaml:"api_base"`
+	// APIKey is sent to OpenAI-compatible backends.
+	APIKey string `yaml:"api_key"`
+	// DropParams, when true, drops request parameters the backend cannot
+	// honour instead of rejecting the request. Nil inherits
+	// litellm_settings.drop_params.
+	DropParams *bool `yaml:"drop_params"`
+	// NumCtx is Ollama's context window in tokens; 0 keeps the model default.
+	NumCtx int `yaml:"num_ctx"`
+	// Timeout is LiteLLM's per-request timeout in seconds; 0 means none.
+	Timeout float64 `yaml:"timeout"`
+}
+
+// ModelInfo describes what a backend model can do, for models whose
+// capabilities clawbridge cannot ask the backend about. Nil means unknown.
+type ModelInfo struct {
+	SupportsFunctionCalling *bool `yaml:"supports_function_calling"`
+	SupportsVision          *bool `yaml:"supports_vision"`
+	SupportsReasoning       *bool `yaml:"supports_reasoning"`
+	// MaxInputTokens and MaxOutputTokens are advertised limits; 0 is unknown.
+	MaxInputTokens  int `yaml:"max_input_tokens"`
+	MaxOutputTokens int `yaml:"max_output_tokens"`
+}
+
+// GeneralSettings holds LiteLLM's proxy-wide settings that clawbridge uses.
+type GeneralSettings struct {
+	// MasterKey is the key clients must present; empty accepts any key.
+	MasterKey string `yaml:"master_key"`
+}
+
+// LiteLLMSettings holds LiteLLM's library-wide defaults that clawbridge uses.
+type LiteLLMSettings struct {
+	// DropParams is the default for entries that do not set drop_params.
+	DropParams *bool `yaml:"drop_params"`
+}
+
+// Settings is the `clawbridge:` section. New settings are new fields with a
+// yaml tag (nested structs for groups such as patcher or tray); the decoder
+// reads any field of type string, bool, *bool, int, float64, struct or slice
+// of those, with line-numbered errors, and SetSetting can write them.
+type Settings struct {
+	// Listen is the translator's host:port; default DefaultListen.
+	Listen string `yaml:"listen"`
+}
+
+// Parse reads a config from data. name is used in error messages (usually
+// the file name). Problems are returned together as an *Error.
+func Parse(data []byte, name string) (*Config, error) {
+	return parse(data, name, os.LookupEnv)
+}
+
+// Load reads and parses the config file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	cfg, err := Parse(data, path)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Path = path
+	return cfg, nil
+}
+
+// DefaultPath is where clawbridge keeps its config when not told otherwise:
+// clawbridge/config.yaml in the user's config directory (~/.config on Linux,
+// ~/Library/Application Support on macOS).
+func DefaultPath() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find config directory: %w", err)
+	}
+	return filepath.Join(dir, "clawbridge", "config.yaml"), nil
+}
+
+// LoadOrCreate loads path, first writing the commented default config there
+// if the file does not exist, so a first start works and leaves the user a
+// documented file to edit. The file may come to hold a key, so it is created
+// 0600 in a 0700 directory.
+func LoadOrCreate(path string) (cfg *Config, created bool, err error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, false, fmt.Errorf("create config: %w", err)
+		}
+		if err := writeFileAtomic(path, assets.DefaultConfig, 0o600); err != nil {
+			return nil, false, fmt.Errorf("create config: %w", err)
+		}
+		created = true
+	} else if err != nil {
+		return nil, false, fmt.Errorf("read config: %w", err)
+	}
+	cfg, err = Load(path)
+	return cfg, created, err
+}

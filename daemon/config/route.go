@@ -1,0 +1,198 @@
+package config
+
+import (
+	"path"
+	"regexp"
+	"strings"
+)
+
+// Route is where requests for one model name go.
+type Route struct {
+	// Alias is the model_name that matched, which may differ from the
+	// requested name (a pattern or a family fallback matched).
+	Alias string
+	// Deployments are the entries sharing that model_name, in file order;
+	// several mean the user wants the load shared.
+	Deployments []Deployment
+}
+
+// Deployment is one backend model, resolved: provider prefix split off and
+// defaults applied, so the translator needs no LiteLLM knowledge.
+type Deployment struct {
+	// Provider is "ollama" (ollama/ and ollama_chat/ prefixes, served by
+	// Ollama's native /api/chat) or "openai" (an OpenAI-compatible server).
+	Provider string
+	// Model is the backend's model name, e.g. "llama3.1:8b".
+	Model string
+	// APIBase is the backend URL without a trailing slash; DefaultOllamaBase
+	// for Ollama when api_base is not set.
+	APIBase string
+	APIKey  string
+	// DropParams is the entry's drop_params, else litellm_settings', else false.
+	DropParams bool
+	// NumCtx is Ollama's context window; 0 keeps the model default.
+	NumCtx int
+	// Timeout is the per-request timeout in seconds; 0 means none.
+	Timeout float64
+	// SupportsFunctionCalling and SupportsVision are from model_info; nil
+	// means the config does not say.
+	SupportsFunctionCalling *bool
+	SupportsVision          *bool
+	// Line is the entry's line in the config, for messages.
+	Line int
+}
+
+// ModelNames returns the configured model_name values, in file order,
+// each once. Patterns such as claude-* are included as written.
+func (c *Config) ModelNames() []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, e := range c.ModelList {
+		if !seen[e.ModelName] {
+			seen[e.ModelName] = true
+			names = append(names, e.ModelName)
+		}
+	}
+	return names
+}
+
+// Route finds the entries serving model. Clients send whatever Claude name
+// they were built with, often dated or newer than the user's config, so
+// after an exact match it tries, in order:
+//
+//  1. model_name patterns (path.Match syntax, e.g. claude-*), in file order;
+//  2. the name without a trailing date or -latest
+//     (claude-sonnet-4-5-20250929 -> claude-sonnet-4-5), exactly and then
+//     by pattern;
+//  3. for Claude names, the first entry of the same family (haiku, sonnet,
+//     opus), so claude-3-5-haiku-20241022 reaches claude-haiku-4-5.
+//
+// Each step is tried with the name as sent and without an "anthropic/"
+// prefix, which some clients add. The error is a *NotFoundError.
+func (c *Config) Route(model string) (*Route, error) {
+	names := []string{model}
+	if bare, ok := strings.CutPrefix(model, "anthropic/"); ok && bare != "" {
+		names = append(names, bare)
+	}
+	for _, step := range []func(string) string{c.exactName, c.patternName, c.undatedName, c.familyName} {
+		for _, name := range names {
+			if alias := step(name); alias != "" {
+				return c.route(alias), nil
+			}
+		}
+	}
+	return nil, &NotFoundError{Model: model, Known: c.ModelNames()}
+}
+
+// route collects the deployments of every entry named alias.
+func (c *Config) route(alias string) *Route {
+	r := &Route{Alias: alias}
+	for i := range c.ModelList {
+		if c.ModelList[i].ModelName == alias {
+			r.Deployments = append(r.Deployments, c.deployment(&c.ModelList[i]))
+		}
+	}
+	return r
+}
+
+func (c *Config) deployment(e *ModelEntry) Deployment {
+	p := e.LiteLLMParams
+	provider, _, model, _ := splitProvider(p.Model) // validated by Parse
+	base := strings.TrimRight(p.APIBase, "/")
+	if base == "" && provider == "ollama" {
+		base = DefaultOllamaBase
+	}
+	drop := false
+	if c.LiteLLMSettings.DropParams != nil {
+		drop = *c.LiteLLMSettings.DropParams
+	}
+	if p.DropParams != nil {
+		drop = *p.DropParams
+	}
+	return Deployment{
+		Provider:                provider,
+		Model:                   model,
+		APIBase:                 base,
+		APIKey:                  p.APIKey,
+		DropParams:              drop,
+		NumCtx:                  p.NumCtx,
+		Timeout:                 p.Timeout,
+		SupportsFunctionCalling: e.ModelInfo.SupportsFunctionCalling,
+		SupportsVision:          e.ModelInfo.SupportsVision,
+		Line:                    e.Line,
+	}
+}
+
+func (c *Config) exactName(name string) string {
+	for _, e := range c.ModelList {
+		if e.ModelName == name {
+			return e.ModelName
+		}
+	}
+	return ""
+}
+
+func (c *Config) patternName(name string) string {
+	for _, e := range c.ModelList {
+		if isPattern(e.ModelName) {
+			if ok, _ := path.Match(e.ModelName, name); ok {
+				return e.ModelName
+			}
+		}
+	}
+	return ""
+}
+
+// versionSuffix is a trailing release date (-20250929, or @20250929 as
+// Vertex AI writes it) or -latest.
+var versionSuffix = regexp.MustCompile(`(?:[-@]\d{8}|-latest)$`)
+
+func (c *Config) undatedName(name string) string {
+	base := versionSuffix.ReplaceAllString(name, "")
+	if base == name || base == "" {
+		return ""
+	}
+	if alias := c.exactName(base); alias != "" {
+		return alias
+	}
+	return c.patternName(base)
+}
+
+// familyName matches a Claude name to the first literal entry of the same
+// family. Only names with a "claude" word qualify, so an unrelated name
+// that happens to contain "opus" is not rerouted.
+func (c *Config) familyName(name string) string {
+	words := nameWords(name)
+	family := ""
+	for _, w := range words {
+		if w == "haiku" || w == "sonnet" || w == "opus" {
+			family = w
+		}
+	}
+	if family == "" || !containsWord(words, "claude") {
+		return ""
+	}
+	for _, e := range c.ModelList {
+		if !isPattern(e.ModelName) && containsWord(nameWords(e.ModelName), family) {
+			return e.ModelName
+		}
+	}
+	return ""
+}
+
+// nameWords splits a model name into lower-case words at anything that is
+// not a letter or digit: "claude-3-5-haiku@2024" -> claude 3 5 haiku 2024.
+func nameWords(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+	})
+}
+
+func containsWord(words []string, w string) bool {
+	for _, x := range words {
+		if x == w {
+			return true
+		}
+	}
+	return false
+}
