@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -201,12 +202,35 @@ func TestParseRejects(t *testing.T) {
 	}
 }
 
-func TestCyclicMergeIsAnError(t *testing.T) {
-	// An anchor merged into itself through a used key must end with an
-	// error, not loop.
+func TestMergeAbuse(t *testing.T) {
+	// A mapping merged into itself must be an error, not a loop.
 	_, err := parse([]byte("litellm_settings: &a\n  <<: *a\n"), "config.yaml", lookupTestEnv)
-	if err != nil && !strings.Contains(err.Error(), "merge") {
-		t.Errorf("error %v, want one about merges", err)
+	want := "config.yaml:1: litellm_settings: merge keys (<<) merge a mapping into itself"
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
+	}
+
+	// Merges of merges, each level merging the previous one ten times,
+	// would be 10^12 pairs if expanded naively.
+	var b strings.Builder
+	b.WriteString("l0: &l0 {drop_params: true}\n")
+	for i := 1; i <= 12; i++ {
+		fmt.Fprintf(&b, "l%d: &l%d {<<: [", i, i)
+		for j := range 10 {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "*l%d", i-1)
+		}
+		b.WriteString("]}\n")
+	}
+	b.WriteString("litellm_settings: *l12\n")
+	cfg, err := parse([]byte(b.String()), "config.yaml", lookupTestEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cfg.LiteLLMSettings.DropParams; d == nil || !*d {
+		t.Errorf("drop_params = %v, want true through twelve merges", d)
 	}
 }
 

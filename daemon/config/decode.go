@@ -29,6 +29,7 @@ func parse(data []byte, name string, lookupEnv func(string) (string, bool)) (*Co
 		lines:     map[string]int{},
 		fromEnv:   map[string]string{},
 		bad:       map[string]bool{},
+		merged:    map[*yaml.Node][]pair{},
 	}
 	// An empty file is a config with no models, not an error: LiteLLM
 	// starts with one too, and Route then explains what is missing.
@@ -120,11 +121,28 @@ type decoder struct {
 	lines     map[string]int    // key path -> line of its value
 	fromEnv   map[string]string // key path -> environment variable it was read from
 	bad       map[string]bool   // key paths that already have a problem
+	merged    map[*yaml.Node][]pair
 }
 
 func (d *decoder) problem(key string, line int, format string, args ...any) {
 	d.bad[key] = true
 	d.problems = append(d.problems, Problem{Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// failed reports whether key or a key containing it already has a
+// problem, so validation does not pile a second message on the first.
+func (d *decoder) failed(key string) bool {
+	for key != "" {
+		if d.bad[key] {
+			return true
+		}
+		i := strings.LastIndexAny(key, ".[")
+		if i < 0 {
+			break
+		}
+		key = key[:i]
+	}
+	return false
 }
 
 // lineOf is the line of key, or of its nearest parent that is in the file
@@ -214,7 +232,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, key string) {
 	}
 	fields := yamlFields(v.Type())
 	seen := map[string]int{}
-	for _, p := range d.pairs(n, key, 0) {
+	for _, p := range d.pairs(n, key) {
 		if p.key.Kind != yaml.ScalarNode {
 			d.problem(key, p.key.Line, "keys must be plain names, got %s", describe(p.key))
 			continue
@@ -272,14 +290,18 @@ func (d *decoder) show(key, value string) string {
 
 type pair struct{ key, val *yaml.Node }
 
-// maxMergeDepth bounds "<<" merges that merge mappings that merge, which a
-// hostile or broken file could make cyclic.
-const maxMergeDepth = 16
-
 // pairs lists a mapping's key/value pairs with YAML merge keys ("<<: *base")
 // expanded: explicit keys first, then merged keys not set explicitly, the
-// earlier merge source winning, as YAML specifies.
-func (d *decoder) pairs(n *yaml.Node, key string, depth int) []pair {
+// earlier merge source winning, as YAML specifies. Each merged mapping is
+// expanded once and remembered, so merges of merges cannot blow up, and a
+// mapping that merges itself is an error instead of a loop.
+func (d *decoder) pairs(n *yaml.Node, key string) []pair {
+	if done, ok := d.merged[n]; ok {
+		if done == nil {
+			d.problem(key, n.Line, "merge keys (<<) merge a mapping into itself")
+		}
+		return done
+	}
 	var out, merged []pair
 	var sources []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -298,10 +320,7 @@ func (d *decoder) pairs(n *yaml.Node, key string, depth int) []pair {
 	if len(sources) == 0 {
 		return out
 	}
-	if depth >= maxMergeDepth {
-		d.problem(key, n.Line, "merge keys (<<) nest deeper than %d; is a merge cyclic?", maxMergeDepth)
-		return out
-	}
+	d.merged[n] = nil // in progress
 	have := map[string]bool{}
 	for _, p := range out {
 		have[p.key.Value] = true
@@ -312,14 +331,16 @@ func (d *decoder) pairs(n *yaml.Node, key string, depth int) []pair {
 			d.problem(key, src.Line, "<< can only merge mappings, got %s", describe(src))
 			continue
 		}
-		for _, p := range d.pairs(src, key, depth+1) {
+		for _, p := range d.pairs(src, key) {
 			if !have[p.key.Value] {
 				have[p.key.Value] = true
 				merged = append(merged, p)
 			}
 		}
 	}
-	return append(out, merged...)
+	out = append(append([]pair{}, out...), merged...) // never nil: nil marks "in progress"
+	d.merged[n] = out
+	return out
 }
 
 // yamlFields maps yaml key names to struct field indexes. Fields without a
@@ -360,9 +381,13 @@ func scalarBool(n *yaml.Node) (bool, bool) {
 	return false, false
 }
 
+// maxAliasChain bounds following an alias to an alias, which the YAML
+// library does not produce but a hand-built tree could.
+const maxAliasChain = 16
+
 // resolveAlias follows *alias references to the anchored node.
 func resolveAlias(n *yaml.Node) *yaml.Node {
-	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < maxMergeDepth; i++ {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < maxAliasChain; i++ {
 		n = n.Alias
 	}
 	return n

@@ -38,7 +38,7 @@ func (d *decoder) validate(cfg *Config) {
 		d.validateEntry(&cfg.ModelList[i], indexKey("model_list", i))
 	}
 	key := "clawbridge.listen"
-	if listen := cfg.Clawbridge.Listen; listen != "" && !d.bad[key] {
+	if listen := cfg.Clawbridge.Listen; listen != "" && !d.failed(key) {
 		if msg := checkListen(listen); msg != "" {
 			d.problem(key, d.lineOf(key), "%s %s", d.show(key, listen), msg)
 		}
@@ -48,7 +48,7 @@ func (d *decoder) validate(cfg *Config) {
 func (d *decoder) validateEntry(e *ModelEntry, key string) {
 	nameKey := joinKey(key, "model_name")
 	switch {
-	case d.bad[nameKey]:
+	case d.failed(nameKey):
 	case e.ModelName == "":
 		d.problem(nameKey, d.lineOf(nameKey), "missing; every model_list entry needs the model name clients ask for, e.g. claude-sonnet-4-5")
 	case isPattern(e.ModelName):
@@ -61,7 +61,7 @@ func (d *decoder) validateEntry(e *ModelEntry, key string) {
 	modelKey := joinKey(key, "litellm_params.model")
 	provider := ""
 	switch {
-	case d.bad[modelKey]:
+	case d.failed(modelKey):
 	case p.Model == "":
 		d.problem(modelKey, d.lineOf(modelKey), "missing; %s", wantProvider)
 	default:
@@ -81,7 +81,7 @@ func (d *decoder) validateEntry(e *ModelEntry, key string) {
 
 	baseKey := joinKey(key, "litellm_params.api_base")
 	switch {
-	case d.bad[baseKey]:
+	case d.failed(baseKey):
 	case p.APIBase != "":
 		if msg := checkBaseURL(p.APIBase); msg != "" {
 			d.problem(baseKey, d.lineOf(baseKey), "%s %s", d.show(baseKey, p.APIBase), msg)
@@ -99,7 +99,7 @@ func (d *decoder) validateEntry(e *ModelEntry, key string) {
 		{"model_info.max_input_tokens", e.ModelInfo.MaxInputTokens < 0},
 		{"model_info.max_output_tokens", e.ModelInfo.MaxOutputTokens < 0},
 	} {
-		if k := joinKey(key, c.key); c.neg && !d.bad[k] {
+		if k := joinKey(key, c.key); c.neg && !d.failed(k) {
 			d.problem(k, d.lineOf(k), "must not be negative")
 		}
 	}
