@@ -1,0 +1,185 @@
+// Package patcher keeps Clawdbot's model catalog pointed at clawbridge.
+//
+// Clawdbot takes the Anthropic endpoint of every Claude model from pi-ai's
+// dist/models.generated.js, where each carries
+// `baseUrl: "https://api.anthropic.com"`. The patcher finds every installed
+// copy of that file (pnpm keeps several versions side by side, plus global
+// installs), rewrites those base URLs to the translator, verifies, and can
+// undo. A Keeper watches the install directories and re-applies the patch
+// after every `pnpm install`, which otherwise quietly restores the original.
+//
+// Writes are temp file + rename (patcher/atomicfile): pnpm hard-links these
+// files into its content store, shared by every project on the machine, and
+// an in-place write would patch the store copy as well.
+//
+// Newer OpenClaw releases have no pi-ai catalog; for them the supported
+// route is a provider block in the JSON5 config file (see PatchConfig).
+package patcher
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/clawbridge/clawbridge/patcher/atomicfile"
+)
+
+// Status is where one target's catalog stands.
+type Status struct {
+	Target Target
+	// BaseURL is the base URL the catalog was checked against.
+	BaseURL string
+	// URLs counts the catalog's Anthropic base URLs: those still pointing
+	// at Anthropic plus those clawbridge moved. Patched counts the ones
+	// pointing at BaseURL.
+	URLs, Patched int
+	// ModTime is when the catalog last changed.
+	ModTime time.Time
+	// Err says why the catalog could not be read or checked; errors.Is
+	// ErrNotCatalog for a file that is not (yet) a complete catalog.
+	Err error
+}
+
+// IsPatched reports a catalog whose every Anthropic base URL points at
+// BaseURL.
+func (s Status) IsPatched() bool { return s.Err == nil && s.URLs > 0 && s.Patched == s.URLs }
+
+// State is a one-word summary for tables and menus: "patched",
+// "unpatched", "partial" or "error".
+func (s Status) State() string {
+	switch {
+	case s.Err != nil || s.URLs == 0:
+		return "error"
+	case s.Patched == s.URLs:
+		return "patched"
+	case s.Patched == 0:
+		return "unpatched"
+	default:
+		return "partial"
+	}
+}
+
+// Result is the outcome of Patch or Undo on one target.
+type Result struct {
+	// Status is the target's state after the call.
+	Status Status
+	// Changed is how many base URLs were rewritten; zero means the file
+	// was already as wanted and was not written.
+	Changed int
+}
+
+// Inspect reads t's catalog and reports how many of its Anthropic base URLs
+// point at baseURL. It never writes.
+func Inspect(t Target, baseURL string) Status {
+	st, _ := inspect(t, baseURL)
+	return st
+}
+
+func inspect(t Target, baseURL string) (Status, *catalog) {
+	st := Status{Target: t, BaseURL: baseURL}
+	file, err := safeFile(t)
+	if err != nil {
+		st.Err = err
+		return st, nil
+	}
+	fi, err := os.Stat(file)
+	if err != nil {
+		st.Err = err
+		return st, nil
+	}
+	st.ModTime = fi.ModTime()
+	src, err := os.ReadFile(file)
+	if err != nil {
+		st.Err = err
+		return st, nil
+	}
+	c, err := parseCatalog(src)
+	if err != nil {
+		st.Err = fmt.Errorf("%s: %w", file, err)
+		return st, nil
+	}
+	st.URLs, st.Patched = c.counts(baseURL)
+	if st.URLs == 0 {
+		st.Err = fmt.Errorf("%s: %w: no Anthropic base URL found", file, ErrNotCatalog)
+	}
+	return st, c
+}
+
+// Patch points every Anthropic base URL in t's catalog at baseURL (checked
+// with CheckBaseURL) and verifies the result. A catalog already patched is
+// not written. A file that is not a complete catalog, a symlinked catalog,
+// or one an installer replaced while it was being patched is left alone
+// with an error; try again after the next change.
+func Patch(t Target, baseURL string) (Result, error) {
+	base, err := CheckBaseURL(baseURL)
+	if err != nil {
+		return Result{Status: Status{Target: t, BaseURL: baseURL, Err: err}}, err
+	}
+	res, err := rewrite(t, base, func(src []byte) ([]byte, int, error) { return patchCatalog(src, base) })
+	if err != nil {
+		return res, fmt.Errorf("patch %s: %w", t.File, err)
+	}
+	if !res.Status.IsPatched() {
+		err := fmt.Errorf("patch %s: verify: %d of %d Anthropic base URLs point at %s", t.File, res.Status.Patched, res.Status.URLs, base)
+		return res, err
+	}
+	return res, nil
+}
+
+// Undo restores every base URL clawbridge rewrote in t's catalog to what it
+// was, byte for byte. The returned Status has no BaseURL, so Patched is 0.
+func Undo(t Target) (Result, error) {
+	res, err := rewrite(t, "", undoCatalog)
+	if err != nil {
+		return res, fmt.Errorf("undo %s: %w", t.File, err)
+	}
+	if _, c := inspect(t, ""); c != nil {
+		for _, s := range c.sites {
+			if s.marked {
+				return res, fmt.Errorf("undo %s: verify: %s/%s still patched", t.File, s.provider, s.model)
+			}
+		}
+	}
+	return res, nil
+}
+
+// errReplaced means an installer replaced the catalog between reading and
+// writing it; writing would have put the old content back.
+var errReplaced = errors.New("catalog replaced while patching it")
+
+func rewrite(t Target, baseURL string, fn func([]byte) ([]byte, int, error)) (Result, error) {
+	fail := func(err error) (Result, error) {
+		return Result{Status: Status{Target: t, BaseURL: baseURL, Err: err}}, err
+	}
+	file, err := safeFile(t)
+	if err != nil {
+		return fail(err)
+	}
+	before, err := os.Stat(file)
+	if err != nil {
+		return fail(err)
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return fail(err)
+	}
+	out, n, err := fn(src)
+	if err != nil {
+		return fail(err)
+	}
+	if n > 0 {
+		now, err := os.Stat(file)
+		if err != nil {
+			return fail(err)
+		}
+		if !os.SameFile(before, now) || now.Size() != before.Size() || !now.ModTime().Equal(before.ModTime()) {
+			return fail(errReplaced)
+		}
+		if err := atomicfile.WriteFile(file, out, before.Mode().Perm()); err != nil {
+			return fail(err)
+		}
+	}
+	st, _ := inspect(t, baseURL)
+	return Result{Status: st, Changed: n}, nil
+}

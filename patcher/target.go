@@ -1,0 +1,294 @@
+package patcher
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+)
+
+// piAIName is the npm package whose catalog is patched.
+const piAIName = "@mariozechner/pi-ai"
+
+// catalogRel is the catalog's path inside the pi-ai package.
+var catalogRel = filepath.Join("dist", "models.generated.js")
+
+// appNames are the npm packages of Clawdbot under its past and present
+// names; a global node_modules holding one of them is searched for pi-ai.
+var appNames = []string{"clawdbot", "openclaw", "moltbot"}
+
+// Target is one installed pi-ai package whose catalog clawbridge keeps
+// patched. pnpm installs several versions side by side, each its own Target.
+type Target struct {
+	// Root is the Clawdbot directory or global node_modules it was found in.
+	Root string
+	// Global reports a global install (npm -g, pnpm -g, Homebrew).
+	Global bool
+	// Dir is the package directory as found; under pnpm it is often a
+	// symlink into node_modules/.pnpm.
+	Dir string
+	// RealDir is Dir with every symlink resolved: the package patched.
+	RealDir string
+	// File is the catalog, RealDir/dist/models.generated.js.
+	File string
+	// Version is pi-ai's version from its package.json.
+	Version string
+}
+
+// Discover finds the pi-ai catalogs of the given Clawdbot directories (a
+// checkout or any directory with a node_modules that holds Clawdbot or
+// pi-ai) and, with includeGlobal, of global Clawdbot installs. Directories
+// that do not exist yet are not an error: Clawdbot may be installed later.
+// Each catalog is listed once however many paths lead to it. The error
+// reports directories that could not be read; the targets found elsewhere
+// are returned with it.
+func Discover(dirs []string, includeGlobal bool) ([]Target, error) {
+	roots := ProjectRoots(dirs)
+	if includeGlobal {
+		roots = append(roots, GlobalRoots()...)
+	}
+	return DiscoverRoots(roots)
+}
+
+// Root is a node_modules directory to search, and where it came from.
+type Root struct {
+	// Dir is what the user configured: a Clawdbot directory, or for a
+	// global install the global node_modules itself.
+	Dir string
+	// NodeModules is the node_modules directory searched.
+	NodeModules string
+	// Global roots are only searched when Clawdbot is installed in them.
+	Global bool
+}
+
+// ProjectRoots turns configured Clawdbot directories into roots. A
+// directory named node_modules is taken as the node_modules itself.
+func ProjectRoots(dirs []string) []Root {
+	var roots []Root
+	for _, d := range dirs {
+		d = absClean(d)
+		nm := filepath.Join(d, "node_modules")
+		if filepath.Base(d) == "node_modules" {
+			nm = d
+		}
+		roots = append(roots, Root{Dir: d, NodeModules: nm})
+	}
+	return roots
+}
+
+// GlobalRoots lists the global node_modules directories on this machine
+// that exist: npm's (`npm root -g`), pnpm's (`pnpm root -g` and its default
+// places), Homebrew's and the system's. Clawdbot need not be installed in
+// them; DiscoverRoots checks that on every call, so a later global install
+// is found. It runs npm and pnpm when they are on PATH (a few hundred ms):
+// call it once and reuse the result.
+func GlobalRoots() []Root {
+	home, _ := os.UserHomeDir()
+	var cands []string
+	for _, tool := range []string{"npm", "pnpm"} {
+		if out := runRoot(tool); out != "" {
+			cands = append(cands, out)
+		}
+	}
+	if ph := os.Getenv("PNPM_HOME"); ph != "" {
+		cands = append(cands, filepath.Join(ph, "global", "5", "node_modules"))
+	}
+	if home != "" {
+		if runtime.GOOS == "darwin" {
+			cands = append(cands, filepath.Join(home, "Library", "pnpm", "global", "5", "node_modules"))
+		}
+		cands = append(cands,
+			filepath.Join(home, ".local", "share", "pnpm", "global", "5", "node_modules"),
+			filepath.Join(home, ".npm-global", "lib", "node_modules"))
+	}
+	cands = append(cands, "/opt/homebrew/lib/node_modules", "/usr/local/lib/node_modules", "/usr/lib/node_modules")
+
+	var roots []Root
+	seen := map[string]bool{}
+	for _, c := range cands {
+		c = absClean(c)
+		real, err := filepath.EvalSymlinks(c)
+		if err != nil || seen[real] {
+			continue
+		}
+		if fi, err := os.Stat(real); err != nil || !fi.IsDir() {
+			continue
+		}
+		seen[real] = true
+		roots = append(roots, Root{Dir: c, NodeModules: c, Global: true})
+	}
+	return roots
+}
+
+// runRoot asks a package manager for its global node_modules.
+func runRoot(tool string) string {
+	path, err := exec.LookPath(tool)
+	if err != nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, path, "root", "-g").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// DiscoverRoots is Discover on roots already worked out (see ProjectRoots
+// and GlobalRoots).
+func DiscoverRoots(roots []Root) ([]Target, error) {
+	var targets []Target
+	var errs []error
+	seen := map[string]bool{}
+	for _, r := range roots {
+		cands, err := candidates(r)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for _, dir := range cands {
+			t, ok, err := targetAt(r, dir)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if !ok || seen[t.File] {
+				continue
+			}
+			seen[t.File] = true
+			targets = append(targets, t)
+		}
+	}
+	sort.SliceStable(targets, func(i, j int) bool { return targets[i].File < targets[j].File })
+	return targets, errors.Join(errs...)
+}
+
+// candidates lists the directories under a root where a pi-ai package may
+// be: hoisted (npm, and pnpm's top-level symlink), every version in pnpm's
+// virtual store, and next to or inside each Clawdbot package.
+func candidates(r Root) ([]string, error) {
+	nm := r.NodeModules
+	var apps []string
+	for _, name := range appNames {
+		if _, err := os.Lstat(filepath.Join(nm, name)); err == nil {
+			apps = append(apps, filepath.Join(nm, name))
+		}
+	}
+	if r.Global && len(apps) == 0 {
+		return nil, nil
+	}
+	// A configured directory may itself be a Clawdbot package (a global
+	// npm install given by path); its dependencies are then beside it.
+	if !r.Global && filepath.Base(filepath.Dir(r.Dir)) == "node_modules" {
+		apps = append(apps, r.Dir)
+	}
+
+	cands := []string{filepath.Join(nm, "@mariozechner", "pi-ai")}
+	store := filepath.Join(nm, ".pnpm")
+	entries, err := os.ReadDir(store)
+	var readErr error
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		readErr = fmt.Errorf("discover in %s: %w", store, err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, "@mariozechner+pi-ai@") || isStaging(name) {
+			continue
+		}
+		cands = append(cands, filepath.Join(store, name, "node_modules", "@mariozechner", "pi-ai"))
+	}
+	for _, app := range apps {
+		cands = append(cands, filepath.Join(app, "node_modules", "@mariozechner", "pi-ai"))
+		if real, err := filepath.EvalSymlinks(app); err == nil && filepath.Base(filepath.Dir(real)) == "node_modules" {
+			cands = append(cands, filepath.Join(filepath.Dir(real), "@mariozechner", "pi-ai"))
+		}
+	}
+	return cands, readErr
+}
+
+// isStaging reports a pnpm directory still being built during an install;
+// it is picked up under its final name once pnpm renames it into place.
+func isStaging(name string) bool {
+	return strings.Contains(name, "_tmp_") || strings.Contains(name, "-stage_") || strings.Contains(name, "_stage_")
+}
+
+// targetAt checks one candidate directory: it must be a pi-ai package (its
+// package.json says so) with a catalog. ok is false, with no error, when
+// there is simply nothing there.
+func targetAt(r Root, dir string) (Target, bool, error) {
+	if _, err := os.Lstat(dir); err != nil {
+		return Target{}, false, nil
+	}
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return Target{}, false, nil // dangling link: a package mid-install
+	}
+	var pkg struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	}
+	b, err := os.ReadFile(filepath.Join(real, "package.json"))
+	if err != nil || json.Unmarshal(b, &pkg) != nil || pkg.Name != piAIName {
+		return Target{}, false, nil
+	}
+	file := filepath.Join(real, catalogRel)
+	if _, err := os.Lstat(file); err != nil {
+		return Target{}, false, nil
+	}
+	return Target{
+		Root:    r.Dir,
+		Global:  r.Global,
+		Dir:     dir,
+		RealDir: real,
+		File:    file,
+		Version: pkg.Version,
+	}, true, nil
+}
+
+// safeFile returns the path to read and write for t: the catalog's real
+// path. It refuses a catalog that is itself a symlink, or whose real path
+// leaves the real package directory (a dist symlink pointing elsewhere, or
+// `..` in a link): clawbridge only ever writes inside pi-ai.
+func safeFile(t Target) (string, error) {
+	realDir, err := filepath.EvalSymlinks(t.Dir)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", t.Dir, err)
+	}
+	if t.RealDir != "" && realDir != t.RealDir {
+		return "", fmt.Errorf("%s now leads to %s, not %s; discover again", t.Dir, realDir, t.RealDir)
+	}
+	file := filepath.Join(realDir, catalogRel)
+	fi, err := os.Lstat(file)
+	if err != nil {
+		return "", err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return "", fmt.Errorf("refusing to write through symlink %s", file)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is not a regular file", file)
+	}
+	realFile, err := filepath.EvalSymlinks(file)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(realDir, realFile)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return "", fmt.Errorf("refusing to write %s: it resolves to %s, outside the package %s", file, realFile, realDir)
+	}
+	return realFile, nil
+}
+
+func absClean(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return filepath.Clean(p)
+}
