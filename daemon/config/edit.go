@@ -60,6 +60,9 @@ func SetAliasModel(path, alias, backendModel string) error {
 			if strings.HasPrefix(model.Value, envPrefix) {
 				return fmt.Errorf("%s: %s comes from the environment (%s); change it there", e.where(model), key, model.Value)
 			}
+			if e.aliased(model) {
+				return fmt.Errorf("%s: %s is an anchor (&%s) used elsewhere too; edit it by hand", e.where(model), key, model.Anchor)
+			}
 			_, prefix, _, ok := splitProvider(model.Value)
 			if !ok {
 				return fmt.Errorf("%s: %s: %q has no supported provider prefix; %s", e.where(model), key, model.Value, wantProvider)
@@ -252,8 +255,32 @@ func (e *editor) set(keyPath []string, value *yaml.Node) error {
 	if cur.Kind != yaml.ScalarNode {
 		return fmt.Errorf("line %d: %s is %s, not a single value", cur.Line, strings.Join(keyPath, "."), describe(cur))
 	}
+	if e.aliased(cur) {
+		return fmt.Errorf("line %d: %s is an anchor (&%s) used elsewhere too; edit it by hand", cur.Line, strings.Join(keyPath, "."), cur.Anchor)
+	}
 	e.replace(cur, value, flow)
 	return nil
+}
+
+// aliased reports whether an alias (*name) elsewhere refers to n, in which
+// case editing n would silently change those places too.
+func (e *editor) aliased(n *yaml.Node) bool {
+	if n.Anchor == "" {
+		return false
+	}
+	var walk func(*yaml.Node) bool
+	walk = func(m *yaml.Node) bool {
+		if m.Kind == yaml.AliasNode {
+			return m.Alias == n
+		}
+		for _, c := range m.Content {
+			if walk(c) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(e.doc)
 }
 
 // top is the document's top-level node, nil for an empty document.

@@ -68,6 +68,12 @@ func TestEdits(t *testing.T) {
 			}
 			return SetSetting(path, []string{"listen"}, "127.0.0.1:4100")
 		}, -1},
+		{"double-quoted", "clawbridge:\n  listen: \"127.0.0.1:4000\"  # q\n", setListen("127.0.0.1:4100"), 1},
+		{"single-quoted-with-quote", "model_list:\n- model_name: a\n  litellm_params: {model: 'ollama/x'}\n", setAlias("a", "it's"), 1},
+		{"double-quoted-escapes", "model_list:\n- model_name: a\n  litellm_params:\n    model: \"ollama/\\x41\\\"b\"\n", setAlias("a", "new\"one"), 1},
+		{"anchored-value", "clawbridge:\n  listen: &l 127.0.0.1:4000 # anchored\n", setListen("127.0.0.1:4100"), -1},
+		{"explicit-null-section", "model_list: []\nclawbridge: ~\n", setListen("127.0.0.1:4100"), -1},
+		{"after-block-scalar", "clawbridge:\n  future: |\n    text\n    more\nmodel_list: []\n", setListen("127.0.0.1:4100"), -1},
 		{"unchanged", "clawbridge:\n  listen: 127.0.0.1:4000 # same\n", setListen("127.0.0.1:4000"), 0},
 	}
 	for _, tt := range tests {
@@ -144,6 +150,10 @@ func TestEditRefusals(t *testing.T) {
 		{"empty model", readTestdata(t, "litellm.yaml"), setAlias("claude-haiku-4-5", ""), `invalid backend model name ""`},
 		{"anchored params", shared, setAlias("claude-sonnet-4-5", "x"), `line 3: model_list[0].litellm_params is not written in the entry (missing, or shared through a YAML anchor)`},
 		{"merged model", shared, setAlias("claude-haiku-4-5", "x"), `line 7: model_list[1].litellm_params.model is not written in the entry`},
+		{"anchored model", "model_list:\n- {model_name: a, litellm_params: {model: &m ollama/x}}\n- {model_name: b, litellm_params: {model: *m}}\n", setAlias("a", "y"),
+			`line 2: model_list[0].litellm_params.model is an anchor (&m) used elsewhere too`},
+		{"anchored setting", "clawbridge:\n  listen: &l 127.0.0.1:4000\nx: *l\n", setListen("127.0.0.1:4100"),
+			`line 2: clawbridge.listen is an anchor (&l) used elsewhere too`},
 		{"model from environment", shared, setAlias("claude-opus-4-5", "x"), `comes from the environment (os.environ/OPUS_MODEL); change it there`},
 		{"invalid result", string(assets.DefaultConfig), setListen("nope"),
 			`the edited config would be invalid, so it was not saved:`},

@@ -52,6 +52,8 @@ type NotFoundError struct {
 	Known []string // configured model_name values, in file order
 }
 
+// Error names the model and the configured names, for the client's error
+// response and the log.
 func (e *NotFoundError) Error() string {
 	if len(e.Known) == 0 {
 		return fmt.Sprintf("model %q is not configured: model_list is empty", e.Model)

@@ -27,7 +27,8 @@ type Deployment struct {
 	// APIBase is the backend URL without a trailing slash; DefaultOllamaBase
 	// for Ollama when api_base is not set.
 	APIBase string
-	APIKey  string
+	// APIKey is sent to OpenAI-compatible backends; never log it.
+	APIKey string
 	// DropParams is the entry's drop_params, else litellm_settings', else false.
 	DropParams bool
 	// NumCtx is Ollama's context window; 0 keeps the model default.
@@ -45,15 +46,11 @@ type Deployment struct {
 // ModelNames returns the configured model_name values, in file order,
 // each once. Patterns such as claude-* are included as written.
 func (c *Config) ModelNames() []string {
-	var names []string
-	seen := map[string]bool{}
-	for _, e := range c.ModelList {
-		if !seen[e.ModelName] {
-			seen[e.ModelName] = true
-			names = append(names, e.ModelName)
-		}
+	names := make([]string, len(c.ModelList))
+	for i, e := range c.ModelList {
+		names[i] = e.ModelName
 	}
-	return names
+	return unique(names)
 }
 
 // Route finds the entries serving model. Clients send whatever Claude name
