@@ -95,10 +95,17 @@ func SetSetting(path string, keyPath []string, value any) error {
 		}
 		e.expect(func(c *Config) bool {
 			got := lookupNode(c.doc, full)
-			return got != nil && got.Kind == yaml.ScalarNode && got.Value == want.Value && got.ShortTag() == want.ShortTag()
+			return got != nil && got.Kind == yaml.ScalarNode && got.Value == want.Value && sameKind(got.ShortTag(), want.ShortTag())
 		})
 		return nil
 	})
+}
+
+// sameKind reports whether two scalar tags are the same kind of value;
+// integers and floats are both numbers (8.0 encodes as "8", an !!int).
+func sameKind(a, b string) bool {
+	number := func(t string) bool { return t == "!!int" || t == "!!float" }
+	return a == b || number(a) && number(b)
 }
 
 // settingNode checks keyPath against Settings and value against the field's
@@ -181,7 +188,6 @@ func editFile(path string, edit func(*editor) error) error {
 // Byte-level edits are collected as splices; if any edit cannot be made at
 // the byte level, reencode is set and the (also edited) tree is encoded.
 type editor struct {
-	name     string
 	data     []byte
 	doc      *yaml.Node
 	lines    []int // byte offset where each line starts
@@ -199,9 +205,9 @@ type splice struct {
 func newEditor(name string, data []byte) (*editor, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, (&Error{Name: name, Problems: []Problem{syntaxProblem(data, err)}})
+		return nil, &Error{Name: name, Problems: []Problem{syntaxProblem(data, err)}}
 	}
-	e := &editor{name: name, data: data, doc: &doc, eol: "\n", lines: []int{0}}
+	e := &editor{data: data, doc: &doc, eol: "\n", lines: []int{0}}
 	if bytes.Contains(data, []byte("\r\n")) {
 		e.eol = "\r\n"
 	}
@@ -244,7 +250,7 @@ func (e *editor) set(keyPath []string, value *yaml.Node) error {
 			return e.insert(parent, cur, keyPath[:i], keyPath[i:], value, flow)
 		}
 		if cur.Kind != yaml.MappingNode {
-			return fmt.Errorf("line %d: %s is %s, not a mapping", cur.Line, strings.Join(keyPath[:i], "."), describe(cur))
+			return fmt.Errorf("line %d: %s is %s, not a mapping", cur.Line, pathName(keyPath[:i]), describe(cur))
 		}
 		flow = flow || cur.Style&yaml.FlowStyle != 0
 		parent, cur = cur, mappingValue(cur, k)
@@ -281,6 +287,14 @@ func (e *editor) aliased(n *yaml.Node) bool {
 		return false
 	}
 	return walk(e.doc)
+}
+
+// pathName names a key path in messages; the empty path is the document.
+func pathName(keyPath []string) string {
+	if len(keyPath) == 0 {
+		return "the document"
+	}
+	return strings.Join(keyPath, ".")
 }
 
 // top is the document's top-level node, nil for an empty document.
@@ -352,7 +366,7 @@ func (e *editor) insert(parent, cur *yaml.Node, at, keys []string, value *yaml.N
 		}
 		e.insertAfterLine(key.Line, e.blockText(keys, value, key.Column-1+2))
 	default:
-		return fmt.Errorf("line %d: %s is %s, not a mapping", cur.Line, strings.Join(at, "."), describe(cur))
+		return fmt.Errorf("line %d: %s is %s, not a mapping", cur.Line, pathName(at), describe(cur))
 	}
 	return nil
 }

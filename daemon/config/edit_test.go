@@ -165,6 +165,7 @@ func TestEditRefusals(t *testing.T) {
 			`want a string value, got int`},
 		{"no key", string(assets.DefaultConfig), func(p string) error { return SetSetting(p, nil, "x") }, `no key given`},
 		{"section is a list", "clawbridge: [a]\n", setListen("127.0.0.1:4000"), `line 1: clawbridge is a list, not a mapping`},
+		{"document is a value", "just text\n", setListen("127.0.0.1:4000"), `line 1: the document is "just text", not a mapping`},
 		{"broken file", "clawbridge: [\n", setListen("127.0.0.1:4000"), `invalid YAML`},
 	}
 	for _, tt := range tests {
