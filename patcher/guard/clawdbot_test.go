@@ -46,20 +46,19 @@ type clawdbotView struct {
 // Clawdbot reads a torn file and saves a Claude-CLI-only store, the guard
 // brings every profile back.
 //
-// It needs node and $CLAWBRIDGE_CLAWDBOT_DIR, the installed clawdbot npm
-// package (the directory holding its package.json and dist/, with its
-// dependencies resolvable).
+// It needs what .ci/provision-clawdbot.sh records: $CLAWBRIDGE_CLAWDBOT_DIR,
+// the project whose node_modules holds clawdbot, and
+// $CLAWBRIDGE_NODE22_BIN, the Node 22 that Clawdbot requires.
 func TestWithClawdbotStoreCode(t *testing.T) {
-	pkg := os.Getenv("CLAWBRIDGE_CLAWDBOT_DIR")
-	node, nodeErr := exec.LookPath("node")
-	if pkg == "" || nodeErr != nil {
-		msg := "needs node on PATH and CLAWBRIDGE_CLAWDBOT_DIR (the installed clawdbot package)"
+	project, node := os.Getenv("CLAWBRIDGE_CLAWDBOT_DIR"), os.Getenv("CLAWBRIDGE_NODE22_BIN")
+	if project == "" || node == "" {
+		msg := "needs CLAWBRIDGE_CLAWDBOT_DIR and CLAWBRIDGE_NODE22_BIN (see .ci/provision-clawdbot.sh)"
 		if os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != "" {
 			t.Fatal(msg)
 		}
 		t.Skip(msg + "; set CLAWBRIDGE_REQUIRE_PEERS=1 to make this a failure")
 	}
-	dist := filepath.Join(pkg, "dist")
+	dist := filepath.Join(project, "node_modules", "clawdbot", "dist")
 	if _, err := os.Stat(filepath.Join(dist, "agents", "auth-profiles.js")); err != nil {
 		t.Fatalf("CLAWBRIDGE_CLAWDBOT_DIR: %v", err)
 	}
