@@ -184,13 +184,7 @@ func TestJSString(t *testing.T) {
 // TestStringsMatchJSONStringify runs the same strings through node's
 // JSON.stringify, the writer Clawdbot uses.
 func TestStringsMatchJSONStringify(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != "" {
-			t.Fatal("node is not on PATH (needed as the reference JSON writer)")
-		}
-		t.Skip("node is not on PATH; set CLAWBRIDGE_REQUIRE_PEERS=1 to make this a failure")
-	}
+	node := nodeBin(t)
 	var inputs []string
 	for i := 0; i < 0x80; i++ {
 		inputs = append(inputs, "a"+string(rune(i))+"z")

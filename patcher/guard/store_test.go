@@ -266,13 +266,7 @@ func assertUntouched(t *testing.T, in, out []byte) {
 // file the guard wrote reads back byte for byte after Clawdbot's next save.
 // The hand-edited input (raw-*) keeps its own layout and is left out.
 func TestLayoutMatchesClawdbot(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != "" {
-			t.Fatal("node is not on PATH (needed as the reference JSON writer)")
-		}
-		t.Skip("node is not on PATH; set CLAWBRIDGE_REQUIRE_PEERS=1 to make this a failure")
-	}
+	node := nodeBin(t)
 	var files []string
 	for _, pattern := range []string{"testdata/pin/*.json", "testdata/recover/*.json"} {
 		m, _ := filepath.Glob(pattern)
@@ -297,6 +291,23 @@ process.exit(bad ? 1 : 0);
 		t.Fatalf("node: %v\n%s", err, out)
 	}
 	t.Logf("checked %d files against JSON.stringify", len(files))
+}
+
+// nodeBin finds node, the reference for JSON.stringify: the provisioned
+// Node 22 when there is one, else node on PATH.
+func nodeBin(t *testing.T) string {
+	t.Helper()
+	if n := os.Getenv("CLAWBRIDGE_NODE22_BIN"); n != "" {
+		return n
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != "" {
+			t.Fatal("no node: set CLAWBRIDGE_NODE22_BIN or put node on PATH (the reference JSON writer)")
+		}
+		t.Skip("node is not on PATH; set CLAWBRIDGE_REQUIRE_PEERS=1 to make this a failure")
+	}
+	return node
 }
 
 func TestDecideMissingFile(t *testing.T) {
