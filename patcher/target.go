@@ -146,7 +146,22 @@ func runRoot(tool string) string {
 // DiscoverRoots is Discover on roots already worked out (see ProjectRoots
 // and GlobalRoots).
 func DiscoverRoots(roots []Root) ([]Target, error) {
+	targets, _, err := discover(roots)
+	return targets, err
+}
+
+// candidate is a directory where a pi-ai package may be, found or not.
+type candidate struct {
+	root Root
+	dir  string
+}
+
+// discover returns the targets and every candidate directory looked at,
+// which the Keeper watches so that a package still being installed there
+// is seen once complete.
+func discover(roots []Root) ([]Target, []candidate, error) {
 	var targets []Target
+	var all []candidate
 	var errs []error
 	seen := map[string]bool{}
 	for _, r := range roots {
@@ -155,6 +170,7 @@ func DiscoverRoots(roots []Root) ([]Target, error) {
 			errs = append(errs, err)
 		}
 		for _, dir := range cands {
+			all = append(all, candidate{root: r, dir: dir})
 			t, ok, err := targetAt(r, dir)
 			if err != nil {
 				errs = append(errs, err)
@@ -167,7 +183,7 @@ func DiscoverRoots(roots []Root) ([]Target, error) {
 		}
 	}
 	sort.SliceStable(targets, func(i, j int) bool { return targets[i].File < targets[j].File })
-	return targets, errors.Join(errs...)
+	return targets, all, errors.Join(errs...)
 }
 
 // candidates lists the directories under a root where a pi-ai package may

@@ -1,0 +1,266 @@
+package patcher
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// hang guards how long a test waits for the keeper; it is never a bound on
+// how fast the keeper is.
+const hang = 30 * time.Second
+
+// testWriter sends log output to the test's log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
+type keeperHarness struct {
+	t      *testing.T
+	k      *Keeper
+	events chan Event
+}
+
+func startKeeper(t *testing.T, opts KeeperOptions) *keeperHarness {
+	t.Helper()
+	h := &keeperHarness{t: t, events: make(chan Event, 1000)}
+	opts.Quiet = 100 * time.Millisecond
+	if opts.BaseURL == "" {
+		opts.BaseURL = DefaultBaseURL
+	}
+	opts.OnEvent = func(e Event) { h.events <- e }
+	opts.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	k, err := NewKeeper(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.k = k
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- k.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("keeper: %v", err)
+			}
+		case <-time.After(hang):
+			t.Error("keeper did not stop")
+		}
+	})
+	return h
+}
+
+// wait returns the first event of kind for file, failing on a Failed event
+// or when none comes.
+func (h *keeperHarness) wait(kind EventKind, file string) Event {
+	h.t.Helper()
+	deadline := time.After(hang)
+	var seen []string
+	for {
+		select {
+		case e := <-h.events:
+			seen = append(seen, e.Kind.String()+" "+e.Target.File)
+			if e.Kind == Failed {
+				h.t.Fatalf("unexpected failure: %v", e)
+			}
+			if e.Kind == kind && e.Target.File == file {
+				return e
+			}
+		case <-deadline:
+			h.t.Fatalf("no %v event for %s; saw:\n%s", kind, file, strings.Join(seen, "\n"))
+		}
+	}
+}
+
+// pnpmProjectWith lays out a pnpm Clawdbot directory with pi-ai 0.49.3 (a
+// direct dependency) and 0.73.1, and returns it with both catalogs.
+func pnpmProjectWith(t *testing.T, project, store string) (string, string) {
+	t.Helper()
+	a := pnpmPackage(t, project, store, "0.49.3", "_zod@4.3.6")
+	b := pnpmPackage(t, project, store, "0.73.1", "_ws@8.19.0")
+	pnpmLink(t, project, "0.49.3", "_zod@4.3.6")
+	mustWrite(t, filepath.Join(project, "node_modules", ".modules.yaml"), []byte("layoutVersion: 5\n"))
+	return filepath.Join(a, catalogRel), filepath.Join(b, catalogRel)
+}
+
+func assertPatched(t *testing.T, file string) {
+	t.Helper()
+	b := mustRead(t, file)
+	if bytes.Contains(b, []byte("api.anthropic.com")) || !bytes.Contains(b, []byte(`baseUrl: "`+DefaultBaseURL+`" /* clawbridge */`)) {
+		t.Fatalf("%s is not patched", file)
+	}
+}
+
+func TestKeeperRepatchesAfterForcedInstall(t *testing.T) {
+	tmp := t.TempDir()
+	store := filepath.Join(tmp, "store")
+	project := filepath.Join(tmp, "clawdbot")
+	old, cur := pnpmProjectWith(t, project, store)
+	storeFile := filepath.Join(store, "0.49.3-_zod@4.3.6-models.generated.js")
+	storeOrig := mustRead(t, storeFile)
+	storeID := statID(t, storeFile)
+
+	h := startKeeper(t, KeeperOptions{Dirs: []string{project}})
+	if e := h.wait(Patched, old); e.URLs != 6 || e.Target.Version != "0.49.3" {
+		t.Fatalf("event %+v", e)
+	}
+	h.wait(Patched, cur)
+	assertPatched(t, old)
+	assertPatched(t, cur)
+
+	// `pnpm install --force`: the package is rebuilt in a stage directory
+	// (its catalog linked from the store again) and renamed over the old.
+	pnpmDir := filepath.Join(project, "node_modules", ".pnpm", "@mariozechner+pi-ai@0.49.3_zod@4.3.6")
+	stage := pnpmDir + "-stage_1"
+	stagePkg := filepath.Join(stage, "node_modules", "@mariozechner", "pi-ai")
+	writePackage(t, stagePkg, "0.49.3")
+	if err := os.Link(storeFile, filepath.Join(stagePkg, catalogRel)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(pnpmDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(stage, pnpmDir); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, filepath.Join(project, "node_modules", ".modules.yaml"), []byte("layoutVersion: 5\n"))
+	if e := h.wait(Repatched, old); e.URLs != 6 {
+		t.Fatalf("event %+v", e)
+	}
+	assertPatched(t, old)
+
+	// The same one level down: the package directory itself replaced.
+	pkg := filepath.Dir(filepath.Dir(old))
+	stagePkg = pkg + "_tmp_2"
+	writePackage(t, stagePkg, "0.49.3")
+	if err := os.Link(storeFile, filepath.Join(stagePkg, catalogRel)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(pkg); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(stagePkg, pkg); err != nil {
+		t.Fatal(err)
+	}
+	h.wait(Repatched, old)
+	assertPatched(t, old)
+
+	if !bytes.Equal(mustRead(t, storeFile), storeOrig) {
+		t.Fatal("pnpm store file modified")
+	}
+	if got := statID(t, storeFile); got.ino != storeID.ino || got.mtime != storeID.mtime {
+		t.Fatalf("pnpm store file replaced: %+v -> %+v", storeID, got)
+	}
+	for _, st := range h.k.Statuses() {
+		if !st.IsPatched() {
+			t.Errorf("status %s: %s %d/%d", st.Target.File, st.State(), st.Patched, st.URLs)
+		}
+	}
+}
+
+func TestKeeperWatchesOnlyWhatLeadsToCatalogs(t *testing.T) {
+	tmp := t.TempDir()
+	project := filepath.Join(tmp, "clawdbot")
+	old, _ := pnpmProjectWith(t, project, filepath.Join(tmp, "store"))
+	for i := range 20 {
+		mustMkdir(t, filepath.Join(project, "node_modules", ".pnpm", fmt.Sprintf("other@%d.0.0", i), "node_modules", "other"))
+	}
+	h := startKeeper(t, KeeperOptions{Dirs: []string{project}})
+	h.wait(Patched, old)
+	dirs := h.k.WatchedDirs()
+	nm := filepath.Join(project, "node_modules")
+	for _, want := range []string{project, nm, filepath.Join(nm, ".pnpm"), filepath.Join(nm, "@mariozechner"), filepath.Dir(old)} {
+		if !slices.Contains(dirs, want) {
+			t.Errorf("%s not watched", want)
+		}
+	}
+	for _, d := range dirs {
+		if strings.Contains(d, "other@") {
+			t.Errorf("unrelated package watched: %s", d)
+		}
+	}
+}
+
+func TestKeeperSurvivesNodeModulesAndDirRecreated(t *testing.T) {
+	tmp := t.TempDir()
+	project := filepath.Join(tmp, "clawdbot") // not installed yet
+	h := startKeeper(t, KeeperOptions{Dirs: []string{project}})
+
+	install := func() string {
+		return filepath.Join(npmPackage(t, filepath.Join(project, "node_modules"), "0.49.3"), catalogRel)
+	}
+	file := install()
+	h.wait(Patched, file)
+	assertPatched(t, file)
+
+	// rm -rf node_modules && npm install
+	if err := os.RemoveAll(filepath.Join(project, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	h.wait(Removed, file)
+	install()
+	h.wait(Repatched, file)
+	assertPatched(t, file)
+
+	// The whole Clawdbot directory deleted and cloned again.
+	if err := os.RemoveAll(project); err != nil {
+		t.Fatal(err)
+	}
+	h.wait(Removed, file)
+	install()
+	h.wait(Repatched, file)
+	assertPatched(t, file)
+}
+
+func TestKeeperWaitsForHalfWrittenCatalog(t *testing.T) {
+	tmp := t.TempDir()
+	project := filepath.Join(tmp, "clawdbot")
+	old, _ := pnpmProjectWith(t, project, filepath.Join(tmp, "store"))
+	h := startKeeper(t, KeeperOptions{Dirs: []string{project}})
+	h.wait(Patched, old)
+
+	// A new version arrives, its catalog still being written.
+	pkg := filepath.Join(project, "node_modules", ".pnpm", "@mariozechner+pi-ai@0.55.3", "node_modules", "@mariozechner", "pi-ai")
+	writePackage(t, pkg, "0.55.3")
+	file := filepath.Join(pkg, catalogRel)
+	full := readFixture(t, "0.73.1")
+	mustWrite(t, file, full[:len(full)/3])
+	h.wait(Skipped, file)
+	if !bytes.Equal(mustRead(t, file), full[:len(full)/3]) {
+		t.Fatal("half-written catalog modified")
+	}
+	mustWrite(t, file, full)
+	h.wait(Patched, file)
+	assertPatched(t, file)
+}
+
+func TestKeeperReportOnly(t *testing.T) {
+	project := t.TempDir()
+	file := filepath.Join(npmPackage(t, filepath.Join(project, "node_modules"), "0.49.3"), catalogRel)
+	before := statID(t, file)
+	h := startKeeper(t, KeeperOptions{Dirs: []string{project}, ReportOnly: true})
+	if e := h.wait(Unpatched, file); e.URLs != 6 {
+		t.Fatalf("event %+v", e)
+	}
+	if statID(t, file) != before {
+		t.Fatal("report-only keeper wrote the catalog")
+	}
+}
+
+func TestNewKeeperRejectsBadBaseURL(t *testing.T) {
+	if _, err := NewKeeper(KeeperOptions{BaseURL: "localhost:4000"}); err == nil {
+		t.Fatal("accepted a base URL without scheme")
+	}
+}
