@@ -55,7 +55,9 @@ type answer struct {
 	chunks    int // chunks that carried output: the token count when Ollama gives none
 	matched   string
 	ended     bool
-	usage     Usage
+	// stopReason and usage are what messageEnd reported, for the log.
+	stopReason string
+	usage      Usage
 }
 
 func newAnswer(s sink, stops []string, newToolID func() string) *answer {
@@ -186,6 +188,7 @@ func (a *answer) finish(doneReason string, u Usage) {
 	case doneReason == "length":
 		reason = "max_tokens"
 	}
+	a.stopReason = reason
 	a.sink.messageEnd(reason, a.matched, u)
 }
 

@@ -529,6 +529,17 @@ type backend struct {
 	// NoTools is set when the config says the model cannot call functions
 	// (supports_function_calling: false): tools are left out.
 	NoTools bool
+	// Vision is the config's supports_vision, which overrides Caps; nil
+	// when the config does not say.
+	Vision *bool
+}
+
+// cannotSee reports whether the model is known not to read images.
+func (b backend) cannotSee() bool {
+	if b.Vision != nil {
+		return !*b.Vision
+	}
+	return b.Caps != nil && !b.Caps.Vision
 }
 
 // chatRequest builds the Ollama request for r on backend b.
@@ -538,8 +549,8 @@ type backend struct {
 // replaces the model's own template stops), so the answer state machine
 // watches for them itself.
 func chatRequest(r *request, b backend) (*ollama.ChatRequest, error) {
-	if r.HasImages && b.Caps != nil && !b.Caps.Vision {
-		return nil, invalidRequest("model %q answers with %q, which cannot read images (Ollama lists no vision capability): pick a vision model for images", r.Model, b.Model)
+	if r.HasImages && b.cannotSee() {
+		return nil, invalidRequest("model %q answers with %q, which cannot read images (no vision capability): pick a vision model for requests with images", r.Model, b.Model)
 	}
 	out := &ollama.ChatRequest{
 		Model:    b.Model,
