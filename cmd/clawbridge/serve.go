@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/clawbridge/clawbridge/daemon/config"
+	"github.com/clawbridge/clawbridge/daemon/translator"
+)
+
+// shutdownGrace bounds how long a stop waits for answers in flight before
+// cutting them off.
+const shutdownGrace = 10 * time.Second
+
+// runServe runs the translator in the foreground until SIGINT or SIGTERM.
+func runServe(args []string, stdout, stderr io.Writer) error {
+	return serveCommand("serve", args, stdout, stderr)
+}
+
+// runRun is the daemon's entry point. For now the daemon is the
+// translator alone, so it does what serve does.
+func runRun(args []string, stdout, stderr io.Writer) error {
+	return serveCommand("run", args, stdout, stderr)
+}
+
+func serveCommand(name string, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet(name, stderr)
+	cfgPath := fs.String("config", "", "config file (default: clawbridge/config.yaml in the user config directory, created on first start)")
+	listen := fs.String("listen", "", "host:port to listen on (default: clawbridge.listen from the config, else "+config.DefaultListen+")")
+	debug := fs.Bool("debug", false, "log at debug level")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	level := slog.LevelInfo
+	if *debug {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	return serve(ctx, serveOptions{configPath: *cfgPath, listen: *listen, logger: logger, stdout: stdout})
+}
+
+type serveOptions struct {
+	configPath string // "" means config.DefaultPath()
+	listen     string // "" means the config's, else config.DefaultListen
+	logger     *slog.Logger
+	stdout     io.Writer
+}
+
+// serve loads (or first creates) the config, listens, and answers until
+// ctx is cancelled, then shuts down gracefully. It prints the address it
+// listens on to stdout ("listening on http://host:port"), which is how a
+// caller that asked for port 0 learns the port.
+func serve(ctx context.Context, o serveOptions) error {
+	path := o.configPath
+	if path == "" {
+		p, err := config.DefaultPath()
+		if err != nil {
+			return err
+		}
+		path = p
+	}
+	cfg, created, err := config.LoadOrCreate(path)
+	if err != nil {
+		return err
+	}
+	if created {
+		o.logger.Info("wrote the default config; edit it to map model names to your Ollama models", "config", path)
+	}
+	for _, k := range cfg.Ignored {
+		o.logger.Debug("config key not used by clawbridge", "key", k)
+	}
+	addr := o.listen
+	if addr == "" {
+		addr = cfg.Clawbridge.Listen
+	}
+	if addr == "" {
+		addr = config.DefaultListen
+	}
+
+	var current atomic.Pointer[config.Config]
+	current.Store(cfg)
+	handler := translator.New(current.Load, translator.Options{Logger: o.logger, Version: version})
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	if !isLoopback(ln.Addr()) && cfg.GeneralSettings.MasterKey == "" {
+		o.logger.Warn("listening beyond loopback with no master_key: anyone who can reach this address can use your models", "addr", ln.Addr().String())
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(o.logger.Handler(), slog.LevelWarn),
+		// No read or write timeout: a streamed answer may take many minutes.
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	o.logger.Info("clawbridge translator started", "addr", ln.Addr().String(), "config", path, "models", len(cfg.ModelNames()))
+	fmt.Fprintf(o.stdout, "listening on http://%s\n", ln.Addr())
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	o.logger.Info("shutting down", "grace", shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		o.logger.Warn("answers still in flight were cut off", "error", err)
+		srv.Close()
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve on %s: %w", ln.Addr(), err)
+	}
+	return nil
+}
+
+func isLoopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
