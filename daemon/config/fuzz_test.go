@@ -1,0 +1,67 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/clawbridge/clawbridge/assets"
+)
+
+func addSeeds(f *testing.F) {
+	f.Add(assets.DefaultConfig)
+	files, _ := filepath.Glob("testdata/*.yaml")
+	more, _ := filepath.Glob("testdata/*/*.yaml")
+	for _, file := range append(files, more...) {
+		if data, err := os.ReadFile(file); err == nil {
+			f.Add(data)
+		}
+	}
+}
+
+// FuzzParse checks that no input crashes Parse and that a config it
+// accepts can route every name it lists.
+func FuzzParse(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := parse(data, "config.yaml", lookupTestEnv)
+		if err != nil {
+			return
+		}
+		for _, name := range cfg.ModelNames() {
+			if _, err := cfg.Route(name); err != nil {
+				t.Errorf("Route(%q) of a configured name: %v", name, err)
+			}
+		}
+	})
+}
+
+// FuzzSetSetting checks that an edit of any file either fails, leaving the
+// file alone, or leaves a file that parses and holds the new value.
+func FuzzSetSetting(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "config.yaml")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		err := SetSetting(path, []string{"listen"}, "127.0.0.1:4100")
+		out, rerr := os.ReadFile(path)
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		if err != nil {
+			if string(out) != string(data) {
+				t.Errorf("failed edit (%v) changed the file", err)
+			}
+			return
+		}
+		cfg, err := parse(out, "config.yaml", lookupTestEnv)
+		if err != nil {
+			t.Fatalf("edited file does not parse: %v", err)
+		}
+		if cfg.Clawbridge.Listen != "127.0.0.1:4100" {
+			t.Errorf("listen = %q after the edit", cfg.Clawbridge.Listen)
+		}
+	})
+}
