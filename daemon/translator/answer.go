@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/ollama"
 )
@@ -58,6 +59,9 @@ type answer struct {
 	// stopReason and usage are what messageEnd reported, for the log.
 	stopReason string
 	usage      Usage
+	// genTime is Ollama's eval_duration: generation time without loading
+	// and prompt reading, for an honest tokens per second.
+	genTime time.Duration
 }
 
 func newAnswer(s sink, stops []string, newToolID func() string) *answer {
@@ -92,6 +96,7 @@ func (a *answer) add(c *ollama.ChatResponse) bool {
 		a.toolCall(&m.ToolCalls[i].Function)
 	}
 	if c.Done {
+		a.genTime = c.EvalDuration
 		a.finish(c.DoneReason, Usage{InputTokens: c.PromptEvalCount, OutputTokens: c.EvalCount})
 		return true
 	}

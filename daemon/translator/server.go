@@ -273,7 +273,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, cfg *config.Co
 		writeError(w, rec, ae)
 		return
 	}
-	rec.usage, rec.stopReason = msg.Usage, *msg.StopReason
+	rec.usage, rec.stopReason, rec.genTime = msg.Usage, *msg.StopReason, col.ans.genTime
 	writeJSON(w, rec, http.StatusOK, msg)
 }
 
@@ -408,7 +408,7 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 		cancel()
 		for range chunks {
 		}
-		rec.usage, rec.stopReason = es.ans.usage, es.ans.stopReason
+		rec.usage, rec.stopReason, rec.genTime = es.ans.usage, es.ans.stopReason, es.ans.genTime
 	}()
 
 	rc := http.NewResponseController(w)
@@ -642,6 +642,7 @@ type requestLog struct {
 	usage            Usage
 	stopReason       string
 	start, first     time.Time
+	genTime          time.Duration // Ollama's eval_duration
 }
 
 // firstToken notes when the first generated output arrived.
@@ -666,8 +667,12 @@ func (s *Server) logRequest(l *requestLog) {
 	}
 	if !l.first.IsZero() {
 		attrs = append(attrs, "ttft_ms", l.first.Sub(l.start).Milliseconds())
-		if gen := time.Since(l.first).Seconds(); gen > 0 && l.usage.OutputTokens > 0 {
-			attrs = append(attrs, "tokens_per_s", float64(int(float64(l.usage.OutputTokens)/gen*10))/10)
+		gen := l.genTime
+		if gen <= 0 {
+			gen = time.Since(l.first)
+		}
+		if gen > 0 && l.usage.OutputTokens > 0 {
+			attrs = append(attrs, "tokens_per_s", float64(int(float64(l.usage.OutputTokens)/gen.Seconds()*10))/10)
 		}
 	}
 	level := slog.LevelInfo

@@ -1,12 +1,15 @@
 package translator
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -611,4 +614,59 @@ func TestConfigSwap(t *testing.T) {
 	if rec := serveRecorded(tr, http.MethodPost, "/v1/messages", body, nil); rec.StatusCode != 200 {
 		t.Errorf("after the swap: %d", rec.StatusCode)
 	}
+}
+
+// TestRequestLogLine checks the one log line per request: what it must
+// say, and that it never carries the key.
+func TestRequestLogLine(t *testing.T) {
+	var buf syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	ts := newTestServer(t, newFakeOllama(t), "sk-never-logged", Options{Logger: logger})
+	readStream(t, ts.post(t, "/v1/messages", streamBody("claude-sonnet-4-5-20250929")))
+	ts.Close() // waits for the handler, and so for its log line
+
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("want one log line, got %d:\n%s", len(lines), buf.String())
+	}
+	if strings.Contains(lines[0], "sk-never-logged") {
+		t.Fatalf("the key is in the log: %s", lines[0])
+	}
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"msg": "request", "model": "claude-sonnet-4-5-20250929", "route": "claude-sonnet-4-5",
+		"stream": true, "status": float64(200), "input_tokens": float64(11), "output_tokens": float64(7), "stop_reason": "end_turn"}
+	for k, v := range want {
+		if rec[k] != v {
+			t.Errorf("log %s = %v, want %v", k, rec[k], v)
+		}
+	}
+	for _, k := range []string{"request_id", "backend", "duration_ms", "ttft_ms", "tokens_per_s"} {
+		if _, ok := rec[k]; !ok {
+			t.Errorf("log line lacks %s: %s", k, lines[0])
+		}
+	}
+	if !strings.HasPrefix(rec["backend"].(string), "qwen3:8b@127.0.0.1:") {
+		t.Errorf("backend %v, want qwen3:8b@host:port", rec["backend"])
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -1,0 +1,33 @@
+package translator
+
+import (
+	"io"
+	"testing"
+
+	"github.com/clawbridge/clawbridge/daemon/ollama"
+)
+
+// BenchmarkStreamToken measures the per-token path: one Ollama text chunk
+// through the answer state machine and the SSE encoder to the writer.
+func BenchmarkStreamToken(b *testing.B) {
+	s := newEventStream("msg_bench", testTarget, nil, counterIDs("toolu_"))
+	c := &ollama.ChatResponse{Message: ollama.Message{Role: "assistant", Content: " token"}}
+	s.enc.writeTo(io.Discard)
+	b.ReportAllocs()
+	for b.Loop() {
+		s.chunk(c)
+		s.enc.writeTo(io.Discard)
+	}
+}
+
+// BenchmarkStreamTokenWithStops is the same with stop sequences to watch.
+func BenchmarkStreamTokenWithStops(b *testing.B) {
+	s := newEventStream("msg_bench", testTarget, []string{"</answer>", "###"}, counterIDs("toolu_"))
+	c := &ollama.ChatResponse{Message: ollama.Message{Role: "assistant", Content: " token"}}
+	s.enc.writeTo(io.Discard)
+	b.ReportAllocs()
+	for b.Loop() {
+		s.chunk(c)
+		s.enc.writeTo(io.Discard)
+	}
+}
