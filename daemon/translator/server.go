@@ -418,7 +418,6 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 			h := w.Header()
 			h.Set("Content-Type", "text/event-stream")
 			h.Set("Cache-Control", "no-cache")
-			h.Set("Connection", "keep-alive")
 			h.Set("X-Accel-Buffering", "no")
 			w.WriteHeader(http.StatusOK)
 			rec.status = http.StatusOK
