@@ -25,6 +25,7 @@ func commands() []command {
 		{"run", "run the daemon in the foreground (what the service runs)", runRun},
 		{"serve", "run only the translator in the foreground", runServe},
 		{"guard", "check or pin Clawdbot's auth-profiles.json to the local key", runGuard},
+		{"patch", "point pi-ai's model catalog at clawbridge, check it or undo it", runPatch},
 		{"version", "print version and build details", runVersion},
 	}
 }
