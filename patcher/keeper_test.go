@@ -17,6 +17,11 @@ import (
 // how fast the keeper is.
 const hang = 30 * time.Second
 
+// testLogger logs to the test's log.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
 // testWriter sends log output to the test's log.
 type testWriter struct{ t *testing.T }
 
@@ -39,7 +44,7 @@ func startKeeper(t *testing.T, opts KeeperOptions) *keeperHarness {
 		opts.BaseURL = DefaultBaseURL
 	}
 	opts.OnEvent = func(e Event) { h.events <- e }
-	opts.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opts.Logger = testLogger(t)
 	k, err := NewKeeper(opts)
 	if err != nil {
 		t.Fatal(err)
