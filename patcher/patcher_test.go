@@ -285,3 +285,40 @@ func TestPatchRejectsBadBaseURL(t *testing.T) {
 		t.Fatal("file written despite the bad base URL")
 	}
 }
+
+func TestDiscoverPnpmGlobalLayout(t *testing.T) {
+	// pnpm add -g clawdbot: <PNPM_HOME>/global/5/node_modules/clawdbot is a
+	// symlink into .pnpm, where pi-ai sits beside clawdbot.
+	home := t.TempDir()
+	root := filepath.Join(home, "pnpm", "global", "5", "node_modules")
+	pkg := pnpmPackage(t, filepath.Dir(root), filepath.Join(home, "store"), "0.49.3", "_zod@4.3.6")
+	app := filepath.Join(root, ".pnpm", "clawdbot@2026.1.24-3", "node_modules")
+	mustWrite(t, filepath.Join(app, "clawdbot", "package.json"), []byte(`{"name": "clawdbot"}`))
+	mustMkdir(t, filepath.Join(app, "@mariozechner"))
+	if err := os.Symlink(filepath.Join("..", "..", "@mariozechner+pi-ai@0.49.3_zod@4.3.6", "node_modules", "@mariozechner", "pi-ai"), filepath.Join(app, "@mariozechner", "pi-ai")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(".pnpm", "clawdbot@2026.1.24-3", "node_modules", "clawdbot"), filepath.Join(root, "clawdbot")); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Setenv("PNPM_HOME", filepath.Join(home, "pnpm"))
+	t.Setenv("HOME", home)
+	t.Setenv("PATH", "") // no npm or pnpm to ask
+	var found *Root
+	for _, r := range GlobalRoots() {
+		if r.Dir == root {
+			found = &r
+		}
+	}
+	if found == nil || !found.Global || found.NodeModules != root {
+		t.Fatalf("GlobalRoots() does not list %s: %+v", root, GlobalRoots())
+	}
+	targets, err := DiscoverRoots([]Root{*found})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(targets) != 1 || targets[0].RealDir != pkg || !targets[0].Global {
+		t.Fatalf("targets %+v, want %s", targets, pkg)
+	}
+}
