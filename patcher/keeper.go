@@ -139,6 +139,9 @@ type Keeper struct {
 	known   map[string]known
 	patched map[string]bool // seen patched during this run
 	watched map[string]bool // directories handed to the watcher
+	// discoverErr is the last discovery problem logged, so that one
+	// unreadable directory is not logged on every look.
+	discoverErr string
 }
 
 // known is a target found on the last look and the last state reported.
@@ -207,6 +210,7 @@ func (k *Keeper) Run(ctx context.Context) error {
 		return fmt.Errorf("patcher: %w", err)
 	}
 	w.SetErrorHandler(func(err error) { k.log.Warn("patcher: watch", "err", err) })
+	k.watched = map[string]bool{} // a new watcher watches nothing yet
 	watchCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- w.Run(watchCtx) }()
@@ -257,8 +261,11 @@ func (k *Keeper) roots() []Root {
 // to the wanted state.
 func (k *Keeper) pass(w *fswatch.Watcher, roots []Root) {
 	targets, cands, err := discover(roots)
-	if err != nil {
+	if msg := fmt.Sprint(err); err != nil && msg != k.discoverErr {
 		k.log.Warn("patcher: discover", "err", err)
+		k.discoverErr = msg
+	} else if err == nil {
+		k.discoverErr = ""
 	}
 	if k.watch(w, roots, cands, targets) {
 		// Whatever happened in the new directories before their watches

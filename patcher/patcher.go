@@ -96,12 +96,12 @@ func inspect(t Target, baseURL string) (Status, *catalog) {
 	}
 	c, err := parseCatalog(src)
 	if err != nil {
-		st.Err = fmt.Errorf("%s: %w", file, err)
+		st.Err = err
 		return st, nil
 	}
 	st.URLs, st.Patched = c.counts(baseURL)
 	if st.URLs == 0 {
-		st.Err = fmt.Errorf("%s: %w: no Anthropic base URL found", file, ErrNotCatalog)
+		st.Err = fmt.Errorf("%w: no Anthropic base URL found", ErrNotCatalog)
 	}
 	return st, c
 }
