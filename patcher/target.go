@@ -136,7 +136,10 @@ func runRoot(tool string) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, path, "root", "-g").Output()
+	cmd := exec.CommandContext(ctx, path, "root", "-g")
+	// A corepack shim must not stop to ask about downloading pnpm.
+	cmd.Env = append(os.Environ(), "COREPACK_ENABLE_DOWNLOAD_PROMPT=0")
+	out, err := cmd.Output()
 	if err != nil {
 		return ""
 	}
