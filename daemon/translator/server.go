@@ -199,7 +199,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, cfg *config.Co
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			writeError(w, rec, &apiError{http.StatusRequestEntityTooLarge, "request_too_large",
-				fmt.Sprintf("request body is larger than %d MiB", s.opts.MaxBodyBytes>>20)})
+				fmt.Sprintf("request body is larger than the limit of %s", byteSize(s.opts.MaxBodyBytes))})
 			return
 		}
 		writeError(w, rec, invalidRequest("reading the request body: %v", err))
@@ -225,7 +225,9 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, cfg *config.Co
 		rec.route = route.Alias
 	}
 	up, err := s.pickBackend(r.Context(), req.Model, route)
-	rec.backend = up.target.Model + "@" + up.target.Addr
+	if up.target.Model != "" {
+		rec.backend = up.target.Model + "@" + up.target.Addr
+	}
 	if err != nil {
 		writeError(w, rec, up.target.errorFor(err))
 		return
@@ -255,18 +257,27 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, cfg *config.Co
 		s.stream(ctx, w, rec, client, creq, newEventStream(msgID, t, req.StopSequences, toolID))
 		return
 	}
-	col := newCollector(msgID, t, req.StopSequences, toolID)
-	err = client.Chat(ctx, creq, func(c *ollama.ChatResponse) error {
+	s.complete(ctx, w, rec, client, creq, newCollector(msgID, t, req.StopSequences, toolID))
+}
+
+// complete answers a non-streaming request: the whole answer, collected,
+// as one JSON message.
+func (s *Server) complete(ctx context.Context, w http.ResponseWriter, rec *requestLog, client *ollama.Client, creq *ollama.ChatRequest, col *collector) {
+	err := client.Chat(ctx, creq, func(c *ollama.ChatResponse) error {
 		rec.firstToken(c)
 		if col.chunk(c) && !c.Done {
 			return errStopSequence
 		}
 		return nil
 	})
-	if errors.Is(err, errStopSequence) {
+	switch {
+	case errors.Is(err, errStopSequence):
 		err = nil
-	} else if err != nil && ctx.Err() != nil {
-		err = context.Cause(ctx)
+	case err != nil && ctx.Err() != nil:
+		if err = context.Cause(ctx); !isAPIError(err) {
+			rec.err = "client went away"
+			return
+		}
 	}
 	msg, ae := col.end(err)
 	if ae != nil {
@@ -712,6 +723,13 @@ func writeJSON(w http.ResponseWriter, rec *requestLog, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(body)
+}
+
+func byteSize(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func knownList(names []string) string {
