@@ -1,0 +1,374 @@
+//go:build unix
+
+package main
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+)
+
+// What the client scripts in testdata/npm print, and the checks on it.
+
+// e2eCase is one case of a client script: its name (the script's argument)
+// and the assertions on its output.
+type e2eCase struct {
+	name  string
+	check func(t *testing.T, out json.RawMessage)
+}
+
+// sdkMessage is an Anthropic Message as the SDK hands it to its caller.
+type sdkMessage struct {
+	ID         string     `json:"id"`
+	Type       string     `json:"type"`
+	Role       string     `json:"role"`
+	Model      string     `json:"model"`
+	Content    []sdkBlock `json:"content"`
+	StopReason string     `json:"stop_reason"`
+	Usage      struct {
+		InputTokens  int `json:"input_tokens"`
+		OutputTokens int `json:"output_tokens"`
+	} `json:"usage"`
+}
+
+type sdkBlock struct {
+	Type     string          `json:"type"`
+	Text     string          `json:"text"`
+	Thinking string          `json:"thinking"`
+	ID       string          `json:"id"`
+	Name     string          `json:"name"`
+	Input    json.RawMessage `json:"input"`
+}
+
+// sdkStreamed is what anthropic.mjs's streamed() returns.
+type sdkStreamed struct {
+	Message          sdkMessage `json:"message"`
+	StreamedText     string     `json:"streamedText"`
+	StreamedThinking string     `json:"streamedThinking"`
+	Events           []string   `json:"events"`
+}
+
+// sdkError is a thrown SDK error, described by lib.mjs's errorInfo.
+type sdkError struct {
+	Class             string          `json:"class"`
+	Message           string          `json:"message"`
+	Status            int             `json:"status"`
+	Body              json.RawMessage `json:"body"`
+	IsNotFound        bool            `json:"isNotFound"`
+	IsAuthentication  bool            `json:"isAuthentication"`
+	IsAPIError        bool            `json:"isAPIError"`
+	UnexpectedSuccess json.RawMessage `json:"unexpectedSuccess"`
+}
+
+// sdkBlockTypes lists the content block types of a message, in order.
+func sdkBlockTypes(m sdkMessage) []string {
+	var types []string
+	for _, b := range m.Content {
+		types = append(types, b.Type)
+	}
+	return types
+}
+
+// sdkText joins a message's text blocks.
+func sdkText(m sdkMessage) string {
+	var s strings.Builder
+	for _, b := range m.Content {
+		if b.Type == "text" {
+			s.WriteString(b.Text)
+		}
+	}
+	return s.String()
+}
+
+// checkSDKMessage checks what every answer shares: a well-formed message for
+// the model the client asked for, with usage counted.
+func checkSDKMessage(t *testing.T, m sdkMessage, model string) {
+	t.Helper()
+	if m.Type != "message" || m.Role != "assistant" || !strings.HasPrefix(m.ID, "msg_") {
+		t.Errorf("message type %q role %q id %q; want message, assistant, msg_...", m.Type, m.Role, m.ID)
+	}
+	if m.Model != model {
+		t.Errorf("message model %q; want the requested %q", m.Model, model)
+	}
+	if m.Usage.OutputTokens <= 0 {
+		t.Errorf("usage.output_tokens = %d; want > 0", m.Usage.OutputTokens)
+	}
+}
+
+// checkSDKStream checks the event order the SDK saw.
+func checkSDKStream(t *testing.T, s sdkStreamed) {
+	t.Helper()
+	if len(s.Events) < 2 || s.Events[0] != "message_start" || s.Events[len(s.Events)-1] != "message_stop" {
+		t.Errorf("stream events %v; want message_start first and message_stop last", s.Events)
+	}
+	if !slices.Contains(s.Events, "message_delta") {
+		t.Errorf("stream events %v: no message_delta (it carries stop_reason and usage)", s.Events)
+	}
+}
+
+func checkSDKTextReply(t *testing.T, s sdkStreamed, want string) {
+	t.Helper()
+	checkSDKStream(t, s)
+	checkSDKMessage(t, s.Message, "claude-sonnet-4-5")
+	if got := sdkBlockTypes(s.Message); !slices.Equal(got, []string{"text"}) {
+		t.Errorf("content blocks %v; want [text]", got)
+	}
+	if got := sdkText(s.Message); got != want {
+		t.Errorf("final text %q; want %q", got, want)
+	}
+	if s.StreamedText != sdkText(s.Message) {
+		t.Errorf("text events add up to %q, final message says %q", s.StreamedText, sdkText(s.Message))
+	}
+	if s.Message.StopReason != "end_turn" {
+		t.Errorf("stop_reason %q; want end_turn", s.Message.StopReason)
+	}
+}
+
+// checkSDKWeatherCall checks a tool_use of get_weather for Paris.
+func checkSDKWeatherCall(t *testing.T, m sdkMessage) (id string) {
+	t.Helper()
+	var uses []sdkBlock
+	for _, b := range m.Content {
+		if b.Type == "tool_use" {
+			uses = append(uses, b)
+		}
+	}
+	if len(uses) != 1 {
+		t.Fatalf("content blocks %v; want exactly one tool_use", sdkBlockTypes(m))
+	}
+	u := uses[0]
+	if u.Name != "get_weather" || !strings.HasPrefix(u.ID, "toolu_") {
+		t.Errorf("tool_use name %q id %q; want get_weather, toolu_...", u.Name, u.ID)
+	}
+	var input map[string]any
+	if err := json.Unmarshal(u.Input, &input); err != nil || !reflect.DeepEqual(input, map[string]any{"city": "Paris"}) {
+		t.Errorf("tool_use input %s; want {\"city\":\"Paris\"}", u.Input)
+	}
+	if m.StopReason != "tool_use" {
+		t.Errorf("stop_reason %q; want tool_use", m.StopReason)
+	}
+	return u.ID
+}
+
+func checkSDKError(t *testing.T, what string, e sdkError, class string, status int, errType string) {
+	t.Helper()
+	if e.UnexpectedSuccess != nil {
+		t.Errorf("%s: succeeded with %s; want %s", what, e.UnexpectedSuccess, class)
+		return
+	}
+	if e.Class != class || e.Status != status || !e.IsAPIError {
+		t.Errorf("%s: %s (status %d, APIError %v): %s; want %s with status %d", what, e.Class, e.Status, e.IsAPIError, e.Message, class, status)
+	}
+	var body struct {
+		Type  string `json:"type"`
+		Error struct {
+			Type    string `json:"type"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(e.Body, &body); err != nil || body.Type != "error" || body.Error.Type != errType || body.Error.Message == "" {
+		t.Errorf("%s: error body %s; want {type: error, error: {type: %s, message: ...}}", what, e.Body, errType)
+	}
+}
+
+var e2eAnthropicCases = []e2eCase{
+	{"stream-text", func(t *testing.T, out json.RawMessage) {
+		checkSDKTextReply(t, e2eDecode[sdkStreamed](t, out), ollamatest.ReplyDefault)
+	}},
+	{"create", func(t *testing.T, out json.RawMessage) {
+		m := e2eDecode[struct{ Message sdkMessage }](t, out).Message
+		checkSDKMessage(t, m, "claude-haiku-4-5")
+		if got := sdkText(m); got != ollamatest.ReplyDefault || !slices.Equal(sdkBlockTypes(m), []string{"text"}) {
+			t.Errorf("content %v text %q; want one text block %q", sdkBlockTypes(m), got, ollamatest.ReplyDefault)
+		}
+		if m.StopReason != "end_turn" {
+			t.Errorf("stop_reason %q; want end_turn", m.StopReason)
+		}
+	}},
+	{"tool", func(t *testing.T, out json.RawMessage) {
+		got := e2eDecode[struct{ First, Second *sdkStreamed }](t, out)
+		checkSDKStream(t, *got.First)
+		checkSDKMessage(t, got.First.Message, "claude-sonnet-4-5")
+		checkSDKWeatherCall(t, got.First.Message)
+		if got.Second == nil {
+			t.Fatal("no second turn: the first made no tool call")
+		}
+		checkSDKTextReply(t, *got.Second, ollamatest.ReplyAfterTool)
+	}},
+	{"thinking", func(t *testing.T, out json.RawMessage) {
+		s := e2eDecode[sdkStreamed](t, out)
+		checkSDKStream(t, s)
+		checkSDKMessage(t, s.Message, "claude-sonnet-4-5")
+		if got := sdkBlockTypes(s.Message); !slices.Equal(got, []string{"thinking", "text"}) {
+			t.Fatalf("content blocks %v; want [thinking text]", got)
+		}
+		if th := s.Message.Content[0].Thinking; th != ollamatest.ThinkThinking || s.StreamedThinking != th {
+			t.Errorf("thinking %q (streamed %q); want %q", th, s.StreamedThinking, ollamatest.ThinkThinking)
+		}
+		if got := sdkText(s.Message); got != ollamatest.ThinkAnswer {
+			t.Errorf("text after thinking %q; want %q", got, ollamatest.ThinkAnswer)
+		}
+		if s.Message.StopReason != "end_turn" {
+			t.Errorf("stop_reason %q; want end_turn", s.Message.StopReason)
+		}
+	}},
+	{"max-tokens", func(t *testing.T, out json.RawMessage) {
+		s := e2eDecode[sdkStreamed](t, out)
+		checkSDKStream(t, s)
+		checkSDKMessage(t, s.Message, "claude-sonnet-4-5")
+		if s.Message.StopReason != "max_tokens" {
+			t.Errorf("stop_reason %q; want max_tokens", s.Message.StopReason)
+		}
+		if n := s.Message.Usage.OutputTokens; n > 16 {
+			t.Errorf("usage.output_tokens = %d with max_tokens 16", n)
+		}
+		if sdkText(s.Message) == "" {
+			t.Error("no text before the cut")
+		}
+	}},
+	{"models", func(t *testing.T, out json.RawMessage) {
+		got := e2eDecode[struct {
+			IDs       []string `json:"ids"`
+			Retrieved struct {
+				ID   string `json:"id"`
+				Type string `json:"type"`
+			} `json:"retrieved"`
+		}](t, out)
+		// Listed two to a page, so the SDK follows has_more/last_id.
+		if want := []string{"claude-sonnet-4-5", "claude-haiku-4-5", "claude-*"}; !slices.Equal(got.IDs, want) {
+			t.Errorf("models.list() ids %q; want %q", got.IDs, want)
+		}
+		if got.Retrieved.ID != "claude-sonnet-4-5" || got.Retrieved.Type != "model" {
+			t.Errorf("models.retrieve() = %+v; want the claude-sonnet-4-5 model", got.Retrieved)
+		}
+	}},
+	{"unknown-model", func(t *testing.T, out json.RawMessage) {
+		got := e2eDecode[struct{ Create, Stream sdkError }](t, out)
+		checkSDKError(t, "messages.create", got.Create, "NotFoundError", 404, "not_found_error")
+		checkSDKError(t, "messages.stream", got.Stream, "NotFoundError", 404, "not_found_error")
+		if !got.Create.IsNotFound || !got.Stream.IsNotFound {
+			t.Error("not instanceof NotFoundError")
+		}
+	}},
+	{"bad-key", func(t *testing.T, out json.RawMessage) {
+		got := e2eDecode[struct{ Create, Models sdkError }](t, out)
+		checkSDKError(t, "messages.create", got.Create, "AuthenticationError", 401, "authentication_error")
+		checkSDKError(t, "models.list", got.Models, "AuthenticationError", 401, "authentication_error")
+		if !got.Create.IsAuthentication || !got.Models.IsAuthentication {
+			t.Error("not instanceof AuthenticationError")
+		}
+	}},
+}
+
+// piMessage is pi-ai's AssistantMessage.
+type piMessage struct {
+	Role     string    `json:"role"`
+	API      string    `json:"api"`
+	Provider string    `json:"provider"`
+	Model    string    `json:"model"`
+	Content  []piBlock `json:"content"`
+	Usage    struct {
+		Input  int `json:"input"`
+		Output int `json:"output"`
+	} `json:"usage"`
+	StopReason   string `json:"stopReason"`
+	ErrorMessage string `json:"errorMessage"`
+}
+
+type piBlock struct {
+	Type      string         `json:"type"`
+	Text      string         `json:"text"`
+	ID        string         `json:"id"`
+	Name      string         `json:"name"`
+	Arguments map[string]any `json:"arguments"`
+}
+
+// piStreamed is what pi-ai.mjs's streamed() returns.
+type piStreamed struct {
+	Version           string    `json:"version"`
+	Message           piMessage `json:"message"`
+	Events            []string  `json:"events"`
+	StreamedText      string    `json:"streamedText"`
+	StreamedToolCalls []piBlock `json:"streamedToolCalls"`
+}
+
+func piText(m piMessage) string {
+	var s strings.Builder
+	for _, b := range m.Content {
+		if b.Type == "text" {
+			s.WriteString(b.Text)
+		}
+	}
+	return s.String()
+}
+
+// checkPiOK checks that pi-ai got a complete answer and not an error.
+func checkPiOK(t *testing.T, m piMessage, stop string) {
+	t.Helper()
+	if m.StopReason != stop || m.ErrorMessage != "" {
+		t.Fatalf("stopReason %q errorMessage %q; want %q and no error", m.StopReason, m.ErrorMessage, stop)
+	}
+	if m.Role != "assistant" || m.API != "anthropic-messages" || m.Provider != "anthropic" {
+		t.Errorf("message role %q api %q provider %q; want assistant, anthropic-messages, anthropic", m.Role, m.API, m.Provider)
+	}
+	if m.Usage.Output <= 0 {
+		t.Errorf("usage.output = %d; want > 0", m.Usage.Output)
+	}
+}
+
+var e2ePiAICases = []e2eCase{
+	{"text", func(t *testing.T, out json.RawMessage) {
+		s := e2eDecode[piStreamed](t, out)
+		t.Logf("pi-ai %s", s.Version)
+		checkPiOK(t, s.Message, "stop")
+		if got := piText(s.Message); got != ollamatest.ReplyDefault || s.StreamedText != got {
+			t.Errorf("text %q (streamed %q); want %q", got, s.StreamedText, ollamatest.ReplyDefault)
+		}
+		if want := []string{"start", "text_start", "text_delta", "text_end", "done"}; !slices.Equal(slices.Compact(s.Events), want) {
+			t.Errorf("events %v; want %v (text_delta repeated)", s.Events, want)
+		}
+	}},
+	{"tool", func(t *testing.T, out json.RawMessage) {
+		got := e2eDecode[struct {
+			Version string
+			First   piStreamed
+			Second  *piMessage
+		}](t, out)
+		t.Logf("pi-ai %s", got.Version)
+		checkPiOK(t, got.First.Message, "toolUse")
+		var calls []piBlock
+		for _, c := range got.First.Message.Content {
+			if c.Type == "toolCall" {
+				calls = append(calls, c)
+			}
+		}
+		if len(calls) != 1 || calls[0].Name != "get_weather" || !reflect.DeepEqual(calls[0].Arguments, map[string]any{"city": "Paris"}) {
+			t.Fatalf("tool calls %+v; want one get_weather {city: Paris}", calls)
+		}
+		if len(got.First.StreamedToolCalls) != 1 || !reflect.DeepEqual(got.First.StreamedToolCalls[0], calls[0]) {
+			t.Errorf("toolcall_end events %+v; final message has %+v", got.First.StreamedToolCalls, calls)
+		}
+		if got.Second == nil {
+			t.Fatal("no second turn")
+		}
+		checkPiOK(t, *got.Second, "stop")
+		if text := piText(*got.Second); text != ollamatest.ReplyAfterTool {
+			t.Errorf("text after the tool result %q; want %q", text, ollamatest.ReplyAfterTool)
+		}
+	}},
+	{"bad-key", func(t *testing.T, out json.RawMessage) {
+		s := e2eDecode[piStreamed](t, out)
+		// pi-ai reports a failed request in the message, with the status
+		// and the server's message, which Clawdbot then shows the user.
+		if s.Message.StopReason != "error" || !strings.Contains(s.Message.ErrorMessage, "401") {
+			t.Errorf("stopReason %q errorMessage %q; want error with the 401", s.Message.StopReason, s.Message.ErrorMessage)
+		}
+		if !slices.Contains(s.Events, "error") {
+			t.Errorf("events %v; want an error event", s.Events)
+		}
+	}},
+}

@@ -1,0 +1,93 @@
+//go:build unix
+
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// The end-to-end tests drive real clients that .ci/provision-npm.sh and
+// .ci/provision-clawdbot.sh install (`make provision` records them in
+// $CLAWBRIDGE_CACHE/peers.env). Each one is found through its env var:
+//
+//	CLAWBRIDGE_NPM_DIR       cmd/clawbridge/testdata/npm with node_modules
+//	                         (default: that directory, when node_modules exists)
+//	CLAWBRIDGE_NODE_BIN      node for the npm clients (default: node on PATH)
+//	CLAWBRIDGE_NODE22_BIN    Node >= 22 for Clawdbot
+//	CLAWBRIDGE_CLAWDBOT_DIR  the wrapper project whose node_modules holds clawdbot
+//
+// A missing peer skips its test, unless CLAWBRIDGE_REQUIRE_PEERS is set (as
+// `make test` does), when it fails: a CI run must not pass by skipping.
+
+// e2eMissingPeer skips or fails the test for a peer that is not provisioned.
+func e2eMissingPeer(t *testing.T, msg string) {
+	t.Helper()
+	if os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != "" {
+		t.Fatalf("%s (CLAWBRIDGE_REQUIRE_PEERS is set; run `make provision`)", msg)
+	}
+	t.Skipf("%s; run `make provision` and source its peers.env, or set CLAWBRIDGE_REQUIRE_PEERS=1 to make this a failure", msg)
+}
+
+// e2eNPMDir returns the directory holding the client scripts and their
+// node_modules.
+func e2eNPMDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("CLAWBRIDGE_NPM_DIR")
+	if dir == "" {
+		abs, err := filepath.Abs(filepath.Join("testdata", "npm"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(abs, "node_modules", ".clawbridge-lock-sha256")); err != nil {
+			e2eMissingPeer(t, "the npm clients are not installed (CLAWBRIDGE_NPM_DIR is unset and "+abs+"/node_modules is missing or incomplete; .ci/provision-npm.sh installs them)")
+		}
+		return abs
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@anthropic-ai", "sdk", "package.json")); err != nil {
+		t.Fatalf("CLAWBRIDGE_NPM_DIR=%s has no installed clients: %v", dir, err)
+	}
+	return dir
+}
+
+// e2eNode returns the node that runs the npm clients.
+func e2eNode(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CLAWBRIDGE_NODE_BIN"); p != "" {
+		return p
+	}
+	p, err := exec.LookPath("node")
+	if err != nil {
+		e2eMissingPeer(t, "node is not on PATH and CLAWBRIDGE_NODE_BIN is unset")
+	}
+	return p
+}
+
+// e2eNode22 returns the Node 22 that Clawdbot needs.
+func e2eNode22(t *testing.T) string {
+	t.Helper()
+	p := os.Getenv("CLAWBRIDGE_NODE22_BIN")
+	if p == "" {
+		e2eMissingPeer(t, "CLAWBRIDGE_NODE22_BIN is unset (.ci/provision-clawdbot.sh provides Node 22)")
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("CLAWBRIDGE_NODE22_BIN: %v", err)
+	}
+	return p
+}
+
+// e2eClawdbotEntry returns Clawdbot's CLI entry point, dist/entry.js.
+func e2eClawdbotEntry(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("CLAWBRIDGE_CLAWDBOT_DIR")
+	if dir == "" {
+		e2eMissingPeer(t, "CLAWBRIDGE_CLAWDBOT_DIR is unset (.ci/provision-clawdbot.sh installs Clawdbot)")
+	}
+	entry := filepath.Join(dir, "node_modules", "clawdbot", "dist", "entry.js")
+	if _, err := os.Stat(entry); err != nil {
+		t.Fatalf("CLAWBRIDGE_CLAWDBOT_DIR=%s: no Clawdbot: %v", dir, err)
+	}
+	return entry
+}
