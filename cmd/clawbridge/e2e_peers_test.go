@@ -3,9 +3,12 @@
 package main
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -32,7 +35,9 @@ func e2eMissingPeer(t *testing.T, msg string) {
 }
 
 // e2eNPMDir returns the directory holding the client scripts and their
-// node_modules.
+// node_modules, which must have been installed from the current
+// package-lock.json (.ci/provision-npm.sh leaves the lock's sha256 in
+// node_modules/.clawbridge-lock-sha256).
 func e2eNPMDir(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("CLAWBRIDGE_NPM_DIR")
@@ -41,13 +46,18 @@ func e2eNPMDir(t *testing.T) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := os.Stat(filepath.Join(abs, "node_modules", ".clawbridge-lock-sha256")); err != nil {
-			e2eMissingPeer(t, "the npm clients are not installed (CLAWBRIDGE_NPM_DIR is unset and "+abs+"/node_modules is missing or incomplete; .ci/provision-npm.sh installs them)")
+		if _, err := os.Stat(filepath.Join(abs, "node_modules")); err != nil {
+			e2eMissingPeer(t, "the npm clients are not installed (CLAWBRIDGE_NPM_DIR is unset and "+abs+"/node_modules is missing; .ci/provision-npm.sh installs them)")
 		}
-		return abs
+		dir = abs
 	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@anthropic-ai", "sdk", "package.json")); err != nil {
-		t.Fatalf("CLAWBRIDGE_NPM_DIR=%s has no installed clients: %v", dir, err)
+	lock, err := os.ReadFile(filepath.Join(dir, "package-lock.json"))
+	if err != nil {
+		t.Fatalf("CLAWBRIDGE_NPM_DIR: %v", err)
+	}
+	stamp, err := os.ReadFile(filepath.Join(dir, "node_modules", ".clawbridge-lock-sha256"))
+	if want := fmt.Sprintf("%x", sha256.Sum256(lock)); err != nil || strings.TrimSpace(string(stamp)) != want {
+		t.Fatalf("the npm clients in %s/node_modules were not installed from its package-lock.json (missing, interrupted or stale); run .ci/provision-npm.sh", dir)
 	}
 	return dir
 }
