@@ -36,8 +36,9 @@
 //	ModelNoTools  "tiny-notools"  completion, thinking (tools are refused: 400)
 //	ModelPlain    "tiny-plain"    completion only (think: true is refused: 400)
 //
-// All are created with PARAMETER num_ctx 4096 (DefaultNumCtx); the GGUF
-// says llama.context_length 65536, so a request may raise num_ctx.
+// All are created with PARAMETER num_ctx 4096 (DefaultNumCtx) and
+// num_thread 1 (see modelParameters); the GGUF says llama.context_length
+// 65536, so a request may raise num_ctx.
 //
 // # Scripts
 //
@@ -83,10 +84,11 @@
 //
 // # Speed
 //
-// On a 2-core CPU: creating the three models takes well under a second,
-// loading one about 0.3s, a short chat about 10ms. Prompt evaluation grows
-// with the square of the prompt's tokens: about 0.1s for 4k tokens and 5s
-// for 32k (run BenchmarkPromptEval); a 40k-character English system prompt
-// is about 9k tokens, under a second. Ollama caches the prompt prefix, so
-// a later turn of the same conversation is cheap.
+// On the 2-core CPU this was built on: creating the three models takes
+// well under a second, loading one about 0.3s, a short chat about 10ms.
+// Prompt evaluation grows with the square of the prompt's tokens: with the
+// models' one runner thread about 0.2s for 4k tokens and 9s for 32k (5s
+// with num_thread 2); see BenchmarkPromptEval. A 40k-character English
+// system prompt is about 9k tokens and 1.3s. Ollama caches the prompt
+// prefix, so a later turn of the same conversation is cheap.
 package ollamatest

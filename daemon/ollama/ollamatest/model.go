@@ -29,7 +29,7 @@ import (
 //
 // Attention costs grow with the prompt length squared times the attention
 // width, so the one head is narrow (headDim) and independent of the
-// embedding width: Clawdbot's ~40k-token prompts stay cheap on a CPU.
+// embedding width (see also compress.go).
 const (
 	headDim       = 16
 	feedForward   = 16
