@@ -113,7 +113,77 @@ type LiteLLMSettings struct {
 type Settings struct {
 	// Listen is the translator's host:port; default DefaultListen.
 	Listen string `yaml:"listen"`
+	// Translator switches the API on and off (the tray's "Translator"
+	// toggle) without stopping the rest of the daemon.
+	Translator TranslatorSettings `yaml:"translator"`
+	// Patcher says where pi-ai's model catalog is patched.
+	Patcher PatcherSettings `yaml:"patcher"`
+	// Guard pins Clawdbot's auth-profiles.json to the local key.
+	Guard GuardSettings `yaml:"guard"`
+	// Notifications are the desktop notifications the daemon sends.
+	Notifications NotificationSettings `yaml:"notifications"`
+	// Gateway is the optional supervised Clawdbot gateway.
+	Gateway GatewaySettings `yaml:"gateway"`
 }
+
+// TranslatorSettings tune the translator as a whole.
+type TranslatorSettings struct {
+	// Enabled: nil or true serves the API; false closes the port.
+	Enabled *bool `yaml:"enabled"`
+}
+
+// PatcherSettings configure the pi-ai patch. Empty values mean: search the
+// usual Clawdbot/OpenClaw install places and global node_modules.
+type PatcherSettings struct {
+	// Enabled: nil or true patches at start and re-applies the patch after
+	// every install; false leaves pi-ai alone.
+	Enabled *bool `yaml:"enabled"`
+	// Dirs are the Clawdbot installs (or any directories holding
+	// node_modules) to patch, in addition to what is found on its own.
+	Dirs []string `yaml:"dirs"`
+	// Global: nil or true also patches global npm/pnpm/Homebrew installs.
+	Global *bool `yaml:"global"`
+	// BaseURL is what pi-ai's Anthropic baseUrl becomes; empty means the
+	// translator's own address.
+	BaseURL string `yaml:"base_url"`
+}
+
+// GuardSettings configure the auth-profiles guard.
+type GuardSettings struct {
+	// Enabled: nil or true guards; false leaves auth-profiles.json alone.
+	Enabled *bool `yaml:"enabled"`
+	// Key is the local API key the anthropic profile must hold; empty means
+	// general_settings.master_key, else "sk-clawbridge-local".
+	Key string `yaml:"key"`
+	// StateDirs are Clawdbot state directories (~/.clawdbot) to guard in
+	// addition to those found on their own.
+	StateDirs []string `yaml:"state_dirs"`
+}
+
+// NotificationSettings configure desktop notifications.
+type NotificationSettings struct {
+	// Enabled: nil or true sends them; false keeps the daemon quiet.
+	Enabled *bool `yaml:"enabled"`
+}
+
+// GatewaySettings configure the supervised Clawdbot gateway, off unless
+// Enabled is true.
+type GatewaySettings struct {
+	Enabled bool `yaml:"enabled"`
+	// Dir is the Clawdbot checkout or install whose dist/index.js runs; empty
+	// means the first Clawdbot install the patcher found.
+	Dir string `yaml:"dir"`
+	// Command replaces the default command line (node <dir>/dist/index.js
+	// gateway --port <port> --allow-unconfigured). It is an argument list,
+	// never run through a shell.
+	Command []string `yaml:"command"`
+	// Port is the gateway's port; default 18789.
+	Port int `yaml:"port"`
+}
+
+// On reports whether an optional switch is on: unset means on, because
+// every switch with a *bool defaults to the behaviour users want.
+func On(b *bool) bool { return b == nil || *b }
 
 // Parse reads a config from data. name is used in error messages (usually
 // the file name). Problems are returned together as an *Error.

@@ -43,6 +43,15 @@ func (d *decoder) validate(cfg *Config) {
 			d.problem(key, d.lineOf(key), "%s %s", d.show(key, listen), msg)
 		}
 	}
+	key = "clawbridge.gateway.port"
+	if p := cfg.Clawbridge.Gateway.Port; !d.failed(key) && (p < 0 || p > 65535) {
+		d.problem(key, d.lineOf(key), "%d is not a port; want 1 to 65535 (default 18789)", p)
+	}
+	key = "clawbridge.patcher.base_url"
+	if u := cfg.Clawbridge.Patcher.BaseURL; u != "" && !d.failed(key) &&
+		!strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		d.problem(key, d.lineOf(key), "%q is not an http:// or https:// URL, e.g. http://127.0.0.1:4000", u)
+	}
 }
 
 func (d *decoder) validateEntry(e *ModelEntry, key string) {
