@@ -14,7 +14,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.dat
 export CLAWBRIDGE_CACHE ?= $(HOME)/.cache/clawbridge-test
 PEERS_ENV := $(CLAWBRIDGE_CACHE)/peers.env
 
-.PHONY: build run test unit lint provision bench clean
+.PHONY: build run test unit lint provision bench screenshot clean
 
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/clawbridge ./cmd/clawbridge
@@ -44,5 +44,16 @@ test: lint provision
 	set -a && source "$(PEERS_ENV)" && set +a && \
 	  CLAWBRIDGE_REQUIRE_PEERS=1 go test -count=1 -timeout 30m ./...
 
+# bench: micro-benchmarks and the relay comparison; writes docs/benchmarks.md.
+bench: build
+	bash .ci/bench.sh
+
+# screenshot: the real tray menu under Xvfb + xfce4-panel, for the README.
+screenshot: build
+	bash .ci/screenshot.sh
+
 clean:
 	rm -rf bin dist
+
+# app, dist and the packaging checks live beside the packaging files.
+-include packaging/packaging.mk
