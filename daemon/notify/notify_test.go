@@ -23,17 +23,17 @@ func TestNotifyDedupeAndBurst(t *testing.T) {
 		want    bool
 	}{
 		{0, "a", true},
-		{time.Second, "a", false},    // same key within Dedupe
-		{time.Second, "b", true},     // another key
-		{time.Second, "", true},      // no key: never de-duplicated
-		{time.Second, "c", false},    // fourth within a minute: Burst is 3
-		{time.Minute, "a", true},     // a minute on: both limits have passed
-		{0, "d", true},               //
-		{0, "", true},                //
+		{time.Second, "a", false}, // same key within Dedupe
+		{time.Second, "b", true},  // another key
+		{time.Second, "", true},   // no key: never de-duplicated
+		{time.Second, "c", false}, // fourth within a minute: Burst is 3
+		{time.Minute, "a", true},  // a minute on: both limits have passed
+		{0, "d", true},
+		{0, "", true},
 		{0, "e", false},              // burst again
 		{2 * time.Minute, "e", true}, // dropped keys are not remembered as sent
-		{0, "e", false},              //
-		{0, "f", true},               //
+		{0, "e", false},
+		{0, "f", true},
 	}
 	for i, s := range steps {
 		now = now.Add(s.advance)
