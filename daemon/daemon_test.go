@@ -1,0 +1,415 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clawbridge/clawbridge/daemon/notify"
+	"github.com/clawbridge/clawbridge/daemon/notify/notifytest"
+	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/patcher/guard"
+)
+
+// waitFor polls cond until it holds; the timeout is a hang guard only.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	if os.Getenv("CLAWBRIDGE_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// world is a user's machine in miniature: a home with a Clawdbot install
+// (npm layout, pi-ai 0.49.3's real catalog) and a Clawdbot state directory
+// whose auth store Claude-CLI sync has taken over.
+type world struct {
+	home, clawdbot, catalog, original, authFile, configPath string
+}
+
+func newWorld(t *testing.T, ollamaURL string, extra string) *world {
+	t.Helper()
+	w := &world{home: t.TempDir()}
+	w.clawdbot = filepath.Join(w.home, "src", "clawdbot")
+	pkg := filepath.Join(w.clawdbot, "node_modules", "@mariozechner", "pi-ai")
+	mustMkdir(t, filepath.Join(pkg, "dist"))
+	mustWrite(t, filepath.Join(pkg, "package.json"), `{"name": "@mariozechner/pi-ai", "version": "0.49.3", "type": "module"}`)
+	orig, err := os.ReadFile("../patcher/testdata/pi-ai-0.49.3.models.generated.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.original = string(orig)
+	w.catalog = filepath.Join(pkg, "dist", "models.generated.js")
+	mustWrite(t, w.catalog, w.original)
+
+	agent := filepath.Join(w.home, ".clawdbot", "agents", "main", "agent")
+	mustMkdir(t, agent)
+	w.authFile = filepath.Join(agent, guard.FileName)
+	mustWrite(t, w.authFile, oauthTakeover)
+
+	w.configPath = filepath.Join(w.home, "config", "config.yaml")
+	mustMkdir(t, filepath.Dir(w.configPath))
+	mustWrite(t, w.configPath, fmt.Sprintf(`# my clawbridge config
+model_list:
+  - model_name: claude-sonnet-4-5
+    litellm_params:
+      model: ollama/%[2]s   # the tiny scripted model
+      api_base: %[1]s
+general_settings:
+  master_key: sk-test-local
+clawbridge:
+  patcher:
+    dirs: [~/src/clawdbot]
+    global: false
+  guard:
+    state_dirs: [%[3]s]
+%[4]s`, ollamaURL, ollamatest.ModelTiny, filepath.Join(w.home, ".clawdbot"), extra))
+	return w
+}
+
+// oauthTakeover is an auth store after Claude-CLI sync: the user's local
+// key plus an OAuth profile that outranks it.
+const oauthTakeover = `{"version":1,"profiles":{"anthropic:default":{"type":"api_key","provider":"anthropic","key":"sk-test-local"},` +
+	`"anthropic:claude-cli":{"type":"oauth","provider":"anthropic","access":"sk-ant-oat01-secret","refresh":"sk-ant-ort01-secret","expires":4102444800000}}}`
+
+func mustMkdir(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustWrite(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// replaceFile writes data the way installers do: a new file renamed over.
+func replaceFile(t *testing.T, path, data string) {
+	t.Helper()
+	tmp := path + ".tmp-install"
+	mustWrite(t, tmp, data)
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func startDaemon(t *testing.T, w *world, o Options) *Daemon {
+	t.Helper()
+	o.ConfigPath = w.configPath
+	o.Home = w.home
+	o.Getenv = func(string) string { return "" }
+	o.LogDir = filepath.Join(w.home, "logs")
+	o.Logger = testLogger(t)
+	o.Version = "test"
+	o.Listen = "127.0.0.1:0"
+	if o.BackendPoll == 0 {
+		o.BackendPoll = 200 * time.Millisecond
+	}
+	d, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Stop(nil) })
+	return d
+}
+
+func ask(t *testing.T, addr, model, text string) (int, string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"model":%q,"max_tokens":50,"messages":[{"role":"user","content":%q}]}`, model, text)
+	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", strings.NewReader(body))
+	req.Header.Set("x-api-key", "sk-test-local")
+	req.Header.Set("content-type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestDaemonEndToEnd runs the whole daemon against a real Ollama and a
+// Clawdbot layout, with notifications going over a real (private) DBus
+// session bus to a recording notification server.
+func TestDaemonEndToEnd(t *testing.T) {
+	bus := notifytest.Start(t)
+	ol := ollamatest.Start(t)
+	w := newWorld(t, ol.URL, "")
+	runtimeDir := filepath.Join(w.home, "run")
+	d := startDaemon(t, w, Options{RuntimeDir: runtimeDir, Notifier: notify.New(notify.Options{Logger: testLogger(t)})})
+
+	// Everything is applied at start: the catalog points at the
+	// translator, the guard pinned the local key, Ollama is known.
+	waitFor(t, "the catalog to be patched", func() bool {
+		st := d.State()
+		return len(st.Patcher.Targets) == 1 && st.Patcher.Targets[0].URLs > 0 &&
+			st.Patcher.Targets[0].Patched == st.Patcher.Targets[0].URLs
+	})
+	addr := d.State().Translator.Addr
+	if data, _ := os.ReadFile(w.catalog); strings.Contains(string(data), `baseUrl: "https://api.anthropic.com"`) {
+		t.Fatal("catalog still points at api.anthropic.com")
+	}
+	if data, _ := os.ReadFile(w.catalog); !strings.Contains(string(data), `baseUrl: "http://`+addr+`"`) {
+		t.Fatalf("catalog does not point at the translator %s", addr)
+	}
+	waitFor(t, "the guard to pin the local key", func() bool {
+		st := d.State()
+		return len(st.Guard.Dirs) == 1 && st.Guard.Dirs[0].Held && st.Guard.Dirs[0].Using == guard.DefaultProfile
+	})
+	waitFor(t, "the backend to be polled", func() bool {
+		st := d.State()
+		return len(st.Backends) == 1 && st.Backends[0].Reachable && len(st.Backends[0].Models) >= 3
+	})
+	st := d.State()
+	if st.Backends[0].Version != "0.17.4" {
+		t.Errorf("backend version %q, want 0.17.4 (the provisioned Ollama)", st.Backends[0].Version)
+	}
+	for _, m := range st.Backends[0].Models {
+		if strings.HasPrefix(m.Name, ollamatest.ModelNoTools) && (m.Tools == nil || *m.Tools) {
+			t.Errorf("%s: tools capability %v, want known false", m.Name, m.Tools)
+		}
+	}
+
+	// The translator answers from the real Ollama, and counts it.
+	if code, body := ask(t, addr, "claude-sonnet-4-5", "Hi there"); code != 200 || !strings.Contains(body, ollamatest.ReplyDefault) {
+		t.Fatalf("answer %d %s", code, body)
+	}
+	waitFor(t, "the request to be counted", func() bool { return d.State().Translator.Requests == 1 })
+
+	// `clawbridge status` sees the same state through the admin endpoint,
+	// and only with the token.
+	admin, err := Connect(runtimeDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote, err := admin.Status(context.Background())
+	if err != nil || remote.Translator.Addr != addr || remote.PID != os.Getpid() || len(remote.Patcher.Targets) != 1 {
+		t.Fatalf("admin status %+v, %v", remote, err)
+	}
+	if info, err := os.Stat(filepath.Join(runtimeDir, RuntimeFile)); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("runtime file: %v, %v", info, err)
+	}
+	if resp, err := http.Get("http://" + admin.Runtime().Admin + "/status"); err != nil || resp.StatusCode != 401 {
+		t.Fatalf("admin without token: %v %v", resp, err)
+	}
+
+	// A reinstall puts Anthropic's URLs back: the keeper re-patches and the
+	// user is told, over DBus.
+	replaceFile(t, w.catalog, w.original)
+	call := bus.WaitFor(t, "re-applied the pi-ai patch", 60*time.Second)
+	if call.AppName != "clawbridge" || !strings.Contains(call.Body, "0.49.3") {
+		t.Errorf("notification %+v", call)
+	}
+	waitFor(t, "the re-patch to show in the state", func() bool {
+		tg := d.State().Patcher.Targets
+		return len(tg) == 1 && !tg[0].Reapplied.IsZero() && tg[0].Patched == tg[0].URLs
+	})
+
+	// Claude-CLI sync takes over the auth store again: restored, notified,
+	// and the OAuth profile is still there.
+	replaceFile(t, w.authFile, oauthTakeover)
+	bus.WaitFor(t, "restored Clawdbot's local key", 60*time.Second)
+	waitFor(t, "the store to be pinned again", func() bool {
+		data, _ := os.ReadFile(w.authFile)
+		var store struct {
+			Profiles map[string]json.RawMessage
+			Order    map[string][]string
+		}
+		return json.Unmarshal(data, &store) == nil && len(store.Profiles) == 2 &&
+			len(store.Order["anthropic"]) == 1 && store.Order["anthropic"][0] == guard.DefaultProfile
+	})
+	for _, c := range bus.Calls() {
+		if strings.Contains(c.Body, "sk-ant-") || strings.Contains(c.Summary, "sk-ant-") {
+			t.Errorf("a notification shows a credential: %+v", c)
+		}
+	}
+
+	// Ollama goes away and comes back: the user hears both.
+	if err := ol.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	bus.WaitFor(t, "Ollama is not answering", 60*time.Second)
+	if err := ol.Restart(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	bus.WaitFor(t, "Ollama is back", 60*time.Second)
+
+	// A second daemon for the same user says who runs and fails.
+	d2, err := New(Options{ConfigPath: w.configPath, RuntimeDir: runtimeDir, Home: w.home, LogDir: t.TempDir(), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d2.Start(nil)
+	var running *AlreadyRunningError
+	if !errors.As(err, &running) || running.PID != os.Getpid() || !strings.Contains(err.Error(), addr) {
+		t.Fatalf("second daemon: %v", err)
+	}
+
+	// Stop: the port is closed, the runtime file gone, the lock free.
+	d.Stop(nil)
+	if _, err := net.Dial("tcp", addr); err == nil {
+		t.Error("translator still listening after Stop")
+	}
+	if _, err := Connect(runtimeDir); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("Connect after Stop: %v", err)
+	}
+	if err := d2.Start(nil); err != nil {
+		t.Errorf("a new daemon cannot start after Stop: %v", err)
+	}
+	d2.Stop(nil)
+}
+
+// TestDaemonSettingsApplyLive drives the switches the tray offers and a
+// hand edit of the config, checking each takes effect without a restart
+// and that a broken edit leaves the last good config in force.
+func TestDaemonSettingsApplyLive(t *testing.T) {
+	ol := ollamatest.Start(t)
+	w := newWorld(t, ol.URL, "")
+	var notes []string
+	n := notify.New(notify.Options{Logger: testLogger(t), Send: func(title, body string) error {
+		notes = append(notes, title+": "+body)
+		return nil
+	}})
+	d := startDaemon(t, w, Options{RuntimeDir: filepath.Join(w.home, "run"), Notifier: n})
+	addr := d.State().Translator.Addr
+	if code, _ := ask(t, addr, "claude-sonnet-4-5", "Hi"); code != 200 {
+		t.Fatalf("first request: %d", code)
+	}
+
+	// The translator switch closes and reopens the port, and is saved.
+	if err := d.SetToggle(ToggleTranslator, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.Dial("tcp", addr); err == nil {
+		t.Fatal("translator still listening after switching it off")
+	}
+	if data, _ := os.ReadFile(w.configPath); !strings.Contains(string(data), "translator:\n    enabled: false") ||
+		!strings.Contains(string(data), "# the tiny scripted model") {
+		t.Fatalf("config after the switch:\n%s", data)
+	}
+	if err := d.SetToggle(ToggleTranslator, true); err != nil {
+		t.Fatal(err)
+	}
+	addr = d.State().Translator.Addr
+	if code, _ := ask(t, addr, "claude-sonnet-4-5", "Hi"); code != 200 {
+		t.Fatalf("request after switching back on: %d", code)
+	}
+
+	// Switching a model applies to the next request: the no-tools model
+	// refuses a tool request that the tiny model takes.
+	tools := `,"tools":[{"name":"get_weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}]`
+	toolReq := func() int {
+		body := `{"model":"claude-sonnet-4-5","max_tokens":50,"messages":[{"role":"user","content":"What's the weather?"}]` + tools + `}`
+		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", strings.NewReader(body))
+		req.Header.Set("x-api-key", "sk-test-local")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := toolReq(); code != 200 {
+		t.Fatalf("tool request on %s: %d", ollamatest.ModelTiny, code)
+	}
+	if err := d.SetAliasModel("claude-sonnet-4-5", ollamatest.ModelNoTools); err != nil {
+		t.Fatal(err)
+	}
+	if code := toolReq(); code != 400 {
+		t.Fatalf("tool request after switching to %s: %d, want 400", ollamatest.ModelNoTools, code)
+	}
+	if st := d.State(); len(st.Aliases) != 1 || st.Aliases[0].Model != ollamatest.ModelNoTools {
+		t.Errorf("aliases %+v", st.Aliases)
+	}
+
+	// A hand edit that breaks the file is rejected, said so, and the last
+	// good config keeps answering; fixing it applies it.
+	good, _ := os.ReadFile(w.configPath)
+	replaceFile(t, w.configPath, string(good)+"\n  gateway: {port: banana}\n")
+	waitFor(t, "the broken config to be rejected", func() bool { return strings.Contains(d.State().LastError, "Config not applied") })
+	if !strings.Contains(d.State().LastError, "gateway.port") {
+		t.Errorf("last error %q does not name the key", d.State().LastError)
+	}
+	if code, _ := ask(t, addr, "claude-sonnet-4-5", "Hi"); code != 200 {
+		t.Fatalf("request with the last good config: %d", code)
+	}
+	fixed := strings.Replace(string(good), "model: ollama/"+ollamatest.ModelNoTools, "model: ollama/"+ollamatest.ModelTiny, 1)
+	replaceFile(t, w.configPath, fixed)
+	waitFor(t, "the fixed config to apply", func() bool {
+		st := d.State()
+		return st.LastError == "" && len(st.Aliases) == 1 && st.Aliases[0].Model == ollamatest.ModelTiny
+	})
+	if code := toolReq(); code != 200 {
+		t.Fatalf("tool request after the hand edit: %d", code)
+	}
+
+	// The guard switch stops guarding; notifications can be switched off.
+	if err := d.SetToggle(ToggleGuard, false); err != nil {
+		t.Fatal(err)
+	}
+	if st := d.State(); st.Guard.Enabled || len(st.Guard.Dirs) != 0 {
+		t.Errorf("guard state after switching off: %+v", st.Guard)
+	}
+	if err := d.SetToggle(ToggleNotifications, false); err != nil {
+		t.Fatal(err)
+	}
+	if d.notifier.Enabled() || d.State().Notifications {
+		t.Error("notifications still on")
+	}
+	if err := d.SetToggle(ToggleStartAtLogin, true); err == nil {
+		t.Error("start at login without a LoginItem did not fail")
+	}
+}
+
+// TestPortInUseNamesTheOwner starts a daemon on a port this process holds.
+func TestPortInUseNamesTheOwner(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	w := newWorld(t, "http://127.0.0.1:1", "")
+	d, err := New(Options{ConfigPath: w.configPath, Listen: ln.Addr().String(), RuntimeDir: t.TempDir(),
+		Home: w.home, LogDir: t.TempDir(), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.Start(nil)
+	var inUse *PortInUseError
+	if !errors.As(err, &inUse) {
+		t.Fatalf("Start on a taken port: %v", err)
+	}
+	if inUse.PID != os.Getpid() {
+		t.Errorf("owner pid %d, want this process %d (%v)", inUse.PID, os.Getpid(), err)
+	}
+	// The failed start released everything: the runtime dir is free.
+	if _, err := Connect(d.opts.RuntimeDir); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("runtime file left behind: %v", err)
+	}
+}

@@ -1,0 +1,167 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// DefaultGatewayPort is Clawdbot's own default gateway port.
+const DefaultGatewayPort = 18789
+
+// gateway supervises the Clawdbot gateway: it starts the command, restarts
+// it with backoff when it dies, and stops it (and everything it started)
+// on shutdown. Its output goes to its own log file.
+type gateway struct {
+	argv    []string
+	dir     string // working directory
+	logPath string
+	log     *slog.Logger
+	// backoff is the first restart delay; it doubles up to maxBackoff and
+	// resets after the process has stayed up for a minute.
+	backoff, maxBackoff time.Duration
+	onChange            func(GatewayState)
+
+	mu    sync.Mutex
+	state GatewayState
+}
+
+// gatewayCommand works out the command line: the configured one, else
+// node <dir>/dist/index.js gateway --port N --allow-unconfigured, where
+// dir is a Clawdbot checkout or an install holding node_modules/clawdbot
+// (or openclaw, moltbot).
+func gatewayCommand(command []string, dir string, port int, lookPath func(string) (string, error)) (argv []string, workdir string, err error) {
+	if port == 0 {
+		port = DefaultGatewayPort
+	}
+	if len(command) > 0 {
+		return command, dir, nil
+	}
+	if dir == "" {
+		return nil, "", errors.New("no Clawdbot directory: set clawbridge.gateway.dir (or patcher.dirs) to your Clawdbot checkout or install")
+	}
+	entry := ""
+	for _, c := range []string{
+		filepath.Join(dir, "dist", "index.js"),
+		filepath.Join(dir, "node_modules", "clawdbot", "dist", "index.js"),
+		filepath.Join(dir, "node_modules", "openclaw", "dist", "index.js"),
+		filepath.Join(dir, "node_modules", "moltbot", "dist", "index.js"),
+	} {
+		if _, err := os.Stat(c); err == nil {
+			entry = c
+			break
+		}
+	}
+	if entry == "" {
+		return nil, "", fmt.Errorf("no dist/index.js in %s (nor in its node_modules/clawdbot): build Clawdbot there (pnpm build) or set clawbridge.gateway.command", dir)
+	}
+	node, err := lookPath("node")
+	if err != nil {
+		return nil, "", errors.New("node is not on PATH: install Node.js 22 or set clawbridge.gateway.command")
+	}
+	return []string{node, entry, "gateway", "--port", strconv.Itoa(port), "--allow-unconfigured"}, dir, nil
+}
+
+// tuiCommand is what a user types to open the Clawdbot TUI against the
+// gateway the daemon runs.
+func tuiCommand(argv []string) string {
+	if len(argv) >= 2 && filepath.Base(argv[1]) == "index.js" {
+		return shellQuote(argv[0]) + " " + shellQuote(argv[1]) + " tui"
+	}
+	return "clawdbot tui"
+}
+
+func shellQuote(s string) string {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '/' || r == '.' || r == '-' || r == '_') {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
+func (g *gateway) set(f func(*GatewayState)) {
+	g.mu.Lock()
+	f(&g.state)
+	s := g.state
+	g.mu.Unlock()
+	if g.onChange != nil {
+		g.onChange(s)
+	}
+}
+
+// run keeps the gateway running until ctx is done, then stops it.
+func (g *gateway) run(ctx context.Context) {
+	delay := g.backoff
+	for ctx.Err() == nil {
+		started := time.Now()
+		err := g.once(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		if time.Since(started) > time.Minute {
+			delay = g.backoff
+		}
+		msg := "exited"
+		if err != nil {
+			msg = err.Error()
+		}
+		g.log.Warn("gateway: stopped; restarting", "reason", msg, "in", delay)
+		g.set(func(s *GatewayState) { s.Running, s.PID, s.Err = false, 0, msg; s.Restarts++ })
+		select {
+		case <-ctx.Done():
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, g.maxBackoff)
+	}
+	g.set(func(s *GatewayState) { s.Running, s.PID = false, 0 })
+}
+
+// once runs the gateway until it exits or ctx is done; then it is sent
+// SIGTERM, and SIGKILL if it has not exited within stopGrace.
+func (g *gateway) once(ctx context.Context) error {
+	if err := os.MkdirAll(filepath.Dir(g.logPath), 0o700); err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(g.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("open gateway log: %w", err)
+	}
+	defer logf.Close()
+	fmt.Fprintf(logf, "\n--- clawbridge: starting %q at %s\n", g.argv, time.Now().Format(time.RFC3339))
+	cmd := exec.Command(g.argv[0], g.argv[1:]...)
+	cmd.Dir = g.dir
+	cmd.Stdout, cmd.Stderr = logf, logf
+	ownProcessGroup(cmd)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", g.argv[0], err)
+	}
+	g.log.Info("gateway: started", "pid", cmd.Process.Pid, "log", g.logPath)
+	g.set(func(s *GatewayState) { s.Running, s.PID, s.Err = true, cmd.Process.Pid, "" })
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		return err
+	case <-ctx.Done():
+	}
+	terminateGroup(cmd, false)
+	select {
+	case <-exited:
+	case <-time.After(stopGrace):
+		terminateGroup(cmd, true)
+		<-exited
+	}
+	g.log.Info("gateway: stopped")
+	return nil
+}
+
+// stopGrace is how long a child gets between SIGTERM and SIGKILL.
+const stopGrace = 5 * time.Second

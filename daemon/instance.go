@@ -1,0 +1,113 @@
+package daemon
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clawbridge/clawbridge/patcher/atomicfile"
+)
+
+// Runtime is what a running daemon publishes about itself in RuntimeFile,
+// mode 0600, so that `clawbridge status` (run by the same user) can find
+// and authenticate to its admin endpoint, and a second `run` can say who
+// holds the lock.
+type Runtime struct {
+	PID     int       `json:"pid"`
+	Admin   string    `json:"admin"` // host:port of the admin endpoint
+	Token   string    `json:"token"` // bearer token for the admin endpoint
+	Listen  string    `json:"listen,omitempty"`
+	Config  string    `json:"config"`
+	Version string    `json:"version"`
+	Started time.Time `json:"started"`
+}
+
+// RuntimeFile is where the daemon for a config directory publishes its
+// Runtime.
+const RuntimeFile = "daemon.json"
+
+// lockFile is held (flock) by the one daemon of a user for as long as it
+// runs; the kernel releases it when the process dies, even on kill -9.
+const lockFile = "daemon.lock"
+
+// AlreadyRunningError is returned by Start when another daemon holds the
+// lock of the same runtime directory.
+type AlreadyRunningError struct {
+	PID  int    // 0 when unknown
+	Dir  string // the runtime directory
+	Addr string // the other daemon's listen address, when known
+}
+
+func (e *AlreadyRunningError) Error() string {
+	who := "another clawbridge daemon"
+	if e.PID > 0 {
+		who = fmt.Sprintf("another clawbridge daemon (pid %d)", e.PID)
+	}
+	msg := who + " is already running for " + e.Dir
+	if e.Addr != "" {
+		msg += ", serving " + e.Addr
+	}
+	return msg + "; stop it first (clawbridge stop, or quit it from the menu bar)"
+}
+
+// ReadRuntime reads the Runtime a daemon published in dir. It returns an
+// error wrapping os.ErrNotExist when no daemon has published one.
+func ReadRuntime(dir string) (*Runtime, error) {
+	data, err := os.ReadFile(filepath.Join(dir, RuntimeFile))
+	if err != nil {
+		return nil, err
+	}
+	var rt Runtime
+	if err := json.Unmarshal(data, &rt); err != nil {
+		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, RuntimeFile), err)
+	}
+	return &rt, nil
+}
+
+func writeRuntime(dir string, rt *Runtime) error {
+	data, err := json.MarshalIndent(rt, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(filepath.Join(dir, RuntimeFile), append(data, '\n'), 0o600)
+}
+
+// acquireLock takes the per-user instance lock in dir, or explains who has
+// it. The returned func releases it.
+func acquireLock(dir string) (release func(), err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, lockFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open lock %s: %w", path, err)
+	}
+	if err := lockExclusive(f); err != nil {
+		f.Close()
+		if !errors.Is(err, errLocked) {
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		e := &AlreadyRunningError{Dir: dir}
+		if data, err := os.ReadFile(path); err == nil {
+			e.PID, _ = strconv.Atoi(strings.TrimSpace(string(data)))
+		}
+		if rt, err := ReadRuntime(dir); err == nil && rt.PID == e.PID {
+			e.Addr = rt.Listen
+		}
+		return nil, e
+	}
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return func() {
+		os.Remove(filepath.Join(dir, RuntimeFile))
+		unlock(f)
+		f.Close()
+	}, nil
+}

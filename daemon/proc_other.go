@@ -1,0 +1,9 @@
+//go:build !unix
+
+package daemon
+
+import "os/exec"
+
+func ownProcessGroup(cmd *exec.Cmd) {}
+
+func terminateGroup(cmd *exec.Cmd, kill bool) { cmd.Process.Kill() }
