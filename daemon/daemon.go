@@ -454,7 +454,9 @@ func (d *Daemon) applyAPI(cfg *config.Config) error {
 	}
 	ln, err := listenExplained(addr)
 	if err != nil {
-		d.setState(func(st *State) { st.Translator = TranslatorState{Enabled: true, Err: err.Error(), Requests: d.requests.Load()} })
+		d.setState(func(st *State) {
+			st.Translator = TranslatorState{Enabled: true, Err: err.Error(), Requests: d.requests.Load()}
+		})
 		return err
 	}
 	if !isLoopback(ln.Addr()) && cfg.GeneralSettings.MasterKey == "" {
