@@ -159,6 +159,15 @@ func (g *gateway) once(ctx context.Context) error {
 		terminateGroup(cmd, true)
 		<-exited
 	}
+	// Node's helpers may outlive the main process for a moment; whatever
+	// of the group is left after the grace is killed.
+	deadline := time.Now().Add(stopGrace)
+	for groupAlive(cmd) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if groupAlive(cmd) {
+		terminateGroup(cmd, true)
+	}
 	g.log.Info("gateway: stopped")
 	return nil
 }

@@ -3,6 +3,7 @@
 package daemon
 
 import (
+	"errors"
 	"os/exec"
 	"syscall"
 )
@@ -22,4 +23,9 @@ func terminateGroup(cmd *exec.Cmd, kill bool) {
 	if err := syscall.Kill(-cmd.Process.Pid, sig); err != nil {
 		cmd.Process.Signal(sig)
 	}
+}
+
+// groupAlive reports whether any process of the child's group is left.
+func groupAlive(cmd *exec.Cmd) bool {
+	return !errors.Is(syscall.Kill(-cmd.Process.Pid, 0), syscall.ESRCH)
 }

@@ -1,0 +1,129 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestGatewayCommand(t *testing.T) {
+	checkout := t.TempDir()
+	mustMkdir(t, filepath.Join(checkout, "dist"))
+	mustWrite(t, filepath.Join(checkout, "dist", "index.js"), "")
+	install := t.TempDir()
+	mustMkdir(t, filepath.Join(install, "node_modules", "openclaw", "dist"))
+	mustWrite(t, filepath.Join(install, "node_modules", "openclaw", "dist", "index.js"), "")
+	node := func(string) (string, error) { return "/usr/bin/node", nil }
+	noNode := func(string) (string, error) { return "", exec.ErrNotFound }
+
+	tests := []struct {
+		name    string
+		command []string
+		dir     string
+		port    int
+		look    func(string) (string, error)
+		want    string // argv joined by spaces, or the error's start
+	}{
+		{"checkout", nil, checkout, 0, node, "/usr/bin/node " + checkout + "/dist/index.js gateway --port 18789 --allow-unconfigured"},
+		{"install", nil, install, 18799, node, "/usr/bin/node " + install + "/node_modules/openclaw/dist/index.js gateway --port 18799 --allow-unconfigured"},
+		{"configured command wins", []string{"clawdbot", "gateway"}, "", 0, noNode, "clawdbot gateway"},
+		{"no dir", nil, "", 0, node, "error: no Clawdbot directory"},
+		{"not built", nil, t.TempDir(), 0, node, "error: no dist/index.js"},
+		{"no node", nil, checkout, 0, noNode, "error: node is not on PATH"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			argv, _, err := gatewayCommand(tc.command, tc.dir, tc.port, tc.look)
+			got := strings.Join(argv, " ")
+			if err != nil {
+				got = "error: " + err.Error()
+			}
+			if !strings.HasPrefix(got, tc.want) {
+				t.Errorf("got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+	if got := tuiCommand([]string{"/usr/bin/node", "/a b/dist/index.js", "gateway"}); got != `/usr/bin/node "/a b/dist/index.js" tui` {
+		t.Errorf("tuiCommand = %s", got)
+	}
+}
+
+// TestGatewaySupervisesRealClawdbot runs the real Clawdbot gateway (from
+// the provisioned install) under the daemon: started, killed and
+// restarted, then stopped with the daemon, leaving no process behind.
+func TestGatewaySupervisesRealClawdbot(t *testing.T) {
+	dir, node := os.Getenv("CLAWBRIDGE_CLAWDBOT_DIR"), os.Getenv("CLAWBRIDGE_NODE22_BIN")
+	if dir == "" || node == "" {
+		if os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != "" {
+			t.Fatal("CLAWBRIDGE_CLAWDBOT_DIR and CLAWBRIDGE_NODE22_BIN are not set (run make provision); CLAWBRIDGE_REQUIRE_PEERS is set, so this is a failure")
+		}
+		t.Skip("no provisioned Clawdbot (make provision)")
+	}
+	port := freePort(t)
+	entry := filepath.Join(dir, "node_modules", "clawdbot", "dist", "index.js")
+	w := newWorld(t, "http://127.0.0.1:1", fmt.Sprintf(`  gateway:
+    enabled: true
+    port: %d
+    command: [%s, %s, gateway, --port, "%d", --allow-unconfigured]
+`, port, node, entry, port))
+	t.Setenv("HOME", w.home) // Clawdbot keeps its state under $HOME
+	d := startDaemon(t, w, Options{RuntimeDir: filepath.Join(w.home, "run"), GatewayBackoff: 100 * time.Millisecond})
+
+	waitListening := func() int {
+		t.Helper()
+		deadline := time.Now().Add(120 * time.Second)
+		for {
+			st := d.State().Gateway
+			if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil && st.Running {
+				c.Close()
+				return st.PID
+			}
+			if time.Now().After(deadline) {
+				log, _ := os.ReadFile(st.LogPath)
+				t.Fatalf("gateway not listening on %d (state %+v); log:\n%s", port, st, log)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	first := waitListening()
+	if st := d.State().Gateway; st.TUICommand == "" || st.Restarts != 0 {
+		t.Errorf("state %+v", st)
+	}
+
+	// Killed hard: the daemon starts it again.
+	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a restart", func() bool { st := d.State().Gateway; return st.Restarts >= 1 && st.PID != first && st.PID != 0 })
+	second := waitListening()
+
+	// Stopped with the daemon: nothing of its process group survives.
+	d.Stop(nil)
+	if err := syscall.Kill(-second, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("gateway process group %d still alive after Stop (%v)", second, err)
+	}
+	if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+		c.Close()
+		t.Errorf("port %d still open after Stop", port)
+	}
+	if log, _ := os.ReadFile(filepath.Join(w.home, "logs", "gateway.log")); !strings.Contains(string(log), "listening on ws://") {
+		t.Errorf("gateway log lacks the gateway's own output:\n%s", log)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
