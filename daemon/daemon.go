@@ -334,13 +334,7 @@ func (d *Daemon) apply(cfg *config.Config, first bool) error {
 	}
 
 	// Keeper.
-	base := s.Patcher.BaseURL
-	if base == "" {
-		var err error
-		if base, err = patcher.BaseURLForListen(listen); err != nil {
-			base = patcher.DefaultBaseURL
-		}
-	}
+	base := patchBase(cfg, listen)
 	kopts := patcher.KeeperOptions{
 		Dirs:          d.clawdbotDirs(cfg),
 		IncludeGlobal: config.On(s.Patcher.Global),
@@ -372,13 +366,7 @@ func (d *Daemon) apply(cfg *config.Config, first bool) error {
 	})
 
 	// Guard.
-	gkey := s.Guard.Key
-	if gkey == "" {
-		gkey = cfg.GeneralSettings.MasterKey
-	}
-	if gkey == "" {
-		gkey = guard.DefaultKey
-	}
+	gkey := guardKey(cfg)
 	if !config.On(s.Guard.Enabled) {
 		d.guard.stop()
 		d.guard = nil
@@ -416,6 +404,31 @@ func (d *Daemon) apply(cfg *config.Config, first bool) error {
 	default:
 	}
 	return nil
+}
+
+// guardKey is the key the guard pins: guard.key, else the master key (so
+// Clawdbot's requests pass the translator's check), else a local default.
+func guardKey(cfg *config.Config) string {
+	switch {
+	case cfg.Clawbridge.Guard.Key != "":
+		return cfg.Clawbridge.Guard.Key
+	case cfg.GeneralSettings.MasterKey != "":
+		return cfg.GeneralSettings.MasterKey
+	}
+	return guard.DefaultKey
+}
+
+// patchBase is where pi-ai is pointed: patcher.base_url, else the
+// translator's address.
+func patchBase(cfg *config.Config, listen string) string {
+	if cfg.Clawbridge.Patcher.BaseURL != "" {
+		return cfg.Clawbridge.Patcher.BaseURL
+	}
+	base, err := patcher.BaseURLForListen(listen)
+	if err != nil {
+		return patcher.DefaultBaseURL
+	}
+	return base
 }
 
 func startComponent[T any](ctx context.Context, key string, v T, run func(context.Context)) *component[T] {
@@ -514,10 +527,12 @@ func isLoopback(a net.Addr) bool {
 
 // clawdbotDirs are the Clawdbot installs to patch: the configured ones,
 // the gateway's, and the usual checkout places that exist.
-func (d *Daemon) clawdbotDirs(cfg *config.Config) []string {
+func (d *Daemon) clawdbotDirs(cfg *config.Config) []string { return clawdbotDirs(cfg, d.opts.Home) }
+
+func clawdbotDirs(cfg *config.Config, home string) []string {
 	var dirs []string
 	add := func(p string) {
-		p = expandHome(p, d.opts.Home)
+		p = expandHome(p, home)
 		if p != "" && !slices.Contains(dirs, p) {
 			dirs = append(dirs, p)
 		}
@@ -528,7 +543,7 @@ func (d *Daemon) clawdbotDirs(cfg *config.Config) []string {
 	add(cfg.Clawbridge.Gateway.Dir)
 	for _, name := range []string{"clawdbot", "openclaw", "moltbot"} {
 		for _, parent := range []string{"", "src", "code", "dev", "Projects", "projects", "git"} {
-			p := filepath.Join(d.opts.Home, parent, name)
+			p := filepath.Join(home, parent, name)
 			if fi, err := os.Stat(filepath.Join(p, "node_modules")); err == nil && fi.IsDir() {
 				add(p)
 			}
