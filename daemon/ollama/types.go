@@ -23,6 +23,15 @@ type ChatRequest struct {
 	// Think is true, false, or one of "low", "medium", "high"; nil means
 	// the model's default.
 	Think json.RawMessage `json:"think,omitempty"`
+	// Truncate false makes Ollama refuse a prompt longer than num_ctx (400
+	// "the input length exceeds the context length") instead of dropping
+	// the oldest messages without a word; nil means Ollama's default, true.
+	// Ollama before 0.12 ignores it.
+	Truncate *bool `json:"truncate,omitempty"`
+	// Shift false ends an answer that fills the context with done_reason
+	// "length" instead of discarding the start of the prompt to go on;
+	// nil means Ollama's default, true.
+	Shift *bool `json:"shift,omitempty"`
 }
 
 // Options are the sampling and runtime settings of a request. Only the
@@ -100,6 +109,9 @@ type ChatResponse struct {
 type ShowResponse struct {
 	Template string       `json:"template"`
 	Details  ModelDetails `json:"details"`
+	// Parameters are the Modelfile's PARAMETER lines, one "name value" per
+	// line with the value padded: "num_ctx                        4096".
+	Parameters string `json:"parameters"`
 	// ModelInfo holds GGUF metadata such as "llama.context_length".
 	ModelInfo map[string]any `json:"model_info"`
 	// Capabilities lists what the model can do: "completion", "tools",
