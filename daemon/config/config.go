@@ -77,10 +77,17 @@ type LiteLLMParams struct {
 	// honour instead of rejecting the request. Nil inherits
 	// litellm_settings.drop_params.
 	DropParams *bool `yaml:"drop_params"`
-	// NumCtx is Ollama's context window in tokens; 0 keeps the model default.
+	// NumCtx is Ollama's context window in tokens for every request. 0
+	// lets the translator size it per request: large enough for the prompt
+	// and max_tokens, capped by the model's context length.
 	NumCtx int `yaml:"num_ctx"`
 	// Timeout is LiteLLM's per-request timeout in seconds; 0 means none.
 	Timeout float64 `yaml:"timeout"`
+	// RepairToolCalls (clawbridge only): nil or true turns a tool call that
+	// the model wrote as text (a JSON block, <tool_call> tags) into a real
+	// tool call when it names an offered tool and its arguments fit the
+	// tool's schema; false passes such text through untouched.
+	RepairToolCalls *bool `yaml:"repair_tool_calls"`
 }
 
 // ModelInfo describes what a backend model can do, for models whose
@@ -130,6 +137,11 @@ type Settings struct {
 type TranslatorSettings struct {
 	// Enabled: nil or true serves the API; false closes the port.
 	Enabled *bool `yaml:"enabled"`
+	// MaxNumCtx bounds the num_ctx the translator picks on its own for
+	// models without litellm_params.num_ctx, so that a request with a huge
+	// max_tokens cannot make Ollama allocate more memory than the machine
+	// has. 0 means the model's own context length is the only bound.
+	MaxNumCtx int `yaml:"max_num_ctx"`
 }
 
 // PatcherSettings configure the pi-ai patch. Empty values mean: search the

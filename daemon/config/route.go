@@ -31,7 +31,7 @@ type Deployment struct {
 	APIKey string
 	// DropParams is the entry's drop_params, else litellm_settings', else false.
 	DropParams bool
-	// NumCtx is Ollama's context window; 0 keeps the model default.
+	// NumCtx is Ollama's context window; 0 means sized per request.
 	NumCtx int
 	// Timeout is the per-request timeout in seconds; 0 means none.
 	Timeout float64
@@ -39,6 +39,13 @@ type Deployment struct {
 	// means the config does not say.
 	SupportsFunctionCalling *bool
 	SupportsVision          *bool
+	// MaxInputTokens is model_info.max_input_tokens, the context length to
+	// assume when the backend cannot be asked (OpenAI-compatible servers);
+	// 0 means unknown.
+	MaxInputTokens int
+	// RepairToolCalls is litellm_params.repair_tool_calls; nil means on
+	// (see On).
+	RepairToolCalls *bool
 	// Line is the entry's line in the config, for messages.
 	Line int
 }
@@ -116,6 +123,8 @@ func (c *Config) deployment(e *ModelEntry) Deployment {
 		Timeout:                 p.Timeout,
 		SupportsFunctionCalling: e.ModelInfo.SupportsFunctionCalling,
 		SupportsVision:          e.ModelInfo.SupportsVision,
+		MaxInputTokens:          e.ModelInfo.MaxInputTokens,
+		RepairToolCalls:         p.RepairToolCalls,
 		Line:                    e.Line,
 	}
 }

@@ -47,6 +47,10 @@ func (d *decoder) validate(cfg *Config) {
 	if p := cfg.Clawbridge.Gateway.Port; !d.failed(key) && (p < 0 || p > 65535) {
 		d.problem(key, d.lineOf(key), "%d is not a port; want 1 to 65535 (default 18789)", p)
 	}
+	key = "clawbridge.translator.max_num_ctx"
+	if n := cfg.Clawbridge.Translator.MaxNumCtx; !d.failed(key) && n != 0 && n < minNumCtx {
+		d.problem(key, d.lineOf(key), "%d is too small; want 0 (no bound) or at least %d tokens", n, minNumCtx)
+	}
 	key = "clawbridge.patcher.base_url"
 	if u := cfg.Clawbridge.Patcher.BaseURL; u != "" && !d.failed(key) &&
 		!strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
@@ -113,6 +117,10 @@ func (d *decoder) validateEntry(e *ModelEntry, key string) {
 		}
 	}
 }
+
+// minNumCtx is the smallest context window worth setting: Ollama's own
+// smallest default.
+const minNumCtx = 2048
 
 // checkBaseURL returns why s cannot be a backend URL, or "".
 func checkBaseURL(s string) string {
