@@ -23,6 +23,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "run the daemon in the foreground (what the service runs)", runRun},
+		{"status", "show the running daemon's live state", runStatus},
+		{"doctor", "check the whole setup and say how to fix what is wrong", runDoctor},
 		{"serve", "run only the translator in the foreground", runServe},
 		{"guard", "check or pin Clawdbot's auth-profiles.json to the local key", runGuard},
 		{"patch", "point pi-ai's model catalog at clawbridge, check it or undo it", runPatch},

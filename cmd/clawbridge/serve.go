@@ -27,12 +27,6 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	return serveCommand("serve", args, stdout, stderr)
 }
 
-// runRun is the daemon's entry point. For now the daemon is the
-// translator alone, so it does what serve does.
-func runRun(args []string, stdout, stderr io.Writer) error {
-	return serveCommand("run", args, stdout, stderr)
-}
-
 func serveCommand(name string, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(name, stderr)
 	cfgPath := fs.String("config", "", "config file (default: clawbridge/config.yaml in the user config directory, created on first start)")

@@ -42,6 +42,10 @@ type Options struct {
 // produces one notification, not ten.
 type Message struct {
 	Key, Title, Body string
+	// Requested marks the answer to something the user just asked for (a
+	// doctor run from the menu): it is shown even with notifications
+	// switched off, and never de-duplicated or rate-limited.
+	Requested bool
 }
 
 // Notifier sends Messages. It is safe for concurrent use.
@@ -94,6 +98,9 @@ func (n *Notifier) Enabled() bool { return n.enabled.Load() }
 // Dedupe, or Burst were sent in the last minute. It reports whether m was
 // queued, and never blocks.
 func (n *Notifier) Notify(m Message) bool {
+	if m.Requested {
+		return n.enqueue(m)
+	}
 	if !n.enabled.Load() {
 		return false
 	}
@@ -118,6 +125,10 @@ func (n *Notifier) Notify(m Message) bool {
 		n.sentAt[m.Key] = now
 	}
 	n.mu.Unlock()
+	return n.enqueue(m)
+}
+
+func (n *Notifier) enqueue(m Message) bool {
 	select {
 	case n.queue <- m:
 		return true

@@ -45,6 +45,9 @@ func TestNotifyDedupeAndBurst(t *testing.T) {
 	if n.Notify(Message{Key: "z", Title: "t"}) {
 		t.Error("Notify while disabled queued a message")
 	}
+	if !n.Notify(Message{Key: "a", Title: "doctor", Requested: true}) {
+		t.Error("a requested message was dropped while notifications are off")
+	}
 }
 
 func TestSendFailureLoggedOnce(t *testing.T) {

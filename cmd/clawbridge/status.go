@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/clawbridge/clawbridge/daemon"
+	"github.com/clawbridge/clawbridge/daemon/config"
+)
+
+// runStatus prints the running daemon's live state, read from its admin
+// endpoint: what the menu shows, for terminals and scripts.
+func runStatus(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("status", stderr)
+	cfgPath := fs.String("config", "", "config `file` of the daemon to ask (default: the user's)")
+	asJSON := fs.Bool("json", false, "print the state as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	dir, err := runtimeDir(*cfgPath)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	admin, err := daemon.Connect(dir)
+	var st *daemon.State
+	if err == nil {
+		st, err = admin.Status(ctx)
+	}
+	if errors.Is(err, daemon.ErrNotRunning) {
+		return &exitError{code: 3, msg: err.Error() + "; start it with `clawbridge start` (installed) or `clawbridge run`"}
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	printState(stdout, st, time.Now())
+	if !st.Healthy() {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+// runtimeDir is where the daemon for cfgPath publishes itself.
+func runtimeDir(cfgPath string) (string, error) {
+	if cfgPath == "" {
+		p, err := config.DefaultPath()
+		if err != nil {
+			return "", err
+		}
+		cfgPath = p
+	}
+	abs, err := filepath.Abs(cfgPath)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Dir(abs), nil
+}
+
+func printState(w io.Writer, s *daemon.State, now time.Time) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	line := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, fmt.Sprintf(format, a...)) }
+	line("clawbridge", "%s, pid %d, up %s", s.Version, s.PID, now.Sub(s.Started).Round(time.Second))
+	line("config", "%s", s.ConfigPath)
+	switch {
+	case !s.Translator.Enabled:
+		line("translator", "off")
+	case s.Translator.Err != "":
+		line("translator", "NOT SERVING: %s", s.Translator.Err)
+	default:
+		line("translator", "http://%s · %d requests", s.Translator.Addr, s.Translator.Requests)
+	}
+	for _, b := range s.Backends {
+		if b.Reachable {
+			line("ollama", "%s · %s · %d models", b.URL, b.Version, len(b.Models))
+		} else {
+			line("ollama", "%s · DOWN: %s", b.URL, b.Err)
+		}
+	}
+	for _, a := range s.Aliases {
+		line("model", "%s → %s", a.Name, a.Model)
+	}
+	if !s.Patcher.Enabled {
+		line("pi-ai patch", "re-patching off")
+	}
+	if s.Patcher.Err != "" {
+		line("pi-ai patch", "FAILED: %s", s.Patcher.Err)
+	}
+	if len(s.Patcher.Targets) == 0 && s.Patcher.Err == "" {
+		line("pi-ai patch", "no Clawdbot install found (set clawbridge.patcher.dirs)")
+	}
+	for _, t := range s.Patcher.Targets {
+		msg := fmt.Sprintf("pi-ai %s: %d/%d URLs patched", t.Version, t.Patched, t.URLs)
+		if !t.Reapplied.IsZero() {
+			msg += " · re-applied " + t.Reapplied.Local().Format("15:04") + " after install"
+		}
+		if t.Err != "" {
+			msg += " · " + t.Err
+		}
+		line("pi-ai patch", "%s (%s)", msg, t.File)
+	}
+	switch {
+	case !s.Guard.Enabled:
+		line("guard", "off")
+	case s.Guard.Err != "":
+		line("guard", "FAILED: %s", s.Guard.Err)
+	default:
+		for _, d := range s.Guard.Dirs {
+			switch {
+			case d.Missing:
+				line("guard", "%s: waiting for Clawdbot to create it", d.Path)
+			case d.Err != "":
+				line("guard", "%s: %s", d.Path, d.Err)
+			case d.Held:
+				line("guard", "%s: local key pinned (%s)", d.Path, s.Guard.Key)
+			default:
+				line("guard", "%s: NOT PINNED: %s", d.Path, strings.Join(d.Problems, "; "))
+			}
+		}
+		if !s.Guard.LastRestore.IsZero() {
+			line("guard", "last restore %s", s.Guard.LastRestore.Local().Format("15:04:05"))
+		}
+	}
+	if s.Gateway.Enabled {
+		g := s.Gateway
+		switch {
+		case g.Running:
+			line("gateway", "running, pid %d, port %d, %d restarts · log %s", g.PID, g.Port, g.Restarts, g.LogPath)
+		default:
+			line("gateway", "NOT RUNNING: %s", g.Err)
+		}
+		if g.TUICommand != "" {
+			line("tui", "%s", g.TUICommand)
+		}
+	}
+	if s.LastError != "" {
+		line("last error", "%s (%s)", s.LastError, s.LastErrorTime.Local().Format("15:04:05"))
+	}
+	if s.LogPath != "" {
+		line("logs", "%s", s.LogPath)
+	}
+	tw.Flush()
+}
