@@ -473,7 +473,10 @@ func (d *Daemon) applyAPI(cfg *config.Config) error {
 		return err
 	}
 	if !isLoopback(ln.Addr()) && cfg.GeneralSettings.MasterKey == "" {
-		d.log.Warn("listening beyond loopback with no master_key: anyone who can reach this address can use your models", "addr", ln.Addr().String())
+		ln.Close()
+		err := fmt.Errorf("refusing to listen on %s without a master key: anyone who can reach it could use your models; set general_settings.master_key or listen on 127.0.0.1", addr)
+		d.setState(func(st *State) { st.Translator = TranslatorState{Enabled: true, Err: err.Error(), Requests: d.requests.Load()} })
+		return err
 	}
 	srv := &http.Server{
 		Handler:           d.countRequests(d.api),

@@ -413,3 +413,20 @@ func TestPortInUseNamesTheOwner(t *testing.T) {
 		t.Errorf("runtime file left behind: %v", err)
 	}
 }
+
+// TestRefusesOpenListenWithoutKey: beyond loopback, a master key is required.
+func TestRefusesOpenListenWithoutKey(t *testing.T) {
+	w := newWorld(t, "http://127.0.0.1:1", "")
+	data, _ := os.ReadFile(w.configPath)
+	mustWrite(t, w.configPath, strings.Replace(string(data), "  master_key: sk-test-local\n", "", 1))
+	d, err := New(Options{ConfigPath: w.configPath, Listen: "0.0.0.0:0", RuntimeDir: t.TempDir(),
+		Home: w.home, LogDir: t.TempDir(), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.Start(nil)
+	if err == nil || !strings.Contains(err.Error(), "without a master key") {
+		d.Stop(nil)
+		t.Fatalf("Start on 0.0.0.0 without a key: %v", err)
+	}
+}
