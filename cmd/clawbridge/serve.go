@@ -92,7 +92,8 @@ func serve(ctx context.Context, o serveOptions) error {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	if !isLoopback(ln.Addr()) && cfg.GeneralSettings.MasterKey == "" {
-		o.logger.Warn("listening beyond loopback with no master_key: anyone who can reach this address can use your models", "addr", ln.Addr().String())
+		ln.Close()
+		return fmt.Errorf("refusing to listen on %s without a master key: anyone who can reach it could use your models; set general_settings.master_key or listen on 127.0.0.1", addr)
 	}
 	srv := &http.Server{
 		Handler:           handler,

@@ -82,3 +82,15 @@ func TestServeReportsBadConfig(t *testing.T) {
 		t.Errorf("exit %d, stderr %q: want a failure naming the file and line", code, stderr.String())
 	}
 }
+
+func TestServeRefusesOpenListenWithoutKey(t *testing.T) {
+	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte("model_list:\n  - model_name: x\n    litellm_params:\n      model: ollama/x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr strings.Builder
+	code := dispatch([]string{"serve", "-config", cfgPath, "-listen", "0.0.0.0:0"}, &stdout, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), "without a master key") {
+		t.Errorf("exit %d, stderr %q: want a refusal that names the master key", code, stderr.String())
+	}
+}
