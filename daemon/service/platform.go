@@ -1,0 +1,146 @@
+package service
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	kservice "github.com/kardianos/service"
+)
+
+// The names the service managers know clawbridge by.
+const (
+	// LaunchdLabel is the macOS LaunchAgent's label, also the app bundle's
+	// identifier (packaging/macos/Info.plist).
+	LaunchdLabel = "io.github.clawbridge"
+	// SystemdUnit is the Linux systemd user unit's name.
+	SystemdUnit = "clawbridge.service"
+)
+
+// platform is how one operating system runs a per-user agent.
+type platform struct {
+	system kservice.System
+	// name is kardianos's Config.Name: the launchd label, or the systemd
+	// unit's name without ".service".
+	name string
+	// option is the kardianos option that carries our rendered file, and
+	// render renders it.
+	option string
+	render func(agent) (string, error)
+	// file is where kardianos writes the rendered file.
+	file string
+	// autostart is the desktop autostart entry written beside the unit
+	// (Linux); "" where there is none.
+	autostart string
+	// manager names the service manager in messages.
+	manager string
+	// preflight checks that the service manager is there, before anything
+	// is written.
+	preflight func() error
+	// beforeStart runs before starting or restarting the agent.
+	beforeStart func() error
+}
+
+// currentPlatform is the platform this process runs on.
+func currentPlatform() (*platform, error) {
+	home, err := homeDir(runtime.GOOS)
+	if err != nil {
+		return nil, err
+	}
+	switch runtime.GOOS {
+	case "darwin":
+		return darwinPlatform(home, kservice.ChosenSystem())
+	case "linux":
+		return linuxPlatform(home, os.Getenv("XDG_CONFIG_HOME"), systemByName("linux-systemd"))
+	}
+	return nil, fmt.Errorf("clawbridge can be installed as a service on macOS and Linux, not on %s; run `clawbridge run` instead", runtime.GOOS)
+}
+
+// systemByName finds one of kardianos's service managers. On Linux the
+// systemd one is chosen by name rather than by kardianos's detection,
+// which looks at PID 1: a user unit is what is wanted whatever started the
+// machine, and tests run it in containers.
+func systemByName(name string) kservice.System {
+	for _, s := range kservice.AvailableSystems() {
+		if s.String() == name {
+			return s
+		}
+	}
+	return nil
+}
+
+func darwinPlatform(home string, sys kservice.System) (*platform, error) {
+	if sys == nil {
+		return nil, fmt.Errorf("kardianos/service found no launchd here")
+	}
+	return &platform{
+		system:      sys,
+		name:        LaunchdLabel,
+		option:      "LaunchdConfig",
+		render:      launchAgentPlist,
+		file:        filepath.Join(home, "Library", "LaunchAgents", LaunchdLabel+".plist"),
+		manager:     "launchd",
+		preflight:   func() error { return nil },
+		beforeStart: func() error { return nil },
+	}, nil
+}
+
+func linuxPlatform(home, xdgConfig string, sys kservice.System) (*platform, error) {
+	if sys == nil {
+		return nil, fmt.Errorf("kardianos/service has no systemd support in this build")
+	}
+	if !filepath.IsAbs(xdgConfig) {
+		xdgConfig = filepath.Join(home, ".config")
+	}
+	return &platform{
+		system: sys,
+		name:   strings.TrimSuffix(SystemdUnit, ".service"),
+		option: "SystemdScript",
+		render: systemdUnit,
+		// kardianos writes user units under $HOME/.config whatever
+		// XDG_CONFIG_HOME says.
+		file:        filepath.Join(home, ".config", "systemd", "user", SystemdUnit),
+		autostart:   filepath.Join(xdgConfig, "autostart", "clawbridge.desktop"),
+		manager:     "systemd",
+		preflight:   findSystemctl,
+		beforeStart: importDesktopEnvironment,
+	}, nil
+}
+
+func findSystemctl() error {
+	if _, err := exec.LookPath("systemctl"); err != nil {
+		return fmt.Errorf("systemctl not found: clawbridge installs a systemd user unit and this system has no systemd; start `clawbridge run` from your session's autostart instead")
+	}
+	return nil
+}
+
+// desktopVariables are what a desktop session adds to the environment that
+// the tray needs. A user unit started at login, before the desktop, does
+// not have them.
+var desktopVariables = []string{
+	"DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY", "XDG_CURRENT_DESKTOP", "XDG_SESSION_TYPE", "DBUS_SESSION_BUS_ADDRESS",
+}
+
+// importDesktopEnvironment hands the desktop variables of this process's
+// environment to the systemd user manager, so that the agent started next
+// can show its menu. This is what desktops do themselves with
+// dbus-update-activation-environment --systemd; not every desktop does.
+func importDesktopEnvironment() error {
+	var set []string
+	for _, v := range desktopVariables {
+		if os.Getenv(v) != "" {
+			set = append(set, v)
+		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	args := append([]string{"--user", "import-environment"}, set...)
+	if out, err := exec.Command("systemctl", args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("systemctl %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}

@@ -1,0 +1,262 @@
+package service
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/clawbridge/clawbridge/packaging"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// testAgent has every character the escapers must handle: spaces, XML
+// specials, systemd's % and $, quotes.
+var testAgent = agent{
+	label:   LaunchdLabel,
+	command: []string{"/Users/Ada Lovelace/Apps/claw&bridge.app/Contents/MacOS/clawbridge", "run", "--config", `/Users/Ada Lovelace/cfg "100%" $HOME<1>.yaml`},
+	logFile: "/Users/Ada Lovelace/Library/Logs/clawbridge/clawbridge.log",
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n%s", name, got)
+	}
+}
+
+// python3 finds the interpreter whose plistlib reads the plists; it is
+// provisioned by .ci/provision-apt.sh, so under `make test` its absence
+// is a failure.
+func python3(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("python3")
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != "" {
+		t.Fatal("python3 not found (run make provision); CLAWBRIDGE_REQUIRE_PEERS is set, so this is a failure")
+	}
+	t.Skip("python3 not found: the plist is checked with Python's plistlib (run make provision)")
+	return ""
+}
+
+// parsePlist reads a plist the way Python's plistlib does and returns it
+// as JSON-decoded values.
+func parsePlist(t *testing.T, plist string) map[string]any {
+	t.Helper()
+	cmd := exec.Command(python3(t), "-c", "import json, plistlib, sys; json.dump(plistlib.loads(sys.stdin.buffer.read()), sys.stdout)")
+	cmd.Stdin = strings.NewReader(plist)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("plistlib rejects the plist: %v\n%s\n%s", err, stderr.String(), plist)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(out, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestLaunchAgentPlist(t *testing.T) {
+	got, err := launchAgentPlist(testAgent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "launchagent.plist", got)
+	if strings.Contains(got, "{{") {
+		t.Error("the plist contains {{, which kardianos/service would read as a template action")
+	}
+
+	m := parsePlist(t, got)
+	want := map[string]any{
+		"Label":                       LaunchdLabel,
+		"AssociatedBundleIdentifiers": []any{LaunchdLabel},
+		"ProgramArguments":            []any{testAgent.command[0], "run", "--config", testAgent.command[3]},
+		"RunAtLoad":                   true,
+		// A crash restarts the agent; a Quit (exit 0) stays quit.
+		"KeepAlive": map[string]any{"SuccessfulExit": false},
+		// The menu-bar process needs the GUI session.
+		"LimitLoadToSessionType": "Aqua",
+		"ProcessType":            "Interactive",
+		"StandardOutPath":        testAgent.logFile,
+		"StandardErrorPath":      testAgent.logFile,
+		"EnvironmentVariables":   map[string]any{"PATH": launchdPath},
+	}
+	for key, w := range want {
+		if !reflect.DeepEqual(m[key], w) {
+			t.Errorf("%s = %#v, want %#v", key, m[key], w)
+		}
+	}
+	for key := range m {
+		if _, ok := want[key]; !ok {
+			t.Errorf("unexpected key %s = %#v", key, m[key])
+		}
+	}
+	path := strings.Split(launchdPath, ":")
+	for _, dir := range []string{"/opt/homebrew/bin", "/usr/local/bin", "/usr/bin", "/bin"} {
+		if !contains(path, dir) {
+			t.Errorf("PATH %s lacks %s", launchdPath, dir)
+		}
+	}
+}
+
+// TestInfoPlistMatchesLaunchAgent: the app bundle's identifier is the
+// LaunchAgent's label, and the bundle runs the binary the agent runs.
+func TestInfoPlistMatchesLaunchAgent(t *testing.T) {
+	m := parsePlist(t, packaging.InfoPlist)
+	if m["CFBundleIdentifier"] != LaunchdLabel {
+		t.Errorf("CFBundleIdentifier = %v, want the LaunchAgent label %s", m["CFBundleIdentifier"], LaunchdLabel)
+	}
+	if m["CFBundleExecutable"] != "clawbridge" || !inAppBundle("/Applications/clawbridge.app/Contents/MacOS/clawbridge") {
+		t.Errorf("CFBundleExecutable = %v, want clawbridge", m["CFBundleExecutable"])
+	}
+}
+
+func TestSystemdUnit(t *testing.T) {
+	linuxAgent := agent{
+		label:   "clawbridge",
+		command: []string{"/home/ada/my bin/clawbridge", "run", "--config", `/home/ada/cfg "100%" $HOME.yaml`},
+		logFile: "/home/ada/.local/state/clawbridge/100%/clawbridge.log",
+	}
+	got, err := systemdUnit(linuxAgent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "clawbridge.service", got)
+
+	sections := parseUnit(t, got)
+	want := map[string]map[string][]string{
+		"Unit": {
+			"Description":   {"clawbridge: Clawdbot on local Ollama models"},
+			"Documentation": {"https://github.com/clawbridge/clawbridge"},
+		},
+		"Service": {
+			"Type": {"simple"},
+			// Each word quoted; % and $ doubled so systemd expands neither.
+			"ExecStart":      {`"/home/ada/my bin/clawbridge" "run" "--config" "/home/ada/cfg \"100%%\" $$HOME.yaml"`},
+			"Restart":        {"on-failure"},
+			"RestartSec":     {"5"},
+			"TimeoutStopSec": {"30"},
+			"StandardOutput": {"append:/home/ada/.local/state/clawbridge/100%%/clawbridge.log"},
+			"StandardError":  {"append:/home/ada/.local/state/clawbridge/100%%/clawbridge.log"},
+		},
+		// A user manager reaches default.target at login; it never reaches
+		// multi-user.target, kardianos's default.
+		"Install": {"WantedBy": {"default.target"}},
+	}
+	if !reflect.DeepEqual(sections, want) {
+		t.Errorf("unit parsed as\n%#v\nwant\n%#v", sections, want)
+	}
+	if strings.Contains(got, "{{") {
+		t.Error("the unit contains {{, which kardianos/service would read as a template action")
+	}
+}
+
+// parseUnit reads a unit file line by line: comments and blank lines
+// skipped, every other line a [Section] or Key=Value inside one.
+func parseUnit(t *testing.T, unit string) map[string]map[string][]string {
+	t.Helper()
+	sections := map[string]map[string][]string{}
+	var cur map[string][]string
+	for i, line := range strings.Split(unit, "\n") {
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+		case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
+			cur = map[string][]string{}
+			sections[line[1:len(line)-1]] = cur
+		default:
+			key, value, ok := strings.Cut(line, "=")
+			if !ok || cur == nil || key != strings.TrimSpace(key) {
+				t.Fatalf("line %d is not Key=Value in a section: %q", i+1, line)
+			}
+			cur[key] = append(cur[key], value)
+		}
+	}
+	return sections
+}
+
+func TestAutostartEntry(t *testing.T) {
+	a := agent{label: "clawbridge", command: []string{`/home/ada/odd "dir" $x\y 100%/clawbridge`, "run"}, logFile: "/l/clawbridge.log"}
+	got, err := autostartEntry(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "clawbridge.desktop", got)
+	sections := parseUnit(t, got)
+	entry := sections["Desktop Entry"]
+	// Quoting rule first (\" \$ \\ inside double quotes), then the string
+	// rule doubles every backslash, then % is doubled.
+	wantExec := `"/home/ada/odd \\"dir\\" \\$x\\\\y 100%%/clawbridge" restart`
+	if got := entry["Exec"]; len(got) != 1 || got[0] != wantExec {
+		t.Errorf("Exec = %q, want %q", got, wantExec)
+	}
+	for key, want := range map[string]string{"Type": "Application", "Name": "clawbridge", "Terminal": "false", "NoDisplay": "true"} {
+		if got := entry[key]; len(got) != 1 || got[0] != want {
+			t.Errorf("%s = %q, want %q", key, got, want)
+		}
+	}
+}
+
+func TestRenderRefusesWhatTemplatesCannotCarry(t *testing.T) {
+	cases := []struct {
+		name   string
+		render func(agent) (string, error)
+		a      agent
+		want   string
+	}{
+		{"newline in plist", launchAgentPlist, agent{label: "x", command: []string{"/a\nb"}, logFile: "/l"}, "control character"},
+		{"kardianos action", launchAgentPlist, agent{label: "x", command: []string{"/a/{{Path}}"}, logFile: "/l"}, "template action"},
+		{"backslash in unit", systemdUnit, agent{label: "x", command: []string{"/a/b"}, logFile: `/l\og`}, "backslash"},
+		{"tab in desktop entry", autostartEntry, agent{label: "x", command: []string{"/a\tb"}, logFile: "/l"}, "control character"},
+		{"no command", systemdUnit, agent{label: "x", logFile: "/l"}, "no command"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := c.render(c.a)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want one saying %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestFillReportsTemplateMismatch(t *testing.T) {
+	if _, err := fill("t", "a @X@ b @Y@", map[string]string{"X": "1"}); err == nil || !strings.Contains(err.Error(), "@Y@") {
+		t.Errorf("missing value: err = %v", err)
+	}
+	if _, err := fill("t", "a @X@", map[string]string{"X": "1", "Z": "2"}); err == nil || !strings.Contains(err.Error(), "@Z@") {
+		t.Errorf("unused value: err = %v", err)
+	}
+	got, err := fill("t", "@X@@X@ @Y@", map[string]string{"X": "@Y@", "Y": "y"})
+	if err != nil || got != "@Y@@Y@ y" {
+		t.Errorf("fill = %q, %v; values must not be filled again", got, err)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,417 @@
+// Package service installs and controls clawbridge as a per-user agent that
+// starts at login: a LaunchAgent on macOS, a systemd user unit (plus a
+// desktop autostart entry) on Linux. It drives kardianos/service with our
+// own files from packaging/, because kardianos's defaults are wrong for a
+// menu-bar daemon: its plist restarts the agent after a Quit and logs to
+// $HOME, and its systemd unit wants multi-user.target, which a user manager
+// never reaches.
+//
+// The files are rendered here (render.go), so the same bytes are tested on
+// any platform and written by kardianos on the real one.
+package service
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	kservice "github.com/kardianos/service"
+)
+
+// Options say what the installed agent runs. The zero value installs this
+// executable with the default config and log directory.
+type Options struct {
+	// Executable is the program the agent runs; "" means this process's,
+	// with symlinks resolved (see agentExecutable for app bundles and
+	// Homebrew).
+	Executable string
+	// ConfigPath is passed to the agent as `--config PATH` when non-empty.
+	ConfigPath string
+	// LogDir receives the agent's output; "" means LogDir().
+	LogDir string
+
+	// Getuid reports the user the commands act for; nil means os.Getuid.
+	// Tests set it to take the per-user path while running as root.
+	Getuid func() int
+	// KardianosOptions are passed to kardianos/service for the keys this
+	// package does not set itself (RunWait, for example); ours win.
+	KardianosOptions kservice.KeyValue
+}
+
+// Errors the commands return for the states a user can be in; they are
+// wrapped with the path and the next command to run.
+var (
+	ErrAlreadyInstalled = errors.New("clawbridge is already installed")
+	ErrNotInstalled     = errors.New("clawbridge is not installed")
+	ErrRoot             = errors.New("clawbridge runs as a per-user agent, not as root")
+)
+
+// Agent describes an installed (or to be installed) agent.
+type Agent struct {
+	Name      string   // launchd label or systemd unit
+	File      string   // the LaunchAgent plist or systemd user unit
+	Autostart string   // the desktop autostart entry (Linux); "" elsewhere
+	Command   []string // the executable, then its arguments
+	LogFile   string   // where its stdout and stderr go
+}
+
+// State is what Status finds.
+type State struct {
+	// Installed: the agent's file is in place.
+	Installed bool
+	// Running: the service manager reports the agent's process running.
+	Running bool
+	// File is the agent's LaunchAgent plist or systemd unit.
+	File string
+	// Detail says the same in words, with what to do about it, for example
+	// "installed, not running (start it with `clawbridge start`)".
+	Detail string
+}
+
+// New returns a kardianos service for clawbridge with our LaunchAgent or
+// unit, as a per-user service running `EXECUTABLE run [--config PATH]`.
+// The daemon passes its own program to Run it; the commands below pass a
+// controller that is never run.
+func New(prg kservice.Interface, o Options) (kservice.Service, error) {
+	p, err := currentPlatform()
+	if err != nil {
+		return nil, err
+	}
+	a, err := agentFor(p, o)
+	if err != nil {
+		return nil, err
+	}
+	return newService(prg, p, a, o)
+}
+
+// Describe resolves what Install would write and run, without writing.
+func Describe(o Options) (Agent, error) {
+	p, err := currentPlatform()
+	if err != nil {
+		return Agent{}, err
+	}
+	a, err := agentFor(p, o)
+	if err != nil {
+		return Agent{}, err
+	}
+	return Agent{Name: p.name, File: p.file, Autostart: p.autostart, Command: a.command, LogFile: a.logFile}, nil
+}
+
+// Install writes the agent's files and registers them with the service
+// manager, so the agent starts at the next login; it does not start it
+// now (Start does). Installing over an existing agent is an error: the
+// user uninstalls first, so nothing is silently replaced.
+func Install(o Options) error {
+	if err := refuseRoot(o); err != nil {
+		return err
+	}
+	p, err := currentPlatform()
+	if err != nil {
+		return err
+	}
+	a, err := agentFor(p, o)
+	if err != nil {
+		return err
+	}
+	if err := checkExecutable(a.command[0]); err != nil {
+		return err
+	}
+	if a.config != "" {
+		if _, err := os.Stat(a.config); err != nil {
+			return fmt.Errorf("config: %w (leave out --config to use the default one, created on first start)", err)
+		}
+	}
+	if exists(p.file) {
+		return fmt.Errorf("%w (%s); run `clawbridge uninstall` first to install it again", ErrAlreadyInstalled, p.file)
+	}
+	if err := p.preflight(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(a.logFile), 0o700); err != nil {
+		return fmt.Errorf("log directory: %w", err)
+	}
+	svc, err := newService(controller{}, p, a, o)
+	if err != nil {
+		return err
+	}
+	if err := svc.Install(); err != nil {
+		// kardianos writes the file before it registers it; leave nothing
+		// behind that would make the next attempt "already installed".
+		if rmErr := os.Remove(p.file); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
+			err = errors.Join(err, rmErr)
+		}
+		return fmt.Errorf("register %s with %s: %w", p.file, p.manager, err)
+	}
+	if p.autostart != "" {
+		entry, err := autostartEntry(a)
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(p.autostart, []byte(entry), 0o644); err != nil {
+			return fmt.Errorf("autostart entry: %w", err)
+		}
+	}
+	return nil
+}
+
+// Uninstall stops the agent if it runs and removes its files from the
+// service manager and the disk. Log files stay.
+func Uninstall(o Options) error {
+	p, svc, err := installed(o)
+	if err != nil {
+		return err
+	}
+	if st, err := svc.Status(); err == nil && st == kservice.StatusRunning {
+		if err := svc.Stop(); err != nil {
+			return fmt.Errorf("stop before uninstalling: %w", err)
+		}
+	}
+	if err := svc.Uninstall(); err != nil {
+		return fmt.Errorf("remove %s from %s: %w", p.file, p.manager, err)
+	}
+	if p.autostart != "" {
+		if err := os.Remove(p.autostart); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("autostart entry: %w", err)
+		}
+	}
+	return nil
+}
+
+// Start starts the installed agent now.
+func Start(o Options) error {
+	p, svc, err := installed(o)
+	if err != nil {
+		return err
+	}
+	if err := p.beforeStart(); err != nil {
+		return err
+	}
+	if err := svc.Start(); err != nil {
+		return fmt.Errorf("%s could not start %s: %w%s", p.manager, p.name, err, p.logHint(o))
+	}
+	return nil
+}
+
+// Stop stops the running agent until the next login or Start.
+func Stop(o Options) error {
+	p, svc, err := installed(o)
+	if err != nil {
+		return err
+	}
+	if err := svc.Stop(); err != nil {
+		return fmt.Errorf("%s could not stop %s: %w", p.manager, p.name, err)
+	}
+	return nil
+}
+
+// Restart stops the agent if it runs and starts it again, so that it picks
+// up a new binary or, on Linux, the desktop session's display.
+func Restart(o Options) error {
+	p, svc, err := installed(o)
+	if err != nil {
+		return err
+	}
+	if st, err := svc.Status(); err != nil || st != kservice.StatusRunning {
+		return Start(o)
+	}
+	if err := p.beforeStart(); err != nil {
+		return err
+	}
+	if err := svc.Restart(); err != nil {
+		return fmt.Errorf("%s could not restart %s: %w%s", p.manager, p.name, err, p.logHint(o))
+	}
+	return nil
+}
+
+// Status reports whether the agent is installed and running. An error
+// means the service manager could not be asked (for example no systemd
+// user session); the State still says whether the file is installed.
+func Status(o Options) (State, error) {
+	p, err := currentPlatform()
+	if err != nil {
+		return State{}, err
+	}
+	st := State{Installed: exists(p.file), File: p.file}
+	svc, err := newService(controller{}, p, agent{}, o)
+	if err != nil {
+		return st, err
+	}
+	status, err := svc.Status()
+	switch {
+	case err == nil && status == kservice.StatusRunning:
+		st.Running = true
+		st.Detail = "running"
+	case err == nil && status == kservice.StatusStopped:
+		st.Detail = "installed, not running (start it with `clawbridge start`)"
+	case errors.Is(err, kservice.ErrNotInstalled) && st.Installed:
+		st.Detail = fmt.Sprintf("installed, but %s has not loaded it (log out and in, or run `clawbridge start`)", p.manager)
+	case errors.Is(err, kservice.ErrNotInstalled), err == nil && !st.Installed:
+		st.Detail = "not installed (install it with `clawbridge install`)"
+	case err != nil && strings.Contains(err.Error(), "failed state"):
+		// kardianos's only word for a systemd unit that exited with an error.
+		st.Detail = "failed: it exited with an error" + p.logHint(o)
+	case err != nil:
+		st.Detail = "unknown"
+		return st, fmt.Errorf("ask %s about %s: %w", p.manager, p.name, err)
+	default:
+		st.Detail = "unknown"
+	}
+	return st, nil
+}
+
+// controller is the kardianos program for the commands that only talk to
+// the service manager. kardianos calls it only from Run, which they never
+// call, so calling it is a bug worth an error.
+type controller struct{}
+
+func (controller) Start(kservice.Service) error {
+	return errors.New("service: the controller is not a program to run; pass the daemon to New")
+}
+
+func (controller) Stop(kservice.Service) error { return nil }
+
+// agentFor resolves Options into the agent's command and log file.
+func agentFor(p *platform, o Options) (agent, error) {
+	exe, err := agentExecutable(o.Executable)
+	if err != nil {
+		return agent{}, err
+	}
+	command := []string{exe, "run"}
+	var cfg string
+	if o.ConfigPath != "" {
+		if cfg, err = filepath.Abs(o.ConfigPath); err != nil {
+			return agent{}, fmt.Errorf("config: %w", err)
+		}
+		command = append(command, "--config", cfg)
+	}
+	dir, err := logDir(o)
+	if err != nil {
+		return agent{}, err
+	}
+	return agent{label: p.name, command: command, config: cfg, logFile: filepath.Join(dir, LogFileName)}, nil
+}
+
+// logDir is Options.LogDir, or LogDir() when that is empty, made absolute.
+func logDir(o Options) (string, error) {
+	dir := o.LogDir
+	if dir == "" {
+		var err error
+		if dir, err = LogDir(); err != nil {
+			return "", err
+		}
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("log directory: %w", err)
+	}
+	return abs, nil
+}
+
+// newService builds the kardianos service. With a zero agent it can only
+// control what is installed (start, stop, status, uninstall).
+func newService(prg kservice.Interface, p *platform, a agent, o Options) (kservice.Service, error) {
+	opts := kservice.KeyValue{}
+	for k, v := range o.KardianosOptions {
+		opts[k] = v
+	}
+	opts["UserService"] = true
+	cfg := &kservice.Config{
+		Name:        p.name,
+		DisplayName: "clawbridge",
+		Description: "clawbridge: Clawdbot on local Ollama models",
+		Option:      opts,
+	}
+	if len(a.command) > 0 {
+		rendered, err := p.render(a)
+		if err != nil {
+			return nil, err
+		}
+		opts[p.option] = rendered
+		cfg.Executable = a.command[0]
+		cfg.Arguments = a.command[1:]
+	}
+	svc, err := p.system.New(prg, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kardianos/service: %w", err)
+	}
+	return svc, nil
+}
+
+// installed checks the user and that the agent is installed, and returns
+// a service to control it.
+func installed(o Options) (*platform, kservice.Service, error) {
+	if err := refuseRoot(o); err != nil {
+		return nil, nil, err
+	}
+	p, err := currentPlatform()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !exists(p.file) {
+		return nil, nil, fmt.Errorf("%w (no %s); run `clawbridge install` first", ErrNotInstalled, p.file)
+	}
+	svc, err := newService(controller{}, p, agent{}, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, svc, nil
+}
+
+// refuseRoot stops root from installing or controlling a per-user agent:
+// under sudo it would land in root's home and never start for the user.
+func refuseRoot(o Options) error {
+	uid := os.Getuid
+	if o.Getuid != nil {
+		uid = o.Getuid
+	}
+	if uid() == 0 {
+		return fmt.Errorf("%w: run this as the user who logs in to the desktop, without sudo", ErrRoot)
+	}
+	return nil
+}
+
+// logHint tells where to look when the agent would not start or failed.
+func (p *platform) logHint(o Options) string {
+	where := "the log directory"
+	if dir, err := logDir(o); err == nil {
+		where = filepath.Join(dir, LogFileName)
+	}
+	if p.manager == "systemd" {
+		return "; see `systemctl --user status " + SystemdUnit + "` and " + where
+	}
+	return "; see " + where
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames
+// it into place, so a reader never sees half a file.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
