@@ -100,6 +100,16 @@ func Describe(o Options) (Agent, error) {
 	return Agent{Name: p.name, File: p.file, Autostart: p.autostart, Command: a.command, LogFile: a.logFile}, nil
 }
 
+// AgentFile is the LaunchAgent plist or systemd user unit that the agent
+// of this user is, or would be, installed as.
+func AgentFile() (string, error) {
+	p, err := currentPlatform()
+	if err != nil {
+		return "", err
+	}
+	return p.file, nil
+}
+
 // Install writes the agent's files and registers them with the service
 // manager, so the agent starts at the next login; it does not start it
 // now (Start does). Installing over an existing agent is an error: the
