@@ -1,0 +1,397 @@
+package tray
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// The menu's content is computed here, from the State alone, without any
+// GUI: buildMenu turns a state into a tree of items, and the platform code
+// (run_real.go) only copies that tree into the system menu. That keeps
+// every title, check mark and enabled flag under table tests.
+
+// kind is what an item is and how a click on it is handled.
+type kind int
+
+const (
+	kindStatus    kind = iota // a line of text, never clickable
+	kindToggle                // a checkbox backed by Actions.SetToggle
+	kindCommand               // a plain command (Re-patch now, Quit, …)
+	kindSubmenu               // an alias, holding its model choices
+	kindChoice                // a model in an alias submenu
+	kindSeparator             // a line between sections
+)
+
+// command is what a kindCommand item does.
+type command int
+
+const (
+	cmdRepatch command = iota + 1
+	cmdDoctor
+	cmdOpenConfig
+	cmdOpenLogs
+	cmdCopyTUI
+	cmdQuit
+)
+
+// item is one entry of the menu.
+type item struct {
+	// key names the item across states. Two menus whose keys match, in the
+	// same order and nesting, have the same shape and are updated in
+	// place; any difference rebuilds the menu.
+	key              string
+	kind             kind
+	title, tooltip   string
+	checked, enabled bool
+	children         []item
+
+	toggle       Toggle  // kindToggle
+	command      command // kindCommand
+	alias, model string  // kindChoice
+}
+
+// The labels of the fixed items, which tests and traytest users click.
+const (
+	labelRepatch    = "Re-patch now"
+	labelDoctor     = "Run doctor"
+	labelOpenConfig = "Open config"
+	labelOpenLogs   = "Open logs"
+	labelCopyTUI    = "Copy TUI command"
+	labelQuit       = "Quit clawbridge"
+	noToolsMark     = "  (no tools)"
+	missingMark     = "  (not in Ollama)"
+)
+
+// toggles lists the checkboxes in menu order with their labels.
+var toggles = []struct {
+	toggle Toggle
+	label  string
+}{
+	{ToggleTranslator, "Translator"},
+	{ToggleAutoRepatch, "Re-apply patch after installs"},
+	{ToggleGuard, "Guard auth profile"},
+	{ToggleNotifications, "Notifications"},
+	{ToggleGateway, "Clawdbot gateway"},
+	{ToggleStartAtLogin, "Start at login"},
+}
+
+// maxDetail caps the error text shown in a title; the whole text is in the
+// item's tooltip.
+const maxDetail = 60
+
+// buildMenu is the whole menu for state s. Items whose Actions func is nil
+// are disabled; home is the user's home directory, shown as "~" in paths.
+func buildMenu(s State, a Actions, home string) []item {
+	var m []item
+	sep := func() { m = append(m, item{key: fmt.Sprintf("sep%d", len(m)), kind: kindSeparator}) }
+	status := func(key, title, tooltip string) {
+		m = append(m, item{key: key, kind: kindStatus, title: title, tooltip: tooltip})
+	}
+
+	status("headline", headline(s), "")
+	sep()
+
+	status("translator", translatorLine(s.Translator), s.Translator.Err)
+	for i, b := range s.Backends {
+		status(fmt.Sprintf("backend%d", i), backendLine(b), b.Err)
+	}
+	if len(s.Patches) == 0 {
+		status("patch-none", "pi-ai: no install patched", "")
+	}
+	for i, p := range s.Patches {
+		status(fmt.Sprintf("patch%d", i), patchLine(p, s.At, home), p.Target)
+	}
+	status("guard", guardLine(s.Guard, s.At), s.Guard.Err)
+	if s.Gateway.Enabled {
+		status("gateway", gatewayLine(s.Gateway), s.Gateway.Err)
+	}
+	sep()
+
+	if len(s.Aliases) == 0 {
+		status("aliases-none", "No Claude models in the config", "")
+	} else {
+		status("aliases", "Models", "")
+	}
+	for _, al := range s.Aliases {
+		m = append(m, aliasMenu(al, a.SetAliasModel != nil))
+	}
+	sep()
+
+	for _, t := range toggles {
+		m = append(m, item{
+			key: "toggle-" + string(t.toggle), kind: kindToggle, toggle: t.toggle,
+			title: t.label, checked: toggleOn(s, t.toggle), enabled: a.SetToggle != nil,
+		})
+	}
+	sep()
+
+	cmd := func(c command, title, tooltip string, enabled bool) {
+		m = append(m, item{key: fmt.Sprintf("cmd%d", c), kind: kindCommand, command: c, title: title, tooltip: tooltip, enabled: enabled})
+	}
+	cmd(cmdRepatch, labelRepatch, "Patch every pi-ai install again now", a.Repatch != nil)
+	cmd(cmdDoctor, labelDoctor, "Check the whole setup and show the result", a.Doctor != nil)
+	cmd(cmdOpenConfig, labelOpenConfig, s.ConfigPath, s.ConfigPath != "")
+	cmd(cmdOpenLogs, labelOpenLogs, s.LogPath, s.LogPath != "")
+	cmd(cmdCopyTUI, labelCopyTUI, s.TUICommand, s.TUICommand != "")
+	sep()
+	cmd(cmdQuit, labelQuit, "", true)
+	return m
+}
+
+// headline is the first line: the icon's meaning in words.
+func headline(s State) string {
+	if IconFor(s) == IconOff {
+		return "clawbridge: translator off"
+	}
+	switch p := problems(s); len(p) {
+	case 0:
+		return "clawbridge: all good"
+	case 1:
+		return "clawbridge: " + p[0]
+	default:
+		return fmt.Sprintf("clawbridge: %s (+%d more)", p[0], len(p)-1)
+	}
+}
+
+func translatorLine(t Translator) string {
+	switch {
+	case !t.Enabled:
+		return "Translator off"
+	case t.Err != "":
+		return "Translator on " + t.Addr + " failed: " + detail(t.Err)
+	}
+	return fmt.Sprintf("Translator on %s · %s", t.Addr, count(t.Requests, "request"))
+}
+
+func backendLine(b Backend) string {
+	name := "Ollama " + host(b.URL)
+	if b.Err != "" {
+		return name + " unreachable: " + detail(b.Err)
+	}
+	parts := []string{name}
+	if b.Version != "" {
+		parts = append(parts, b.Version)
+	}
+	parts = append(parts, count(int64(b.Models), "model"))
+	return strings.Join(parts, " · ")
+}
+
+// patchLine reads like "pi-ai in ~/clawdbot: 21/21 URLs patched · re-applied
+// 14:02 after install".
+func patchLine(p Patch, at time.Time, home string) string {
+	name := "pi-ai in " + install(p.Target, home)
+	if p.Err != "" {
+		return name + ": patch failed: " + detail(p.Err)
+	}
+	line := fmt.Sprintf("%s: %d/%d URLs patched", name, p.Patched, p.Total)
+	if !p.Reapplied.IsZero() {
+		line += " · re-applied " + clock(p.Reapplied, at) + " after install"
+	}
+	return line
+}
+
+func guardLine(g Guard, at time.Time) string {
+	switch {
+	case !g.Enabled:
+		return "Guard off"
+	case g.Err != "":
+		return "Guard: " + detail(g.Err)
+	case !g.Pinned:
+		return "Guard: local key not pinned yet"
+	case g.LastRestore.IsZero():
+		return "Guard: local key pinned"
+	}
+	return "Guard: local key pinned · last restore " + clock(g.LastRestore, at)
+}
+
+func gatewayLine(g Gateway) string {
+	switch {
+	case g.Err != "":
+		return "Gateway: " + detail(g.Err)
+	case g.Running:
+		return fmt.Sprintf("Gateway running on :%d", g.Port)
+	}
+	return "Gateway not running"
+}
+
+// aliasMenu is an alias's submenu: every model its backend has, the
+// current one checked, those that cannot call tools marked. A current
+// model the backend lacks is listed too, so the user sees why requests
+// fail.
+func aliasMenu(al Alias, canSet bool) item {
+	sub := item{key: "alias-" + al.Name, kind: kindSubmenu, title: aliasTitle(al), enabled: true}
+	found := false
+	for _, c := range al.Choices {
+		title, tip := c.Model, ""
+		if c.Tools == No {
+			title += noToolsMark
+			tip = "Cannot call tools: Clawdbot's tools will not work with this model"
+		}
+		current := c.Model == al.Model
+		found = found || current
+		sub.children = append(sub.children, item{
+			key: "model-" + c.Model, kind: kindChoice, alias: al.Name, model: c.Model,
+			title: title, tooltip: tip, checked: current, enabled: canSet,
+		})
+	}
+	if !found && al.Model != "" {
+		missing := item{
+			key: "missing-" + al.Model, kind: kindChoice, alias: al.Name, model: al.Model,
+			title: al.Model + missingMark, checked: true,
+			tooltip: "The config names this model but the backend does not have it",
+		}
+		sub.children = append([]item{missing}, sub.children...)
+	}
+	if len(sub.children) == 0 {
+		sub.children = []item{{key: "none", kind: kindStatus, title: "No models in Ollama"}}
+	}
+	return sub
+}
+
+// aliasTitle reads "claude-sonnet-4-5 → llama3.1:70b".
+func aliasTitle(al Alias) string {
+	model := al.Model
+	if model == "" {
+		model = "(none)"
+	}
+	for _, c := range al.Choices {
+		if c.Model == al.Model && c.Tools == No {
+			model += noToolsMark
+		}
+	}
+	return al.Name + " → " + model
+}
+
+// toggleOn reads a checkbox's state from s.
+func toggleOn(s State, t Toggle) bool {
+	switch t {
+	case ToggleTranslator:
+		return s.Translator.Enabled
+	case ToggleAutoRepatch:
+		return s.AutoRepatch
+	case ToggleGuard:
+		return s.Guard.Enabled
+	case ToggleNotifications:
+		return s.Notifications
+	case ToggleGateway:
+		return s.Gateway.Enabled
+	case ToggleStartAtLogin:
+		return s.StartAtLogin
+	}
+	return false
+}
+
+// withToggle is s with a checkbox switched, which the menu shows as soon
+// as SetToggle succeeds, before the daemon's next state confirms it.
+func withToggle(s State, t Toggle, on bool) State {
+	switch t {
+	case ToggleTranslator:
+		s.Translator.Enabled = on
+	case ToggleAutoRepatch:
+		s.AutoRepatch = on
+	case ToggleGuard:
+		s.Guard.Enabled = on
+	case ToggleNotifications:
+		s.Notifications = on
+	case ToggleGateway:
+		s.Gateway.Enabled = on
+	case ToggleStartAtLogin:
+		s.StartAtLogin = on
+	}
+	return s
+}
+
+// withAliasModel is s with alias switched to model, shown as soon as
+// SetAliasModel succeeds.
+func withAliasModel(s State, alias, model string) State {
+	aliases := make([]Alias, len(s.Aliases))
+	copy(aliases, s.Aliases)
+	for i := range aliases {
+		if aliases[i].Name == alias {
+			aliases[i].Model = model
+		}
+	}
+	s.Aliases = aliases
+	return s
+}
+
+// host is a backend URL without its scheme: "127.0.0.1:11434".
+func host(url string) string {
+	if i := strings.Index(url, "://"); i >= 0 {
+		url = url[i+3:]
+	}
+	return strings.TrimSuffix(url, "/")
+}
+
+// install names the install a pi-ai package directory belongs to: the
+// directory holding its (first) node_modules, with home shown as "~".
+func install(target, home string) string {
+	dir := filepath.ToSlash(target)
+	if i := strings.Index(dir, "/node_modules/"); i >= 0 {
+		dir = dir[:i]
+	}
+	if h := filepath.ToSlash(home); h != "" && h != "/" {
+		if dir == h {
+			return "~"
+		}
+		if rest, ok := strings.CutPrefix(dir, h+"/"); ok {
+			return "~/" + rest
+		}
+	}
+	return dir
+}
+
+// clock shows t as "14:02" when it is on the same day as at (the state's
+// time), else as "Jan 2 14:02", in at's time zone.
+func clock(t, at time.Time) string {
+	if at.IsZero() {
+		at = t
+	}
+	t = t.In(at.Location())
+	if y, m, d := t.Date(); y == at.Year() && m == at.Month() && d == at.Day() {
+		return t.Format("15:04")
+	}
+	return t.Format("Jan 2 15:04")
+}
+
+func count(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// detail shortens an error for a title to its first line and maxDetail
+// characters.
+func detail(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if r := []rune(s); len(r) > maxDetail {
+		return string(r[:maxDetail-1]) + "…"
+	}
+	return s
+}
+
+// shape is the menu's structure as a string: the keys, in order, with
+// submenus in brackets. Menus of equal shape differ only in titles, checks
+// and enabled flags, which can change in place.
+func shape(items []item) string {
+	var b strings.Builder
+	var walk func([]item)
+	walk = func(items []item) {
+		for _, it := range items {
+			b.WriteString(it.key)
+			if it.kind == kindSubmenu {
+				b.WriteByte('[')
+				walk(it.children)
+				b.WriteByte(']')
+			}
+			b.WriteByte(';')
+		}
+	}
+	walk(items)
+	return b.String()
+}

@@ -1,0 +1,295 @@
+package tray
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// at is the time of the test states: 15:30 on a Tuesday in a fixed zone, so
+// the golden files do not depend on where the tests run.
+var at = time.Date(2026, 3, 10, 15, 30, 0, 0, time.FixedZone("CET", 3600))
+
+var allActions = Actions{
+	SetToggle:     func(context.Context, Toggle, bool) error { return nil },
+	SetAliasModel: func(context.Context, string, string) error { return nil },
+	Repatch:       func(context.Context) error { return nil },
+	Doctor:        func(context.Context) (string, bool) { return "", true },
+	Notify:        func(string, string) {},
+	Quit:          func() {},
+}
+
+func healthy() State {
+	return State{
+		Translator: Translator{Enabled: true, Addr: "127.0.0.1:4000", Requests: 42},
+		Backends:   []Backend{{URL: "http://127.0.0.1:11434", Version: "0.17.4", Models: 5}},
+		Patches: []Patch{{
+			Target:  "/home/ada/clawdbot/node_modules/.pnpm/@mariozechner+pi-ai@0.49.3/node_modules/@mariozechner/pi-ai",
+			Patched: 21, Total: 21, Reapplied: at.Add(-88 * time.Minute),
+		}},
+		Guard:         Guard{Enabled: true, Pinned: true, LastRestore: at.Add(-30 * time.Hour)},
+		AutoRepatch:   true,
+		Notifications: true,
+		Aliases: []Alias{
+			{Name: "claude-sonnet-4-5", Model: "llama3.1:70b", Choices: []Choice{
+				{Model: "llama3.1:70b", Tools: Yes},
+				{Model: "qwen3:8b", Tools: Yes},
+				{Model: "llama2:7b", Tools: No},
+				{Model: "mystery:1b"},
+			}},
+			{Name: "claude-haiku-4-5", Model: "qwen3:8b", Choices: []Choice{
+				{Model: "llama3.1:70b", Tools: Yes},
+				{Model: "qwen3:8b", Tools: Yes},
+			}},
+		},
+		ConfigPath: "/home/ada/.config/clawbridge/config.yaml",
+		LogPath:    "/home/ada/.local/state/clawbridge/clawbridge.log",
+		TUICommand: "clawdbot tui",
+		At:         at,
+	}
+}
+
+func troubled() State {
+	s := healthy()
+	s.Translator.Requests = 1
+	s.Backends = append(s.Backends, Backend{
+		URL: "http://gpu-box:11434/",
+		Err: `Get "http://gpu-box:11434/api/version": dial tcp 10.0.0.7:11434: connect: connection refused`,
+	})
+	s.Patches = append(s.Patches,
+		Patch{Target: "/usr/lib/node_modules/clawdbot/node_modules/@mariozechner/pi-ai", Err: "open models.generated.js: permission denied"},
+		Patch{Target: "/home/ada/node_modules/@mariozechner/pi-ai", Patched: 3, Total: 21},
+	)
+	s.Guard.LastRestore = at.Add(-2 * time.Minute)
+	s.Gateway = Gateway{Enabled: true, Port: 18789, Err: "exited with status 1\nstack trace follows"}
+	s.StartAtLogin = true
+	s.Aliases[0].Model = "llama2:7b"
+	return s
+}
+
+func switchedOff() State {
+	return State{
+		Translator: Translator{Addr: "127.0.0.1:4000"},
+		Backends:   []Backend{{URL: "http://127.0.0.1:11434", Version: "0.17.4", Models: 1}},
+		Guard:      Guard{Enabled: true, Err: "auth-profiles.json: invalid JSON at line 3"},
+		Gateway:    Gateway{Enabled: true, Running: true, Port: 18789},
+		Aliases: []Alias{
+			{Name: "claude-sonnet-4-5", Model: "llama3.1:70b", Choices: []Choice{{Model: "qwen3:8b", Tools: Yes}}},
+			{Name: "claude-opus-4-1", Model: "gone:3b"},
+			{Name: "claude-haiku-4-5"},
+		},
+		At: at,
+	}
+}
+
+func TestBuildMenu(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		state   State
+		actions Actions
+	}{
+		{"healthy", healthy(), allActions},
+		{"troubled", troubled(), allActions},
+		{"off-no-actions", switchedOff(), Actions{}},
+		{"zero", State{}, Actions{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := outline(buildMenu(c.state, c.actions, "/home/ada"))
+			golden(t, filepath.Join("testdata", "menu", c.name+".txt"), got)
+		})
+	}
+}
+
+// outline writes a menu one item a line, indented by depth: "·" a status
+// line, "[x]"/"[ ]" a checkbox, ">" a command, "▸" a submenu; a clickable
+// kind that is disabled ends in "(disabled)", and a tooltip follows "#".
+func outline(items []item) string {
+	var b strings.Builder
+	var walk func([]item, string)
+	walk = func(items []item, indent string) {
+		for _, it := range items {
+			var mark string
+			switch it.kind {
+			case kindSeparator:
+				fmt.Fprintf(&b, "%s---\n", indent)
+				continue
+			case kindStatus:
+				mark = "·"
+			case kindToggle, kindChoice:
+				mark = "[ ]"
+				if it.checked {
+					mark = "[x]"
+				}
+			case kindCommand:
+				mark = ">"
+			case kindSubmenu:
+				mark = "▸"
+			}
+			line := indent + mark + " " + it.title
+			if it.kind != kindStatus && !it.enabled {
+				line += " (disabled)"
+			}
+			if it.kind == kindStatus && it.enabled {
+				line += " (enabled?)"
+			}
+			if it.tooltip != "" {
+				line += "  # " + strings.ReplaceAll(it.tooltip, "\n", `\n`)
+			}
+			b.WriteString(line + "\n")
+			walk(it.children, indent+"    ")
+		}
+	}
+	walk(items, "")
+	return b.String()
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./tray -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("menu differs from %s (go test ./tray -update rewrites it):\n--- got\n%s--- want\n%s", path, got, want)
+	}
+}
+
+func TestIconFor(t *testing.T) {
+	old := healthy()
+	old.Guard.LastRestore = at.Add(-restoreAttention)
+	for _, c := range []struct {
+		name  string
+		state State
+		want  IconState
+	}{
+		{"healthy", healthy(), IconGood},
+		{"restore long ago", old, IconGood},
+		{"troubled", troubled(), IconAttention},
+		{"off wins over problems", switchedOff(), IconOff},
+		{"zero", State{}, IconOff},
+		{"backend down", func() State { s := healthy(); s.Backends[0].Err = "refused"; return s }(), IconAttention},
+		{"patch failed", func() State { s := healthy(); s.Patches[0].Err = "denied"; return s }(), IconAttention},
+		{"patch incomplete", func() State { s := healthy(); s.Patches[0].Patched = 20; return s }(), IconAttention},
+		{"guard restored just now", func() State { s := healthy(); s.Guard.LastRestore = at; return s }(), IconAttention},
+		{"guard restore, snapshot time unknown", func() State { s := healthy(); s.Guard.LastRestore = at; s.At = time.Time{}; return s }(), IconGood},
+		{"guard off, restore ignored", func() State { s := healthy(); s.Guard = Guard{LastRestore: at}; return s }(), IconGood},
+		{"guard error", func() State { s := healthy(); s.Guard.Err = "x"; return s }(), IconAttention},
+		{"translator error", func() State { s := healthy(); s.Translator.Err = "port in use"; return s }(), IconAttention},
+		{"gateway error", func() State { s := healthy(); s.Gateway = Gateway{Enabled: true, Err: "x"}; return s }(), IconAttention},
+		{"gateway starting", func() State { s := healthy(); s.Gateway = Gateway{Enabled: true}; return s }(), IconGood},
+		{"gateway error while disabled", func() State { s := healthy(); s.Gateway = Gateway{Err: "x"}; return s }(), IconGood},
+	} {
+		if got := IconFor(c.state); got != c.want {
+			t.Errorf("%s: IconFor = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestShape checks which changes the menu can apply in place and which
+// rebuild it.
+func TestShape(t *testing.T) {
+	base := shape(buildMenu(healthy(), allActions, ""))
+	for _, c := range []struct {
+		name string
+		edit func(*State)
+		same bool
+	}{
+		{"toggle flipped", func(s *State) { s.Guard.Enabled = false }, true},
+		{"requests counted", func(s *State) { s.Translator.Requests++ }, true},
+		{"alias switched", func(s *State) { s.Aliases[0].Model = "qwen3:8b" }, true},
+		{"backend down", func(s *State) { s.Backends[0].Err = "refused" }, true},
+		{"model pulled", func(s *State) { s.Aliases[0].Choices = append(s.Aliases[0].Choices, Choice{Model: "new:1b"}) }, false},
+		{"model removed", func(s *State) { s.Aliases[1].Choices = s.Aliases[1].Choices[:1] }, false},
+		{"alias added", func(s *State) { s.Aliases = append(s.Aliases, Alias{Name: "claude-opus-4-1"}) }, false},
+		{"backend added", func(s *State) { s.Backends = append(s.Backends, Backend{URL: "http://b"}) }, false},
+		{"patch added", func(s *State) { s.Patches = append(s.Patches, Patch{Target: "/x"}) }, false},
+		{"gateway enabled", func(s *State) { s.Gateway.Enabled = true }, false},
+		{"alias model gone from backend", func(s *State) { s.Aliases[0].Model = "gone:1b" }, false},
+	} {
+		s := healthy()
+		c.edit(&s)
+		if got := shape(buildMenu(s, allActions, "")) == base; got != c.same {
+			t.Errorf("%s: same shape = %v, want %v", c.name, got, c.same)
+		}
+	}
+}
+
+func TestToggleRoundTrip(t *testing.T) {
+	for _, tg := range toggles {
+		for _, on := range []bool{true, false} {
+			s := withToggle(healthy(), tg.toggle, on)
+			if toggleOn(s, tg.toggle) != on {
+				t.Errorf("%s: withToggle(%v) reads back %v", tg.toggle, on, !on)
+			}
+			for _, other := range toggles {
+				if other.toggle != tg.toggle && toggleOn(s, other.toggle) != toggleOn(healthy(), other.toggle) {
+					t.Errorf("withToggle(%s) changed %s", tg.toggle, other.toggle)
+				}
+			}
+		}
+	}
+}
+
+func TestWithAliasModelKeepsOriginal(t *testing.T) {
+	s := healthy()
+	n := withAliasModel(s, "claude-haiku-4-5", "llama3.1:70b")
+	if n.Aliases[1].Model != "llama3.1:70b" || n.Aliases[0].Model != "llama3.1:70b" {
+		t.Errorf("withAliasModel: %+v", n.Aliases)
+	}
+	if s.Aliases[1].Model != "qwen3:8b" {
+		t.Errorf("withAliasModel changed the state it was given")
+	}
+}
+
+func TestInstall(t *testing.T) {
+	for _, c := range []struct{ target, home, want string }{
+		{"/home/ada/clawdbot/node_modules/@mariozechner/pi-ai", "/home/ada", "~/clawdbot"},
+		{"/home/ada/clawdbot/node_modules/.pnpm/@mariozechner+pi-ai@1/node_modules/@mariozechner/pi-ai", "/home/ada", "~/clawdbot"},
+		{"/home/ada/node_modules/@mariozechner/pi-ai", "/home/ada", "~"},
+		{"/home/adam/x/node_modules/@mariozechner/pi-ai", "/home/ada", "/home/adam/x"},
+		{"/opt/homebrew/lib/node_modules/clawdbot/node_modules/@mariozechner/pi-ai", "/Users/ada", "/opt/homebrew/lib"},
+		{"/srv/pi-ai", "", "/srv/pi-ai"},
+	} {
+		if got := install(c.target, c.home); got != c.want {
+			t.Errorf("install(%q, %q) = %q, want %q", c.target, c.home, got, c.want)
+		}
+	}
+}
+
+func TestClock(t *testing.T) {
+	for _, c := range []struct {
+		t, at time.Time
+		want  string
+	}{
+		{at.Add(-time.Hour), at, "14:30"},
+		{at.Add(-16 * time.Hour), at, "Mar 9 23:30"},
+		{at.UTC().Add(-time.Hour), at, "14:30"},
+		{at, time.Time{}, "15:30"},
+	} {
+		if got := clock(c.t, c.at); got != c.want {
+			t.Errorf("clock(%v, %v) = %q, want %q", c.t, c.at, got, c.want)
+		}
+	}
+}
+
+func TestDetail(t *testing.T) {
+	long := strings.Repeat("é", maxDetail+5)
+	if got := detail(long); len([]rune(got)) != maxDetail || !strings.HasSuffix(got, "…") {
+		t.Errorf("detail(long) = %q", got)
+	}
+	if got := detail("first\nsecond"); got != "first" {
+		t.Errorf("detail = %q", got)
+	}
+}

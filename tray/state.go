@@ -1,0 +1,169 @@
+package tray
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// ErrUnavailable is what Run returns, at once, where no tray can be shown:
+// a build without the real tray, or a Linux session without a session bus.
+// The caller then runs headless.
+var ErrUnavailable = errors.New("tray: no menu bar here")
+
+// Toggle names a checkbox of the menu. The values are stable so the daemon
+// can map them to config keys.
+type Toggle string
+
+// The menu's checkboxes.
+const (
+	ToggleTranslator    Toggle = "translator"
+	ToggleAutoRepatch   Toggle = "auto_repatch"
+	ToggleGuard         Toggle = "guard"
+	ToggleNotifications Toggle = "notifications"
+	ToggleGateway       Toggle = "gateway"
+	ToggleStartAtLogin  Toggle = "start_at_login"
+)
+
+// State is everything the menu shows. The daemon sends a fresh copy on
+// every change; the menu never reaches into the daemon for more.
+type State struct {
+	Translator Translator
+	// Backends are the Ollama servers the config names, in config order.
+	Backends []Backend
+	// Patches are the pi-ai installs the patcher looks after.
+	Patches []Patch
+	Guard   Guard
+	Gateway Gateway
+
+	// AutoRepatch, Notifications and StartAtLogin are the plain switches.
+	AutoRepatch, Notifications, StartAtLogin bool
+
+	// Aliases are the Claude model names of the config, each with the local
+	// models it may be switched to.
+	Aliases []Alias
+
+	// ConfigPath and LogPath are opened by "Open config" and "Open logs";
+	// TUICommand is what "Copy TUI command" copies. Empty disables the item.
+	ConfigPath, LogPath, TUICommand string
+
+	// At is when the daemon took this snapshot: times in the menu are shown
+	// relative to it, and a guard restore shortly before it marks the icon
+	// for attention. Zero means "when the menu received it".
+	At time.Time
+}
+
+// Translator is the Anthropic-compatible API's state.
+type Translator struct {
+	Enabled bool
+	// Addr is the host:port it listens on.
+	Addr string
+	// Requests counts the requests served since start.
+	Requests int64
+	// Err says why it is not serving although enabled ("" when fine).
+	Err string
+}
+
+// Backend is one Ollama server.
+type Backend struct {
+	URL     string
+	Version string
+	// Models is how many models it has pulled.
+	Models int
+	// Err says why it is unreachable; "" means it answered.
+	Err string
+}
+
+// Patch is the pi-ai patch of one install.
+type Patch struct {
+	// Target is the pi-ai package directory.
+	Target string
+	// Patched of Total Anthropic base URLs point at the translator.
+	Patched, Total int
+	// Reapplied is when the patch was last put back after an install; zero
+	// if it never had to be.
+	Reapplied time.Time
+	// Err says why the patch failed ("" when fine).
+	Err string
+}
+
+// Guard is the auth-profiles guard's state.
+type Guard struct {
+	Enabled bool
+	// Pinned: auth-profiles.json holds the local key now.
+	Pinned bool
+	// LastRestore is when the guard last had to put the key back; zero if
+	// never.
+	LastRestore time.Time
+	Err         string
+}
+
+// Gateway is the supervised Clawdbot gateway; its line shows only when
+// enabled.
+type Gateway struct {
+	Enabled bool
+	Running bool
+	Port    int
+	Err     string
+}
+
+// Alias is a Claude model name clients ask for and the local model that
+// answers it.
+type Alias struct {
+	// Name is the alias, e.g. "claude-sonnet-4-5".
+	Name string
+	// Model is the backend model it maps to now, e.g. "llama3.1:70b".
+	Model string
+	// Choices are the models the alias's backend has, in the order to list.
+	Choices []Choice
+}
+
+// Choice is a model an alias can be switched to.
+type Choice struct {
+	Model string
+	// Tools says whether the model can call tools; the menu marks models
+	// that cannot, since Clawdbot needs tool calls.
+	Tools Capability
+}
+
+// Capability is a yes/no that may not be known yet (the backend's
+// /api/show has not been asked, or did not say).
+type Capability int
+
+// The values of a Capability; the zero value is Unknown.
+const (
+	Unknown Capability = iota
+	Yes
+	No
+)
+
+// Actions are what clicks do; the daemon supplies them. A nil func leaves
+// its item disabled. Each runs on its own goroutine, so a slow one does
+// not freeze the menu; an error it returns is shown through Notify.
+type Actions struct {
+	// SetToggle switches a checkbox's setting and persists it.
+	SetToggle func(ctx context.Context, t Toggle, on bool) error
+	// SetAliasModel points alias at model in the config.
+	SetAliasModel func(ctx context.Context, alias, model string) error
+	// Repatch patches every pi-ai install now.
+	Repatch func(ctx context.Context) error
+	// Doctor checks the setup; its summary is shown as a notification.
+	Doctor func(ctx context.Context) (summary string, ok bool)
+	// Notify shows the user the result of an action (an error, the doctor's
+	// summary, "copied"). Without it results go to the log only.
+	Notify func(title, message string)
+	// Quit is called when the user picks Quit, before Run returns.
+	Quit func()
+}
+
+// Options configure Run.
+type Options struct {
+	// Initial is shown as soon as the menu appears.
+	Initial State
+	// States brings every later state; nil means the state never changes.
+	States  <-chan State
+	Actions Actions
+	// Logger receives the menu's log lines; nil means slog.Default().
+	Logger *slog.Logger
+}
