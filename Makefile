@@ -40,7 +40,7 @@ provision:
 unit:
 	go test ./...
 
-test: lint provision
+test: lint provision check-packaging
 	set -a && source "$(PEERS_ENV)" && set +a && \
 	  CLAWBRIDGE_REQUIRE_PEERS=1 go test -count=1 -timeout 30m ./...
 
