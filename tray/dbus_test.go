@@ -196,6 +196,12 @@ func TestTrayOverDBus(t *testing.T) {
 	}
 	commentsKept(t, cfgPath)
 
+	t.Log("Copy TUI command without a clipboard shows the command")
+	if err := client.Click(ctx, labelCopyTUI); err != nil {
+		t.Fatal(err)
+	}
+	child.expect(t, "notify TUI command (no clipboard tool found): clawdbot tui")
+
 	t.Log("a backend going down turns the icon to attention")
 	child.send(t, childInput{Choices: testChoices, BackendErr: "connection refused"})
 	if _, err := client.WaitFor(ctx, "the attention headline", func(r *traytest.Item) bool {
@@ -261,6 +267,7 @@ func startChild(t *testing.T, busAddr, cfgPath string) *child {
 		"DBUS_SESSION_BUS_ADDRESS="+busAddr,
 		childEnv+"=1",
 		childConfigEnv+"="+cfgPath,
+		"DISPLAY=", "WAYLAND_DISPLAY=", // no clipboard to copy to
 	)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -315,7 +322,7 @@ func (c *child) expect(t *testing.T, event string) {
 			if !ok {
 				t.Fatalf("child exited before reporting %q", event)
 			}
-			if strings.HasPrefix(got, "notify ") {
+			if strings.HasPrefix(got, "notify ") && !strings.HasPrefix(event, "notify ") {
 				t.Log("child " + got)
 				continue
 			}
