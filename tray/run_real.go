@@ -100,11 +100,20 @@ func (m *Menu) onReady(ctx context.Context) {
 func (m *Menu) loop(ctx context.Context) {
 	defer close(m.done)
 	defer func() { m.stop() }()
+	// A state holds until the next one, so each minute without one the
+	// shown state moves to the present: "14:02" becomes "Mar 9 14:02" after
+	// midnight, and a guard restore stops asking for attention in time.
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			systray.Quit()
 			return
+		case now := <-tick.C:
+			s := m.state
+			s.At = now
+			m.show(ctx, s)
 		case s, ok := <-m.states:
 			if !ok {
 				m.states = nil // the daemon stopped sending; keep the last state

@@ -50,7 +50,8 @@ type State struct {
 
 	// At is when the daemon took this snapshot: times in the menu are shown
 	// relative to it, and a guard restore shortly before it marks the icon
-	// for attention. Zero means "when the menu received it".
+	// for attention. Zero means "when the menu received it"; while no new
+	// state comes, the menu moves it forward each minute.
 	At time.Time
 }
 
