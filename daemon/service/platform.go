@@ -42,6 +42,8 @@ type platform struct {
 	preflight func() error
 	// beforeStart runs before starting or restarting the agent.
 	beforeStart func() error
+	// start and stop start and stop the installed agent through svc.
+	start, stop func(svc kservice.Service) error
 }
 
 // currentPlatform is the platform this process runs on.
@@ -85,6 +87,8 @@ func darwinPlatform(home string, sys kservice.System) (*platform, error) {
 		manager:     "launchd",
 		preflight:   func() error { return nil },
 		beforeStart: func() error { return nil },
+		start:       launchdStart,
+		stop:        launchdStop,
 	}, nil
 }
 
@@ -107,7 +111,38 @@ func linuxPlatform(home, xdgConfig string, sys kservice.System) (*platform, erro
 		manager:     "systemd",
 		preflight:   findSystemctl,
 		beforeStart: importDesktopEnvironment,
+		start:       kservice.Service.Start,
+		stop:        kservice.Service.Stop,
 	}, nil
+}
+
+// launchdStart starts the agent. kardianos starts by loading the plist,
+// which fails for a job launchd still has loaded but not running: the
+// state a Quit from the menu leaves (KeepAlive does not restart a clean
+// exit). Such a job is started by its label instead.
+func launchdStart(svc kservice.Service) error {
+	if !launchdLoaded() {
+		return svc.Start()
+	}
+	if out, err := exec.Command("launchctl", "start", LaunchdLabel).CombinedOutput(); err != nil {
+		return fmt.Errorf("launchctl start %s: %v: %s", LaunchdLabel, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// launchdStop unloads the agent, which stops it until the next login (or
+// Start); a job launchd has not loaded is stopped already.
+func launchdStop(svc kservice.Service) error {
+	if !launchdLoaded() {
+		return nil
+	}
+	return svc.Stop()
+}
+
+// launchdLoaded reports whether launchd has the agent loaded, running or
+// not: `launchctl list LABEL` fails for a job it does not know.
+func launchdLoaded() bool {
+	return exec.Command("launchctl", "list", LaunchdLabel).Run() == nil
 }
 
 func findSystemctl() error {

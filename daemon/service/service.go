@@ -175,7 +175,7 @@ func Uninstall(o Options) error {
 		return err
 	}
 	if st, err := svc.Status(); err == nil && st == kservice.StatusRunning {
-		if err := svc.Stop(); err != nil {
+		if err := p.stop(svc); err != nil {
 			return fmt.Errorf("stop before uninstalling: %w", err)
 		}
 	}
@@ -199,7 +199,7 @@ func Start(o Options) error {
 	if err := p.beforeStart(); err != nil {
 		return err
 	}
-	if err := svc.Start(); err != nil {
+	if err := p.start(svc); err != nil {
 		return fmt.Errorf("%s could not start %s: %w%s", p.manager, p.name, err, p.logHint(o))
 	}
 	return nil
@@ -211,7 +211,7 @@ func Stop(o Options) error {
 	if err != nil {
 		return err
 	}
-	if err := svc.Stop(); err != nil {
+	if err := p.stop(svc); err != nil {
 		return fmt.Errorf("%s could not stop %s: %w", p.manager, p.name, err)
 	}
 	return nil
