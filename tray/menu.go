@@ -181,7 +181,10 @@ func backendLine(b Backend) string {
 // patchLine reads like "pi-ai in ~/clawdbot: 21/21 URLs patched · re-applied
 // 14:02 after install".
 func patchLine(p Patch, at time.Time, home string) string {
-	name := "pi-ai in " + install(p.Target, home)
+	name := "pi-ai"
+	if p.Target != "" { // a patcher-wide failure names no install
+		name += " in " + install(p.Target, home)
+	}
 	if p.Err != "" {
 		return name + ": patch failed: " + detail(p.Err)
 	}

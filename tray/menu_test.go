@@ -66,6 +66,7 @@ func troubled() State {
 	s.Patches = append(s.Patches,
 		Patch{Target: "/usr/lib/node_modules/clawdbot/node_modules/@mariozechner/pi-ai", Err: "open models.generated.js: permission denied"},
 		Patch{Target: "/home/ada/node_modules/@mariozechner/pi-ai", Patched: 3, Total: 21},
+		Patch{Err: "watch: too many open files"},
 	)
 	s.Guard.LastRestore = at.Add(-2 * time.Minute)
 	s.Gateway = Gateway{Enabled: true, Port: 18789, Err: "exited with status 1\nstack trace follows"}
