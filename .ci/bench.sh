@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# `make bench` (after `make build`): measures clawbridge and writes
+# docs/benchmarks.md. In one go, on this machine:
+#   1. the Go micro-benchmarks of the hot paths (go test -bench -benchmem,
+#      daemon/translator and daemon/ollama), several runs each;
+#   2. cmd/clawbench run: the relay comparison against a fast fake upstream
+#      (direct, a Go reverse proxy, clawbridge, claude-code-router), the
+#      real Ollama comparison, footprint and the daemon's own jobs, with
+#      the micro-benchmark results folded in; it prints the report and
+#      writes it.
+#
+# Peers: claude-code-router comes from .ci/provision-bench.sh; Ollama and
+# Clawdbot from `make provision` (.ci/provision.sh), which runs here when
+# the environment does not already name them (make test exports them).
+# Both are idempotent and cached under $CLAWBRIDGE_CACHE.
+#
+# Knobs (environment):
+#   BENCH_TIME, BENCH_REQUESTS, BENCH_ROUNDS, BENCH_TOKENS, BENCH_STARTS,
+#   BENCH_JOB_RUNS   passed to clawbench run (see its -h)
+#   BENCH_COUNT      micro-benchmark runs (default 5)
+#   BENCH_MICRO_TIME micro-benchmark time per run (default 300ms)
+#   BENCH_SMOKE=1    a quick run that checks everything still works (make
+#                    test does this); numbers meaningless
+#   BENCH_OUT        report file (default docs/benchmarks.md)
+#   BENCH_NO_PROVISION=1  provision nothing: peers only from the
+#                    environment, sections without one are skipped
+#   CLAWBRIDGE_BIN   the clawbridge binary (default bin/clawbridge)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=$PATH:/usr/local/go/bin
+export CLAWBRIDGE_CACHE=${CLAWBRIDGE_CACHE:-$HOME/.cache/clawbridge-test}
+export CLAWBRIDGE_BIN=${CLAWBRIDGE_BIN:-bin/clawbridge}
+out=${BENCH_OUT:-docs/benchmarks.md}
+
+step() { echo "==> bench: $*" >&2; }
+
+[ -x "$CLAWBRIDGE_BIN" ] || { echo "bench: $CLAWBRIDGE_BIN is missing: run make build (make bench does)" >&2; exit 1; }
+
+if [ -z "${BENCH_NO_PROVISION:-}" ]; then
+  if [ -z "${CLAWBRIDGE_OLLAMA_BIN:-}" ]; then
+    step "provisioning the test peers (make provision)"
+    peers=$CLAWBRIDGE_CACHE/peers.env
+    bash .ci/provision.sh "$peers"
+    set -a
+    # shellcheck disable=SC1090
+    source "$peers"
+    set +a
+  fi
+  step "provisioning claude-code-router"
+  ccr=$(bash .ci/provision-bench.sh | sed -n 's/^CLAWBRIDGE_CCR_DIR=//p')
+  [ -n "$ccr" ] || { echo "bench: provision-bench.sh named no install" >&2; exit 1; }
+  export CLAWBRIDGE_CCR_DIR=$ccr
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+count=${BENCH_COUNT:-5}
+btime=${BENCH_MICRO_TIME:-300ms}
+if [ -n "${BENCH_SMOKE:-}" ]; then
+  count=1
+  btime=1x
+fi
+step "micro-benchmarks (-count $count -benchtime $btime)"
+go test -run '^$' -bench . -benchmem -count "$count" -benchtime "$btime" \
+  ./daemon/translator/ ./daemon/ollama/ | tee "$tmp/micro.txt" >&2
+
+step "relay, real Ollama, footprint and jobs (cmd/clawbench)"
+go build -o "$tmp/clawbench" ./cmd/clawbench
+"$tmp/clawbench" run -micro "$tmp/micro.txt" -out "$out"

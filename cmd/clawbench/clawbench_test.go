@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseStatCPU(t *testing.T) {
+	// A command name with spaces and a parenthesis, as node's can be.
+	stat := "4242 (node (ccr) x) S 1 4242 4242 0 -1 4194304 5000 0 0 0 1234 567 0 0 20 0 11 0 100 1000000 30000 18446744073709551615\n"
+	got, err := parseStatCPU([]byte(stat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (1234 + 567) * clockTick; got != want {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	for _, bad := range []string{"", "1 (x) S 1 2", "1 (x) S 1 2 3 4 5 6 7 8 9 10 ten 12 13"} {
+		if _, err := parseStatCPU([]byte(bad)); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+func TestParseStatusMemory(t *testing.T) {
+	status := "Name:\tclawbridge\nVmHWM:\t   20480 kB\nVmRSS:\t   10240 kB\nThreads:\t7\n"
+	rss, peak, err := parseStatusMemory([]byte(status))
+	if err != nil || rss != 10240<<10 || peak != 20480<<10 {
+		t.Errorf("got %d, %d, %v", rss, peak, err)
+	}
+	if _, _, err := parseStatusMemory([]byte("Name:\tx\n")); err == nil {
+		t.Error("a status without VmRSS gave no error")
+	}
+	if _, _, err := parseStatusMemory([]byte("VmRSS:\t12 MB\nVmHWM:\t1 kB\n")); err == nil {
+		t.Error("a VmRSS not in kB gave no error")
+	}
+}
+
+// The live /proc of this very process reads back sensibly.
+func TestProcOfSelf(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("/proc is Linux's")
+	}
+	if _, err := cpuTime(os.Getpid()); err != nil {
+		t.Error(err)
+	}
+	rss, peak, err := memory(os.Getpid())
+	if err != nil || rss <= 0 || peak < rss/2 {
+		t.Errorf("rss %d, peak %d, %v", rss, peak, err)
+	}
+}
+
+func TestPercentileAndMedian(t *testing.T) {
+	ms := func(xs ...int) []time.Duration {
+		var out []time.Duration
+		for _, x := range xs {
+			out = append(out, time.Duration(x)*time.Millisecond)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		ds   []time.Duration
+		p    float64
+		want time.Duration
+	}{
+		{nil, 50, 0},
+		{ms(7), 99, 7 * time.Millisecond},
+		{ms(5, 1, 3, 2, 4), 50, 3 * time.Millisecond},
+		{ms(1, 2, 3, 4), 50, 2 * time.Millisecond},
+		{ms(10, 9, 8, 7, 6, 5, 4, 3, 2, 1), 90, 9 * time.Millisecond},
+		{ms(10, 9, 8, 7, 6, 5, 4, 3, 2, 1), 99, 10 * time.Millisecond},
+	} {
+		if got := percentile(tc.ds, tc.p); got != tc.want {
+			t.Errorf("percentile(%v, %v) = %v, want %v", tc.ds, tc.p, got, tc.want)
+		}
+	}
+	if got := median([]float64{3, 1, 2}); got != 2 {
+		t.Errorf("median odd = %v", got)
+	}
+	if got := median([]float64{4, 1, 2, 3}); got != 2.5 {
+		t.Errorf("median even = %v", got)
+	}
+	if got := median(nil); got != 0 {
+		t.Errorf("median of nothing = %v", got)
+	}
+}
+
+func TestParseMicro(t *testing.T) {
+	out := `goos: linux
+pkg: github.com/clawbridge/clawbridge/daemon/translator
+cpu: Intel(R) Xeon(R) Processor
+BenchmarkStreamToken-2   	38214117	        31.22 ns/op	       0 B/op	       0 allocs/op
+BenchmarkStreamToken-2   	38214117	        33.00 ns/op	       0 B/op	       0 allocs/op
+BenchmarkStreamToken-2   	38214117	        30.00 ns/op	       0 B/op	       0 allocs/op
+BenchmarkRelayToken
+    hotpath_bench_test.go:1: a log line from the benchmark
+BenchmarkRelayToken-2    	  706293	      1715 ns/op	  75.20 MB/s	     528 B/op	      10 allocs/op
+PASS
+pkg: github.com/clawbridge/clawbridge/daemon/ollama
+BenchmarkReadStreamToken-2   	    2636	    437919 ns/op	  76.35 MB/s	        10.01 allocs/token	      1704 ns/token	  201289 B/op	    2572 allocs/op
+`
+	res, err := parseMicro([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.benches) != 3 || len(res.raw) != 5 {
+		t.Fatalf("got %d benchmarks, %d raw lines", len(res.benches), len(res.raw))
+	}
+	st := res.benches[0]
+	if st.name != "StreamToken" || shortPkg(st.pkg) != "daemon/translator" {
+		t.Errorf("first benchmark %q in %q", st.name, st.pkg)
+	}
+	if v, _ := st.median("ns/op"); v != 31.22 {
+		t.Errorf("median ns/op %v, want 31.22", v)
+	}
+	rs := res.benches[2]
+	if v, ok := rs.median("allocs/token"); !ok || v != 10.01 || rs.pkg != "github.com/clawbridge/clawbridge/daemon/ollama" {
+		t.Errorf("custom metric %v %v in %q", v, ok, rs.pkg)
+	}
+	if strings.Join(rs.units, ",") != "ns/op,MB/s,allocs/token,ns/token,B/op,allocs/op" {
+		t.Errorf("units %v", rs.units)
+	}
+	if _, err := parseMicro([]byte("PASS\nok\n")); err == nil {
+		t.Error("output without results gave no error")
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	cells := []cell{
+		{requests: 10, tokens: 2560, wall: time.Second, cpu: 20 * time.Millisecond, ttft: []time.Duration{1, 2}, total: []time.Duration{3, 4}},
+		{requests: 30, tokens: 7680, wall: time.Second, cpu: 30 * time.Millisecond, errors: 1, firstErr: "boom"},
+		{requests: 20, tokens: 5120, wall: 2 * time.Second, cpu: 10 * time.Millisecond},
+	}
+	s := summarize(cells)
+	if s.rps != 10 || s.tps != 2560 {
+		t.Errorf("medians of rounds: %v req/s, %v tokens/s; want 10 and 2560", s.rps, s.tps)
+	}
+	if s.requests != 60 || s.errors != 1 || s.firstErr != "boom" || s.tokens != 15360 {
+		t.Errorf("sums: %+v", s)
+	}
+	// 60 ms over 15,360 tokens.
+	if want := time.Duration(float64(60*time.Millisecond) / 15360 * 1000); s.cpuPer1k != want {
+		t.Errorf("CPU per 1k tokens %v, want %v", s.cpuPer1k, want)
+	}
+}
+
+// The OAuth sync rewrite breaks exactly what the guard pins.
+func TestOAuthSync(t *testing.T) {
+	pinned := []byte(`{"version":1,"profiles":{"anthropic:default":{"type":"api_key","provider":"anthropic","key":"k"},"anthropic:claude-cli":{"type":"oauth","provider":"anthropic","access":"a"}},"order":{"anthropic":["anthropic:default"],"openai":["openai:default"]},"lastGood":{"anthropic":"anthropic:default"}}`)
+	out, err := oauthSync(pinned, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Profiles map[string]map[string]any
+		Order    map[string][]string
+		LastGood map[string]string
+	}
+	if err := json.Unmarshal(out, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Profiles["anthropic:claude-cli"]["access"] != "sk-ant-oat01-SYNCED-3" || s.LastGood["anthropic"] != "anthropic:claude-cli" ||
+		s.Order["anthropic"] != nil || s.Order["openai"] == nil || s.Profiles["anthropic:default"]["key"] != "k" {
+		t.Errorf("rewrite:\n%s", out)
+	}
+	if _, err := oauthSync([]byte(`{"profiles":{}}`), 0); err == nil {
+		t.Error("a store without the CLI profile gave no error")
+	}
+	if _, err := oauthSync(authProfiles, 0); err != nil {
+		t.Errorf("the embedded fixture: %v", err)
+	}
+}
+
+// A report renders whatever sections were measured, and says which were
+// not.
+func TestMarkdownPartial(t *testing.T) {
+	r := &report{opts: &options{rounds: 1, cellTime: time.Second, tokens: 8, token: " tok", starts: 1}, started: time.Now(), finished: time.Now()}
+	r.skipped = []string{"real Ollama: no binary"}
+	r.guard = &jobResult{what: "guard", latencies: []time.Duration{150 * time.Millisecond}}
+	md := r.markdown()
+	for _, want := range []string{"# Benchmarks", "## Targets", "Guard restore within 300 ms | 150.0 ms (median) | met", "## Not measured", "real Ollama: no binary", "## Reproduce"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	for _, unwanted := range []string{"## 2.", "## 3.", "## 4."} {
+		if strings.Contains(md, unwanted) {
+			t.Errorf("report has %q without its measurements", unwanted)
+		}
+	}
+}
+
+// TestMakeBenchSmoke runs `make bench`'s script in its smoke mode, so that
+// make test notices when the benchmarks stop running (it asserts nothing
+// about the numbers). With CLAWBRIDGE_REQUIRE_PEERS set, as in make test,
+// every section must be measured; otherwise the script provisions nothing
+// and the sections whose peer the environment does not name are skipped.
+func TestMakeBenchSmoke(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("clawbench measures through /proc, which only Linux has")
+	}
+	if testing.Short() {
+		t.Skip("runs the benchmark script (about a minute); not in -short")
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A hang guard only.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "clawbridge")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/clawbridge")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	report := filepath.Join(dir, "benchmarks.md")
+	cmd := exec.CommandContext(ctx, "bash", ".ci/bench.sh")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "BENCH_SMOKE=1", "BENCH_OUT="+report, "CLAWBRIDGE_BIN="+bin)
+	required := os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != ""
+	if !required {
+		cmd.Env = append(cmd.Env, "BENCH_NO_PROVISION=1")
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench.sh: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(b)
+	want := []string{"Smoke run", "## 1. Hot paths", "ConvertClawdbotRequest", "RelayToken", "ReadStreamToken",
+		"## 2. Relay overhead", "Streaming, concurrency 32", "| clawbridge |", "Go reverse proxy",
+		"## 4. Footprint", "## 5. The daemon's own jobs", "OAuth sync"}
+	if required || os.Getenv("CLAWBRIDGE_CCR_DIR") != "" {
+		want = append(want, "| claude-code-router |")
+	}
+	if required || os.Getenv("CLAWBRIDGE_OLLAMA_BIN") != "" {
+		want = append(want, "## 3. Against a real Ollama")
+	}
+	if required || os.Getenv("CLAWBRIDGE_CLAWDBOT_DIR") != "" {
+		want = append(want, "pnpm install --force")
+	}
+	if required {
+		if strings.Contains(md, "## Not measured") {
+			t.Errorf("CLAWBRIDGE_REQUIRE_PEERS is set, yet sections were skipped")
+		}
+	}
+	for _, w := range want {
+		if !strings.Contains(md, w) {
+			t.Errorf("the smoke report lacks %q", w)
+		}
+	}
+	if t.Failed() {
+		t.Logf("report:\n%s\nbench.sh output:\n%s", md, out)
+	}
+}

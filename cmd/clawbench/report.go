@@ -1,0 +1,574 @@
+package main
+
+import (
+	"debug/buildinfo"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// report is everything one run measured, and writes docs/benchmarks.md.
+type report struct {
+	opts              *options
+	started, finished time.Time
+	machine           machine
+
+	micro     *microResult
+	relay     *relayResult
+	footprint *footprintResult
+	ollama    *ollamaResult
+	guard     *jobResult
+	repatch   *jobResult
+	exposed   *jobResult
+	// skipped lists sections left out for want of a peer, and why.
+	skipped []string
+}
+
+// machine describes where the numbers come from.
+type machine struct {
+	cpu                 string
+	cores               int
+	memory              string
+	kernel              string
+	goVersion           string // clawbench's toolchain
+	clawbridgeGo        string // the toolchain that built the measured binary
+	clawbridgeVersion   string
+	node, ccrVersion    string
+	loadBefore, loadEnd string
+}
+
+func describeMachine(o *options) machine {
+	m := machine{cores: runtime.NumCPU(), goVersion: runtime.Version(), cpu: "unknown CPU"}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			var kb int64
+			if n, _ := fmt.Sscanf(line, "MemTotal: %d kB", &kb); n == 1 {
+				m.memory = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.kernel = "Linux " + strings.TrimSpace(string(b))
+	}
+	if bi, err := buildinfo.ReadFile(o.clawbridge); err == nil {
+		m.clawbridgeGo = bi.GoVersion
+	}
+	if out, err := exec.Command(o.clawbridge, "version").Output(); err == nil {
+		m.clawbridgeVersion = firstLine(string(out))
+	}
+	if out, err := exec.Command(o.node, "--version").Output(); err == nil {
+		m.node = firstLine(string(out))
+	}
+	if o.ccrDir != "" {
+		if b, err := os.ReadFile(strings.TrimSuffix(ccrCLI(o.ccrDir), "dist/cli.js") + "package.json"); err == nil {
+			if i := strings.Index(string(b), `"version": "`); i >= 0 {
+				m.ccrVersion, _, _ = strings.Cut(string(b[i+len(`"version": "`):]), `"`)
+			}
+		}
+	}
+	m.loadBefore = loadAvg()
+	return m
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+// Formatting helpers: durations in the unit that reads best, sizes in MB
+// (10^6 bytes, as the issue quotes them).
+func fmtDur(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "0"
+	case d < 10*time.Microsecond:
+		return fmt.Sprintf("%.2f µs", float64(d)/1e3)
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.0f µs", float64(d)/1e3)
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.2f ms", float64(d)/1e6)
+	case d < time.Second:
+		return fmt.Sprintf("%.1f ms", float64(d)/1e6)
+	default:
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	}
+}
+
+func fmtMB(b int64) string {
+	if b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f MB", float64(b)/1e6)
+}
+
+func fmtRate(x float64) string {
+	switch {
+	case x >= 100:
+		return fmt.Sprintf("%.0f", x)
+	case x >= 10:
+		return fmt.Sprintf("%.1f", x)
+	default:
+		return fmt.Sprintf("%.2f", x)
+	}
+}
+
+func fmtRatio(x float64) string {
+	if x == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", x)
+}
+
+// fmtNum formats a benchmark value compactly.
+func fmtNum(x float64) string {
+	switch {
+	case x == 0:
+		return "0"
+	case x >= 1000:
+		return fmt.Sprintf("%.0f", x)
+	case x >= 10:
+		return fmt.Sprintf("%.1f", x)
+	default:
+		return fmt.Sprintf("%.2f", x)
+	}
+}
+
+// cellSummary condenses a target's cells of one scenario: medians over
+// rounds for the rates, percentiles over every request of every round,
+// and the CPU time summed over rounds per 1,000 tokens.
+type cellSummary struct {
+	rps, tps          float64
+	ttft50, ttft99    time.Duration
+	total50, total99  time.Duration
+	cpuPer1k          time.Duration
+	requests, errors  int
+	firstErr          string
+	rpsRuns, tpsRuns  []float64
+	tokens            int64
+	cpu, wall         time.Duration
+	ttftAll, totalAll []time.Duration
+}
+
+func summarize(cells []cell) cellSummary {
+	var s cellSummary
+	for _, c := range cells {
+		secs := c.wall.Seconds()
+		if secs > 0 {
+			s.rpsRuns = append(s.rpsRuns, float64(c.requests)/secs)
+			s.tpsRuns = append(s.tpsRuns, float64(c.tokens)/secs)
+		}
+		s.requests += c.requests
+		s.errors += c.errors
+		if s.firstErr == "" {
+			s.firstErr = c.firstErr
+		}
+		s.tokens += c.tokens
+		s.cpu += c.cpu
+		s.wall += c.wall
+		s.ttftAll = append(s.ttftAll, c.ttft...)
+		s.totalAll = append(s.totalAll, c.total...)
+	}
+	s.rps, s.tps = median(s.rpsRuns), median(s.tpsRuns)
+	s.ttft50, s.ttft99 = percentile(s.ttftAll, 50), percentile(s.ttftAll, 99)
+	s.total50, s.total99 = percentile(s.totalAll, 50), percentile(s.totalAll, 99)
+	if s.tokens > 0 {
+		s.cpuPer1k = time.Duration(float64(s.cpu) / float64(s.tokens) * 1000)
+	}
+	return s
+}
+
+// markdown renders the report.
+func (r *report) markdown() string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	o := r.opts
+	m := r.machine
+	w("# Benchmarks\n\n")
+	w("Generated by `make bench` (`.ci/bench.sh`, which runs `cmd/clawbench`) on %s; do not edit, run it again. ", r.started.UTC().Format("2006-01-02 15:04 MST"))
+	w("Every number is a median or a percentile over interleaved rounds of one run on one machine, where the load generator, the relay and the upstream share the cores: compare the ratios between rows, which the machine's speed cancels out of, rather than the absolute values.\n\n")
+	if o.smoke {
+		w("**Smoke run** (`BENCH_SMOKE=1`): a handful of requests to check that everything works; these numbers mean nothing.\n\n")
+	}
+	w("| | |\n|---|---|\n")
+	w("| Date | %s to %s |\n", r.started.UTC().Format("2006-01-02 15:04:05 MST"), r.finished.UTC().Format("15:04:05 MST"))
+	w("| Machine | %s, %d cores, %s memory, %s |\n", m.cpu, m.cores, m.memory, m.kernel)
+	w("| Load average | %s before, %s after (other work on the machine shows here) |\n", m.loadBefore, loadAvg())
+	w("| Go | %s (clawbridge built with %s) |\n", m.goVersion, orDash(m.clawbridgeGo))
+	w("| clawbridge | %s |\n", orDash(m.clawbridgeVersion))
+	if m.ccrVersion != "" {
+		w("| claude-code-router | %s on Node %s, its log off (`\"LOG\": false`, its fastest setting) |\n", m.ccrVersion, m.node)
+	}
+	load := fmt.Sprintf("%v per target, scenario and round", o.cellTime)
+	if o.requests > 0 {
+		load = fmt.Sprintf("%d requests per target, scenario and round", o.requests)
+	}
+	w("| Settings | %s, %s, %d tokens per answer (token %q) |\n\n", plural(o.rounds, "round"), load, o.tokens, o.token)
+
+	r.writeSummary(&b)
+	r.writeMicro(&b)
+	r.writeRelay(&b)
+	r.writeOllama(&b)
+	r.writeFootprint(&b)
+	r.writeJobs(&b)
+	if len(r.skipped) > 0 {
+		w("## Not measured\n\n")
+		for _, s := range r.skipped {
+			w("- %s\n", s)
+		}
+		w("\n")
+	}
+	r.writeRaw(&b)
+	w("## Reproduce\n\n")
+	w("`make bench` builds clawbridge, installs claude-code-router 1.0.73 (`.ci/provision-bench.sh`) and the test peers (`make provision`) when missing, runs the micro-benchmarks and `clawbench run`, prints this report and writes it to `docs/benchmarks.md`. ")
+	w("Knobs: `BENCH_TIME` (load time per cell, default 1s), `BENCH_REQUESTS` (requests per cell instead), `BENCH_ROUNDS` (default 5), `BENCH_TOKENS` (default 256), `BENCH_STARTS` (default 5), `BENCH_JOB_RUNS` (default 3), `BENCH_COUNT` and `BENCH_MICRO_TIME` (micro-benchmark runs and time), `BENCH_SMOKE=1` (a seconds-long check), `BENCH_OUT` (where the report goes).\n")
+	return b.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+// target is one of the issue's goals with what was measured.
+type goal struct {
+	what, measured string
+	met            bool
+	known          bool // false: not measured in this run
+}
+
+func (r *report) goals() []goal {
+	var gs []goal
+	add := func(what, measured string, met bool) { gs = append(gs, goal{what, measured, met, true}) }
+	if rr := r.relay; rr != nil {
+		cb := indexOf(rr.targets, "clawbridge")
+		ccr := indexOf(rr.targets, "claude-code-router")
+		s32 := summarize(rr.cells[1][cb])
+		f32 := summarize(rr.cells[1][rr.floor])
+		ratio := s32.tps / f32.tps
+		m := fmt.Sprintf("%s tokens/s = %s the floor's %s", fmtRate(s32.tps), fmtRatio(ratio), fmtRate(f32.tps))
+		if ccr >= 0 {
+			c32 := summarize(rr.cells[1][ccr])
+			m += fmt.Sprintf(", %s claude-code-router's", fmtRatio(s32.tps/c32.tps))
+		}
+		add("Streaming at concurrency 32: at least 0.8× the reverse-proxy floor in tokens/s", m, ratio >= 0.8)
+		perToken := s32.cpuPer1k / 1000
+		add("Streaming: at most 6 µs of clawbridge CPU per relayed token", fmtDur(perToken)+" per token", perToken <= 6*time.Microsecond)
+		n1 := summarize(rr.cells[2][cb])
+		nf1 := summarize(rr.cells[2][rr.floor])
+		add("Non-streaming at concurrency 1: p50 no worse than the floor's", fmt.Sprintf("%s vs %s", fmtDur(n1.total50), fmtDur(nf1.total50)), n1.total50 <= nf1.total50)
+		n32 := summarize(rr.cells[3][cb])
+		nf32 := summarize(rr.cells[3][rr.floor])
+		add("Non-streaming at concurrency 32: at least the floor's requests/s", fmt.Sprintf("%s vs %s req/s", fmtRate(n32.rps), fmtRate(nf32.rps)), n32.rps >= nf32.rps)
+	}
+	if ol := r.ollama; ol != nil {
+		t, tot := ol.ratios()
+		add("Real Ollama: TTFT within 2% of Ollama's own /v1/messages", fmtRatio(t), t <= 1.02)
+		add("Real Ollama: total time within 2% of Ollama's own /v1/messages", fmtRatio(tot), tot <= 1.02)
+	}
+	if fp := r.footprint; fp != nil && len(fp.rows) > 0 {
+		cb := fp.rows[0]
+		idle := int64(median(int64s(cb.idle)))
+		add("Idle RSS at most 15 MB (headless)", fmtMB(idle), idle <= 15e6)
+		start := medianDuration(cb.starts)
+		add("Cold start under 30 ms", fmtDur(start), start < 30*time.Millisecond)
+		add("RSS under 64 streams at most 40 MB", fmtMB(cb.loadPeak), cb.loadPeak <= 40e6)
+	}
+	if j := r.repatch; j != nil {
+		d := medianDuration(j.latencies)
+		add("Re-patch within 1.5 s of the install's last write", fmtDur(d)+" (median)", d <= 1500*time.Millisecond)
+	}
+	if j := r.guard; j != nil {
+		d := medianDuration(j.latencies)
+		add("Guard restore within 300 ms", fmtDur(d)+" (median)", d <= 300*time.Millisecond)
+	}
+	return gs
+}
+
+func (r *report) writeSummary(b *strings.Builder) {
+	gs := r.goals()
+	if len(gs) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "## Targets (issue 9)\n\n| Target | Measured | |\n|---|---|---|\n")
+	for _, g := range gs {
+		mark := "met"
+		if !g.met {
+			mark = "**missed**"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s |\n", g.what, g.measured, mark)
+	}
+	fmt.Fprintf(b, "\n")
+}
+
+func (r *report) writeMicro(b *strings.Builder) {
+	if r.micro == nil {
+		return
+	}
+	fmt.Fprintf(b, "## 1. Hot paths (`go test -bench -benchmem`)\n\n")
+	fmt.Fprintf(b, "Medians of the runs (`-count`). Per-token benchmarks relay one Ollama chunk; the conversion benchmarks take a Clawdbot-sized request (23 tools, a 23,000-character system prompt, 81 messages of history with tool calls and results, about 90 KB).\n\n")
+	fmt.Fprintf(b, "| Package | Benchmark | ns/op | B/op | allocs/op | other |\n|---|---|---:|---:|---:|---|\n")
+	for _, mb := range r.micro.benches {
+		cols := make([]string, 3)
+		for i, u := range []string{"ns/op", "B/op", "allocs/op"} {
+			if v, ok := mb.median(u); ok {
+				cols[i] = fmtNum(v)
+			} else {
+				cols[i] = "–"
+			}
+		}
+		var other []string
+		for _, u := range mb.units {
+			if u == "ns/op" || u == "B/op" || u == "allocs/op" {
+				continue
+			}
+			v, _ := mb.median(u)
+			other = append(other, fmtNum(v)+" "+u)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", shortPkg(mb.pkg), mb.name, cols[0], cols[1], cols[2], strings.Join(other, ", "))
+	}
+	fmt.Fprintf(b, "\n")
+}
+
+func (r *report) writeRelay(b *strings.Builder) {
+	rr := r.relay
+	if rr == nil {
+		return
+	}
+	o := r.opts
+	fmt.Fprintf(b, "## 2. Relay overhead against a fast fake upstream\n\n")
+	fmt.Fprintf(b, "The fake (`daemon/ollama/ollamafake`) streams %d tokens as fast as it can, each its own flushed NDJSON line (Ollama's `/api/chat`) or SSE event (OpenAI's `/v1/chat/completions`, for claude-code-router). ", o.tokens)
+	fmt.Fprintf(b, "The fake and the Go reverse proxy are hit with Ollama's own API; clawbridge and claude-code-router with Anthropic's `/v1/messages`, which they translate. ")
+	fmt.Fprintf(b, "Each server is its own process; CPU is its user+system time from `/proc/<pid>/stat` over all rounds, per 1,000 tokens relayed (for the fake: generated). ")
+	fmt.Fprintf(b, "req/s and tokens/s are medians of the rounds; latency percentiles are over every request of every round; × floor compares with the Go reverse proxy (tokens/s streaming, req/s not).\n\n")
+	for si, sc := range scenarios {
+		floor := summarize(rr.cells[si][rr.floor])
+		fmt.Fprintf(b, "### %s\n\n", capitalize(sc.String()))
+		if sc.stream {
+			fmt.Fprintf(b, "| Target | req/s | tokens/s | × floor | TTFT p50 | TTFT p99 | total p50 | total p99 | CPU per 1k tokens | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		} else {
+			fmt.Fprintf(b, "| Target | req/s | × floor | p50 | p99 | CPU per 1k tokens | errors |\n|---|---:|---:|---:|---:|---:|---:|\n")
+		}
+		for ti, name := range rr.targets {
+			s := summarize(rr.cells[si][ti])
+			if sc.stream {
+				fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n", name, fmtRate(s.rps), fmtRate(s.tps), fmtRatio(s.tps/floor.tps),
+					fmtDur(s.ttft50), fmtDur(s.ttft99), fmtDur(s.total50), fmtDur(s.total99), fmtDur(s.cpuPer1k), s.errors)
+			} else {
+				fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %d |\n", name, fmtRate(s.rps), fmtRatio(s.rps/floor.rps),
+					fmtDur(s.total50), fmtDur(s.total99), fmtDur(s.cpuPer1k), s.errors)
+			}
+		}
+		fmt.Fprintf(b, "\n")
+		for ti, name := range rr.targets {
+			if s := summarize(rr.cells[si][ti]); s.errors > 0 {
+				fmt.Fprintf(b, "First error of %s: `%s`\n\n", name, s.firstErr)
+			}
+		}
+	}
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// ratios are clawbridge's median TTFT and total time over Ollama's own.
+func (ol *ollamaResult) ratios() (ttft, total float64) {
+	if len(ol.samples) < 2 {
+		return 0, 0
+	}
+	t := func(i int, f func(sample) time.Duration) float64 {
+		ds := make([]time.Duration, len(ol.samples[i]))
+		for k, s := range ol.samples[i] {
+			ds[k] = f(s)
+		}
+		return float64(medianDuration(ds))
+	}
+	first := func(s sample) time.Duration { return s.ttft }
+	whole := func(s sample) time.Duration { return s.total }
+	return t(0, first) / t(1, first), t(0, whole) / t(1, whole)
+}
+
+func (r *report) writeOllama(b *strings.Builder) {
+	ol := r.ollama
+	if ol == nil {
+		return
+	}
+	fmt.Fprintf(b, "## 3. Against a real Ollama\n\n")
+	fmt.Fprintf(b, "Ollama %s (built by `.ci/provision-ollama.sh`) serving the tiny scripted model `%s` of `daemon/ollama/ollamatest`, whose loop script streams until `max_tokens` stops it: exactly %d tokens per answer. One request at a time, rotating between clawbridge (Anthropic `/v1/messages` → Ollama's `/api/chat`), Ollama's own Anthropic-compatible `/v1/messages` and, as the floor, Ollama's `/api/chat` hit directly; same prompt, and all answered the same text. %d requests each.\n\n",
+		orDash(ol.version), ol.model, ol.tokens, len(ol.samples[0]))
+	fmt.Fprintf(b, "| Path | TTFT p50 | TTFT p90 | total p50 | total p90 |\n|---|---:|---:|---:|---:|\n")
+	for i, name := range ol.targets {
+		var ttft, total []time.Duration
+		for _, s := range ol.samples[i] {
+			ttft = append(ttft, s.ttft)
+			total = append(total, s.total)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", name, fmtDur(medianDuration(ttft)), fmtDur(percentile(ttft, 90)), fmtDur(medianDuration(total)), fmtDur(percentile(total, 90)))
+	}
+	t, tot := ol.ratios()
+	fmt.Fprintf(b, "\nclawbridge ÷ Ollama (medians): TTFT %s, total %s.\n\n", fmtRatio(t), fmtRatio(tot))
+}
+
+func (r *report) writeFootprint(b *strings.Builder) {
+	fp := r.footprint
+	if fp == nil {
+		return
+	}
+	fmt.Fprintf(b, "## 4. Footprint\n\n")
+	fmt.Fprintf(b, "Each server started afresh %s, alternating; start-up runs from exec until the port answers an HTTP request (polled every millisecond), idle memory is the resident set a second later. The last instance then serves %d concurrent streams of %d tokens from the fake while its resident set is sampled every 20 ms.\n\n", plural(r.opts.starts, "time"), footprintStreams, r.opts.tokens)
+	fmt.Fprintf(b, "| | %s |\n|---|%s\n", joinNames(fp.rows), strings.Repeat("---:|", len(fp.rows)))
+	row := func(label string, f func(footprintRow) string) {
+		cols := make([]string, len(fp.rows))
+		for i, x := range fp.rows {
+			cols[i] = f(x)
+		}
+		fmt.Fprintf(b, "| %s | %s |\n", label, strings.Join(cols, " | "))
+	}
+	row("Start-up until the port answers (median)", func(x footprintRow) string { return fmtDur(medianDuration(x.starts)) })
+	row("Idle RSS, headless (median)", func(x footprintRow) string { return fmtMB(int64(median(int64s(x.idle)))) })
+	row(fmt.Sprintf("RSS under %d streams (peak sampled)", footprintStreams), func(x footprintRow) string { return fmtMB(x.loadPeak) })
+	row("Peak RSS of the process (VmHWM)", func(x footprintRow) string { return fmtMB(x.hwm) })
+	row("RSS a second after the load", func(x footprintRow) string { return fmtMB(x.afterLoad) })
+	row(fmt.Sprintf("tokens/s during the %d streams", footprintStreams), func(x footprintRow) string {
+		return fmtRate(float64(x.load.tokens) / x.load.wall.Seconds())
+	})
+	row("On disk", func(x footprintRow) string { return fmt.Sprintf("%s (%s)", fmtMB(x.size), x.sizeNote) })
+	fmt.Fprintf(b, "\nIdle RSS with the tray is not measured yet: the tray does not run on this headless Linux machine.\n\n")
+}
+
+func joinNames(rows []footprintRow) string {
+	var names []string
+	for _, x := range rows {
+		names = append(names, x.name)
+	}
+	return strings.Join(names, " | ")
+}
+
+func int64s(xs []int64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+func (r *report) writeJobs(b *strings.Builder) {
+	if r.guard == nil && r.repatch == nil {
+		return
+	}
+	fmt.Fprintf(b, "## 5. The daemon's own jobs\n\n")
+	fmt.Fprintf(b, "The patcher's keeper and the guard as the daemon runs them (their default debounce: 300 ms and 150 ms of quiet), in this process, against real files.\n\n")
+	fmt.Fprintf(b, "| Job | median | max | runs |\n|---|---:|---:|---:|\n")
+	for _, j := range []*jobResult{r.repatch, r.exposed, r.guard} {
+		if j == nil {
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %d |\n", j.what, fmtDur(medianDuration(j.latencies)), fmtDur(maxDuration(j.latencies)), len(j.latencies))
+	}
+	fmt.Fprintf(b, "\n")
+}
+
+func maxDuration(ds []time.Duration) time.Duration {
+	var m time.Duration
+	for _, d := range ds {
+		m = max(m, d)
+	}
+	return m
+}
+
+// writeRaw is the appendix: every measured value before summarising.
+func (r *report) writeRaw(b *strings.Builder) {
+	fmt.Fprintf(b, "## Raw numbers\n\n")
+	if rr := r.relay; rr != nil {
+		fmt.Fprintf(b, "Relay, one line per target, scenario and round: requests, errors, tokens, wall time, the target's CPU time.\n\n```\n")
+		for si, sc := range scenarios {
+			for ti, name := range rr.targets {
+				for round, c := range rr.cells[si][ti] {
+					fmt.Fprintf(b, "%-30s %-20s round %d  requests %6d  errors %d  tokens %8d  wall %8.3fs  cpu %6.2fs\n",
+						sc, name, round+1, c.requests, c.errors, c.tokens, c.wall.Seconds(), c.cpu.Seconds())
+				}
+			}
+		}
+		fmt.Fprintf(b, "```\n\n")
+	}
+	if fp := r.footprint; fp != nil {
+		fmt.Fprintf(b, "Footprint, per start: time until the port answered, idle RSS.\n\n```\n")
+		for _, x := range fp.rows {
+			for i := range x.starts {
+				fmt.Fprintf(b, "%-20s start %d  %10s  %s\n", x.name, i+1, fmtDur(x.starts[i]), fmtMB(x.idle[i]))
+			}
+		}
+		fmt.Fprintf(b, "```\n\n")
+	}
+	if ol := r.ollama; ol != nil {
+		fmt.Fprintf(b, "Real Ollama, every request: TTFT / total.\n\n```\n")
+		for i, name := range ol.targets {
+			fmt.Fprintf(b, "%s:\n", name)
+			for k, s := range ol.samples[i] {
+				fmt.Fprintf(b, "  %s/%s", fmtDur(s.ttft), fmtDur(s.total))
+				if k%6 == 5 {
+					fmt.Fprintf(b, "\n")
+				}
+			}
+			fmt.Fprintf(b, "\n")
+		}
+		fmt.Fprintf(b, "```\n\n")
+	}
+	for _, j := range []*jobResult{r.repatch, r.exposed, r.guard} {
+		if j == nil {
+			continue
+		}
+		var ds []string
+		for _, d := range j.latencies {
+			ds = append(ds, fmtDur(d))
+		}
+		fmt.Fprintf(b, "%s: %s.\n\n", j.what, strings.Join(ds, ", "))
+	}
+	if r.micro != nil {
+		fmt.Fprintf(b, "Micro-benchmarks, as `go test` printed them:\n\n```\n%s\n```\n\n", strings.Join(r.micro.raw, "\n"))
+	}
+}
+
+func indexOf(names []string, name string) int {
+	for i, n := range names {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
