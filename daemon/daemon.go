@@ -475,7 +475,9 @@ func (d *Daemon) applyAPI(cfg *config.Config) error {
 	if !isLoopback(ln.Addr()) && cfg.GeneralSettings.MasterKey == "" {
 		ln.Close()
 		err := fmt.Errorf("refusing to listen on %s without a master key: anyone who can reach it could use your models; set general_settings.master_key or listen on 127.0.0.1", addr)
-		d.setState(func(st *State) { st.Translator = TranslatorState{Enabled: true, Err: err.Error(), Requests: d.requests.Load()} })
+		d.setState(func(st *State) {
+			st.Translator = TranslatorState{Enabled: true, Err: err.Error(), Requests: d.requests.Load()}
+		})
 		return err
 	}
 	srv := &http.Server{

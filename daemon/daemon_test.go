@@ -87,6 +87,13 @@ clawbridge:
 	return w
 }
 
+// quietNotifier drops notifications. The default one would reach for the
+// session bus, and godbus launches a bus of its own (which outlives the
+// test) when none is set.
+func quietNotifier(t *testing.T) *notify.Notifier {
+	return notify.New(notify.Options{Logger: testLogger(t), Send: func(string, string) error { return nil }})
+}
+
 // oauthTakeover is an auth store after Claude-CLI sync: the user's local
 // key plus an OAuth profile that outranks it.
 const oauthTakeover = `{"version":1,"profiles":{"anthropic:default":{"type":"api_key","provider":"anthropic","key":"sk-test-local"},` +
@@ -127,6 +134,9 @@ func startDaemon(t *testing.T, w *world, o Options) *Daemon {
 	o.Listen = "127.0.0.1:0"
 	if o.BackendPoll == 0 {
 		o.BackendPoll = 200 * time.Millisecond
+	}
+	if o.Notifier == nil {
+		o.Notifier = quietNotifier(t)
 	}
 	d, err := New(o)
 	if err != nil {
@@ -261,7 +271,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 	bus.WaitFor(t, "Ollama is back", 60*time.Second)
 
 	// A second daemon for the same user says who runs and fails.
-	d2, err := New(Options{ConfigPath: w.configPath, RuntimeDir: runtimeDir, Home: w.home, LogDir: t.TempDir(), Logger: testLogger(t)})
+	d2, err := New(Options{ConfigPath: w.configPath, RuntimeDir: runtimeDir, Home: w.home, LogDir: t.TempDir(), Logger: testLogger(t), Notifier: quietNotifier(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,7 +406,7 @@ func TestPortInUseNamesTheOwner(t *testing.T) {
 	defer ln.Close()
 	w := newWorld(t, "http://127.0.0.1:1", "")
 	d, err := New(Options{ConfigPath: w.configPath, Listen: ln.Addr().String(), RuntimeDir: t.TempDir(),
-		Home: w.home, LogDir: t.TempDir(), Logger: testLogger(t)})
+		Home: w.home, LogDir: t.TempDir(), Logger: testLogger(t), Notifier: quietNotifier(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -420,7 +430,7 @@ func TestRefusesOpenListenWithoutKey(t *testing.T) {
 	data, _ := os.ReadFile(w.configPath)
 	mustWrite(t, w.configPath, strings.Replace(string(data), "  master_key: sk-test-local\n", "", 1))
 	d, err := New(Options{ConfigPath: w.configPath, Listen: "0.0.0.0:0", RuntimeDir: t.TempDir(),
-		Home: w.home, LogDir: t.TempDir(), Logger: testLogger(t)})
+		Home: w.home, LogDir: t.TempDir(), Logger: testLogger(t), Notifier: quietNotifier(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,11 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,7 +84,12 @@ func New(o Options) *Notifier {
 		if len(o.Icon) > 0 {
 			icon = o.Icon
 		}
-		o.Send = func(title, message string) error { return beeep.Notify(title, message, icon) }
+		o.Send = func(title, message string) error {
+			if err := sessionBusKnown(); err != nil {
+				return err
+			}
+			return beeep.Notify(title, message, icon)
+		}
 	}
 	n := &Notifier{opts: o, queue: make(chan Message, 32), sentAt: map[string]time.Time{}}
 	n.enabled.Store(true)
@@ -162,4 +171,22 @@ func (n *Notifier) send(m Message) {
 	case err != nil:
 		n.opts.Logger.Debug("notification not sent", "title", m.Title, "err", err)
 	}
+}
+
+// sessionBusKnown checks, on Linux and the BSDs, that a session bus is
+// there to carry the notification. Without one, the DBus library would
+// launch a bus of its own that outlives the daemon (and shows nothing).
+func sessionBusKnown() error {
+	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
+		return nil
+	}
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "" {
+		return nil
+	}
+	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, "bus")); err == nil {
+			return nil
+		}
+	}
+	return errors.New("no DBus session bus (DBUS_SESSION_BUS_ADDRESS is not set)")
 }
