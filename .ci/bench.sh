@@ -2,7 +2,8 @@
 # `make bench` (after `make build`): measures clawbridge and writes
 # docs/benchmarks.md. In one go, on this machine:
 #   1. the Go micro-benchmarks of the hot paths (go test -bench -benchmem,
-#      daemon/translator and daemon/ollama), several runs each;
+#      daemon/translator and daemon/ollama), several runs each, and a CPU
+#      profile of the in-process relay benchmark;
 #   2. cmd/clawbench run: the relay comparison against a fast fake upstream
 #      (direct, a Go reverse proxy, clawbridge, claude-code-router), the
 #      real Ollama comparison, footprint and the daemon's own jobs, with
@@ -57,14 +58,22 @@ trap 'rm -rf "$tmp"' EXIT
 
 count=${BENCH_COUNT:-5}
 btime=${BENCH_MICRO_TIME:-300ms}
+ptime=3s
 if [ -n "${BENCH_SMOKE:-}" ]; then
   count=1
   btime=1x
+  ptime=200x
 fi
 step "micro-benchmarks (-count $count -benchtime $btime)"
 go test -run '^$' -bench . -benchmem -count "$count" -benchtime "$btime" \
   ./daemon/translator/ ./daemon/ollama/ | tee "$tmp/micro.txt" >&2
 
+step "CPU profile of the in-process relay (-benchtime $ptime)"
+go test -run '^$' -bench 'RelayStream256$' -benchtime "$ptime" -cpuprofile "$tmp/cpu.prof" \
+  -o "$tmp/translator.test" ./daemon/translator/ >&2
+go tool pprof -top -cum -unit=ms -nodecount=100000 -focus='translator\.\(\*Server\)' \
+  "$tmp/translator.test" "$tmp/cpu.prof" >"$tmp/profile.txt" 2>/dev/null
+
 step "relay, real Ollama, footprint and jobs (cmd/clawbench)"
 go build -o "$tmp/clawbench" ./cmd/clawbench
-"$tmp/clawbench" run -micro "$tmp/micro.txt" -out "$out"
+"$tmp/clawbench" run -micro "$tmp/micro.txt" -profile "$tmp/profile.txt" -out "$out"

@@ -266,3 +266,35 @@ func TestMakeBenchSmoke(t *testing.T) {
 		t.Logf("report:\n%s\nbench.sh output:\n%s", md, out)
 	}
 }
+
+func TestParseProfile(t *testing.T) {
+	out := `File: translator.test
+Type: cpu
+Active filters:
+   focus=translator\.\(\*Server\)
+Showing nodes accounting for 1470ms, 53.26% of 2760ms total
+      flat  flat%   sum%        cum   cum%
+         0     0%     0%     1130ms 40.94%  github.com/clawbridge/clawbridge/daemon/ollama.(*Client).Chat
+      50ms  1.81%  1.81%      800ms 28.99%  encoding/json.Unmarshal
+     350ms 12.68% 14.49%      350ms 12.68%  syscall.write
+`
+	p, err := parseProfile([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.totalMS != 1470 || len(p.rows) != 3 || p.rows[1].flatMS != 50 || p.rows[1].cumMS != 800 {
+		t.Errorf("got %+v", p)
+	}
+	if s := p.share("encoding/json.Unmarshal"); s < 0.544 || s > 0.545 {
+		t.Errorf("share %v, want 800/1470", s)
+	}
+	if p.share("no such function") != 0 {
+		t.Error("an absent function has a share")
+	}
+	if _, err := parseProfile([]byte(strings.Replace(out, "1130ms", "1.13s", 1))); err == nil {
+		t.Error("a value not in ms gave no error")
+	}
+	if _, err := parseProfile([]byte("PASS\n")); err == nil {
+		t.Error("text that is no profile gave no error")
+	}
+}

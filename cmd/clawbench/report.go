@@ -17,6 +17,7 @@ type report struct {
 	machine           machine
 
 	micro     *microResult
+	profile   *profileResult
 	relay     *relayResult
 	footprint *footprintResult
 	ollama    *ollamaResult
@@ -230,6 +231,7 @@ func (r *report) markdown() string {
 	r.writeSummary(&b)
 	r.writeMicro(&b)
 	r.writeRelay(&b)
+	r.writeProfile(&b)
 	r.writeOllama(&b)
 	r.writeFootprint(&b)
 	r.writeJobs(&b)

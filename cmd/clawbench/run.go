@@ -34,7 +34,8 @@ type options struct {
 	starts   int           // cold starts per server for the start-up time
 	jobRuns  int           // re-patch and guard-restore repetitions
 
-	micro string // go test -bench output to include
+	micro   string // go test -bench output to include
+	profile string // go tool pprof -top output to include (see profileResult)
 	out   string // report file ("" only prints)
 	smoke bool
 	// requirePeers turns a missing peer (ccr, Ollama, Clawdbot) into an
@@ -97,6 +98,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.starts, "starts", envInt("BENCH_STARTS", 5), "cold starts per server ($BENCH_STARTS)")
 	fs.IntVar(&o.jobRuns, "job-runs", envInt("BENCH_JOB_RUNS", 3), "re-patch and guard-restore repetitions ($BENCH_JOB_RUNS)")
 	fs.StringVar(&o.micro, "micro", "", "file with `go test -bench -benchmem` output to include")
+	fs.StringVar(&o.profile, "profile", "", "file with `go tool pprof -top -cum -unit=ms` output of the relay benchmark to include")
 	fs.StringVar(&o.out, "out", "", "write the report (markdown) here as well")
 	fs.BoolVar(&o.smoke, "smoke", os.Getenv("BENCH_SMOKE") != "", "a quick run that only checks everything works ($BENCH_SMOKE)")
 	fs.BoolVar(&o.requirePeers, "require-peers", os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != "", "fail when a peer is missing instead of skipping its section ($CLAWBRIDGE_REQUIRE_PEERS)")
@@ -141,6 +143,15 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		}
 		if r.micro, err = parseMicro(b); err != nil {
 			return fmt.Errorf("%s: %w", o.micro, err)
+		}
+	}
+	if o.profile != "" {
+		b, err := os.ReadFile(o.profile)
+		if err != nil {
+			return err
+		}
+		if r.profile, err = parseProfile(b); err != nil {
+			return fmt.Errorf("%s: %w", o.profile, err)
 		}
 	}
 	if err := r.run(ctx, work, logf); err != nil {
