@@ -56,6 +56,10 @@ func TrayState(s State) tray.State {
 		}
 		alias := tray.Alias{Name: a.Name, Model: a.Model}
 		for _, m := range models[a.Backend] {
+			// Ollama lists "llama3.1" as "llama3.1:latest": show it checked.
+			if !strings.Contains(a.Model, ":") && m.Name == a.Model+":latest" {
+				alias.Model = m.Name
+			}
 			c := tray.Choice{Model: m.Name}
 			switch {
 			case m.Tools == nil:

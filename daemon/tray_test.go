@@ -22,8 +22,9 @@ func TestTrayState(t *testing.T) {
 				ConfigPath: "/c.yaml", LogPath: "/logs",
 				Translator: TranslatorState{Enabled: true, Addr: "127.0.0.1:4000", Requests: 7},
 				Backends: []BackendState{{URL: "http://o:11434", Reachable: true, Version: "0.17.4",
-					Models: []ModelState{{Name: "a:1b", Tools: &yes}, {Name: "b:1b", Tools: &no}, {Name: "c:1b"}}}},
+					Models: []ModelState{{Name: "a:1b", Tools: &yes}, {Name: "b:1b", Tools: &no}, {Name: "c:1b"}, {Name: "d:latest", Tools: &yes}}}},
 				Aliases: []AliasState{{Name: "claude-sonnet-4-5", Model: "a:1b", Backend: "http://o:11434", Ollama: true},
+					{Name: "claude-haiku-4-5", Model: "d", Backend: "http://o:11434", Ollama: true},
 					{Name: "gpt", Model: "x", Backend: "http://vllm", Ollama: false}},
 				Patcher: PatcherState{Enabled: true, Targets: []TargetState{{File: "/p/models.generated.js", URLs: 21, Patched: 21}}},
 				Guard: GuardState{Enabled: true, LastRestore: restore, Dirs: []GuardDirState{
@@ -33,13 +34,15 @@ func TestTrayState(t *testing.T) {
 			},
 			want: tray.State{
 				Translator:  tray.Translator{Enabled: true, Addr: "127.0.0.1:4000", Requests: 7},
-				Backends:    []tray.Backend{{URL: "http://o:11434", Version: "0.17.4", Models: 3}},
+				Backends:    []tray.Backend{{URL: "http://o:11434", Version: "0.17.4", Models: 4}},
 				Patches:     []tray.Patch{{Target: "/p/models.generated.js", Patched: 21, Total: 21}},
 				Guard:       tray.Guard{Enabled: true, Pinned: true, LastRestore: restore},
 				Gateway:     tray.Gateway{Enabled: true, Running: true, Port: 18789},
 				AutoRepatch: true, Notifications: true,
 				Aliases: []tray.Alias{{Name: "claude-sonnet-4-5", Model: "a:1b", Choices: []tray.Choice{
-					{Model: "a:1b", Tools: tray.Yes}, {Model: "b:1b", Tools: tray.No}, {Model: "c:1b", Tools: tray.Unknown}}}},
+					{Model: "a:1b", Tools: tray.Yes}, {Model: "b:1b", Tools: tray.No}, {Model: "c:1b", Tools: tray.Unknown}, {Model: "d:latest", Tools: tray.Yes}}},
+					{Name: "claude-haiku-4-5", Model: "d:latest", Choices: []tray.Choice{
+						{Model: "a:1b", Tools: tray.Yes}, {Model: "b:1b", Tools: tray.No}, {Model: "c:1b", Tools: tray.Unknown}, {Model: "d:latest", Tools: tray.Yes}}}},
 				ConfigPath: "/c.yaml", LogPath: "/logs", TUICommand: "node x tui",
 			},
 		},
