@@ -36,8 +36,8 @@ type options struct {
 
 	micro   string // go test -bench output to include
 	profile string // go tool pprof -top output to include (see profileResult)
-	out   string // report file ("" only prints)
-	smoke bool
+	out     string // report file ("" only prints)
+	smoke   bool
 	// requirePeers turns a missing peer (ccr, Ollama, Clawdbot) into an
 	// error instead of a skipped section.
 	requirePeers bool
