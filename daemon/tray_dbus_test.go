@@ -163,6 +163,23 @@ func TestTrayDrivesTheDaemon(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// The menu ticks the choice at once; the daemon applies it when the
+	// click's action returns. Wait for that through the admin endpoint, as
+	// `clawbridge status` would see it.
+	admin, err := Connect(filepath.Join(w.home, "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		st, err := admin.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Aliases) == 1 && st.Aliases[0].Model == noTools {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	data, _ := os.ReadFile(w.configPath)
 	if !strings.Contains(string(data), "model: ollama/"+noTools+"   # the tiny scripted model") || !strings.HasPrefix(string(data), "# my clawbridge config\n") {
 		t.Errorf("config after the switch lost its layout:\n%s", data)
