@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -35,15 +39,67 @@ type footprintRow struct {
 
 type footprintResult struct {
 	rows []footprintRow
+	// noTray says why the tray was not measured, if it was not.
+	noTray string
+}
+
+// sessionBus is a private DBus session bus for the tray to register on.
+type sessionBus struct {
+	cmd     *exec.Cmd
+	address string
+}
+
+// startSessionBus starts `dbus-daemon --session` of its own: the tray
+// (StatusNotifierItem) needs a session bus; no panel has to host it for
+// its memory to count.
+func startSessionBus(ctx context.Context, work string) (*sessionBus, error) {
+	if _, err := exec.LookPath("dbus-daemon"); err != nil {
+		return nil, fmt.Errorf("no dbus-daemon for the tray's session bus (apt package dbus)")
+	}
+	cmd := exec.CommandContext(ctx, "dbus-daemon", "--session", "--nofork", "--print-address=1")
+	cmd.SysProcAttr = childAttr()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("dbus-daemon: %w", err)
+	}
+	line := make(chan string, 1)
+	go func() {
+		br := bufio.NewReader(out)
+		l, _ := br.ReadString('\n')
+		line <- strings.TrimSpace(l)
+		io.Copy(io.Discard, br)
+	}()
+	select {
+	case a := <-line:
+		if a == "" {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return nil, errors.New("dbus-daemon printed no address")
+		}
+		return &sessionBus{cmd: cmd, address: a}, nil
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, errors.New("dbus-daemon printed no address within 10s")
+	}
+}
+
+func (b *sessionBus) stop() {
+	b.cmd.Process.Kill()
+	b.cmd.Wait()
 }
 
 // footprintStreams is the concurrency of the memory-under-load test.
 const footprintStreams = 64
 
-// runFootprint starts clawbridge and claude-code-router afresh o.starts
-// times each, alternating, timing each start until the port answers and
-// reading the idle memory; the last instance of each then serves 64
-// concurrent streams from the fake while its memory is sampled.
+// runFootprint starts clawbridge (the daemon headless and with the tray,
+// and the translator alone) and claude-code-router afresh o.starts times
+// each, alternating, timing each start until the port answers and reading
+// the idle memory; the last instance of each then serves 64 concurrent
+// streams from the fake while its memory is sampled.
 func runFootprint(ctx context.Context, o *options, work, fakeBase string, logf func(string, ...any)) (*footprintResult, error) {
 	type server struct {
 		row   *footprintRow
@@ -51,23 +107,39 @@ func runFootprint(ctx context.Context, o *options, work, fakeBase string, logf f
 		t     func(p *proc) target
 	}
 	res := &footprintResult{}
-	cb := &footprintRow{name: "clawbridge"}
-	if fi, err := os.Stat(o.clawbridge); err == nil {
-		cb.size, cb.sizeNote = fi.Size(), "the binary"
+	var list []server
+	add := func(row *footprintRow, start func(i int, listen string) (*proc, error)) {
+		if fi, err := os.Stat(o.clawbridge); err == nil {
+			row.size, row.sizeNote = fi.Size(), "the binary"
+		}
+		list = append(list, server{
+			row: row,
+			start: func(i int) (*proc, error) {
+				port, err := freePort()
+				if err != nil {
+					return nil, err
+				}
+				return start(i, fmt.Sprintf("127.0.0.1:%d", port))
+			},
+			t: func(p *proc) target {
+				return target{name: row.name, base: p.base, dialect: anthropicMessages, model: benchModel, prompt: benchPrompt, proc: p}
+			},
+		})
 	}
-	list := []server{{
-		row: cb,
-		start: func(i int) (*proc, error) {
-			port, err := freePort()
-			if err != nil {
-				return nil, err
-			}
-			return startClawbridge(ctx, o, work, fmt.Sprintf("clawbridge-start-%d", i), "ollama/"+fakeModel, fakeBase, fmt.Sprintf("127.0.0.1:%d", port))
-		},
-		t: func(p *proc) target {
-			return target{name: "clawbridge", base: p.base, dialect: anthropicMessages, model: benchModel, prompt: benchPrompt, proc: p}
-		},
-	}}
+	add(&footprintRow{name: "clawbridge daemon, headless"}, func(i int, listen string) (*proc, error) {
+		return startClawbridgeAs(ctx, o, work, fmt.Sprintf("clawbridge-run-%d", i), "ollama/"+fakeModel, fakeBase, listen, daemonHeadless, "")
+	})
+	if bus, err := startSessionBus(ctx, work); err != nil {
+		res.noTray = err.Error()
+	} else {
+		defer bus.stop()
+		add(&footprintRow{name: "clawbridge daemon, with the tray"}, func(i int, listen string) (*proc, error) {
+			return startClawbridgeAs(ctx, o, work, fmt.Sprintf("clawbridge-tray-%d", i), "ollama/"+fakeModel, fakeBase, listen, daemonTray, bus.address)
+		})
+	}
+	add(&footprintRow{name: "clawbridge serve (translator only)"}, func(i int, listen string) (*proc, error) {
+		return startClawbridgeAs(ctx, o, work, fmt.Sprintf("clawbridge-serve-%d", i), "ollama/"+fakeModel, fakeBase, listen, translatorOnly, "")
+	})
 	if o.ccrDir != "" {
 		ccr := &footprintRow{name: "claude-code-router"}
 		ccr.size, ccr.sizeNote = ccrSize(o)

@@ -90,19 +90,61 @@ func startServers(ctx context.Context, o *options, work string) (*servers, error
 // fakeModel is the model clawbridge and ccr ask the fake for.
 const fakeModel = "fake"
 
-// startClawbridge runs `clawbridge serve` with a config that routes
-// benchModel to model at apiBase. listen "" means 127.0.0.1:0 and the
-// address read from stdout; otherwise the port is polled.
+// startClawbridge runs `clawbridge serve` (the translator alone) with a
+// config that routes benchModel to model at apiBase. listen "" means
+// 127.0.0.1:0 and the address read from stdout; otherwise the port is
+// polled.
 func startClawbridge(ctx context.Context, o *options, work, name, model, apiBase, listen string) (*proc, error) {
+	return startClawbridgeAs(ctx, o, work, name, model, apiBase, listen, translatorOnly, "")
+}
+
+// clawbridgeMode is which clawbridge runs.
+type clawbridgeMode int
+
+const (
+	// translatorOnly is `clawbridge serve`.
+	translatorOnly clawbridgeMode = iota
+	// daemonHeadless is the whole daemon as users run it (`clawbridge run
+	// -no-tray`: translator, patcher, guard, notifications).
+	daemonHeadless
+	// daemonTray is `clawbridge run` with its tray, on the session bus
+	// at busAddress.
+	daemonTray
+)
+
+// startClawbridgeAs is startClawbridge in any mode. The daemon gets a
+// home of its own, so it finds no Clawdbot to patch and no auth store to
+// guard, and leaves nothing in the real one.
+func startClawbridgeAs(ctx context.Context, o *options, work, name, model, apiBase, listen string, mode clawbridgeMode, busAddress string) (*proc, error) {
 	cfg := filepath.Join(work, name+".yaml")
 	yaml := fmt.Sprintf("model_list:\n  - model_name: %s\n    litellm_params:\n      model: %s\n      api_base: %s\n", benchModel, model, apiBase)
 	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
 		return nil, err
 	}
+	addr, base, probe := listen, "http://"+listen, "/health"
 	if listen == "" {
-		return startProc(ctx, name, exec.Command(o.clawbridge, "serve", "--config", cfg, "--listen", "127.0.0.1:0"), work, "", "")
+		addr, base, probe = "127.0.0.1:0", "", ""
 	}
-	return startProc(ctx, name, exec.Command(o.clawbridge, "serve", "--config", cfg, "--listen", listen), work, "http://"+listen, "/health")
+	var cmd *exec.Cmd
+	switch mode {
+	case translatorOnly:
+		cmd = exec.Command(o.clawbridge, "serve", "--config", cfg, "--listen", addr)
+	default:
+		home := filepath.Join(work, name+"-home")
+		if err := os.MkdirAll(home, 0o755); err != nil {
+			return nil, err
+		}
+		args := []string{"run", "--config", cfg, "--listen", addr}
+		bus := "DBUS_SESSION_BUS_ADDRESS=" + busAddress
+		if mode == daemonHeadless {
+			args = append(args, "-no-tray")
+			bus = "DBUS_SESSION_BUS_ADDRESS="
+		}
+		cmd = exec.Command(o.clawbridge, args...)
+		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+home+"/.config",
+			"XDG_STATE_HOME="+home+"/.local/state", "XDG_CACHE_HOME="+home+"/.cache", bus)
+	}
+	return startProc(ctx, name, cmd, work, base, probe)
 }
 
 // ccrCLI is claude-code-router's command inside its install.
