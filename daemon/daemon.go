@@ -29,11 +29,12 @@ import (
 
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/notify"
+	"github.com/clawbridge/clawbridge/daemon/service"
 	"github.com/clawbridge/clawbridge/daemon/translator"
 	"github.com/clawbridge/clawbridge/patcher"
 	"github.com/clawbridge/clawbridge/patcher/fswatch"
 	"github.com/clawbridge/clawbridge/patcher/guard"
-	"github.com/kardianos/service"
+	kservice "github.com/kardianos/service"
 )
 
 // Options configure a Daemon. Only ConfigPath matters to most callers.
@@ -46,7 +47,7 @@ type Options struct {
 	// RuntimeDir holds the instance lock and the runtime file; "" means the
 	// config file's directory, so one daemon runs per config.
 	RuntimeDir string
-	// LogDir receives the gateway's log; "" means LogDir().
+	// LogDir receives the gateway's log; "" means service.LogDir().
 	LogDir string
 	// LogPath is the daemon's own log file, shown by the tray's "Open logs"
 	// and by status; "" when logging to a terminal.
@@ -168,7 +169,7 @@ func New(opts Options) (*Daemon, error) {
 		opts.Home, _ = os.UserHomeDir()
 	}
 	if opts.LogDir == "" {
-		dir, err := LogDir()
+		dir, err := service.LogDir()
 		if err != nil {
 			return nil, err
 		}
@@ -219,7 +220,7 @@ func (d *Daemon) config() *config.Config { return d.cfg.Load() }
 // Start takes the instance lock, starts every enabled part and returns; it
 // does not block. It fails when another daemon runs (AlreadyRunningError)
 // or the translator's port is taken (PortInUseError).
-func (d *Daemon) Start(service.Service) error {
+func (d *Daemon) Start(kservice.Service) error {
 	release, err := acquireLock(d.opts.RuntimeDir)
 	if err != nil {
 		return err
@@ -261,7 +262,7 @@ func (d *Daemon) abort() {
 
 // Stop stops every part: the translator finishes answers in flight for up
 // to ShutdownGrace, the gateway is terminated, the lock released.
-func (d *Daemon) Stop(service.Service) error {
+func (d *Daemon) Stop(kservice.Service) error {
 	if d.cancel == nil {
 		return nil
 	}

@@ -240,9 +240,9 @@ func Doctor(ctx context.Context, o DoctorOptions) Report {
 		case !s.Installed:
 			add(Check{Name: "service", Detail: "not installed: clawbridge will not start at login", Fix: "clawbridge install"})
 		case !s.Running && live == nil:
-			add(Check{Name: "service", Detail: "installed but not running " + s.Detail, Fix: "clawbridge start; if it stops again, read the log (clawbridge status shows where)"})
+			add(Check{Name: "service", Detail: orNone(s.Detail), Fix: "clawbridge start; if it stops again, read the log (clawbridge status shows where)"})
 		default:
-			add(Check{Name: "service", OK: true, Detail: "installed, starts at login " + s.Detail})
+			add(Check{Name: "service", OK: true, Detail: "installed; starts at login"})
 		}
 	}
 	return r

@@ -21,7 +21,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	opts := daemon.DoctorOptions{ConfigPath: *cfgPath}
+	opts := daemon.DoctorOptions{ConfigPath: *cfgPath, Service: serviceStatusForDoctor(*cfgPath)}
 	if *cfgPath != "" {
 		dir, err := runtimeDir(*cfgPath)
 		if err != nil {

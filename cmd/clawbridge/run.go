@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/clawbridge/clawbridge/daemon"
+	"github.com/clawbridge/clawbridge/daemon/service"
 	"github.com/clawbridge/clawbridge/tray"
 )
 
@@ -31,13 +32,14 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	logDir, _ := daemon.LogDir()
+	logDir, _ := service.LogDir()
 	d, err := daemon.New(daemon.Options{
 		ConfigPath: *cfgPath,
 		Listen:     *listen,
 		Logger:     logger,
 		Version:    version,
 		LogPath:    logDir,
+		LoginItem:  newLoginItem(*cfgPath),
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"github.com/clawbridge/clawbridge/daemon"
+	"github.com/clawbridge/clawbridge/daemon/service"
+)
+
+// loginItem is the tray's "Start at login": the same agent `clawbridge
+// install` writes, for the config the daemon runs with.
+type loginItem struct{ o service.Options }
+
+func newLoginItem(cfgPath string) daemon.LoginItem {
+	o := serviceOptions()
+	o.ConfigPath = cfgPath
+	return loginItem{o}
+}
+
+func (l loginItem) Installed() bool {
+	s, err := service.Status(l.o)
+	return err == nil && s.Installed
+}
+
+// Install only installs: the daemon asking is already running.
+func (l loginItem) Install() error { return service.Install(l.o) }
+
+func (l loginItem) Uninstall() error { return service.Uninstall(l.o) }
+
+// serviceStatusForDoctor lets the doctor report the login agent.
+func serviceStatusForDoctor(cfgPath string) func() (daemon.ServiceStatus, error) {
+	return func() (daemon.ServiceStatus, error) {
+		o := serviceOptions()
+		o.ConfigPath = cfgPath
+		s, err := service.Status(o)
+		return daemon.ServiceStatus{Installed: s.Installed, Running: s.Running, Detail: s.Detail}, err
+	}
+}
