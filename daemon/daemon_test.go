@@ -440,3 +440,49 @@ func TestRefusesOpenListenWithoutKey(t *testing.T) {
 		t.Fatalf("Start on 0.0.0.0 without a key: %v", err)
 	}
 }
+
+// TestStopDrainsStreams: Stop lets an answer in flight finish within the
+// grace period, and cuts it off (without hanging) beyond it.
+func TestStopDrainsStreams(t *testing.T) {
+	ol := ollamatest.Start(t)
+	for _, tc := range []struct {
+		name     string
+		grace    time.Duration
+		complete bool
+	}{
+		{"within the grace", time.Minute, true},
+		{"beyond the grace", time.Millisecond, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, ol.URL, "")
+			d := startDaemon(t, w, Options{RuntimeDir: filepath.Join(w.home, "run"), ShutdownGrace: tc.grace})
+			body := `{"model":"claude-sonnet-4-5","max_tokens":1500,"stream":true,"messages":[{"role":"user","content":"` + ollamatest.TriggerLoop + `"}]}`
+			req, _ := http.NewRequest("POST", "http://"+d.State().Translator.Addr+"/v1/messages", strings.NewReader(body))
+			req.Header.Set("x-api-key", "sk-test-local")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			first := make([]byte, 1)
+			if _, err := io.ReadFull(resp.Body, first); err != nil {
+				t.Fatal(err)
+			}
+			stopped := make(chan struct{})
+			go func() { d.Stop(nil); close(stopped) }()
+			rest, _ := io.ReadAll(resp.Body)
+			<-stopped
+			done := strings.Contains(string(rest), "event: message_stop") && strings.Contains(string(rest), `"stop_reason":"max_tokens"`)
+			if done != tc.complete {
+				t.Errorf("stream complete = %v, want %v; it ended with %q", done, tc.complete, tail(string(rest), 200))
+			}
+		})
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
