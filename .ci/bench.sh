@@ -18,6 +18,8 @@
 # Knobs (environment):
 #   BENCH_TIME, BENCH_REQUESTS, BENCH_ROUNDS, BENCH_TOKENS, BENCH_STARTS,
 #   BENCH_JOB_RUNS   passed to clawbench run (see its -h)
+#   BENCH_BASELINE   another clawbridge binary, relayed beside this one: the
+#                    before of a before/after
 #   BENCH_COUNT      micro-benchmark runs (default 5)
 #   BENCH_MICRO_TIME micro-benchmark time per run (default 300ms)
 #   BENCH_SMOKE=1    a quick run that checks everything still works (make

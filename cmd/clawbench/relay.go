@@ -47,11 +47,11 @@ type relayResult struct {
 
 // servers are the processes of the relay comparison.
 type servers struct {
-	fake, proxy, clawbridge, ccr *proc
+	fake, proxy, clawbridge, baseline, ccr *proc
 }
 
 func (s *servers) stop() {
-	for _, p := range []*proc{s.ccr, s.clawbridge, s.proxy, s.fake} {
+	for _, p := range []*proc{s.ccr, s.baseline, s.clawbridge, s.proxy, s.fake} {
 		if p != nil {
 			p.stop()
 		}
@@ -77,6 +77,14 @@ func startServers(ctx context.Context, o *options, work string) (*servers, error
 	if s.clawbridge, err = startClawbridge(ctx, o, work, "clawbridge", "ollama/"+fakeModel, s.fake.base, ""); err != nil {
 		s.stop()
 		return nil, err
+	}
+	if o.baseline != "" {
+		b := *o
+		b.clawbridge = o.baseline
+		if s.baseline, err = startClawbridge(ctx, &b, work, "clawbridge-baseline", "ollama/"+fakeModel, s.fake.base, ""); err != nil {
+			s.stop()
+			return nil, err
+		}
 	}
 	if o.ccrDir != "" {
 		if s.ccr, err = startCCR(ctx, o, work, "ccr", s.fake.base); err != nil {
@@ -205,6 +213,9 @@ func relayTargets(s *servers) []target {
 		{name: "fake, direct", base: s.fake.base, dialect: ollamaNative, model: fakeModel, prompt: benchPrompt, proc: s.fake},
 		{name: "Go reverse proxy", base: s.proxy.base, dialect: ollamaNative, model: fakeModel, prompt: benchPrompt, proc: s.proxy},
 		{name: "clawbridge", base: s.clawbridge.base, dialect: anthropicMessages, model: benchModel, prompt: benchPrompt, proc: s.clawbridge},
+	}
+	if s.baseline != nil {
+		ts = append(ts, target{name: "clawbridge, baseline build", base: s.baseline.base, dialect: anthropicMessages, model: benchModel, prompt: benchPrompt, proc: s.baseline})
 	}
 	if s.ccr != nil {
 		ts = append(ts, target{name: "claude-code-router", base: s.ccr.base, dialect: anthropicMessages, model: benchModel, prompt: benchPrompt, proc: s.ccr})

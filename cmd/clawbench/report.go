@@ -219,6 +219,9 @@ func (r *report) markdown() string {
 	w("| Load average | %s before, %s after (other work on the machine shows here) |\n", m.loadBefore, loadAvg())
 	w("| Go | %s (clawbridge built with %s) |\n", m.goVersion, orDash(m.clawbridgeGo))
 	w("| clawbridge | %s |\n", orDash(m.clawbridgeVersion))
+	if o.baseline != "" {
+		w("| Baseline build | %s (`BENCH_BASELINE`, relayed beside it as \"clawbridge, baseline build\") |\n", o.baseline)
+	}
 	if m.ccrVersion != "" {
 		w("| claude-code-router | %s on Node %s, its log off (`\"LOG\": false`, its fastest setting) |\n", m.ccrVersion, m.node)
 	}
@@ -245,7 +248,7 @@ func (r *report) markdown() string {
 	r.writeRaw(&b)
 	w("## Reproduce\n\n")
 	w("`make bench` builds clawbridge, installs claude-code-router 1.0.73 (`.ci/provision-bench.sh`) and the test peers (`make provision`) when missing, runs the micro-benchmarks and `clawbench run`, prints this report and writes it to `docs/benchmarks.md`. ")
-	w("Knobs: `BENCH_TIME` (load time per cell, default 1s), `BENCH_REQUESTS` (requests per cell instead), `BENCH_ROUNDS` (default 5), `BENCH_TOKENS` (default 256), `BENCH_STARTS` (default 5), `BENCH_JOB_RUNS` (default 3), `BENCH_COUNT` and `BENCH_MICRO_TIME` (micro-benchmark runs and time), `BENCH_SMOKE=1` (a seconds-long check), `BENCH_OUT` (where the report goes).\n")
+	w("Knobs: `BENCH_TIME` (load time per cell, default 1s), `BENCH_REQUESTS` (requests per cell instead), `BENCH_ROUNDS` (default 5), `BENCH_TOKENS` (default 256), `BENCH_STARTS` (default 5), `BENCH_JOB_RUNS` (default 3), `BENCH_COUNT` and `BENCH_MICRO_TIME` (micro-benchmark runs and time), `BENCH_SMOKE=1` (a seconds-long check), `BENCH_OUT` (where the report goes), `BENCH_BASELINE` (another clawbridge binary relayed beside this one: the before of a before/after).\n")
 	return b.String()
 }
 

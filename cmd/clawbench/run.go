@@ -20,9 +20,12 @@ import (
 // .ci/bench.sh and `make provision` set up.
 type options struct {
 	clawbridge string // the built daemon
-	ccrDir     string // claude-code-router install ("" skips it)
-	node       string // Node >= 20 for ccr
-	ollamaBin  string // real Ollama for the TTFT comparison ("" skips it)
+	// baseline is another clawbridge build measured beside it in the
+	// relay comparison ("" for none): the before of a before/after.
+	baseline  string
+	ccrDir    string // claude-code-router install ("" skips it)
+	node      string // Node >= 20 for ccr
+	ollamaBin string // real Ollama for the TTFT comparison ("" skips it)
 	// Clawdbot install and pnpm for the re-patch timing ("" skips it).
 	clawdbotDir, pnpm string
 
@@ -86,6 +89,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.clawbridge, "clawbridge", envOr("CLAWBRIDGE_BIN", "bin/clawbridge"), "clawbridge binary ($CLAWBRIDGE_BIN)")
+	fs.StringVar(&o.baseline, "baseline", os.Getenv("BENCH_BASELINE"), "another clawbridge binary to relay beside it, for a before/after comparison ($BENCH_BASELINE)")
 	fs.StringVar(&o.ccrDir, "ccr", os.Getenv("CLAWBRIDGE_CCR_DIR"), "claude-code-router install from .ci/provision-bench.sh ($CLAWBRIDGE_CCR_DIR); empty skips it")
 	fs.StringVar(&o.node, "node", envOr("BENCH_NODE", "node"), "Node >= 20 that runs claude-code-router ($BENCH_NODE)")
 	fs.StringVar(&o.ollamaBin, "ollama", os.Getenv("CLAWBRIDGE_OLLAMA_BIN"), "real ollama binary ($CLAWBRIDGE_OLLAMA_BIN); empty skips the real-Ollama comparison")
@@ -121,6 +125,14 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	if abs, err := filepath.Abs(o.clawbridge); err == nil {
 		o.clawbridge = abs
+	}
+	if o.baseline != "" {
+		if _, err := os.Stat(o.baseline); err != nil {
+			return fmt.Errorf("baseline binary: %w", err)
+		}
+		if abs, err := filepath.Abs(o.baseline); err == nil {
+			o.baseline = abs
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
