@@ -520,7 +520,7 @@ func (r *report) writeRaw(b *strings.Builder) {
 		for si, sc := range scenarios {
 			for ti, name := range rr.targets {
 				for round, c := range rr.cells[si][ti] {
-					fmt.Fprintf(b, "%-30s %-20s round %d  requests %6d  errors %d  tokens %8d  wall %8.3fs  cpu %6.2fs\n",
+					fmt.Fprintf(b, "%-30s %-28s round %d  requests %6d  errors %d  tokens %8d  wall %8.3fs  cpu %6.2fs\n",
 						sc, name, round+1, c.requests, c.errors, c.tokens, c.wall.Seconds(), c.cpu.Seconds())
 				}
 			}
@@ -531,7 +531,7 @@ func (r *report) writeRaw(b *strings.Builder) {
 		fmt.Fprintf(b, "Footprint, per start: time until the port answered, idle RSS.\n\n```\n")
 		for _, x := range fp.rows {
 			for i := range x.starts {
-				fmt.Fprintf(b, "%-20s start %d  %10s  %s\n", x.name, i+1, fmtDur(x.starts[i]), fmtMB(x.idle[i]))
+				fmt.Fprintf(b, "%-36s start %d  %10s  %s\n", x.name, i+1, fmtDur(x.starts[i]), fmtMB(x.idle[i]))
 			}
 		}
 		fmt.Fprintf(b, "```\n\n")
