@@ -21,37 +21,176 @@ import (
 	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
 )
 
+// e2eHome is a throwaway HOME holding a real Clawdbot install (a
+// hard-linked copy of the provisioned one: clawbridge writes by rename, so
+// patching the copy leaves the original alone) and a Clawdbot state
+// directory.
+type e2eHome struct {
+	dir, install, state, authFile string
+}
+
+func newE2EHome(t *testing.T) *e2eHome {
+	t.Helper()
+	h := &e2eHome{dir: t.TempDir()}
+	h.install = filepath.Join(h.dir, "clawdbot")
+	e2eClawdbotEntry(t) // fails clearly when Clawdbot is not provisioned
+	if out, err := exec.Command("cp", "-al", os.Getenv("CLAWBRIDGE_CLAWDBOT_DIR"), h.install).CombinedOutput(); err != nil {
+		t.Fatalf("copy the Clawdbot install: %v\n%s", err, out)
+	}
+	h.state = filepath.Join(h.dir, ".clawdbot")
+	agentDir := filepath.Join(h.state, "agents", "main", "agent")
+	if err := os.MkdirAll(agentDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e2eWriteJSON(t, filepath.Join(h.state, "clawdbot.json"), map[string]any{
+		"agents": map[string]any{"defaults": map[string]any{
+			"model": map[string]any{"primary": "anthropic/claude-sonnet-4-5"},
+		}},
+	})
+	h.authFile = filepath.Join(agentDir, "auth-profiles.json")
+	return h
+}
+
+// e2eDaemon is a running `clawbridge run --no-tray`.
+type e2eDaemon struct {
+	bin, cfgPath, listen string
+	cmd                  *exec.Cmd
+	exited               chan error
+	stopped              bool
+}
+
+// startE2EDaemon writes config (with %LISTEN% replaced by a free
+// address) and runs the daemon with HOME set to home.
+func startE2EDaemon(t *testing.T, bin, home, config string) *e2eDaemon {
+	t.Helper()
+	d := &e2eDaemon{bin: bin, cfgPath: filepath.Join(home, "clawbridge.yaml"), exited: make(chan error, 1),
+		listen: fmt.Sprintf("127.0.0.1:%d", e2eFreePort(t))}
+	if err := os.WriteFile(d.cfgPath, []byte(strings.ReplaceAll(config, "%LISTEN%", d.listen)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	log := &e2eLogBuffer{}
+	d.cmd = exec.Command(bin, "run", "--no-tray", "--config", d.cfgPath)
+	d.cmd.Env = append(e2eCleanEnv(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
+		"XDG_STATE_HOME="+filepath.Join(home, ".state"), "DBUS_SESSION_BUS_ADDRESS=", "DISPLAY=")
+	stdout, err := d.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.cmd.Stderr = log
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.exited <- d.cmd.Wait() }()
+	t.Cleanup(func() {
+		if !d.stopped {
+			d.cmd.Process.Kill()
+			<-d.exited
+		}
+		if t.Failed() {
+			t.Logf("clawbridge log:\n%s", log.String())
+		}
+	})
+	first, _ := bufio.NewReader(stdout).ReadString('\n')
+	if strings.TrimSpace(first) != "listening on http://"+d.listen {
+		t.Fatalf("first line %q, want listening on http://%s\nlog:\n%s", first, d.listen, log.String())
+	}
+	return d
+}
+
+// status runs `clawbridge status --json` as a user would.
+func (d *e2eDaemon) status() (*daemon.State, int) {
+	out, err := exec.Command(d.bin, "status", "--json", "--config", d.cfgPath).Output()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	}
+	var st daemon.State
+	if json.Unmarshal(out, &st) != nil {
+		return nil, code
+	}
+	return &st, code
+}
+
+// waitStatus polls status until ok accepts it.
+func (d *e2eDaemon) waitStatus(t *testing.T, what string, ok func(*daemon.State, int) bool) *daemon.State {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute) // hang guard
+	for {
+		st, code := d.status()
+		if st != nil && ok(st, code) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; last status (exit %d): %+v", what, code, st)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM and checks for a clean exit.
+func (d *e2eDaemon) stop(t *testing.T) {
+	t.Helper()
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-d.exited:
+		d.stopped = true
+		if err != nil {
+			t.Errorf("clawbridge run exited with %v after SIGTERM", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("clawbridge run did not exit within 60s of SIGTERM")
+	}
+}
+
+// e2eAgentTurn runs one `clawdbot agent --local` turn from the install in
+// h and returns its reply text (empty when the turn failed) and output.
+func e2eAgentTurn(t *testing.T, node string, h *e2eHome, extraEnv ...string) (reply string, output string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	turn := exec.CommandContext(ctx, node, filepath.Join(h.install, "node_modules", "clawdbot", "dist", "entry.js"),
+		"agent", "--local", "--session-id", "t", "--message", "hello", "--json", "--timeout", "180")
+	turn.Dir = h.dir
+	turn.Env = append(append(e2eCleanEnv(), "HOME="+h.dir, "PATH="+filepath.Dir(node)+string(os.PathListSeparator)+os.Getenv("PATH"), "NO_COLOR=1"), extraEnv...)
+	turn.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	turn.Cancel = func() error { return syscall.Kill(-turn.Process.Pid, syscall.SIGKILL) }
+	var out, errOut bytes.Buffer
+	turn.Stdout, turn.Stderr = &out, &errOut
+	err := turn.Run()
+	output = fmt.Sprintf("exit: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
+	if err != nil {
+		t.Fatalf("clawdbot agent: %s", output)
+	}
+	raw, err := e2eFirstJSON(out.Bytes())
+	if err != nil {
+		return "", output
+	}
+	var res struct {
+		Payloads []struct{ Text string } `json:"payloads"`
+	}
+	json.Unmarshal(raw, &res)
+	var texts []string
+	for _, p := range res.Payloads {
+		texts = append(texts, p.Text)
+	}
+	return strings.Join(texts, "\n"), output
+}
+
 // TestRunWithRealClawdbot is the whole product in one go: `clawbridge run`
-// with a real Clawdbot install (a hard-linked copy of the provisioned one,
-// so patching it leaves the original alone) whose auth store Claude-CLI
-// sync has taken over. The daemon must patch pi-ai's catalog, pin the
-// local key, serve the translator and run the gateway; then a real
-// Clawdbot turn, configured only by the patched catalog and the guarded
-// auth store, is answered by the real Ollama; then SIGTERM stops it all
-// with exit status 0 and no process left behind.
+// with a real Clawdbot install whose auth store Claude-CLI sync has taken
+// over. The daemon must patch pi-ai's catalog, pin the local key, serve
+// the translator and run the gateway; then a real Clawdbot turn,
+// configured only by the patched catalog and the guarded auth store, is
+// answered by the real Ollama; then SIGTERM stops it all with exit status
+// 0 and no process left behind.
 func TestRunWithRealClawdbot(t *testing.T) {
 	bin := e2eBuild(t)
 	node := e2eNode22(t)
 	entry := e2eClawdbotEntry(t)
 	ol := ollamatest.Start(t)
-
-	home := t.TempDir()
-	install := filepath.Join(home, "clawdbot")
-	if out, err := exec.Command("cp", "-al", os.Getenv("CLAWBRIDGE_CLAWDBOT_DIR"), install).CombinedOutput(); err != nil {
-		t.Fatalf("copy the Clawdbot install: %v\n%s", err, out)
-	}
-	state := filepath.Join(home, ".clawdbot")
-	agentDir := filepath.Join(state, "agents", "main", "agent")
-	if err := os.MkdirAll(agentDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	e2eWriteJSON(t, filepath.Join(state, "clawdbot.json"), map[string]any{
-		"agents": map[string]any{"defaults": map[string]any{
-			"model": map[string]any{"primary": "anthropic/claude-sonnet-4-5"},
-		}},
-	})
-	authFile := filepath.Join(agentDir, "auth-profiles.json")
-	e2eWriteJSON(t, authFile, map[string]any{
+	h := newE2EHome(t)
+	e2eWriteJSON(t, h.authFile, map[string]any{
 		"version": 1,
 		"profiles": map[string]any{
 			"anthropic:default": map[string]any{"type": "api_key", "provider": "anthropic", "key": e2eMasterKey},
@@ -59,18 +198,14 @@ func TestRunWithRealClawdbot(t *testing.T) {
 				"access": "sk-ant-oat01-not-a-real-token", "refresh": "sk-ant-ort01-not-a-real-token", "expires": 4102444800000},
 		},
 	})
-
-	listen := fmt.Sprintf("127.0.0.1:%d", e2eFreePort(t))
 	gwPort := e2eFreePort(t)
-	cfgPath := filepath.Join(home, "clawbridge.yaml")
-	gatewayEntry := filepath.Join(filepath.Dir(entry), "index.js")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(`model_list:
+	d := startE2EDaemon(t, bin, h.dir, fmt.Sprintf(`model_list:
   - model_name: claude-*
     litellm_params: {model: ollama/%s, api_base: %s}
 general_settings:
   master_key: %s
 clawbridge:
-  listen: %s
+  listen: %%LISTEN%%
   patcher:
     dirs: [%s]
     global: false
@@ -82,121 +217,35 @@ clawbridge:
     enabled: true
     port: %d
     command: [%s, %s, gateway, --port, "%d", --allow-unconfigured]
-`, ollamatest.ModelTiny, ol.URL, e2eMasterKey, listen, install, state, gwPort, node, gatewayEntry, gwPort)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`, ollamatest.ModelTiny, ol.URL, e2eMasterKey, h.install, h.state, gwPort, node, filepath.Join(filepath.Dir(entry), "index.js"), gwPort))
 
-	log := &e2eLogBuffer{}
-	cmd := exec.Command(bin, "run", "--no-tray", "--config", cfgPath)
-	cmd.Env = append(e2eCleanEnv(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
-		"XDG_STATE_HOME="+filepath.Join(home, ".state"), "DBUS_SESSION_BUS_ADDRESS=", "DISPLAY=")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("clawbridge log:\n%s", log.String())
-		}
+	st := d.waitStatus(t, "a healthy daemon", func(st *daemon.State, code int) bool {
+		return code == 0 && st.Healthy() && st.Gateway.Running && len(st.Patcher.Targets) > 0 && len(st.Guard.Dirs) > 0
 	})
-	first, _ := bufio.NewReader(stdout).ReadString('\n')
-	if strings.TrimSpace(first) != "listening on http://"+listen {
-		t.Fatalf("first line %q, want listening on http://%s", first, listen)
-	}
-
-	// status, as a user runs it, until everything is in place.
-	status := func() (*daemon.State, int) {
-		out, err := exec.Command(bin, "status", "--json", "--config", cfgPath).Output()
-		code := 0
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		}
-		var st daemon.State
-		if json.Unmarshal(out, &st) != nil {
-			return nil, code
-		}
-		return &st, code
-	}
-	var st *daemon.State
-	deadline := time.Now().Add(2 * time.Minute) // hang guard
-	for {
-		var code int
-		st, code = status()
-		if st != nil && code == 0 && st.Healthy() && st.Gateway.Running && len(st.Patcher.Targets) > 0 && len(st.Guard.Dirs) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("daemon not healthy within 2 minutes; last status (exit %d): %+v", code, st)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 	for _, tg := range st.Patcher.Targets {
-		if !strings.HasPrefix(tg.File, install) || tg.Patched != tg.URLs || tg.URLs == 0 {
+		if !strings.HasPrefix(tg.File, h.install) || tg.Patched != tg.URLs || tg.URLs == 0 {
 			t.Errorf("target %+v", tg)
 		}
 	}
-	orig := filepath.Join(os.Getenv("CLAWBRIDGE_CLAWDBOT_DIR"), strings.TrimPrefix(st.Patcher.Targets[0].File, install))
-	if data, err := os.ReadFile(orig); err != nil || strings.Contains(string(data), "http://"+listen) {
+	orig := filepath.Join(os.Getenv("CLAWBRIDGE_CLAWDBOT_DIR"), strings.TrimPrefix(st.Patcher.Targets[0].File, h.install))
+	if data, err := os.ReadFile(orig); err != nil || strings.Contains(string(data), "http://"+d.listen) {
 		t.Errorf("the provisioned install was patched through the hard link (%v)", err)
 	}
 
 	// A Clawdbot turn, configured by nothing but the patch and the guard.
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	turn := exec.CommandContext(ctx, node, filepath.Join(install, "node_modules", "clawdbot", "dist", "entry.js"),
-		"agent", "--local", "--session-id", "t", "--message", "hello", "--json", "--timeout", "180")
-	turn.Dir = home
-	turn.Env = append(e2eCleanEnv(), "HOME="+home, "PATH="+filepath.Dir(node)+string(os.PathListSeparator)+os.Getenv("PATH"), "NO_COLOR=1")
-	turn.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	turn.Cancel = func() error { return syscall.Kill(-turn.Process.Pid, syscall.SIGKILL) }
-	var out, errOut bytes.Buffer
-	turn.Stdout, turn.Stderr = &out, &errOut
-	if err := turn.Run(); err != nil {
-		t.Fatalf("clawdbot agent: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
+	if reply, out := e2eAgentTurn(t, node, h); reply != ollamatest.ReplyDefault {
+		t.Fatalf("Clawdbot replied %q; want %q\n%s", reply, ollamatest.ReplyDefault, out)
 	}
-	raw, err := e2eFirstJSON(out.Bytes())
-	if err != nil {
-		t.Fatalf("clawdbot agent --json: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
-	}
-	var res struct {
-		Payloads []struct{ Text string } `json:"payloads"`
-	}
-	json.Unmarshal(raw, &res)
-	if len(res.Payloads) == 0 || res.Payloads[0].Text != ollamatest.ReplyDefault {
-		t.Fatalf("Clawdbot replied %s; want %q (stderr:\n%s)", raw, ollamatest.ReplyDefault, errOut.String())
-	}
-	if st, _ := status(); st == nil || st.Translator.Requests == 0 {
+	if st, _ := d.status(); st == nil || st.Translator.Requests == 0 {
 		t.Errorf("the daemon counted no request: %+v", st)
 	}
 
 	// SIGTERM: a clean exit, and nothing left of the gateway.
-	gwPID := st.Gateway.PID
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-exited:
-		stopped = true
-		if err != nil {
-			t.Errorf("clawbridge run exited with %v after SIGTERM", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("clawbridge run did not exit within 60s of SIGTERM")
+	d.stop(t)
+	if err := syscall.Kill(-st.Gateway.PID, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("gateway process group %d still alive after the daemon exited", st.Gateway.PID)
 	}
-	if err := syscall.Kill(-gwPID, 0); !errors.Is(err, syscall.ESRCH) {
-		t.Errorf("gateway process group %d still alive after the daemon exited", gwPID)
-	}
-	if _, code := status(); code != 3 {
+	if _, code := d.status(); code != 3 {
 		t.Errorf("status after exit: code %d, want 3 (not running)", code)
 	}
 }
