@@ -34,6 +34,7 @@ import (
 	"github.com/clawbridge/clawbridge/patcher"
 	"github.com/clawbridge/clawbridge/patcher/fswatch"
 	"github.com/clawbridge/clawbridge/patcher/guard"
+	"github.com/clawbridge/clawbridge/tray"
 	kservice "github.com/kardianos/service"
 )
 
@@ -707,18 +708,19 @@ func (d *Daemon) Repatch() {
 	}
 }
 
-// Toggle names a switch of the tray and the config.
-type Toggle string
+// Toggle names a switch of the tray and the config; the tray's names are
+// the daemon's, so a click maps onto a config key without translation.
+type Toggle = tray.Toggle
 
 // The switches. Each but StartAtLogin is a key of the config's clawbridge
 // section, so it survives restarts and can be edited by hand.
 const (
-	ToggleTranslator    Toggle = "translator"
-	ToggleAutoRepatch   Toggle = "auto_repatch"
-	ToggleGuard         Toggle = "guard"
-	ToggleNotifications Toggle = "notifications"
-	ToggleGateway       Toggle = "gateway"
-	ToggleStartAtLogin  Toggle = "start_at_login"
+	ToggleTranslator    = tray.ToggleTranslator
+	ToggleAutoRepatch   = tray.ToggleAutoRepatch
+	ToggleGuard         = tray.ToggleGuard
+	ToggleNotifications = tray.ToggleNotifications
+	ToggleGateway       = tray.ToggleGateway
+	ToggleStartAtLogin  = tray.ToggleStartAtLogin
 )
 
 var toggleKeys = map[Toggle][]string{

@@ -164,6 +164,22 @@ func ask(t *testing.T, addr, model, text string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// toolRequest asks claude-sonnet-4-5 a question with a tool offered and
+// returns the status: 400 when the model behind it cannot call tools.
+func toolRequest(t *testing.T, addr string) int {
+	t.Helper()
+	body := `{"model":"claude-sonnet-4-5","max_tokens":50,"messages":[{"role":"user","content":"What's the weather?"}],` +
+		`"tools":[{"name":"get_weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}]}`
+	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", strings.NewReader(body))
+	req.Header.Set("x-api-key", "sk-test-local")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // TestDaemonEndToEnd runs the whole daemon against a real Ollama and a
 // Clawdbot layout, with notifications going over a real (private) DBus
 // session bus to a recording notification server.
@@ -333,18 +349,7 @@ func TestDaemonSettingsApplyLive(t *testing.T) {
 
 	// Switching a model applies to the next request: the no-tools model
 	// refuses a tool request that the tiny model takes.
-	tools := `,"tools":[{"name":"get_weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}]`
-	toolReq := func() int {
-		body := `{"model":"claude-sonnet-4-5","max_tokens":50,"messages":[{"role":"user","content":"What's the weather?"}]` + tools + `}`
-		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", strings.NewReader(body))
-		req.Header.Set("x-api-key", "sk-test-local")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	toolReq := func() int { return toolRequest(t, addr) }
 	if code := toolReq(); code != 200 {
 		t.Fatalf("tool request on %s: %d", ollamatest.ModelTiny, code)
 	}

@@ -106,7 +106,7 @@ func (d *Daemon) TrayOptions() tray.Options {
 		Logger:  d.log,
 		Actions: tray.Actions{
 			SetToggle: func(_ context.Context, t tray.Toggle, on bool) error {
-				return d.SetToggle(Toggle(t), on)
+				return d.SetToggle(t, on)
 			},
 			SetAliasModel: func(_ context.Context, alias, model string) error {
 				return d.SetAliasModel(alias, model)

@@ -139,19 +139,7 @@ func TestTrayDrivesTheDaemon(t *testing.T) {
 
 	// Switch the model from the menu; the next tool request reaches the
 	// model without tools, which refuses it.
-	toolRequest := func() int {
-		body := `{"model":"claude-sonnet-4-5","max_tokens":50,"messages":[{"role":"user","content":"What's the weather?"}],` +
-			`"tools":[{"name":"get_weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}]}`
-		req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", strings.NewReader(body))
-		req.Header.Set("x-api-key", "sk-test-local")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	if code := toolRequest(); code != 200 {
+	if code := toolRequest(t, addr); code != 200 {
 		t.Fatalf("tool request before the switch: %d", code)
 	}
 	if err := panel.Click(ctx, "claude-sonnet-4-5", noTools); err != nil {
@@ -184,7 +172,7 @@ func TestTrayDrivesTheDaemon(t *testing.T) {
 	if !strings.Contains(string(data), "model: ollama/"+noTools+"   # the tiny scripted model") || !strings.HasPrefix(string(data), "# my clawbridge config\n") {
 		t.Errorf("config after the switch lost its layout:\n%s", data)
 	}
-	if code := toolRequest(); code != 400 {
+	if code := toolRequest(t, addr); code != 400 {
 		t.Errorf("tool request after switching to %s: %d, want 400 from the model without tools", noTools, code)
 	}
 
