@@ -43,10 +43,13 @@ type sink interface {
 // It also finds the client's stop sequences itself (see chatRequest): it
 // holds back any tail of the text that could be the start of one, and
 // when one appears it ends the answer there, leaving the sequence out.
+// Text that gets past the stop sequences goes through the tool-call
+// repairer when the request offered tools (see repair.go).
 type answer struct {
 	sink      sink
 	stops     [][]byte
 	newToolID func() string
+	repair    *repairer // nil: text is passed on as is
 
 	open    blockKind
 	next    int    // index the next block gets
@@ -64,12 +67,34 @@ type answer struct {
 	genTime time.Duration
 }
 
-func newAnswer(s sink, stops []string, newToolID func() string) *answer {
-	a := &answer{sink: s, newToolID: newToolID}
-	for _, st := range stops {
+// answerConfig is what the answer needs from the request.
+type answerConfig struct {
+	// stops are the client's stop sequences.
+	stops []string
+	// tools are the offered tools whose calls written as text are
+	// repaired; nil turns repair off.
+	tools toolSet
+	// newToolID makes the id of each tool call.
+	newToolID func() string
+}
+
+func newAnswer(s sink, cfg answerConfig) *answer {
+	a := &answer{sink: s, newToolID: cfg.newToolID}
+	for _, st := range cfg.stops {
 		a.stops = append(a.stops, []byte(st))
 	}
+	if len(cfg.tools) > 0 {
+		a.repair = newRepairer(cfg.tools)
+	}
 	return a
+}
+
+// repairs is how many tool calls were repaired from text.
+func (a *answer) repairs() int {
+	if a.repair == nil {
+		return 0
+	}
+	return a.repair.repairs
 }
 
 // add takes one chunk. It returns true once the answer is complete: at the
@@ -85,6 +110,7 @@ func (a *answer) add(c *ollama.ChatResponse) bool {
 	}
 	if m.Thinking != "" {
 		a.flushPending()
+		a.flushRepair()
 		a.ensure(thinkingBlock)
 		a.sink.blockDelta(a.next-1, thinkingBlock, m.Thinking)
 	}
@@ -124,12 +150,38 @@ func (a *answer) text(s string) bool {
 	return false
 }
 
+// emitText passes text that no stop sequence ended on, through the
+// repairer when there is one.
 func (a *answer) emitText(s string) {
+	if a.repair != nil {
+		a.repair.push(s, false, a.repaired)
+		return
+	}
+	a.plainText(s)
+}
+
+func (a *answer) plainText(s string) {
 	if s == "" {
 		return
 	}
 	a.ensure(textBlock)
 	a.sink.blockDelta(a.next-1, textBlock, s)
+}
+
+// repaired takes the repairer's output: text, or a call it found.
+func (a *answer) repaired(seg segment) {
+	if seg.call != nil {
+		a.emitCall(seg.call)
+		return
+	}
+	a.plainText(seg.text)
+}
+
+// flushRepair makes the repairer decide what it holds: the text has ended.
+func (a *answer) flushRepair() {
+	if a.repair != nil {
+		a.repair.push("", true, a.repaired)
+	}
 }
 
 // flushPending lets held-back text go once something else follows it: a
@@ -142,8 +194,15 @@ func (a *answer) flushPending() {
 	}
 }
 
+// toolCall takes a call Ollama parsed: whatever text came before it is
+// final.
 func (a *answer) toolCall(f *ollama.ToolCallFunction) {
 	a.flushPending()
+	a.flushRepair()
+	a.emitCall(f)
+}
+
+func (a *answer) emitCall(f *ollama.ToolCallFunction) {
 	a.closeOpen()
 	i := a.next
 	a.next++
@@ -180,6 +239,7 @@ func (a *answer) finish(doneReason string, u Usage) {
 		return
 	}
 	a.flushPending()
+	a.flushRepair()
 	a.closeOpen()
 	a.ended = true
 	a.usage = u

@@ -106,7 +106,7 @@ func TestStreamGolden(t *testing.T) {
 		t.Run(filepath.Base(name), func(t *testing.T) {
 			r := loadReplay(t, f)
 
-			s := newEventStream("msg_test", testTarget, r.stops, counterIDs("toolu_test"))
+			s := newEventStream("msg_test", testTarget, answerConfig{stops: r.stops, newToolID: counterIDs("toolu_test")})
 			err := r.err
 			for _, c := range r.chunks {
 				if s.chunk(c) {
@@ -122,7 +122,7 @@ func TestStreamGolden(t *testing.T) {
 			checkTranscript(t, sse.Bytes())
 			golden(t, name+".sse", sse.Bytes())
 
-			c := newCollector("msg_test", testTarget, r.stops, counterIDs("toolu_test"))
+			c := newCollector("msg_test", testTarget, answerConfig{stops: r.stops, newToolID: counterIDs("toolu_test")})
 			err = r.err
 			for _, ch := range r.chunks {
 				if c.chunk(ch) {

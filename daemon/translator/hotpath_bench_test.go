@@ -136,7 +136,7 @@ const ollamaTokenLine = `{"model":"qwen3:8b","created_at":"2026-01-24T10:00:00.1
 // The network and the channel between the two goroutines are left out
 // (the relay comparison of cmd/clawbench measures those).
 func BenchmarkRelayToken(b *testing.B) {
-	s := newEventStream("msg_bench", testTarget, nil, counterIDs("toolu_"))
+	s := newEventStream("msg_bench", testTarget, answerConfig{newToolID: counterIDs("toolu_")})
 	line := []byte(ollamaTokenLine)
 	s.enc.writeTo(io.Discard)
 	b.SetBytes(int64(len(line)))

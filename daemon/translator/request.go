@@ -532,6 +532,9 @@ type backend struct {
 	// Vision is the config's supports_vision, which overrides Caps; nil
 	// when the config does not say.
 	Vision *bool
+	// Repair turns tool calls the model writes as text into real ones
+	// (litellm_params.repair_tool_calls, on unless set to false).
+	Repair bool
 }
 
 // cannotSee reports whether the model is known not to read images.

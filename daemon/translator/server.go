@@ -252,12 +252,15 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, cfg *config.Co
 		defer cancel()
 	}
 	msgID := s.newID("msg_")
-	toolID := func() string { return s.newID("toolu_") }
+	acfg := answerConfig{stops: req.StopSequences, newToolID: func() string { return s.newID("toolu_") }}
+	if b.Repair {
+		acfg.tools = newToolSet(req.Tools)
+	}
 	if req.Stream {
-		s.stream(ctx, w, rec, client, creq, newEventStream(msgID, t, req.StopSequences, toolID))
+		s.stream(ctx, w, rec, client, creq, newEventStream(msgID, t, acfg))
 		return
 	}
-	s.complete(ctx, w, rec, client, creq, newCollector(msgID, t, req.StopSequences, toolID))
+	s.complete(ctx, w, rec, client, creq, newCollector(msgID, t, acfg))
 }
 
 // complete answers a non-streaming request: the whole answer, collected,
@@ -284,7 +287,7 @@ func (s *Server) complete(ctx context.Context, w http.ResponseWriter, rec *reque
 		writeError(w, rec, ae)
 		return
 	}
-	rec.usage, rec.stopReason, rec.genTime = msg.Usage, *msg.StopReason, col.ans.genTime
+	rec.usage, rec.stopReason, rec.genTime, rec.repairs = msg.Usage, *msg.StopReason, col.ans.genTime, col.ans.repairs()
 	writeJSON(w, rec, http.StatusOK, msg)
 }
 
@@ -338,7 +341,7 @@ func (s *Server) pickBackend(ctx context.Context, alias string, route *config.Ro
 		// allows dropping what the model cannot do and Ollama says so too.
 		noTools := d.SupportsFunctionCalling != nil && !*d.SupportsFunctionCalling ||
 			d.SupportsFunctionCalling == nil && d.DropParams && caps != nil && !caps.Tools
-		up.backend = backend{Model: d.Model, NumCtx: d.NumCtx, Caps: caps, Vision: d.SupportsVision, NoTools: noTools}
+		up.backend = backend{Model: d.Model, NumCtx: d.NumCtx, Caps: caps, Vision: d.SupportsVision, NoTools: noTools, Repair: config.On(d.RepairToolCalls)}
 		up.timeout = time.Duration(d.Timeout * float64(time.Second))
 		return up, nil
 	}
@@ -419,7 +422,7 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 		cancel()
 		for range chunks {
 		}
-		rec.usage, rec.stopReason, rec.genTime = es.ans.usage, es.ans.stopReason, es.ans.genTime
+		rec.usage, rec.stopReason, rec.genTime, rec.repairs = es.ans.usage, es.ans.stopReason, es.ans.genTime, es.ans.repairs()
 	}()
 
 	rc := http.NewResponseController(w)
@@ -653,6 +656,7 @@ type requestLog struct {
 	stopReason       string
 	start, first     time.Time
 	genTime          time.Duration // Ollama's eval_duration
+	repairs          int           // tool calls repaired from text
 }
 
 // firstToken notes when the first generated output arrived.
@@ -674,6 +678,9 @@ func (s *Server) logRequest(l *requestLog) {
 	}
 	if l.stopReason != "" {
 		attrs = append(attrs, "stop_reason", l.stopReason, "input_tokens", l.usage.InputTokens, "output_tokens", l.usage.OutputTokens)
+	}
+	if l.repairs > 0 {
+		attrs = append(attrs, "repaired_tool_calls", l.repairs)
 	}
 	if !l.first.IsZero() {
 		attrs = append(attrs, "ttft_ms", l.first.Sub(l.start).Milliseconds())

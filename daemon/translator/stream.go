@@ -18,9 +18,9 @@ type eventStream struct {
 
 // newEventStream starts a stream (its message_start is buffered at once)
 // for an answer to the client's model t.Alias.
-func newEventStream(msgID string, t target, stops []string, newToolID func() string) *eventStream {
+func newEventStream(msgID string, t target, cfg answerConfig) *eventStream {
 	s := &eventStream{t: t}
-	s.ans = newAnswer(&s.enc, stops, newToolID)
+	s.ans = newAnswer(&s.enc, cfg)
 	s.enc.messageStart(msgID, t.Alias)
 	return s
 }
@@ -50,10 +50,10 @@ type collector struct {
 	t   target
 }
 
-func newCollector(msgID string, t target, stops []string, newToolID func() string) *collector {
+func newCollector(msgID string, t target, cfg answerConfig) *collector {
 	c := &collector{t: t}
 	c.b.msg = Message{ID: msgID, Type: "message", Role: "assistant", Model: t.Alias, Content: []ContentBlock{}}
-	c.ans = newAnswer(&c.b, stops, newToolID)
+	c.ans = newAnswer(&c.b, cfg)
 	return c
 }
 
