@@ -59,7 +59,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		err := tray.Run(ctx, d.TrayOptions())
 		switch {
 		case errors.Is(err, tray.ErrUnavailable):
-			logger.Info("no menu bar here; running headless (clawbridge status shows the state)")
+			logger.Info("no menu bar here; running headless (clawbridge status shows the state)", "why", err)
 		case err != nil:
 			logger.Warn("menu-bar icon failed; running headless", "err", err)
 		}
