@@ -66,7 +66,7 @@ type site struct {
 	start, end int
 	// marked reports a clawbridge marker after the literal, spanning
 	// [end,markEnd) including the space before it; orig is the raw
-	// literal undo restores.
+	// literal undo restores ("" for a marker that records none).
 	marked  bool
 	markEnd int
 	orig    string
@@ -143,10 +143,20 @@ func (p *parser) site(provider, model string, fields *object) (site, bool) {
 		text := string(p.src[p.toks[m].start:p.toks[m].end])
 		if was, ok := strings.CutPrefix(text, "/* clawbridge: was "); ok {
 			s.orig = strings.TrimSuffix(was, " */")
+			if !isStringLiteral(s.orig) {
+				s.orig = "" // not a marker clawbridge wrote: nothing to restore
+			}
 		}
 		return s, true
 	}
 	return s, isAnthropicURL(lit.text)
+}
+
+// isStringLiteral reports whether s is exactly one complete JavaScript
+// string literal, the only thing undo may put back in a baseUrl.
+func isStringLiteral(s string) bool {
+	toks, err := tokenize([]byte(s))
+	return err == nil && len(toks) == 1 && toks[0].kind == tokString && toks[0].start == 0 && toks[0].end == len(s)
 }
 
 func isAnthropicURL(s string) bool {
@@ -217,6 +227,9 @@ func undoCatalog(src []byte) ([]byte, int, error) {
 	var edits []edit
 	for _, s := range c.sites {
 		if s.marked {
+			if s.orig == "" {
+				return nil, 0, fmt.Errorf("%s/%s: the clawbridge marker records no original base URL; reinstall pi-ai to restore it", s.provider, s.model)
+			}
 			edits = append(edits, edit{s.start, s.markEnd, s.orig})
 		}
 	}
