@@ -57,6 +57,9 @@ type Message struct {
 	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
 	// ToolName names the function whose result a role "tool" message holds.
 	ToolName string `json:"tool_name,omitempty"`
+	// ToolCallID is the id of the call a role "tool" message answers
+	// (ToolCall.ID), for backends that match results to calls by id.
+	ToolCallID string `json:"tool_call_id,omitempty"`
 }
 
 // ToolCall is a function call the model made.

@@ -3,6 +3,7 @@ package translator
 import (
 	"context"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -22,8 +23,19 @@ type capCache struct {
 }
 
 type capEntry struct {
-	caps    *capabilities
+	info    *showInfo
 	expires time.Time
+}
+
+// showInfo is what /api/show says about a model that the translator uses.
+type showInfo struct {
+	// Caps is nil when Ollama did not list capabilities (versions before
+	// they were reported): nothing is assumed then.
+	Caps *capabilities
+	// ContextLength is the model's trained context length; 0 if unknown.
+	ContextLength int
+	// NumCtx is the num_ctx its Modelfile sets; 0 if none.
+	NumCtx int
 }
 
 func newCapCache(ttl time.Duration) *capCache {
@@ -34,16 +46,14 @@ func newCapCache(ttl time.Duration) *capCache {
 // so anything slower means the server is in trouble.
 const showTimeout = 15 * time.Second
 
-// get returns the capabilities of model on the server c talks to. A nil
-// result with a nil error means Ollama did not say (versions before
-// capabilities were reported): nothing is assumed then.
-func (cc *capCache) get(ctx context.Context, c *ollama.Client, model string) (*capabilities, error) {
+// get returns what /api/show says about model on the server c talks to.
+func (cc *capCache) get(ctx context.Context, c *ollama.Client, model string) (*showInfo, error) {
 	key := c.BaseURL() + "\x00" + model
 	cc.mu.Lock()
 	e, ok := cc.m[key]
 	cc.mu.Unlock()
 	if ok && cc.now().Before(e.expires) {
-		return e.caps, nil
+		return e.info, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, showTimeout)
 	defer cancel()
@@ -51,11 +61,12 @@ func (cc *capCache) get(ctx context.Context, c *ollama.Client, model string) (*c
 	if err != nil {
 		return nil, err
 	}
-	caps := capsFromShow(show)
+	info := &showInfo{Caps: capsFromShow(show), ContextLength: show.ContextLength()}
+	info.NumCtx, _ = strconv.Atoi(show.Parameter("num_ctx"))
 	cc.mu.Lock()
-	cc.m[key] = capEntry{caps: caps, expires: cc.now().Add(cc.ttl)}
+	cc.m[key] = capEntry{info: info, expires: cc.now().Add(cc.ttl)}
 	cc.mu.Unlock()
-	return caps, nil
+	return info, nil
 }
 
 func capsFromShow(s *ollama.ShowResponse) *capabilities {

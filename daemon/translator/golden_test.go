@@ -131,7 +131,7 @@ func TestStreamGolden(t *testing.T) {
 				}
 			}
 			var out any
-			msg, ae := c.end(err)
+			msg, ae := c.message(err)
 			if ae != nil {
 				out = struct {
 					Status int           `json:"status"`

@@ -17,7 +17,9 @@ import (
 // as far as that can go without knowing which backend model answers it.
 // chatRequest finishes the job once the model's capabilities are known.
 type request struct {
-	Model     string
+	Model string
+	// MaxTokens limits the answer; 0 means the client set no limit (OpenAI
+	// clients may leave it out).
 	MaxTokens int
 	Stream    bool
 
@@ -30,7 +32,11 @@ type request struct {
 	Temperature   *float64
 	TopP          *float64
 	TopK          *int
+	Seed          *int
 	StopSequences []string
+	// Format is Ollama's format: "json" or a JSON schema (OpenAI's
+	// response_format); nil leaves the answer free.
+	Format json.RawMessage
 
 	Thinking thinking
 	// HasImages is set when any message carries an image, so that a model
@@ -334,7 +340,7 @@ func (c *converter) toolUse(path string, b *RequestBlock) (ollama.ToolCall, erro
 		args = b.Input
 	}
 	c.toolNames[b.ID] = b.Name
-	return ollama.ToolCall{Function: ollama.ToolCallFunction{Name: b.Name, Arguments: args}}, nil
+	return ollama.ToolCall{ID: b.ID, Function: ollama.ToolCallFunction{Name: b.Name, Arguments: args}}, nil
 }
 
 // toolResult converts a tool_result block into a role "tool" message
@@ -347,7 +353,7 @@ func (c *converter) toolResult(path string, b *RequestBlock) (ollama.Message, er
 	if !ok {
 		return ollama.Message{}, invalidRequest("%s.tool_use_id: no earlier tool_use block has id %q", path, b.ToolUseID)
 	}
-	msg := ollama.Message{Role: "tool", ToolName: name}
+	msg := ollama.Message{Role: "tool", ToolName: name, ToolCallID: b.ToolUseID}
 	cp := path + ".content"
 	switch s, isString, err := asString(cp, b.Content); {
 	case err != nil:
@@ -559,12 +565,16 @@ func chatRequest(r *request, b backend) (*ollama.ChatRequest, error) {
 		Model:    b.Model,
 		Messages: r.Messages,
 		Stream:   true,
+		Format:   r.Format,
 		Options: &ollama.Options{
-			NumPredict:  &r.MaxTokens,
 			Temperature: r.Temperature,
 			TopP:        r.TopP,
 			TopK:        r.TopK,
+			Seed:        r.Seed,
 		},
+	}
+	if r.MaxTokens > 0 {
+		out.Options.NumPredict = &r.MaxTokens
 	}
 	if b.NumCtx > 0 {
 		out.Options.NumCtx = &b.NumCtx

@@ -23,6 +23,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
@@ -54,6 +55,15 @@ type Options struct {
 	MaxBodyBytes int64
 	// Version is reported by /health.
 	Version string
+	// BackendRecheck is how often a backend that is down is asked again,
+	// in the background, whether it is back. Default 10s.
+	BackendRecheck time.Duration
+	// OnBackendChange, when set, is called when a backend server goes
+	// down (healthy false, with the error) or comes back (healthy true),
+	// and when one is found down the first time it is contacted. It is
+	// called from request goroutines, one call at a time, in order; it
+	// should not block. url is the server's api_base.
+	OnBackendChange func(url string, healthy bool, err error)
 }
 
 // Server is the translator's http.Handler.
@@ -66,8 +76,12 @@ type Server struct {
 	newID   func(prefix string) string
 	started time.Time
 
+	pool    *pool
+	// counts for Stats
+	requests, failures, repairs atomic.Uint64
+
 	mu      sync.Mutex
-	clients map[string]*ollama.Client // by api_base and key
+	clients map[string]chatClient // by provider, api_base and key
 }
 
 // New returns a server that reads its config through cfg on every request,
@@ -93,6 +107,9 @@ func New(cfg func() *config.Config, opts Options) *Server {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 32 << 20
 	}
+	if opts.BackendRecheck <= 0 {
+		opts.BackendRecheck = 10 * time.Second
+	}
 	return &Server{
 		config:  cfg,
 		opts:    opts,
@@ -100,8 +117,23 @@ func New(cfg func() *config.Config, opts Options) *Server {
 		caps:    newCapCache(opts.CapabilityTTL),
 		newID:   func(prefix string) string { return prefix + rand.Text() },
 		started: time.Now().UTC().Truncate(time.Second),
-		clients: map[string]*ollama.Client{},
+		clients: map[string]chatClient{},
+		pool:    newPool(opts.OnBackendChange),
 	}
+}
+
+// Stats returns what the translator has served since it started and how
+// each backend server of the current config is doing.
+func (s *Server) Stats() Stats {
+	st := Stats{Requests: s.requests.Load(), Errors: s.failures.Load(), RepairedToolCalls: s.repairs.Load()}
+	if cfg := s.config(); cfg != nil {
+		var keys []serverKey
+		for _, d := range configServers(cfg) {
+			keys = append(keys, keyOf(d))
+		}
+		st.Backends = s.pool.snapshot(keys)
+	}
+	return st
 }
 
 func defaultHTTPClient() *http.Client {
@@ -194,15 +226,8 @@ func checkKey(r *http.Request, key string) *apiError {
 var errStopSequence = errors.New("stop sequence reached")
 
 func (s *Server) messages(w http.ResponseWriter, r *http.Request, cfg *config.Config, rec *requestLog) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeError(w, rec, &apiError{http.StatusRequestEntityTooLarge, "request_too_large",
-				fmt.Sprintf("request body is larger than the limit of %s", byteSize(s.opts.MaxBodyBytes))})
-			return
-		}
-		writeError(w, rec, invalidRequest("reading the request body: %v", err))
+	body, ok := s.readBody(w, r, rec)
+	if !ok {
 		return
 	}
 	req, err := decodeRequest(body)
@@ -210,63 +235,112 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, cfg *config.Co
 		writeError(w, rec, asAPIError(err))
 		return
 	}
-	rec.alias, rec.stream = req.Model, req.Stream
-	route, err := cfg.Route(req.Model)
+	s.chat(w, r, cfg, rec, req, anthropicAPI{s})
+}
+
+// readBody reads a request body up to the size limit, answering the
+// client itself when that fails.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, rec *requestLog) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, rec, &apiError{http.StatusRequestEntityTooLarge, "request_too_large",
+				fmt.Sprintf("request body is larger than the limit of %s", byteSize(s.opts.MaxBodyBytes))})
+			return nil, false
+		}
+		writeError(w, rec, invalidRequest("reading the request body: %v", err))
+		return nil, false
+	}
+	return body, true
+}
+
+// route finds the deployments for a model name, or the error to answer.
+func (s *Server) route(cfg *config.Config, model string) (*config.Route, *apiError) {
+	route, err := cfg.Route(model)
 	if err != nil {
 		var nf *config.NotFoundError
 		if errors.As(err, &nf) {
-			writeError(w, rec, notFound("model %q is not configured in clawbridge; configured models: %s", nf.Model, knownList(nf.Known)))
-			return
+			return nil, notFound("model %q is not configured in clawbridge; configured models: %s", nf.Model, knownList(nf.Known))
 		}
-		writeError(w, rec, apiFailure("routing model %q: %v", req.Model, err))
+		return nil, apiFailure("routing model %q: %v", model, err)
+	}
+	return route, nil
+}
+
+// frontEnd is one of the APIs the translator serves: it makes the output
+// that writes an answer in its terms, streamed or whole.
+type frontEnd interface {
+	newStream(t target, cfg answerConfig) streamOutput
+	newCollect(t target, cfg answerConfig) collectOutput
+	// toolIDPrefix starts the ids of tool calls ("toolu_", "call_").
+	toolIDPrefix() string
+}
+
+// output is what both kinds of output share.
+type output interface {
+	// chunk takes one chunk; true means the answer is complete.
+	chunk(c *ollama.ChatResponse) bool
+	// started says which backend answers, before its first chunk.
+	started(a *attempt)
+	answer() *answer
+}
+
+// streamOutput writes an answer as server-sent events.
+type streamOutput interface {
+	output
+	// end closes the stream after the upstream call returned err.
+	end(err error)
+	ping()
+	// fail ends the stream with an error event.
+	fail(ae *apiError)
+	writeTo(w io.Writer) error
+}
+
+// collectOutput collects an answer into one response body.
+type collectOutput interface {
+	output
+	// end returns the body, or the error the client gets instead.
+	end(err error) (any, *apiError)
+}
+
+// chat answers a request of either API: routing, the backends, and the
+// answer streamed or whole.
+func (s *Server) chat(w http.ResponseWriter, r *http.Request, cfg *config.Config, rec *requestLog, req *request, fe frontEnd) {
+	rec.alias, rec.stream = req.Model, req.Stream
+	route, ae := s.route(cfg, req.Model)
+	if ae != nil {
+		writeError(w, rec, ae)
 		return
 	}
 	if route.Alias != req.Model {
 		rec.route = route.Alias
 	}
-	up, err := s.pickBackend(r.Context(), req.Model, route)
-	if up.target.Model != "" {
-		rec.backend = up.target.Model + "@" + up.target.Addr
-	}
-	if err != nil {
-		writeError(w, rec, up.target.errorFor(err))
-		return
-	}
-	b, client, t := up.backend, up.client, up.target
 	if len(req.DroppedTools) > 0 {
 		s.log.Info("server tools dropped: a local model cannot run them", "request_id", rec.id, "tools", req.DroppedTools)
 	}
-	if b.NoTools && len(req.Tools) > 0 {
-		s.log.Info("tools dropped: the model cannot call tools (supports_function_calling: false, or drop_params and Ollama lists no tools capability)", "request_id", rec.id, "model", b.Model)
-	}
-	creq, err := chatRequest(req, b)
-	if err != nil {
-		writeError(w, rec, asAPIError(err))
-		return
-	}
-	ctx := r.Context()
-	if up.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, up.timeout, &apiError{http.StatusGatewayTimeout, "timeout_error",
-			fmt.Sprintf("model %q did not finish within %v (litellm_params.timeout in the config)", req.Model, up.timeout)})
-		defer cancel()
-	}
-	msgID := s.newID("msg_")
-	acfg := answerConfig{stops: req.StopSequences, newToolID: func() string { return s.newID("toolu_") }}
-	if b.Repair {
-		acfg.tools = newToolSet(req.Tools)
-	}
+	t := target{Alias: req.Model}
+	prefix := fe.toolIDPrefix()
+	acfg := answerConfig{stops: req.StopSequences, tools: newToolSet(req.Tools), newToolID: func() string { return s.newID(prefix) }}
 	if req.Stream {
-		s.stream(ctx, w, rec, client, creq, newEventStream(msgID, t, acfg))
+		s.stream(r.Context(), w, rec, cfg, route, req, fe.newStream(t, acfg))
 		return
 	}
-	s.complete(ctx, w, rec, client, creq, newCollector(msgID, t, acfg))
+	s.complete(r.Context(), w, rec, cfg, route, req, fe.newCollect(t, acfg))
+}
+
+// startBackend adapts the output to the backend that answers.
+func startBackend(out output, rec *requestLog, a *attempt) {
+	if !a.backend.Repair {
+		out.answer().repair = nil
+	}
+	out.started(a)
 }
 
 // complete answers a non-streaming request: the whole answer, collected,
-// as one JSON message.
-func (s *Server) complete(ctx context.Context, w http.ResponseWriter, rec *requestLog, client *ollama.Client, creq *ollama.ChatRequest, col *collector) {
-	err := client.Chat(ctx, creq, func(c *ollama.ChatResponse) error {
+// as one JSON body.
+func (s *Server) complete(ctx context.Context, w http.ResponseWriter, rec *requestLog, cfg *config.Config, route *config.Route, req *request, col collectOutput) {
+	err := s.dispatch(ctx, cfg, route, req, rec, func(a *attempt) { startBackend(col, rec, a) }, func(c *ollama.ChatResponse) error {
 		rec.firstToken(c)
 		if col.chunk(c) && !c.Done {
 			return errStopSequence
@@ -282,98 +356,14 @@ func (s *Server) complete(ctx context.Context, w http.ResponseWriter, rec *reque
 			return
 		}
 	}
-	msg, ae := col.end(err)
+	body, ae := col.end(err)
 	if ae != nil {
 		writeError(w, rec, ae)
 		return
 	}
-	rec.usage, rec.stopReason, rec.genTime, rec.repairs = msg.Usage, *msg.StopReason, col.ans.genTime, col.ans.repairs()
-	writeJSON(w, rec, http.StatusOK, msg)
-}
-
-// upstream is the deployment chosen for a request.
-type upstream struct {
-	backend backend
-	client  *ollama.Client
-	target  target
-	// timeout is the config's per-request timeout; 0 means none.
-	timeout time.Duration
-}
-
-// pickBackend chooses the deployment that answers: the first Ollama
-// deployment of the route that is reachable and has the model, asking
-// /api/show (cached) for its capabilities on the way. Deployments of other
-// providers are skipped: this endpoint speaks only to Ollama. On error the
-// target still names the last deployment tried, for the message.
-func (s *Server) pickBackend(ctx context.Context, alias string, route *config.Route) (upstream, error) {
-	var (
-		up      = upstream{target: target{Alias: alias}}
-		lastErr error
-		others  []string
-	)
-	for _, d := range route.Deployments {
-		if d.Provider != "ollama" {
-			others = append(others, d.Provider+"/"+d.Model)
-			continue
-		}
-		client, err := s.client(d)
-		if err != nil {
-			return up, apiFailure("model %q: %v", alias, err)
-		}
-		up.target = target{Alias: alias, Model: d.Model, Addr: hostOf(client.BaseURL())}
-		caps, err := s.caps.get(ctx, client, d.Model)
-		var ue *ollama.UnreachableError
-		var se *ollama.StatusError
-		switch {
-		case err == nil:
-		case ctx.Err() != nil:
-			return up, ctx.Err()
-		case errors.As(err, &ue), errors.As(err, &se) && se.StatusCode == http.StatusNotFound:
-			lastErr = err
-			continue
-		default:
-			// Answering without capabilities beats not answering: the chat
-			// request itself will say if the model is really unusable.
-			s.log.Warn("cannot read model capabilities", "model", d.Model, "ollama", up.target.Addr, "error", err)
-		}
-		up.client = client
-		// Tools go unless the config says the model cannot call them, or
-		// allows dropping what the model cannot do and Ollama says so too.
-		noTools := d.SupportsFunctionCalling != nil && !*d.SupportsFunctionCalling ||
-			d.SupportsFunctionCalling == nil && d.DropParams && caps != nil && !caps.Tools
-		up.backend = backend{Model: d.Model, NumCtx: d.NumCtx, Caps: caps, Vision: d.SupportsVision, NoTools: noTools, Repair: config.On(d.RepairToolCalls)}
-		up.timeout = time.Duration(d.Timeout * float64(time.Second))
-		return up, nil
-	}
-	if lastErr != nil {
-		return up, lastErr
-	}
-	return up, invalidRequest("model %q is served by %s, but the Anthropic endpoint can only answer from Ollama models", alias, strings.Join(others, ", "))
-}
-
-// client returns the Ollama client for a deployment's api_base (and key,
-// for an Ollama behind an authenticating proxy), reusing connections.
-func (s *Server) client(d config.Deployment) (*ollama.Client, error) {
-	base := d.APIBase
-	if base == "" {
-		base = config.DefaultOllamaBase
-	}
-	key := base + "\x00" + d.APIKey
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c, ok := s.clients[key]; ok {
-		return c, nil
-	}
-	hc := s.opts.HTTPClient
-	if d.APIKey != "" {
-		hc = &http.Client{Transport: bearerTransport{key: d.APIKey, next: transportOf(hc)}}
-	}
-	c, err := ollama.New(base, hc)
-	if err != nil {
-		return nil, err
-	}
-	s.clients[key] = c
-	return c, nil
+	ans := col.answer()
+	rec.usage, rec.stopReason, rec.genTime, rec.repairs = ans.usage, ans.stopReason, ans.genTime, ans.repairs()
+	writeJSON(w, rec, http.StatusOK, body)
 }
 
 // bearerTransport adds a deployment's api_key to every request to Ollama.
@@ -395,34 +385,44 @@ func transportOf(hc *http.Client) http.RoundTripper {
 	return http.DefaultTransport
 }
 
-// stream answers a streaming request. Ollama's chunks arrive on a channel
-// from the upstream goroutine, so this loop alone writes to the client:
-// chunks, pings while Ollama is silent, and the end.
+// upstreamItem is what the upstream goroutine hands the stream loop: a
+// chunk, or the backend that starts answering.
+type upstreamItem struct {
+	chunk *ollama.ChatResponse
+	start *attempt
+}
+
+// stream answers a streaming request. The backend's chunks arrive on a
+// channel from the upstream goroutine, so this loop alone writes to the
+// client: chunks, pings while the backend is silent, and the end.
 //
-// The 200 is committed at Ollama's first chunk or after HeaderGrace,
-// whichever comes first; until then an upstream failure is a plain HTTP
-// error, after it an error event. When the client goes away the request
-// context is cancelled, which cancels the upstream request with it.
-func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requestLog, client *ollama.Client, creq *ollama.ChatRequest, es *eventStream) {
+// The 200 is committed at the first chunk or after HeaderGrace, whichever
+// comes first; until then an upstream failure is a plain HTTP error, after
+// it an error event. When the client goes away the request context is
+// cancelled, which cancels the upstream request with it.
+func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requestLog, cfg *config.Config, route *config.Route, req *request, out streamOutput) {
 	ctx, cancel := context.WithCancel(parent)
-	chunks := make(chan *ollama.ChatResponse, 16)
-	var upstreamErr error // written before chunks is closed, read after
+	items := make(chan upstreamItem, 16)
+	var upstreamErr error // written before items is closed, read after
 	go func() {
-		defer close(chunks)
-		upstreamErr = client.Chat(ctx, creq, func(c *ollama.ChatResponse) error {
+		defer close(items)
+		send := func(it upstreamItem) error {
 			select {
-			case chunks <- c:
+			case items <- it:
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-		})
+		}
+		upstreamErr = s.dispatch(ctx, cfg, route, req, rec, func(a *attempt) { send(upstreamItem{start: a}) },
+			func(c *ollama.ChatResponse) error { return send(upstreamItem{chunk: c}) })
 	}()
 	defer func() {
 		cancel()
-		for range chunks {
+		for range items {
 		}
-		rec.usage, rec.stopReason, rec.genTime, rec.repairs = es.ans.usage, es.ans.stopReason, es.ans.genTime, es.ans.repairs()
+		ans := out.answer()
+		rec.usage, rec.stopReason, rec.genTime, rec.repairs = ans.usage, ans.stopReason, ans.genTime, ans.repairs()
 	}()
 
 	rc := http.NewResponseController(w)
@@ -437,7 +437,7 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 			rec.status = http.StatusOK
 			committed = true
 		}
-		if err := es.enc.writeTo(w); err != nil {
+		if err := out.writeTo(w); err != nil {
 			return false
 		}
 		return rc.Flush() == nil
@@ -445,13 +445,13 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 	// fail ends the request with err: a plain HTTP error while nothing has
 	// been sent, an error event after.
 	fail := func(err error) {
-		ae := es.t.errorFor(err)
+		ae := target{Alias: req.Model}.errorFor(err)
 		rec.err = ae.Message
 		if !committed {
 			writeError(w, rec, ae)
 			return
 		}
-		es.enc.fail(ae.Type, ae.Message)
+		out.fail(ae)
 		send()
 	}
 
@@ -462,7 +462,7 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 	active := false
 	for {
 		select {
-		case c, ok := <-chunks:
+		case it, ok := <-items:
 			if !ok {
 				err := upstreamErr
 				if ctx.Err() != nil {
@@ -471,16 +471,23 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 						return
 					}
 				}
-				if err != nil && !errors.Is(err, ollama.ErrIncomplete) && !es.ans.ended {
+				if errors.Is(err, errStopSequence) {
+					err = nil
+				}
+				if err != nil && !errors.Is(err, ollama.ErrIncomplete) && !out.answer().ended {
 					fail(err)
 					return
 				}
-				es.end(err)
+				out.end(err)
 				send()
 				return
 			}
-			rec.firstToken(c)
-			done := es.chunk(c)
+			if it.start != nil {
+				startBackend(out, rec, it.start)
+				continue
+			}
+			rec.firstToken(it.chunk)
+			done := out.chunk(it.chunk)
 			if !send() || done {
 				return
 			}
@@ -491,7 +498,7 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 			}
 		case <-ping.C:
 			if committed && !active {
-				es.enc.ping()
+				out.ping()
 				if !send() {
 					return
 				}
@@ -499,7 +506,7 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 			active = false
 		case <-ctx.Done():
 			if err := context.Cause(ctx); isAPIError(err) {
-				fail(err) // the config's timeout
+				fail(err)
 				return
 			}
 			rec.err = "client went away"
@@ -573,50 +580,54 @@ func (s *Server) modelInfo(name string) ModelInfo {
 
 // Health is the answer of GET /health.
 type Health struct {
-	// OK is true when every configured Ollama server answered.
+	// OK is true when every backend server of the config answered.
 	OK       bool            `json:"ok"`
 	Version  string          `json:"version,omitempty"`
 	Backends []BackendHealth `json:"backends"`
 }
 
-// BackendHealth is one Ollama server of the config.
+// BackendHealth is one backend server of the config.
 type BackendHealth struct {
-	APIBase   string `json:"api_base"`
+	APIBase string `json:"api_base"`
+	// Provider is "ollama" or "openai" (an OpenAI-compatible server).
+	Provider  string `json:"provider"`
 	Reachable bool   `json:"reachable"`
-	Version   string `json:"version,omitempty"`
-	Error     string `json:"error,omitempty"`
+	// Version is Ollama's version; OpenAI-compatible servers do not say.
+	Version string `json:"version,omitempty"`
+	Error   string `json:"error,omitempty"`
+	// InFlight is the number of requests it is answering now.
+	InFlight int `json:"in_flight"`
 }
 
 // healthTimeout bounds each backend check of /health.
 const healthTimeout = 3 * time.Second
 
 // health reports whether the translator is up (it answers at all) and
-// whether each Ollama server in the config is reachable, with its version.
-// It needs no key, so a tray or a service manager can poll it.
+// whether each backend server in the config is reachable, asking each one
+// now. It needs no key, so a tray or a service manager can poll it; what
+// it learns also counts for the balancing (see backends.go).
 func (s *Server) health(w http.ResponseWriter, r *http.Request, rec *requestLog) {
 	h := Health{OK: true, Version: s.opts.Version, Backends: []BackendHealth{}}
 	if cfg := s.config(); cfg != nil {
-		seen := map[string]bool{}
-		var deps []config.Deployment
-		for _, name := range cfg.ModelNames() {
-			route, err := cfg.Route(name)
-			if err != nil {
-				continue
-			}
-			for _, d := range route.Deployments {
-				if d.Provider == "ollama" && !seen[d.APIBase+"\x00"+d.APIKey] {
-					seen[d.APIBase+"\x00"+d.APIKey] = true
-					deps = append(deps, d)
-				}
-			}
-		}
+		deps := configServers(cfg)
 		h.Backends = make([]BackendHealth, len(deps))
 		var wg sync.WaitGroup
 		for i, d := range deps {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				h.Backends[i] = s.checkBackend(r.Context(), d)
+				ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+				defer cancel()
+				k := keyOf(d)
+				bh := BackendHealth{APIBase: k.base, Provider: k.provider}
+				v, err := s.checkServer(ctx, d)
+				if err != nil {
+					bh.Error = err.Error()
+				} else {
+					bh.Reachable, bh.Version = true, v
+				}
+				bh.InFlight = s.pool.snapshot([]serverKey{k})[0].InFlight
+				h.Backends[i] = bh
 			}()
 		}
 		wg.Wait()
@@ -625,23 +636,6 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request, rec *requestLog)
 		}
 	}
 	writeJSON(w, rec, http.StatusOK, h)
-}
-
-func (s *Server) checkBackend(ctx context.Context, d config.Deployment) BackendHealth {
-	c, err := s.client(d)
-	if err != nil {
-		return BackendHealth{APIBase: d.APIBase, Error: err.Error()}
-	}
-	bh := BackendHealth{APIBase: c.BaseURL()}
-	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
-	defer cancel()
-	v, err := c.Version(ctx)
-	if err != nil {
-		bh.Error = err.Error()
-		return bh
-	}
-	bh.Reachable, bh.Version = true, v
-	return bh
 }
 
 // requestLog collects what the one log line of a request reports.
@@ -667,6 +661,13 @@ func (l *requestLog) firstToken(c *ollama.ChatResponse) {
 }
 
 func (s *Server) logRequest(l *requestLog) {
+	if l.path != "/health" {
+		s.requests.Add(1)
+		if l.status >= 400 || l.err != "" {
+			s.failures.Add(1)
+		}
+	}
+	s.repairs.Add(uint64(l.repairs))
 	dur := time.Since(l.start)
 	attrs := []any{"request_id", l.id, "method", l.method, "path", l.path, "status", l.status,
 		"duration_ms", dur.Milliseconds()}

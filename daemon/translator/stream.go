@@ -2,9 +2,24 @@ package translator
 
 import (
 	"errors"
+	"io"
 
 	"github.com/clawbridge/clawbridge/daemon/ollama"
 )
+
+// anthropicAPI is the Messages API front end: answers as Anthropic
+// messages and message events.
+type anthropicAPI struct{ s *Server }
+
+func (f anthropicAPI) newStream(t target, cfg answerConfig) streamOutput {
+	return newEventStream(f.s.newID("msg_"), t, cfg)
+}
+
+func (f anthropicAPI) newCollect(t target, cfg answerConfig) collectOutput {
+	return newCollector(f.s.newID("msg_"), t, cfg)
+}
+
+func (anthropicAPI) toolIDPrefix() string { return "toolu_" }
 
 // eventStream is one streamed answer: the answer state machine writing
 // into the SSE encoder. It does no I/O; the server feeds it Ollama chunks
@@ -27,6 +42,12 @@ func newEventStream(msgID string, t target, cfg answerConfig) *eventStream {
 
 // chunk takes one Ollama chunk; true means the answer is complete.
 func (s *eventStream) chunk(c *ollama.ChatResponse) bool { return s.ans.add(c) }
+
+func (s *eventStream) started(a *attempt)        { s.t = a.target }
+func (s *eventStream) answer() *answer           { return s.ans }
+func (s *eventStream) ping()                     { s.enc.ping() }
+func (s *eventStream) fail(ae *apiError)         { s.enc.fail(ae.Type, ae.Message) }
+func (s *eventStream) writeTo(w io.Writer) error { return s.enc.writeTo(w) }
 
 // end closes the stream after the upstream call returned err. A stream
 // that closed without its done line still ends as a normal message; any
@@ -58,9 +79,21 @@ func newCollector(msgID string, t target, cfg answerConfig) *collector {
 }
 
 func (c *collector) chunk(r *ollama.ChatResponse) bool { return c.ans.add(r) }
+func (c *collector) started(a *attempt)                { c.t = a.target }
+func (c *collector) answer() *answer                   { return c.ans }
 
 // end returns the finished message, or the error the client gets instead.
-func (c *collector) end(err error) (*Message, *apiError) {
+func (c *collector) end(err error) (any, *apiError) {
+	msg, ae := c.message(err)
+	if ae != nil {
+		return nil, ae
+	}
+	return msg, nil
+}
+
+// message returns the finished message, or the error the client gets
+// instead.
+func (c *collector) message(err error) (*Message, *apiError) {
 	switch {
 	case c.ans.ended:
 	case err == nil || errors.Is(err, ollama.ErrIncomplete):

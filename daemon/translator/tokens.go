@@ -1,0 +1,158 @@
+package translator
+
+import (
+	"math"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/clawbridge/clawbridge/daemon/ollama"
+)
+
+// Token counting.
+//
+// Ollama has no tokenize endpoint, so /v1/messages/count_tokens and the
+// context sizing estimate. The raw estimate (estimateTokens) counts what
+// BPE tokenizers count: word pieces, digit groups, punctuation, a few
+// tokens of template per message and tool. Each backend model is then
+// calibrated: every answer reports prompt_eval_count, the tokens the model
+// really read for the request, and a least-squares line through the recent
+// (estimate, prompt_eval_count) pairs maps the raw estimate onto the
+// model's own tokenizer and chat template (the slope is the tokenizer's
+// density, the intercept the template's fixed cost).
+//
+// Expected error: before calibration the raw estimate is within about 30%
+// for English prose and code on Llama 3, Qwen and Mistral tokenizers;
+// after a few answers of different sizes from the same model,
+// count_tokens is within calibratedTolerance of what the model reports
+// for the same request (tested against the real Ollama in
+// TestCountTokensCalibrated).
+
+// calibratedTolerance is the documented error of a calibrated count, as a
+// fraction of the true count.
+const calibratedTolerance = 0.10
+
+// Fixed costs that chat templates add, in tokens.
+const (
+	messageOverhead = 4   // role markers and separators around each message
+	toolOverhead    = 10  // the wrapper each tool's schema is rendered in
+	callOverhead    = 6   // the markers around a tool call in the history
+	imageTokens     = 768 // what Ollama itself assumes for an image
+)
+
+// estimateTokens is the raw, uncalibrated size of a request in tokens.
+func estimateTokens(c *ollama.ChatRequest) int {
+	n := 0
+	for _, m := range c.Messages {
+		n += messageOverhead + textTokens(m.Content) + textTokens(m.Thinking) + imageTokens*len(m.Images)
+		for _, tc := range m.ToolCalls {
+			n += callOverhead + textTokens(tc.Function.Name) + textTokens(string(tc.Function.Arguments))
+		}
+	}
+	for _, t := range c.Tools {
+		n += toolOverhead + textTokens(t.Function.Name) + textTokens(t.Function.Description) + textTokens(string(t.Function.Parameters))
+	}
+	return n
+}
+
+// textTokens estimates the tokens of s: a word is one token per six
+// letters begun, digits go in groups of three, each other symbol (and each
+// line break) is a token of its own, spaces merge with the word after
+// them, and a letter outside ASCII counts one token (CJK characters are
+// about one token each; accented Latin letters split words).
+func textTokens(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			j := i
+			for j < len(s) && (s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z') {
+				j++
+			}
+			n += (j - i + 5) / 6
+			i = j
+		case c >= '0' && c <= '9':
+			j := i
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+			n += (j - i + 2) / 3
+			i = j
+		case c == ' ' || c == '\t':
+			i++
+		case c < utf8.RuneSelf:
+			n++
+			i++
+		default:
+			_, size := utf8.DecodeRuneInString(s[i:])
+			n++
+			i += size
+		}
+	}
+	return n
+}
+
+// calibration maps raw estimates onto one backend model's token counts.
+type calibration struct {
+	mu      sync.Mutex
+	samples [calibrationSamples]struct{ est, real float64 }
+	n, next int
+}
+
+// calibrationSamples is how many recent answers the fit uses.
+const calibrationSamples = 32
+
+// observe records a request's raw estimate and the prompt_eval_count the
+// model reported for it.
+func (c *calibration) observe(est, real int) {
+	if est <= 0 || real <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.samples[c.next] = struct{ est, real float64 }{float64(est), float64(real)}
+	c.next = (c.next + 1) % calibrationSamples
+	c.n = min(c.n+1, calibrationSamples)
+}
+
+// apply maps a raw estimate to the model's tokens. With no answers seen it
+// returns the estimate; with answers of one size only, it scales by their
+// ratio; with several sizes, it uses the least-squares line. The result
+// is never below 1.
+func (c *calibration) apply(est int) int {
+	if c == nil {
+		return max(est, 1)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == 0 {
+		return max(est, 1)
+	}
+	var sx, sy, sxx, sxy float64
+	for _, s := range c.samples[:c.n] {
+		sx += s.est
+		sy += s.real
+		sxx += s.est * s.est
+		sxy += s.est * s.real
+	}
+	k := float64(c.n)
+	x := float64(est)
+	y := x * sy / sx
+	if d := k*sxx - sx*sx; c.n >= 2 && d > 1e-9*k*sxx {
+		slope := (k*sxy - sx*sy) / d
+		if slope > 0 {
+			y = slope*x + (sy-slope*sx)/k
+		}
+	}
+	return max(int(math.Round(y)), 1)
+}
+
+// calibrated reports whether any answer has been seen.
+func (c *calibration) calibrated() bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n > 0
+}

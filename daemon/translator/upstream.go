@@ -1,0 +1,309 @@
+package translator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/clawbridge/clawbridge/daemon/config"
+	"github.com/clawbridge/clawbridge/daemon/ollama"
+	"github.com/clawbridge/clawbridge/daemon/openaicompat"
+)
+
+// chatClient is a backend server that answers chat requests: an Ollama
+// (*ollama.Client), or an OpenAI-compatible server behind openaiBackend.
+type chatClient interface {
+	Chat(ctx context.Context, req *ollama.ChatRequest, fn func(*ollama.ChatResponse) error) error
+	BaseURL() string
+}
+
+// attempt is one backend tried for a request, with the request built for
+// it.
+type attempt struct {
+	dep     config.Deployment
+	key     serverKey
+	client  chatClient
+	target  target
+	backend backend
+	creq    *ollama.ChatRequest
+	model   *modelState
+	// est is the raw token estimate of the prompt, kept to calibrate
+	// against the count the backend reports.
+	est int
+	// autoCtx is set when num_ctx was sized here (not fixed by the config).
+	autoCtx bool
+	timeout time.Duration
+}
+
+// backendError is an error from one backend, with the target it came
+// from, so that the message names the right server after a failover.
+type backendError struct {
+	t   target
+	err error
+}
+
+func (e *backendError) Error() string { return e.err.Error() }
+func (e *backendError) Unwrap() error { return e.err }
+
+// errNoDeployment: a route whose entries were all skipped.
+var errNoDeployment = errors.New("no deployment")
+
+// dispatch answers req from the route's deployments. It tries them in the
+// pool's order (healthy first, fewest requests in flight first) and moves
+// on to the next while nothing has been received yet and the backend
+// could not be reached, lacks the model or is busy. onStart is called with
+// the backend that answers just before fn gets its first chunk. Errors
+// are *backendError where a backend is known.
+func (s *Server) dispatch(ctx context.Context, cfg *config.Config, route *config.Route, req *request, rec *requestLog, onStart func(*attempt), fn func(*ollama.ChatResponse) error) error {
+	deps, due := s.pool.order(route.Deployments, s.opts.BackendRecheck)
+	for _, d := range due {
+		go s.probe(d)
+	}
+	var lastErr error = errNoDeployment
+	for i, d := range deps {
+		a, err := s.prepare(ctx, cfg, route.Alias, d, req)
+		if a != nil {
+			rec.backend = a.target.Model + "@" + a.target.Addr
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if a != nil && canFailOver(err) {
+				s.noteFailure(a, err, i < len(deps)-1)
+				lastErr = &backendError{a.target, err}
+				continue
+			}
+			if a != nil {
+				return &backendError{a.target, err}
+			}
+			return err
+		}
+		started := false
+		release := s.pool.acquire(a.key)
+		actx, cancel := ctx, context.CancelFunc(func() {})
+		if a.timeout > 0 {
+			actx, cancel = context.WithTimeoutCause(ctx, a.timeout, &apiError{http.StatusGatewayTimeout, "timeout_error",
+				fmt.Sprintf("model %q did not finish within %v (litellm_params.timeout in the config)", req.Model, a.timeout)})
+		}
+		err = a.client.Chat(actx, a.creq, func(c *ollama.ChatResponse) error {
+			if !started {
+				started = true
+				s.pool.report(a.key, nil)
+				if a.autoCtx && a.creq.Options.NumCtx != nil {
+					s.pool.keepNumCtx(a.model, *a.creq.Options.NumCtx)
+				}
+				onStart(a)
+			}
+			if c.Done && c.PromptEvalCount > 0 {
+				a.model.cal.observe(a.est, c.PromptEvalCount)
+			}
+			return fn(c)
+		})
+		if err != nil && actx.Err() != nil && ctx.Err() == nil {
+			err = context.Cause(actx)
+		}
+		cancel()
+		release()
+		if err != nil && !started && ctx.Err() == nil && canFailOver(err) {
+			s.noteFailure(a, err, i < len(deps)-1)
+			lastErr = &backendError{a.target, err}
+			continue
+		}
+		if err == nil && !started {
+			onStart(a)
+		}
+		if err != nil && !errors.Is(err, errStopSequence) {
+			return &backendError{a.target, err}
+		}
+		return err
+	}
+	return lastErr
+}
+
+// canFailOver reports whether another backend may answer after err: this
+// one could not be reached, does not have the model, or is busy.
+func canFailOver(err error) bool {
+	var ue *ollama.UnreachableError
+	var se *ollama.StatusError
+	switch {
+	case errors.As(err, &ue):
+		return true
+	case errors.As(err, &se):
+		switch se.StatusCode {
+		case http.StatusNotFound, http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		}
+	}
+	return false
+}
+
+// noteFailure records a backend that could not answer: an unreachable
+// server is marked down. more says whether another will be tried.
+func (s *Server) noteFailure(a *attempt, err error, more bool) {
+	var ue *ollama.UnreachableError
+	if errors.As(err, &ue) {
+		s.pool.report(a.key, err)
+	}
+	if more {
+		s.log.Warn("backend cannot answer, trying the next", "model", a.target.Alias, "backend", a.target.Model+"@"+a.target.Addr, "error", err)
+	}
+}
+
+// prepare builds the request for one deployment: it asks Ollama (cached)
+// what the model can do, converts the request, and sizes its context. The
+// attempt is returned with any error that concerns its backend.
+func (s *Server) prepare(ctx context.Context, cfg *config.Config, alias string, d config.Deployment, req *request) (*attempt, error) {
+	client, err := s.client(d)
+	if err != nil {
+		return nil, apiFailure("model %q: %v", alias, err)
+	}
+	a := &attempt{dep: d, key: keyOf(d), client: client,
+		target:  target{Alias: alias, Model: d.Model, Addr: hostOf(client.BaseURL()), Kind: kindOf(d)},
+		timeout: time.Duration(d.Timeout * float64(time.Second)),
+	}
+	var info *showInfo
+	if oc, ok := client.(*ollama.Client); ok {
+		info, err = s.caps.get(ctx, oc, d.Model)
+		var ue *ollama.UnreachableError
+		var se *ollama.StatusError
+		switch {
+		case err == nil:
+			s.pool.report(a.key, nil)
+		case ctx.Err() != nil:
+			return a, ctx.Err()
+		case errors.As(err, &ue), errors.As(err, &se) && se.StatusCode == http.StatusNotFound:
+			return a, err
+		default:
+			// Answering without capabilities beats not answering: the chat
+			// request itself will say if the model is really unusable.
+			s.log.Warn("cannot read model capabilities", "model", d.Model, "ollama", a.target.Addr, "error", err)
+		}
+	}
+	if info == nil {
+		info = &showInfo{}
+	}
+	// Tools go unless the config says the model cannot call them, or
+	// allows dropping what the model cannot do and Ollama says so too.
+	noTools := d.SupportsFunctionCalling != nil && !*d.SupportsFunctionCalling ||
+		d.SupportsFunctionCalling == nil && d.DropParams && info.Caps != nil && !info.Caps.Tools
+	a.backend = backend{Model: d.Model, NumCtx: d.NumCtx, Caps: info.Caps, Vision: d.SupportsVision, NoTools: noTools, Repair: config.On(d.RepairToolCalls)}
+	if a.creq, err = chatRequest(req, a.backend); err != nil {
+		return a, err
+	}
+	a.model = s.pool.model(modelKey{a.key, d.Model})
+	a.est = estimateTokens(a.creq)
+	prompt := a.model.cal.apply(a.est)
+	if d.Provider != "ollama" {
+		if d.MaxInputTokens > 0 && prompt > d.MaxInputTokens {
+			return a, s.tooLong(a, &contextError{Prompt: prompt, Limit: d.MaxInputTokens, What: "model_info.max_input_tokens"})
+		}
+		return a, nil
+	}
+	n, cerr := sizeContext(sizing{Fixed: d.NumCtx, Prompt: prompt, MaxTokens: req.MaxTokens, ModelDefault: info.NumCtx,
+		ContextLength: info.ContextLength, Limit: cfg.Clawbridge.Translator.MaxNumCtx, Last: s.pool.lastNumCtx(a.model)})
+	if cerr != nil {
+		return a, s.tooLong(a, cerr)
+	}
+	if n > 0 {
+		a.creq.Options.NumCtx = &n
+		a.autoCtx = d.NumCtx == 0
+	}
+	no := false
+	a.creq.Truncate, a.creq.Shift = &no, &no
+	return a, nil
+}
+
+// tooLong logs and explains a prompt that cannot fit.
+func (s *Server) tooLong(a *attempt, ce *contextError) *apiError {
+	s.log.Warn("request does not fit the model's context", "model", a.target.Alias, "backend", a.target.Model+"@"+a.target.Addr,
+		"prompt_tokens", ce.Prompt, "limit", ce.Limit, "set_by", ce.What)
+	return invalidRequest("prompt is too long: about %d tokens, but %q (%s) has room for %d (%s); shorten the conversation or raise the limit",
+		ce.Prompt, a.target.Alias, a.target.Model, ce.Limit, ce.What)
+}
+
+// client returns the client for a deployment's server (and key),
+// reusing connections.
+func (s *Server) client(d config.Deployment) (chatClient, error) {
+	k := keyOf(d)
+	ck := k.provider + "\x00" + k.base + "\x00" + d.APIKey
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.clients[ck]; ok {
+		return c, nil
+	}
+	var c chatClient
+	switch d.Provider {
+	case "ollama":
+		hc := s.opts.HTTPClient
+		if d.APIKey != "" {
+			hc = &http.Client{Transport: bearerTransport{key: d.APIKey, next: transportOf(hc)}}
+		}
+		oc, err := ollama.New(k.base, hc)
+		if err != nil {
+			return nil, err
+		}
+		c = oc
+	case "openai":
+		oc, err := openaicompat.New(k.base, d.APIKey, s.opts.HTTPClient)
+		if err != nil {
+			return nil, err
+		}
+		c = &openaiBackend{c: oc}
+	default:
+		return nil, fmt.Errorf("provider %q is not supported", d.Provider)
+	}
+	s.clients[ck] = c
+	return c, nil
+}
+
+// probe checks a server that is down, in the background, so that it is
+// used again once it is back even while others take all the requests.
+func (s *Server) probe(d config.Deployment) {
+	ctx, cancel := context.WithTimeout(context.Background(), healthTimeout)
+	defer cancel()
+	s.checkServer(ctx, d)
+	s.pool.probeDone(keyOf(d))
+}
+
+// checkServer asks a server whether it is up (Ollama's version, or an
+// OpenAI-compatible server's model list) and records the answer.
+func (s *Server) checkServer(ctx context.Context, d config.Deployment) (string, error) {
+	c, err := s.client(d)
+	if err != nil {
+		return "", err
+	}
+	var version string
+	switch c := c.(type) {
+	case *ollama.Client:
+		version, err = c.Version(ctx)
+	case *openaiBackend:
+		_, err = c.c.Models(ctx)
+	}
+	s.pool.report(keyOf(d), err)
+	return version, err
+}
+
+// kindOf names a deployment's kind of server, for messages.
+func kindOf(d config.Deployment) string {
+	if d.Provider == "openai" {
+		return "the OpenAI-compatible server"
+	}
+	return "Ollama"
+}
+
+// lastNumCtx returns the num_ctx last sized for a model.
+func (p *pool) lastNumCtx(m *modelState) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return m.numCtx
+}
+
+// keepNumCtx remembers a num_ctx that a model was run with.
+func (p *pool) keepNumCtx(m *modelState, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	m.numCtx = max(m.numCtx, n)
+}
