@@ -129,14 +129,14 @@ func openAIRequest(r *ollama.ChatRequest) *openaicompat.ChatRequest {
 // Ollama delivers each call whole, so they are collected and delivered
 // once the answer finishes.
 type chunkConverter struct {
-	model    string
-	thinking bool // reasoning output was asked for; else it is dropped
-	calls    []*ollama.ToolCall
-	byIndex  map[int]int
-	args     []string
-	finishReason  string
-	usage    *openaicompat.Usage
-	done     bool
+	model        string
+	thinking     bool // reasoning output was asked for; else it is dropped
+	calls        []*ollama.ToolCall
+	byIndex      map[int]int
+	args         []string
+	finishReason string
+	usage        *openaicompat.Usage
+	done         bool
 }
 
 func newChunkConverter(req *ollama.ChatRequest) *chunkConverter {

@@ -76,7 +76,7 @@ type Server struct {
 	newID   func(prefix string) string
 	started time.Time
 
-	pool    *pool
+	pool *pool
 	// counts for Stats
 	requests, failures, repairs atomic.Uint64
 
