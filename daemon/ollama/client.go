@@ -80,6 +80,18 @@ type StreamError struct {
 
 func (e *StreamError) Error() string { return "ollama stream error: " + e.Message }
 
+// ProtocolError is a streamed line that is not Ollama's JSON: not JSON at
+// all, JSON that does not fit a chat response (a created_at that is not a
+// time, say), or a line longer than the client accepts. Usually something
+// other than Ollama answers on its port. Err is the decoding error.
+type ProtocolError struct {
+	Err error
+}
+
+func (e *ProtocolError) Error() string { return "decode ollama stream line: " + e.Err.Error() }
+
+func (e *ProtocolError) Unwrap() error { return e.Err }
+
 // ErrIncomplete is returned by Chat when the stream ended without a line
 // marked done, which Ollama does for example after 30 identical tokens.
 var ErrIncomplete = errors.New("ollama stream ended without a done line")
@@ -90,8 +102,9 @@ const maxLine = 64 << 20
 
 // Chat sends req to /api/chat and calls fn with each response: once per
 // streamed line when req.Stream is set, once in total otherwise. It returns
-// fn's first error, a *StreamError for a mid-stream error line, ErrIncomplete
-// when the stream closed without a done line, or the transport error.
+// fn's first error, a *StreamError for a mid-stream error line, a
+// *ProtocolError for a line that is not Ollama's JSON, ErrIncomplete when
+// the stream closed without a done line, or the transport error.
 // Cancelling ctx closes the upstream connection, which makes Ollama stop
 // generating.
 func (c *Client) Chat(ctx context.Context, req *ChatRequest, fn func(*ChatResponse) error) error {
@@ -117,7 +130,7 @@ func readStream(r io.Reader, fn func(*ChatResponse) error) error {
 		case err == bufio.ErrBufferFull:
 			line = append(line, chunk...)
 			if len(line) > maxLine {
-				return fmt.Errorf("ollama sent a line longer than %d bytes", maxLine)
+				return &ProtocolError{Err: fmt.Errorf("line longer than %d bytes", maxLine)}
 			}
 			continue
 		case err != nil && err != io.EOF:
@@ -132,7 +145,7 @@ func readStream(r io.Reader, fn func(*ChatResponse) error) error {
 		if t := bytes.TrimSpace(line); len(t) > 0 {
 			var cr ChatResponse
 			if err := json.Unmarshal(t, &cr); err != nil {
-				return fmt.Errorf("decode ollama stream line: %w", err)
+				return &ProtocolError{Err: err}
 			}
 			if cr.Error != "" {
 				return &StreamError{Message: cr.Error}
