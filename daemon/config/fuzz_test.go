@@ -65,3 +65,50 @@ func FuzzSetSetting(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSetAliasModel is the tray's model switch on any file: it either
+// fails and leaves the file byte for byte (and its mode) alone, or leaves a
+// file that parses, keeps its mode, points every entry named after the
+// alias at the new model with the entry's provider, and leaves every other
+// entry's model as it was.
+func FuzzSetAliasModel(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const alias, model = "claude-sonnet-4-5", "qwen3:8b"
+		path := filepath.Join(t.TempDir(), "config.yaml")
+		if err := os.WriteFile(path, data, 0o640); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := Parse(data, "config.yaml") // as the editor reads it
+		err := SetAliasModel(path, alias, model)
+		out, rerr := os.ReadFile(path)
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o640 {
+			t.Fatalf("mode after the edit: %v, %v", fi, err)
+		}
+		if err != nil {
+			if string(out) != string(data) {
+				t.Errorf("failed edit (%v) changed the file", err)
+			}
+			return
+		}
+		cfg, err := Parse(out, "config.yaml")
+		if err != nil {
+			t.Fatalf("edited file does not parse: %v", err)
+		}
+		if before != nil && len(before.ModelList) != len(cfg.ModelList) {
+			t.Fatalf("%d entries before the edit, %d after", len(before.ModelList), len(cfg.ModelList))
+		}
+		for i, e := range cfg.ModelList {
+			if e.ModelName == alias {
+				if _, _, name, ok := splitProvider(e.LiteLLMParams.Model); !ok || name != model {
+					t.Errorf("entry %d model = %q after the edit", i, e.LiteLLMParams.Model)
+				}
+			} else if before != nil && before.ModelList[i].LiteLLMParams.Model != e.LiteLLMParams.Model {
+				t.Errorf("entry %d (%s) changed from %q to %q", i, e.ModelName, before.ModelList[i].LiteLLMParams.Model, e.LiteLLMParams.Model)
+			}
+		}
+	})
+}
