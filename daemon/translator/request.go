@@ -58,6 +58,16 @@ var imageTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/g
 // 400 invalid_request_error whose message starts with the path of the
 // offending field.
 func decodeRequest(body []byte) (*request, error) {
+	return decodeBody(body, true)
+}
+
+// decodeCountRequest parses a /v1/messages/count_tokens body: a messages
+// body without max_tokens.
+func decodeCountRequest(body []byte) (*request, error) {
+	return decodeBody(body, false)
+}
+
+func decodeBody(body []byte, needMaxTokens bool) (*request, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, invalidRequest("request body is empty: send a JSON object")
 	}
@@ -72,10 +82,10 @@ func decodeRequest(body []byte) (*request, error) {
 	if in.Model == "" {
 		return nil, invalidRequest("model: field required")
 	}
-	if in.MaxTokens == nil {
+	if in.MaxTokens == nil && needMaxTokens {
 		return nil, invalidRequest("max_tokens: field required")
 	}
-	if *in.MaxTokens < 1 {
+	if in.MaxTokens != nil && *in.MaxTokens < 1 {
 		return nil, invalidRequest("max_tokens: must be at least 1, got %d", *in.MaxTokens)
 	}
 	if len(in.Messages) == 0 {
@@ -88,12 +98,14 @@ func decodeRequest(body []byte) (*request, error) {
 	}
 	r := &request{
 		Model:         in.Model,
-		MaxTokens:     *in.MaxTokens,
 		Stream:        in.Stream,
 		Temperature:   in.Temperature,
 		TopP:          in.TopP,
 		TopK:          in.TopK,
 		StopSequences: in.StopSequences,
+	}
+	if in.MaxTokens != nil {
+		r.MaxTokens = *in.MaxTokens
 	}
 	var err error
 	if r.Thinking, err = decodeThinking(in.Thinking, in.OutputConfig); err != nil {

@@ -156,6 +156,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	rec.openai = p == "/v1/chat/completions" || p == "/chat/completions"
 	cfg := s.config()
 	if cfg == nil {
 		writeError(w, rec, apiFailure("no configuration is loaded"))
@@ -170,6 +171,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if allowMethod(w, r, rec, http.MethodPost) {
 			s.messages(w, r, cfg, rec)
 		}
+	case p == "/v1/messages/count_tokens":
+		if allowMethod(w, r, rec, http.MethodPost) {
+			s.countTokens(w, r, cfg, rec)
+		}
+	case rec.openai:
+		if allowMethod(w, r, rec, http.MethodPost) {
+			s.chatCompletions(w, r, cfg, rec)
+		}
 	case p == "/v1/models":
 		if allowMethod(w, r, rec, http.MethodGet, http.MethodHead) {
 			s.listModels(w, r, cfg, rec)
@@ -179,7 +188,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.getModel(w, cfg, rec, strings.TrimPrefix(p, "/v1/models/"))
 		}
 	default:
-		writeError(w, rec, notFound("no such endpoint: %s %s (clawbridge serves POST /v1/messages, GET /v1/models, GET /health)", r.Method, r.URL.Path))
+		writeError(w, rec, notFound("no such endpoint: %s %s (clawbridge serves POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/chat/completions, GET /v1/models, GET /health)", r.Method, r.URL.Path))
 	}
 }
 
@@ -651,6 +660,9 @@ type requestLog struct {
 	start, first     time.Time
 	genTime          time.Duration // Ollama's eval_duration
 	repairs          int           // tool calls repaired from text
+	// openai is set for the Chat Completions endpoint, whose errors have
+	// OpenAI's shape.
+	openai bool
 }
 
 // firstToken notes when the first generated output arrived.
@@ -718,6 +730,11 @@ func asAPIError(err error) *apiError {
 
 func writeError(w http.ResponseWriter, rec *requestLog, ae *apiError) {
 	rec.err = ae.Message
+	if rec.openai {
+		status, body := openAIError(ae)
+		writeJSON(w, rec, status, body)
+		return
+	}
 	writeJSON(w, rec, ae.Status, ErrorResponse{Type: "error", Error: ErrorBody{Type: ae.Type, Message: ae.Message}, RequestID: rec.id})
 }
 

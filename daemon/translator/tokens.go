@@ -2,9 +2,12 @@ package translator
 
 import (
 	"math"
+	"net/http"
 	"sync"
+	"time"
 	"unicode/utf8"
 
+	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/ollama"
 )
 
@@ -155,4 +158,50 @@ func (c *calibration) calibrated() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.n > 0
+}
+
+// CountTokensResponse is the answer of POST /v1/messages/count_tokens.
+type CountTokensResponse struct {
+	InputTokens int `json:"input_tokens"`
+}
+
+// countTokens answers POST /v1/messages/count_tokens: the estimated
+// prompt tokens of a messages body (system, messages, tools and their
+// schemas), calibrated for the backend model that would answer it. It
+// does not talk to the backend.
+func (s *Server) countTokens(w http.ResponseWriter, r *http.Request, cfg *config.Config, rec *requestLog) {
+	body, ok := s.readBody(w, r, rec)
+	if !ok {
+		return
+	}
+	req, err := decodeCountRequest(body)
+	if err != nil {
+		writeError(w, rec, asAPIError(err))
+		return
+	}
+	rec.alias = req.Model
+	route, ae := s.route(cfg, req.Model)
+	if ae != nil {
+		writeError(w, rec, ae)
+		return
+	}
+	// The deployment that would answer next, preferring one whose model
+	// has been calibrated already.
+	deps, _ := s.pool.order(route.Deployments, time.Duration(math.MaxInt64))
+	d := deps[0]
+	for _, c := range deps {
+		if s.pool.model(modelKey{keyOf(c), c.Model}).cal.calibrated() {
+			d = c
+			break
+		}
+	}
+	noTools := d.SupportsFunctionCalling != nil && !*d.SupportsFunctionCalling
+	creq, err := chatRequest(req, backend{Model: d.Model, NoTools: noTools})
+	if err != nil {
+		writeError(w, rec, asAPIError(err))
+		return
+	}
+	rec.backend = d.Model + "@" + hostOf(keyOf(d).base)
+	n := s.pool.model(modelKey{keyOf(d), d.Model}).cal.apply(estimateTokens(creq))
+	writeJSON(w, rec, http.StatusOK, CountTokensResponse{InputTokens: n})
 }

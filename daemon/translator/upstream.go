@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
@@ -34,7 +35,11 @@ type attempt struct {
 	est int
 	// autoCtx is set when num_ctx was sized here (not fixed by the config).
 	autoCtx bool
-	timeout time.Duration
+	// ctxBase and ctxLimit are the smallest num_ctx worth sending and
+	// the largest allowed (0: unknown), for growing it when Ollama finds
+	// the estimate short.
+	ctxBase, ctxLimit int
+	timeout           time.Duration
 }
 
 // backendError is an error from one backend, with the target it came
@@ -88,7 +93,7 @@ func (s *Server) dispatch(ctx context.Context, cfg *config.Config, route *config
 			actx, cancel = context.WithTimeoutCause(ctx, a.timeout, &apiError{http.StatusGatewayTimeout, "timeout_error",
 				fmt.Sprintf("model %q did not finish within %v (litellm_params.timeout in the config)", req.Model, a.timeout)})
 		}
-		err = a.client.Chat(actx, a.creq, func(c *ollama.ChatResponse) error {
+		err = s.chatGrowing(actx, a, func(c *ollama.ChatResponse) error {
 			if !started {
 				started = true
 				s.pool.report(a.key, nil)
@@ -121,6 +126,36 @@ func (s *Server) dispatch(ctx context.Context, cfg *config.Config, route *config
 		return err
 	}
 	return lastErr
+}
+
+// maxCtxGrowth bounds how often one request doubles num_ctx.
+const maxCtxGrowth = 4
+
+// chatGrowing sends the attempt's request. When num_ctx was sized here
+// and Ollama says the prompt does not fit (the estimate was short, as it
+// can be before the model is calibrated), it doubles num_ctx, up to the
+// limit, and asks again: nothing has reached the client yet.
+func (s *Server) chatGrowing(ctx context.Context, a *attempt, fn func(*ollama.ChatResponse) error) error {
+	for tries := 0; ; tries++ {
+		err := a.client.Chat(ctx, a.creq, fn)
+		var se *ollama.StatusError
+		if tries == maxCtxGrowth || !(a.dep.Provider == "ollama" && a.dep.NumCtx == 0 && errors.As(err, &se) &&
+			se.StatusCode == http.StatusBadRequest && strings.Contains(se.Message, "exceeds the context length")) {
+			return err
+		}
+		n := a.ctxBase
+		if a.creq.Options.NumCtx != nil {
+			n = *a.creq.Options.NumCtx * 2
+		}
+		if a.ctxLimit > 0 {
+			n = min(n, a.ctxLimit)
+		}
+		if a.creq.Options.NumCtx != nil && n <= *a.creq.Options.NumCtx {
+			return err
+		}
+		s.log.Info("prompt longer than estimated, raising num_ctx", "model", a.target.Alias, "backend", a.target.Model+"@"+a.target.Addr, "num_ctx", n)
+		a.creq.Options.NumCtx, a.autoCtx = &n, true
+	}
 }
 
 // canFailOver reports whether another backend may answer after err: this
@@ -210,6 +245,11 @@ func (s *Server) prepare(ctx context.Context, cfg *config.Config, alias string, 
 	if n > 0 {
 		a.creq.Options.NumCtx = &n
 		a.autoCtx = d.NumCtx == 0
+	}
+	a.ctxBase = max(info.NumCtx, defaultNumCtx) * 2
+	a.ctxLimit = info.ContextLength
+	if l := cfg.Clawbridge.Translator.MaxNumCtx; l > 0 && (a.ctxLimit == 0 || l < a.ctxLimit) {
+		a.ctxLimit = l
 	}
 	no := false
 	a.creq.Truncate, a.creq.Shift = &no, &no
