@@ -211,7 +211,10 @@ func New(opts Options) (*Daemon, error) {
 	}
 	d.cfg.Store(cfg)
 	d.cfgHash.Store(fileHash(opts.ConfigPath))
-	d.api = translator.New(d.config, translator.Options{Logger: opts.Logger, Version: opts.Version})
+	// A request that finds a backend down (or back) is news before the
+	// next poll: poll now, so the menu and the notification follow at once.
+	d.api = translator.New(d.config, translator.Options{Logger: opts.Logger, Version: opts.Version,
+		OnBackendChange: func(string, bool, error) { d.pollSoon() }})
 	d.state = State{Version: opts.Version, PID: os.Getpid(), ConfigPath: opts.ConfigPath, LogPath: opts.LogPath}
 	return d, nil
 }
@@ -401,11 +404,16 @@ func (d *Daemon) apply(cfg *config.Config, first bool) error {
 		}
 	})
 	d.refreshSoon()
+	d.pollSoon()
+	return nil
+}
+
+// pollSoon asks the backend poller to poll now; it never blocks.
+func (d *Daemon) pollSoon() {
 	select {
 	case d.pollNow <- struct{}{}:
 	default:
 	}
-	return nil
 }
 
 // guardKey is the key the guard pins: guard.key, else the master key (so
