@@ -20,6 +20,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/clawbridge/clawbridge/assets"
 	"go.yaml.in/yaml/v3"
@@ -83,6 +84,12 @@ type LiteLLMParams struct {
 	NumCtx int `yaml:"num_ctx"`
 	// Timeout is LiteLLM's per-request timeout in seconds; 0 means none.
 	Timeout float64 `yaml:"timeout"`
+	// MaxParallelRequests bounds the requests this entry's backend model
+	// answers at once (LiteLLM's key of the same name). A request that
+	// finds it full goes to another entry of the same model_name, or gets
+	// 529 overloaded_error, which clients retry with backoff, instead of
+	// queueing without bound. 0 means the translator's default (16).
+	MaxParallelRequests int `yaml:"max_parallel_requests"`
 	// RepairToolCalls (clawbridge only): nil or true turns a tool call that
 	// the model wrote as text (a JSON block, <tool_call> tags) into a real
 	// tool call when it names an offered tool and its arguments fit the
@@ -142,6 +149,34 @@ type TranslatorSettings struct {
 	// max_tokens cannot make Ollama allocate more memory than the machine
 	// has. 0 means the model's own context length is the only bound.
 	MaxNumCtx int `yaml:"max_num_ctx"`
+	// StreamIdleTimeout is how many seconds a backend may send nothing
+	// (no first chunk, or nothing more) before the request fails with a
+	// timeout_error, so a hung model server cannot hold a client, which
+	// the translator keeps alive with pings, forever. The same bound
+	// applies to a client that stops reading an answer. Nil means
+	// DefaultStreamIdleTimeout; 0 means no bound.
+	StreamIdleTimeout *float64 `yaml:"stream_idle_timeout"`
+	// AllowedHosts are extra names clients may use in the Host header to
+	// reach the translator (say mybox.lan when listening on 0.0.0.0).
+	// Loopback names, IP addresses, the listen host and, when listening
+	// on every interface, this machine's host name are always allowed;
+	// any other name is refused so that a web page cannot reach the API
+	// through DNS rebinding.
+	AllowedHosts []string `yaml:"allowed_hosts"`
+}
+
+// DefaultStreamIdleTimeout is clawbridge.translator.stream_idle_timeout
+// when the config does not set it: as long as Ollama itself lets a model
+// load stall (OLLAMA_LOAD_TIMEOUT), because loading a large model or
+// reading a long prompt legitimately sends nothing for minutes.
+const DefaultStreamIdleTimeout = 5 * time.Minute
+
+// IdleTimeout returns the stream idle timeout in effect; 0 means none.
+func (t TranslatorSettings) IdleTimeout() time.Duration {
+	if t.StreamIdleTimeout == nil {
+		return DefaultStreamIdleTimeout
+	}
+	return time.Duration(*t.StreamIdleTimeout * float64(time.Second))
 }
 
 // PatcherSettings configure the pi-ai patch. Empty values mean: search the

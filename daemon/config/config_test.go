@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clawbridge/clawbridge/assets"
 )
@@ -330,5 +331,25 @@ func TestDefaultPath(t *testing.T) {
 	}
 	if !strings.HasPrefix(p, home) || !strings.HasSuffix(p, filepath.Join("clawbridge", "config.yaml")) {
 		t.Errorf("DefaultPath = %q, want %s/.../clawbridge/config.yaml", p, home)
+	}
+}
+
+func TestStreamIdleTimeout(t *testing.T) {
+	for _, tt := range []struct {
+		yaml string
+		want time.Duration
+	}{
+		{"", DefaultStreamIdleTimeout},
+		{"clawbridge: {translator: {stream_idle_timeout: 0}}", 0},
+		{"clawbridge: {translator: {stream_idle_timeout: 90}}", 90 * time.Second},
+		{"clawbridge: {translator: {stream_idle_timeout: 2.5}}", 2500 * time.Millisecond},
+	} {
+		cfg, err := Parse([]byte(tt.yaml), "config.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Clawbridge.Translator.IdleTimeout(); got != tt.want {
+			t.Errorf("%q: IdleTimeout = %v, want %v", tt.yaml, got, tt.want)
+		}
 	}
 }

@@ -46,6 +46,9 @@ type Deployment struct {
 	// RepairToolCalls is litellm_params.repair_tool_calls; nil means on
 	// (see On).
 	RepairToolCalls *bool
+	// MaxParallelRequests is litellm_params.max_parallel_requests; 0
+	// means the translator's default.
+	MaxParallelRequests int
 	// Line is the entry's line in the config, for messages.
 	Line int
 }
@@ -125,6 +128,7 @@ func (c *Config) deployment(e *ModelEntry) Deployment {
 		SupportsVision:          e.ModelInfo.SupportsVision,
 		MaxInputTokens:          e.ModelInfo.MaxInputTokens,
 		RepairToolCalls:         p.RepairToolCalls,
+		MaxParallelRequests:     p.MaxParallelRequests,
 		Line:                    e.Line,
 	}
 }

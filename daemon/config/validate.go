@@ -51,6 +51,22 @@ func (d *decoder) validate(cfg *Config) {
 	if n := cfg.Clawbridge.Translator.MaxNumCtx; !d.failed(key) && n != 0 && n < minNumCtx {
 		d.problem(key, d.lineOf(key), "%d is too small; want 0 (no bound) or at least %d tokens", n, minNumCtx)
 	}
+	key = "clawbridge.translator.stream_idle_timeout"
+	if t := cfg.Clawbridge.Translator.StreamIdleTimeout; t != nil && !d.failed(key) {
+		switch {
+		case *t < 0 || *t > maxIdleTimeout:
+			d.problem(key, d.lineOf(key), "%v is out of range; want seconds from 1 to %d, or 0 for no bound (default %d)",
+				*t, maxIdleTimeout, int(DefaultStreamIdleTimeout.Seconds()))
+		case *t > 0 && *t < 1:
+			d.problem(key, d.lineOf(key), "%v is too short: loading a model sends nothing for seconds; want at least 1, or 0 for no bound", *t)
+		}
+	}
+	for i, h := range cfg.Clawbridge.Translator.AllowedHosts {
+		key := indexKey("clawbridge.translator.allowed_hosts", i)
+		if !d.failed(key) && net.ParseIP(h) == nil && !isHostname(h) {
+			d.problem(key, d.lineOf(key), "%s is not a host name; want a name such as mybox.lan, without a port", d.show(key, h))
+		}
+	}
 	key = "clawbridge.patcher.base_url"
 	if u := cfg.Clawbridge.Patcher.BaseURL; u != "" && !d.failed(key) &&
 		!strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
@@ -109,6 +125,7 @@ func (d *decoder) validateEntry(e *ModelEntry, key string) {
 	}{
 		{"litellm_params.num_ctx", p.NumCtx < 0},
 		{"litellm_params.timeout", p.Timeout < 0},
+		{"litellm_params.max_parallel_requests", p.MaxParallelRequests < 0},
 		{"model_info.max_input_tokens", e.ModelInfo.MaxInputTokens < 0},
 		{"model_info.max_output_tokens", e.ModelInfo.MaxOutputTokens < 0},
 	} {
@@ -117,6 +134,10 @@ func (d *decoder) validateEntry(e *ModelEntry, key string) {
 		}
 	}
 }
+
+// maxIdleTimeout bounds stream_idle_timeout (a day): a larger value is a
+// mistake for "no bound", which is 0.
+const maxIdleTimeout = 86400
 
 // minNumCtx is the smallest context window worth setting: Ollama's own
 // smallest default.
