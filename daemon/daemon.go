@@ -490,12 +490,7 @@ func (d *Daemon) applyAPI(cfg *config.Config) error {
 		})
 		return err
 	}
-	srv := &http.Server{
-		Handler:           d.countRequests(d.api),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
-	}
+	srv := translator.NewHTTPServer(d.countRequests(d.api), d.log)
 	l := &apiListener{addr: addr, srv: srv, done: make(chan struct{})}
 	go func() {
 		defer close(l.done)

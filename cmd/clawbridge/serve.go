@@ -83,6 +83,9 @@ func serve(ctx context.Context, o serveOptions) error {
 		addr = config.DefaultListen
 	}
 
+	// The Host check allows the listen host: the one in use, also when
+	// --listen chose it.
+	cfg.Clawbridge.Listen = addr
 	var current atomic.Pointer[config.Config]
 	current.Store(cfg)
 	handler := translator.New(current.Load, translator.Options{Logger: o.logger, Version: version})
@@ -95,13 +98,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		ln.Close()
 		return fmt.Errorf("refusing to listen on %s without a master key: anyone who can reach it could use your models; set general_settings.master_key or listen on 127.0.0.1", addr)
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(o.logger.Handler(), slog.LevelWarn),
-		// No read or write timeout: a streamed answer may take many minutes.
-	}
+	srv := translator.NewHTTPServer(handler, o.logger)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	o.logger.Info("clawbridge translator started", "addr", ln.Addr().String(), "config", path, "models", len(cfg.ModelNames()))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/clawbridge/clawbridge/daemon/ollama"
 )
@@ -208,6 +209,12 @@ func (a *answer) emitCall(f *ollama.ToolCallFunction) {
 	a.next++
 	a.sink.blockStart(i, toolUseBlock, a.newToolID(), f.Name)
 	if args := strings.TrimSpace(string(f.Arguments)); args != "" && args != "null" && args != "{}" {
+		if !utf8.ValidString(args) {
+			// Raw arguments keep the backend's bytes; a client must get
+			// valid UTF-8 (the JSON stays valid: such bytes can only be
+			// inside strings).
+			args = strings.ToValidUTF8(args, "\uFFFD")
+		}
 		a.sink.blockDelta(i, toolUseBlock, args)
 	}
 	a.sink.blockStop(i, toolUseBlock)

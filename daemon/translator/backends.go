@@ -19,6 +19,13 @@ import (
 // another can take them, and is asked again in the background every
 // Options.BackendRecheck.
 //
+// Each backend model answers at most its max_parallel_requests (default
+// defaultMaxParallel) at once. A request that finds it full moves on to
+// the next entry, like one that finds a server down, and when every entry
+// is full gets 529 overloaded_error, which the SDKs retry with backoff:
+// there is no queue here, because a wait for a slot would be as long as a
+// whole answer, and Ollama keeps its own queue behind the slots anyway.
+//
 // The state is keyed by what identifies a backend across config reloads:
 // the server (provider and api_base) for health and load, the server and
 // model for token calibration and context size. A reload that keeps an
@@ -64,7 +71,16 @@ type modelState struct {
 	// later requests keep at least that much, so the model is not
 	// reloaded back and forth.
 	numCtx int
+	// inFlight is the number of requests it is answering now, bounded
+	// by max_parallel_requests.
+	inFlight int
 }
+
+// defaultMaxParallel is a backend model's max_parallel_requests when the
+// config does not set it: more than Ollama runs at once by default (it
+// queues the rest), few enough that a runaway client meets a clear
+// "overloaded" rather than an ever longer queue.
+const defaultMaxParallel = 16
 
 // backendEvent is a health change for Options.OnBackendChange.
 type backendEvent struct {
@@ -149,20 +165,27 @@ func (p *pool) order(deps []config.Deployment, recheck time.Duration) ([]config.
 	return out, due
 }
 
-// acquire counts a request in flight on a server; the returned function
+// acquire counts a request in flight on a server and its model, unless
+// the model already has limit requests in flight; the returned function
 // ends it.
-func (p *pool) acquire(k serverKey) func() {
+func (p *pool) acquire(k serverKey, m *modelState, limit int) (release func(), ok bool) {
 	p.mu.Lock()
+	if m.inFlight >= limit {
+		p.mu.Unlock()
+		return nil, false
+	}
+	m.inFlight++
 	p.server(k).inFlight++
 	p.mu.Unlock()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			p.mu.Lock()
+			m.inFlight--
 			p.server(k).inFlight--
 			p.mu.Unlock()
 		})
-	}
+	}, true
 }
 
 // report records what talking to a server showed: err nil means it

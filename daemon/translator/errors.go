@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/clawbridge/clawbridge/daemon/ollama"
@@ -62,6 +63,8 @@ func (t target) errorFor(err error) *apiError {
 		ue *ollama.UnreachableError
 		se *ollama.StatusError
 		me *ollama.StreamError
+		pe *ollama.ProtocolError
+		bz *busyError
 	)
 	if errors.As(err, &be) && !errors.As(err, &ae) {
 		t, err = be.t, be.err
@@ -89,9 +92,17 @@ func (t target) errorFor(err error) *apiError {
 			return invalidRequest("%s rejected the request for %q (model %q): %s", kind, t.Alias, t.Model, se.Message)
 		case se.StatusCode == http.StatusTooManyRequests || se.StatusCode == http.StatusServiceUnavailable:
 			return overloaded("%s at %s is busy: %s", kind, t.Addr, se.Message)
+		case looksLikeHTML(se.Message):
+			return apiFailure("%s at %s answered %d for model %q with a web page (%s) instead of an API answer: is something else (a proxy, another server) on that address?",
+				kind, t.Addr, se.StatusCode, t.Model, pageSummary(se.Message))
 		default:
 			return apiFailure("%s at %s answered %d for model %q: %s", kind, t.Addr, se.StatusCode, t.Model, se.Message)
 		}
+	case errors.As(err, &bz):
+		return overloaded("%s at %s is already answering %d requests for model %q, its limit (litellm_params.max_parallel_requests in the config); retry shortly",
+			kind, t.Addr, bz.limit, t.Model)
+	case errors.As(err, &pe):
+		return apiFailure("%s at %s sent a line that is not part of an answer (model %q): %v", kind, t.Addr, t.Model, pe.Err)
 	case errors.As(err, &me):
 		return apiFailure("%s failed in the middle of the answer (model %q): %s", kind, t.Model, me.Message)
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -103,4 +114,40 @@ func (t target) errorFor(err error) *apiError {
 	default:
 		return apiFailure("talking to %s at %s (model %q): %v", kind, t.Addr, t.Model, err)
 	}
+}
+
+// busyError is a backend that already answers as many requests as its
+// max_parallel_requests allows; the next backend of the model is tried,
+// and the client gets 529 when there is none.
+type busyError struct{ limit int }
+
+func (e *busyError) Error() string {
+	return fmt.Sprintf("%d requests in flight, the limit", e.limit)
+}
+
+// looksLikeHTML reports whether an error body is a web page (a proxy's or
+// another server's error page) rather than an API's message.
+func looksLikeHTML(s string) bool {
+	s = strings.ToLower(strings.TrimSpace(s))
+	return strings.HasPrefix(s, "<!doctype html") || strings.HasPrefix(s, "<html") ||
+		strings.HasPrefix(s, "<") && strings.Contains(s, "<body")
+}
+
+// pageSummary names a web page by its title, so that an error message
+// says what answered without quoting its markup.
+func pageSummary(page string) string {
+	lower := strings.ToLower(page)
+	i := strings.Index(lower, "<title")
+	if i >= 0 {
+		if j := strings.IndexByte(lower[i:], '>'); j >= 0 {
+			rest := page[i+j+1:]
+			if k := strings.Index(strings.ToLower(rest), "</title"); k >= 0 {
+				rest = rest[:k]
+			}
+			if title := strings.Join(strings.Fields(rest), " "); title != "" && !strings.ContainsAny(title, "<>") {
+				return strconv.Quote(title)
+			}
+		}
+	}
+	return "an HTML page"
 }

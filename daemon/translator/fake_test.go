@@ -273,7 +273,8 @@ func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Disca
 
 // serveRecorded runs one request through h in process.
 func serveRecorded(h http.Handler, method, path, body string, header http.Header) *http.Response {
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	// httptest's default Host, example.com, is not a name of this machine.
+	req := httptest.NewRequest(method, "http://127.0.0.1:4000"+path, strings.NewReader(body))
 	for k, v := range header {
 		req.Header[k] = v
 	}

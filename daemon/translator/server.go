@@ -20,6 +20,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"path"
 	"strings"
 	"sync"
@@ -55,6 +57,11 @@ type Options struct {
 	MaxBodyBytes int64
 	// Version is reported by /health.
 	Version string
+	// BodyIdleTimeout is how long a client may send no byte of a request
+	// body it has started before the request fails with 408, so that a
+	// body that never finishes does not hold a connection forever.
+	// Default 30s.
+	BodyIdleTimeout time.Duration
 	// BackendRecheck is how often a backend that is down is asked again,
 	// in the background, whether it is back. Default 10s.
 	BackendRecheck time.Duration
@@ -82,6 +89,10 @@ type Server struct {
 
 	mu      sync.Mutex
 	clients map[string]chatClient // by provider, api_base and key
+
+	// names are this machine's own host names, allowed in the Host header
+	// when listening on every interface.
+	names []string
 }
 
 // New returns a server that reads its config through cfg on every request,
@@ -110,6 +121,9 @@ func New(cfg func() *config.Config, opts Options) *Server {
 	if opts.BackendRecheck <= 0 {
 		opts.BackendRecheck = 10 * time.Second
 	}
+	if opts.BodyIdleTimeout <= 0 {
+		opts.BodyIdleTimeout = 30 * time.Second
+	}
 	return &Server{
 		config:  cfg,
 		opts:    opts,
@@ -119,6 +133,7 @@ func New(cfg func() *config.Config, opts Options) *Server {
 		started: time.Now().UTC().Truncate(time.Second),
 		clients: map[string]chatClient{},
 		pool:    newPool(opts.OnBackendChange),
+		names:   machineNames(),
 	}
 }
 
@@ -143,6 +158,27 @@ func defaultHTTPClient() *http.Client {
 	return &http.Client{Transport: t}
 }
 
+// ReadHeaderTimeout bounds how long a client may take to send a
+// request's headers (NewHTTPServer).
+const ReadHeaderTimeout = 10 * time.Second
+
+// NewHTTPServer returns the http.Server for a translator handler, as both
+// `clawbridge serve` and the daemon run it: headers must arrive within
+// ReadHeaderTimeout and idle keep-alive connections close after two
+// minutes. There is no ReadTimeout or WriteTimeout, which would cut
+// answers that stream for many minutes; the handler bounds a stalled
+// request body (Options.BodyIdleTimeout) and a client that stops reading
+// (clawbridge.translator.stream_idle_timeout) itself.
+func NewHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
 // ServeHTTP routes a request. Every answer carries a request-id header,
 // and every error the Anthropic error shape.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -150,14 +186,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("request-id", rec.id)
 	defer s.logRequest(rec)
 	p := path.Clean("/" + r.URL.Path)
+	rec.openai = p == "/v1/chat/completions" || p == "/chat/completions"
+	cfg := s.config()
+	if ae := s.checkOrigin(r, cfg); ae != nil {
+		writeError(w, rec, ae)
+		return
+	}
 	if p == "/health" {
 		if allowMethod(w, r, rec, http.MethodGet, http.MethodHead) {
 			s.health(w, r, rec)
 		}
 		return
 	}
-	rec.openai = p == "/v1/chat/completions" || p == "/chat/completions"
-	cfg := s.config()
 	if cfg == nil {
 		writeError(w, rec, apiFailure("no configuration is loaded"))
 		return
@@ -229,6 +269,94 @@ func checkKey(r *http.Request, key string) *apiError {
 	return nil
 }
 
+// checkOrigin refuses what a web page could send: a Host header naming
+// this machine by a name clawbridge does not know (DNS rebinding: a page
+// of evil.example whose name is made to resolve to 127.0.0.1 reaches
+// this port as evil.example), and a request from a page of another site
+// (an Origin header not on this machine), which a browser sends even
+// though it cannot read the answer. The translator serves programs, never
+// pages: it sends no CORS headers, so no browser may read an answer.
+func (s *Server) checkOrigin(r *http.Request, cfg *config.Config) *apiError {
+	if !s.hostAllowed(r.Host, cfg) {
+		return &apiError{http.StatusForbidden, "permission_error",
+			fmt.Sprintf("the Host header %q is not a name of this machine that clawbridge knows: use 127.0.0.1 or localhost, or add the name to clawbridge.translator.allowed_hosts in the config", r.Host)}
+	}
+	if origin, ok := r.Header["Origin"]; ok && (len(origin) != 1 || !loopbackOrigin(origin[0])) {
+		return &apiError{http.StatusForbidden, "permission_error",
+			fmt.Sprintf("requests from web pages are refused (the Origin header is %q): clawbridge answers programs on this machine, not browsers", strings.Join(origin, ", "))}
+	}
+	return nil
+}
+
+// hostAllowed reports whether a Host header names this machine. IP
+// addresses are always allowed: DNS rebinding needs a name. So are
+// localhost and *.localhost (RFC 6761: always loopback), the listen host,
+// the names in allowed_hosts and, when listening on every interface or on
+// a network address, this machine's host name (which only it can answer
+// for). The port is not checked: a name that reaches this machine is safe
+// on any port.
+func (s *Server) hostAllowed(hostport string, cfg *config.Config) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+	if host == "" || net.ParseIP(host) != nil || host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	if cfg == nil {
+		return false
+	}
+	listen, _, _ := net.SplitHostPort(cfg.Clawbridge.Listen)
+	listen = strings.ToLower(strings.TrimSuffix(listen, "."))
+	if host == listen {
+		return true
+	}
+	for _, h := range cfg.Clawbridge.Translator.AllowedHosts {
+		if host == strings.ToLower(strings.TrimSuffix(h, ".")) {
+			return true
+		}
+	}
+	if ip := net.ParseIP(listen); listen == "" || ip != nil && !ip.IsLoopback() {
+		for _, n := range s.names {
+			if host == n {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// loopbackOrigin reports whether an Origin header names a page served
+// from this machine's loopback (a local development server, say).
+func loopbackOrigin(origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false // "null" (a sandboxed frame, a file) or garbage
+	}
+	h := strings.ToLower(u.Hostname())
+	if ip := net.ParseIP(h); ip != nil {
+		return ip.IsLoopback()
+	}
+	return h == "localhost" || strings.HasSuffix(h, ".localhost")
+}
+
+// machineNames returns this machine's host name, short and as given, and
+// its mDNS name (name.local), lower case.
+func machineNames() []string {
+	name, err := os.Hostname()
+	if err != nil || name == "" {
+		return nil
+	}
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	short, _, _ := strings.Cut(name, ".")
+	names := []string{name}
+	if short != name {
+		names = append(names, short)
+	}
+	return append(names, short+".local")
+}
+
 // errStopSequence stops reading Ollama once a stop sequence has ended the
 // answer; returning it from the chunk callback closes the connection,
 // which makes Ollama stop generating.
@@ -248,20 +376,45 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, cfg *config.Co
 }
 
 // readBody reads a request body up to the size limit, answering the
-// client itself when that fails.
+// client itself when that fails. A client that stops sending the body
+// for BodyIdleTimeout gets 408: until the body is in, no backend is
+// involved, and the deadline frees the connection.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, rec *requestLog) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	rc := http.NewResponseController(w)
+	body, err := io.ReadAll(http.MaxBytesReader(w, &idleReader{ReadCloser: r.Body, rc: rc, idle: s.opts.BodyIdleTimeout}, s.opts.MaxBodyBytes))
+	// The deadline must not outlive the body: the server watches the
+	// connection for the client going away, and a deadline passing there
+	// would read as the client gone.
+	rc.SetReadDeadline(time.Time{})
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		switch {
+		case errors.As(err, &mbe):
 			writeError(w, rec, &apiError{http.StatusRequestEntityTooLarge, "request_too_large",
 				fmt.Sprintf("request body is larger than the limit of %s", byteSize(s.opts.MaxBodyBytes))})
-			return nil, false
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			writeError(w, rec, &apiError{http.StatusRequestTimeout, "invalid_request_error",
+				fmt.Sprintf("the request body stopped arriving: nothing came for %v", s.opts.BodyIdleTimeout)})
+		default:
+			writeError(w, rec, invalidRequest("reading the request body: %v", err))
 		}
-		writeError(w, rec, invalidRequest("reading the request body: %v", err))
 		return nil, false
 	}
 	return body, true
+}
+
+// idleReader moves the connection's read deadline forward before each
+// read of the body, so a slow upload of a large body is fine and a
+// stalled one is not.
+type idleReader struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (b *idleReader) Read(p []byte) (int, error) {
+	b.rc.SetReadDeadline(time.Now().Add(b.idle)) // ErrNotSupported in tests' recorders: no deadline
+	return b.ReadCloser.Read(p)
 }
 
 // route finds the deployments for a model name, or the error to answer.
@@ -435,8 +588,24 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 	}()
 
 	rc := http.NewResponseController(w)
+	// A client that stops reading (but keeps its connection) would block
+	// the write, and with it the backend, forever: each write must finish
+	// within the stream idle timeout. The deadline is moved forward at
+	// most every quarter of it, and cleared at the end for the next
+	// request on the connection.
+	idle := cfg.Clawbridge.Translator.IdleTimeout()
+	var deadlineSet time.Time
+	if idle > 0 {
+		defer rc.SetWriteDeadline(time.Time{})
+	}
 	committed := false
 	send := func() bool {
+		if idle > 0 {
+			if now := time.Now(); now.Sub(deadlineSet) > idle/4 {
+				rc.SetWriteDeadline(now.Add(idle))
+				deadlineSet = now
+			}
+		}
 		if !committed {
 			h := w.Header()
 			h.Set("Content-Type", "text/event-stream")

@@ -86,14 +86,27 @@ func (s *Server) dispatch(ctx context.Context, cfg *config.Config, route *config
 			}
 			return err
 		}
+		limit := d.MaxParallelRequests
+		if limit <= 0 {
+			limit = defaultMaxParallel
+		}
+		release, ok := s.pool.acquire(a.key, a.model, limit)
+		if !ok {
+			err = &busyError{limit: limit}
+			s.noteFailure(a, err, i < len(deps)-1)
+			lastErr = &backendError{a.target, err}
+			continue
+		}
 		started := false
-		release := s.pool.acquire(a.key)
 		actx, cancel := ctx, context.CancelFunc(func() {})
 		if a.timeout > 0 {
 			actx, cancel = context.WithTimeoutCause(ctx, a.timeout, &apiError{http.StatusGatewayTimeout, "timeout_error",
 				fmt.Sprintf("model %q did not finish within %v (litellm_params.timeout in the config)", req.Model, a.timeout)})
 		}
-		err = s.chatGrowing(actx, a, func(c *ollama.ChatResponse) error {
+		idle := newIdleWatch(actx, cfg.Clawbridge.Translator.IdleTimeout(), a)
+		err = s.chatGrowing(idle.ctx, a, func(c *ollama.ChatResponse) error {
+			idle.pause()
+			defer idle.resume()
 			if !started {
 				started = true
 				s.pool.report(a.key, nil)
@@ -107,9 +120,11 @@ func (s *Server) dispatch(ctx context.Context, cfg *config.Config, route *config
 			}
 			return fn(c)
 		})
-		if err != nil && actx.Err() != nil && ctx.Err() == nil {
-			err = context.Cause(actx)
+		idle.stop()
+		if err != nil && idle.ctx.Err() != nil && ctx.Err() == nil {
+			err = context.Cause(idle.ctx)
 		}
+		idle.cancel(nil)
 		cancel()
 		release()
 		if err != nil && !started && ctx.Err() == nil && canFailOver(err) {
@@ -126,6 +141,51 @@ func (s *Server) dispatch(ctx context.Context, cfg *config.Config, route *config
 		return err
 	}
 	return lastErr
+}
+
+// idleWatch fails a backend request that has sent nothing for the
+// stream idle timeout (clawbridge.translator.stream_idle_timeout): a model
+// server that hangs, before its first chunk or in the middle, would
+// otherwise hold the client forever, since the translator keeps idle
+// streams alive with pings. The clock stops while a chunk is being
+// handed on, so that a client slow to read is not blamed on the backend.
+type idleWatch struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	idle   time.Duration
+	timer  *time.Timer
+}
+
+func newIdleWatch(parent context.Context, idle time.Duration, a *attempt) *idleWatch {
+	w := &idleWatch{idle: idle}
+	w.ctx, w.cancel = context.WithCancelCause(parent)
+	if idle > 0 {
+		err := &apiError{http.StatusGatewayTimeout, "timeout_error",
+			fmt.Sprintf("%s at %s sent nothing for %v (model %q): it may be stuck; clawbridge.translator.stream_idle_timeout in the config sets how long to wait",
+				serverKind(a.target), a.target.Addr, idle, a.target.Model)}
+		w.timer = time.AfterFunc(idle, func() { w.cancel(err) })
+	}
+	return w
+}
+
+func (w *idleWatch) pause() {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+func (w *idleWatch) resume() {
+	if w.timer != nil {
+		w.timer.Reset(w.idle)
+	}
+}
+
+// stop stops the clock; the context stays as it was, so that its cause
+// can still be read before cancel releases it.
+func (w *idleWatch) stop() {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
 }
 
 // maxCtxGrowth bounds how often one request doubles num_ctx.
@@ -163,8 +223,9 @@ func (s *Server) chatGrowing(ctx context.Context, a *attempt, fn func(*ollama.Ch
 func canFailOver(err error) bool {
 	var ue *ollama.UnreachableError
 	var se *ollama.StatusError
+	var be *busyError
 	switch {
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &be):
 		return true
 	case errors.As(err, &se):
 		switch se.StatusCode {
@@ -324,6 +385,14 @@ func (s *Server) checkServer(ctx context.Context, d config.Deployment) (string, 
 	}
 	s.pool.report(keyOf(d), err)
 	return version, err
+}
+
+// serverKind is a target's kind of server, for messages.
+func serverKind(t target) string {
+	if t.Kind == "" {
+		return "Ollama"
+	}
+	return t.Kind
 }
 
 // kindOf names a deployment's kind of server, for messages.
