@@ -43,6 +43,36 @@ func TestParseStatusMemory(t *testing.T) {
 	}
 }
 
+func TestParseIOSyscalls(t *testing.T) {
+	io := "rchar: 6976\nwchar: 0\nsyscr: 10\nsyscw: 7\nread_bytes: 0\n"
+	r, w, err := parseIOSyscalls([]byte(io))
+	if err != nil || r != 10 || w != 7 {
+		t.Errorf("got %d, %d, %v", r, w, err)
+	}
+	for _, bad := range []string{"rchar: 1\n", "syscr: x\nsyscw: 1\n"} {
+		if _, _, err := parseIOSyscalls([]byte(bad)); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+func TestParseProcStatBusy(t *testing.T) {
+	// user nice system idle iowait irq softirq steal guest guest_nice
+	stat := "cpu  100 5 50 1000 20 3 2 1 40 4\ncpu0 50 2 25 500 10 1 1 0 20 2\n"
+	got, err := parseProcStatBusy([]byte(stat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (100 + 5 + 50 + 3 + 2 + 1) * clockTick; got != want {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	for _, bad := range []string{"", "intr 1 2 3\n", "cpu 1 2 x 4\n"} {
+		if _, err := parseProcStatBusy([]byte(bad)); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
 // The live /proc of this very process reads back sensibly.
 func TestProcOfSelf(t *testing.T) {
 	if runtime.GOOS != "linux" {
@@ -54,6 +84,12 @@ func TestProcOfSelf(t *testing.T) {
 	rss, peak, err := memory(os.Getpid())
 	if err != nil || rss <= 0 || peak < rss/2 {
 		t.Errorf("rss %d, peak %d, %v", rss, peak, err)
+	}
+	if r, _, err := syscalls(os.Getpid()); err != nil || r <= 0 {
+		t.Errorf("read system calls %d, %v", r, err)
+	}
+	if _, err := machineBusy(); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -240,14 +276,14 @@ func TestMakeBenchSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := string(b)
-	want := []string{"Smoke run", "## 1. Hot paths", "ConvertClawdbotRequest", "RelayToken", "ReadStreamToken",
-		"## 2. Relay overhead", "Streaming, concurrency 32", "| clawbridge |", "Go reverse proxy",
+	want := []string{"Smoke run", "Other work on the machine", "## 1. Hot paths", "ConvertClawdbotRequest", "RelayToken", "RelayTokenOpenAI", "ReadStreamToken",
+		"## 2. Relay overhead", "Streaming, concurrency 32", "| clawbridge |", "Go reverse proxy", "writes per token",
 		"## 4. Footprint", "## 5. The daemon's own jobs", "OAuth sync"}
 	if required || os.Getenv("CLAWBRIDGE_CCR_DIR") != "" {
 		want = append(want, "| claude-code-router |")
 	}
 	if required || os.Getenv("CLAWBRIDGE_OLLAMA_BIN") != "" {
-		want = append(want, "## 3. Against a real Ollama")
+		want = append(want, "## 3. Against a real Ollama", "Go reverse proxy → Ollama /api/chat")
 	}
 	if required || os.Getenv("CLAWBRIDGE_CLAWDBOT_DIR") != "" {
 		want = append(want, "pnpm install --force")

@@ -253,8 +253,11 @@ type cell struct {
 	tokens   int64
 	wall     time.Duration // first request sent to last answer read
 	cpu      time.Duration // the target process's CPU time meanwhile
-	ttft     []time.Duration
-	total    []time.Duration
+	// reads and writes are the target process's read and write system
+	// calls meanwhile.
+	reads, writes int64
+	ttft          []time.Duration
+	total         []time.Duration
 }
 
 // run sends the load to t and collects every request's timings.
@@ -266,8 +269,10 @@ func (l load) run(ctx context.Context, hc *http.Client, t target) cell {
 		wg  sync.WaitGroup
 		cpu time.Duration
 	)
+	var reads, writes int64
 	if t.proc != nil {
 		cpu, _ = cpuTime(t.proc.pid())
+		reads, writes, _ = syscalls(t.proc.pid())
 	}
 	start := time.Now()
 	deadline := start.Add(l.dur)
@@ -323,6 +328,9 @@ func (l load) run(ctx context.Context, hc *http.Client, t target) cell {
 	if t.proc != nil {
 		if after, err := cpuTime(t.proc.pid()); err == nil {
 			c.cpu = after - cpu
+		}
+		if r, w, err := syscalls(t.proc.pid()); err == nil {
+			c.reads, c.writes = r-reads, w-writes
 		}
 	}
 	return c

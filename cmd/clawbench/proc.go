@@ -190,6 +190,42 @@ func parseStatCPU(stat []byte) (time.Duration, error) {
 	return time.Duration(utime+stime) * clockTick, nil
 }
 
+// syscalls is how many read and write system calls (read, write, send,
+// recv and their kin) a process has made so far, from /proc/<pid>/io: a
+// relay that writes each token on its own makes one write per token, one
+// that copies what it has read makes fewer under load.
+func syscalls(pid int) (reads, writes int64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	return parseIOSyscalls(b)
+}
+
+func parseIOSyscalls(io []byte) (reads, writes int64, err error) {
+	found := 0
+	for _, line := range strings.Split(string(io), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || k != "syscr" && k != "syscw" {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("malformed /proc io line %q", line)
+		}
+		if k == "syscr" {
+			reads = n
+		} else {
+			writes = n
+		}
+		found++
+	}
+	if found != 2 {
+		return 0, 0, errors.New("no syscr and syscw in /proc io")
+	}
+	return reads, writes, nil
+}
+
 // memory is a process's resident memory now (VmRSS) and at its peak
 // (VmHWM), in bytes, from /proc/<pid>/status.
 func memory(pid int) (rss, peak int64, err error) {

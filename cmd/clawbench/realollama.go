@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/ollama"
@@ -13,9 +15,11 @@ import (
 // ollamaResult compares clawbridge in front of a real Ollama with
 // Ollama's own Anthropic endpoint, same model, same prompt.
 type ollamaResult struct {
-	model   string
-	tokens  int
-	targets []string // clawbridge, Ollama's /v1/messages, Ollama's /api/chat
+	model  string
+	tokens int
+	// targets are clawbridge, Ollama's /v1/messages, Ollama's /api/chat
+	// and a reverse proxy in front of it, in that order.
+	targets []string
 	// samples[target] holds every streamed request, all rounds pooled.
 	samples [][]sample
 	version string
@@ -34,7 +38,8 @@ func (o *options) realTokens() int {
 // package ollamatest and times streamed answers of exactly realTokens
 // tokens (the model's loop script runs until max_tokens stops it), one
 // request at a time, alternating between clawbridge → /api/chat,
-// Ollama's native /v1/messages and, for reference, /api/chat itself.
+// Ollama's native /v1/messages and, for reference, /api/chat itself and
+// through a Go reverse proxy.
 func runRealOllama(ctx context.Context, o *options, work string, logf func(string, ...any)) (*ollamaResult, error) {
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	srv, err := ollamatest.StartServer(sctx, ollamatest.Options{Bin: o.ollamaBin})
@@ -49,6 +54,15 @@ func runRealOllama(ctx context.Context, o *options, work string, logf func(strin
 		return nil, err
 	}
 	defer cb.stop()
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	px, err := startProc(ctx, "proxy-ollama", exec.Command(self, "proxy", "-to", srv.URL), work, "", "")
+	if err != nil {
+		return nil, err
+	}
+	defer px.stop()
 
 	res := &ollamaResult{model: model, tokens: o.realTokens()}
 	prompt := "Please " + ollamatest.TriggerLoop + "."
@@ -57,6 +71,8 @@ func runRealOllama(ctx context.Context, o *options, work string, logf func(strin
 		{name: "Ollama's own /v1/messages", base: srv.URL, dialect: anthropicMessages, model: model, prompt: prompt},
 		// No translation at all: what any hop in front of Ollama adds to.
 		{name: "Ollama's /api/chat, direct", base: srv.URL, dialect: ollamaNative, model: model, prompt: prompt},
+		// The least a hop of its own process adds.
+		{name: "Go reverse proxy → Ollama /api/chat", base: px.base, dialect: ollamaNative, model: model, prompt: prompt, proc: px},
 	}
 	hc := loadClient()
 	defer hc.CloseIdleConnections()

@@ -39,6 +39,7 @@ type machine struct {
 	clawbridgeVersion   string
 	node, ccrVersion    string
 	loadBefore, loadEnd string
+	share               *machineShare
 }
 
 func describeMachine(o *options) machine {
@@ -79,6 +80,7 @@ func describeMachine(o *options) machine {
 		}
 	}
 	m.loadBefore = loadAvg()
+	m.share = startShare()
 	return m
 }
 
@@ -169,6 +171,7 @@ type cellSummary struct {
 	firstErr          string
 	rpsRuns, tpsRuns  []float64
 	tokens            int64
+	reads, writes     int64
 	cpu, wall         time.Duration
 	ttftAll, totalAll []time.Duration
 }
@@ -187,6 +190,8 @@ func summarize(cells []cell) cellSummary {
 			s.firstErr = c.firstErr
 		}
 		s.tokens += c.tokens
+		s.reads += c.reads
+		s.writes += c.writes
 		s.cpu += c.cpu
 		s.wall += c.wall
 		s.ttftAll = append(s.ttftAll, c.ttft...)
@@ -199,6 +204,22 @@ func summarize(cells []cell) cellSummary {
 		s.cpuPer1k = time.Duration(float64(s.cpu) / float64(s.tokens) * 1000)
 	}
 	return s
+}
+
+// writesPerToken is the target's write system calls per token relayed.
+func (s cellSummary) writesPerToken() float64 {
+	if s.tokens == 0 {
+		return 0
+	}
+	return float64(s.writes) / float64(s.tokens)
+}
+
+// writesPerRequest is the target's write system calls per request.
+func (s cellSummary) writesPerRequest() float64 {
+	if s.requests == 0 {
+		return 0
+	}
+	return float64(s.writes) / float64(s.requests)
 }
 
 // markdown renders the report.
@@ -216,7 +237,13 @@ func (r *report) markdown() string {
 	w("| | |\n|---|---|\n")
 	w("| Date | %s to %s |\n", r.started.UTC().Format("2006-01-02 15:04:05 MST"), r.finished.UTC().Format("15:04:05 MST"))
 	w("| Machine | %s, %d cores, %s memory, %s |\n", m.cpu, m.cores, m.memory, m.kernel)
-	w("| Load average | %s before, %s after (other work on the machine shows here) |\n", m.loadBefore, loadAvg())
+	w("| Load average | %s before, %s after (the benchmark's own load counts here too) |\n", m.loadBefore, loadAvg())
+	if m.share != nil {
+		if other, avail, ok := m.share.others(m.cores); ok {
+			w("| Other work on the machine | %.1f s of CPU time used by processes other than the benchmark's, of the %.0f s the %d cores had while `clawbench run` ran (%.0f%%) |\n",
+				other.Seconds(), avail.Seconds(), m.cores, 100*other.Seconds()/avail.Seconds())
+		}
+	}
 	w("| Go | %s (clawbridge built with %s) |\n", m.goVersion, orDash(m.clawbridgeGo))
 	w("| clawbridge | %s |\n", orDash(m.clawbridgeVersion))
 	if o.baseline != "" {
@@ -335,7 +362,8 @@ func (r *report) writeMicro(b *strings.Builder) {
 		return
 	}
 	fmt.Fprintf(b, "## 1. Hot paths (`go test -bench -benchmem`)\n\n")
-	fmt.Fprintf(b, "Medians of the runs (`-count`). Per-token benchmarks relay one Ollama chunk; the conversion benchmarks take a Clawdbot-sized request (23 tools, a 23,000-character system prompt, 81 messages of history with tool calls and results, about 90 KB).\n\n")
+	fmt.Fprintf(b, "Medians of the runs (`-count`). StreamToken* and EncodeTextDelta take one decoded Ollama chunk through the answer state machine and the SSE encoder; RelayToken (Anthropic's `/v1/messages`) and RelayTokenOpenAI (`/v1/chat/completions`) relay whole 256-token answers from Ollama's NDJSON, through the client's reader, to the written frames, in memory (ns/token and allocs/token are per token); ReadStreamToken is the client's reader alone and DecodeTokenLine `encoding/json` decoding one token line; RelayStream256 and RelayComplete256 add loopback HTTP on both sides, with the fake upstream and the client in the same process. ")
+	fmt.Fprintf(b, "The conversion benchmarks take a Clawdbot-sized request (23 tools, a 23,000-character system prompt, 81 messages of history with tool calls and results, about 90 KB). RepairScan* scan a 16 KB answer for tool calls written as text.\n\n")
 	fmt.Fprintf(b, "| Package | Benchmark | ns/op | B/op | allocs/op | other |\n|---|---|---:|---:|---:|---|\n")
 	for _, mb := range r.micro.benches {
 		cols := make([]string, 3)
@@ -369,23 +397,24 @@ func (r *report) writeRelay(b *strings.Builder) {
 	fmt.Fprintf(b, "The fake (`daemon/ollama/ollamafake`) streams %d tokens as fast as it can, each its own flushed NDJSON line (Ollama's `/api/chat`) or SSE event (OpenAI's `/v1/chat/completions`, for claude-code-router). ", o.tokens)
 	fmt.Fprintf(b, "The fake and the Go reverse proxy are hit with Ollama's own API; clawbridge and claude-code-router with Anthropic's `/v1/messages`, which they translate. ")
 	fmt.Fprintf(b, "Each server is its own process; CPU is its user+system time from `/proc/<pid>/stat` over all rounds, per 1,000 tokens relayed (for the fake: generated). ")
+	fmt.Fprintf(b, "Writes are its write system calls (`syscw` in `/proc/<pid>/io`: to the client and to the upstream) per token or per request. ")
 	fmt.Fprintf(b, "req/s and tokens/s are medians of the rounds; latency percentiles are over every request of every round; × floor compares with the Go reverse proxy (tokens/s streaming, req/s not).\n\n")
 	for si, sc := range scenarios {
 		floor := summarize(rr.cells[si][rr.floor])
 		fmt.Fprintf(b, "### %s\n\n", capitalize(sc.String()))
 		if sc.stream {
-			fmt.Fprintf(b, "| Target | req/s | tokens/s | × floor | TTFT p50 | TTFT p99 | total p50 | total p99 | CPU per 1k tokens | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+			fmt.Fprintf(b, "| Target | req/s | tokens/s | × floor | TTFT p50 | TTFT p99 | total p50 | total p99 | CPU per 1k tokens | writes per token | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		} else {
-			fmt.Fprintf(b, "| Target | req/s | × floor | p50 | p99 | CPU per 1k tokens | errors |\n|---|---:|---:|---:|---:|---:|---:|\n")
+			fmt.Fprintf(b, "| Target | req/s | × floor | p50 | p99 | CPU per 1k tokens | writes per request | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 		}
 		for ti, name := range rr.targets {
 			s := summarize(rr.cells[si][ti])
 			if sc.stream {
-				fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n", name, fmtRate(s.rps), fmtRate(s.tps), fmtRatio(s.tps/floor.tps),
-					fmtDur(s.ttft50), fmtDur(s.ttft99), fmtDur(s.total50), fmtDur(s.total99), fmtDur(s.cpuPer1k), s.errors)
+				fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n", name, fmtRate(s.rps), fmtRate(s.tps), fmtRatio(s.tps/floor.tps),
+					fmtDur(s.ttft50), fmtDur(s.ttft99), fmtDur(s.total50), fmtDur(s.total99), fmtDur(s.cpuPer1k), fmtNum(s.writesPerToken()), s.errors)
 			} else {
-				fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %d |\n", name, fmtRate(s.rps), fmtRatio(s.rps/floor.rps),
-					fmtDur(s.total50), fmtDur(s.total99), fmtDur(s.cpuPer1k), s.errors)
+				fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %d |\n", name, fmtRate(s.rps), fmtRatio(s.rps/floor.rps),
+					fmtDur(s.total50), fmtDur(s.total99), fmtDur(s.cpuPer1k), fmtNum(s.writesPerRequest()), s.errors)
 			}
 		}
 		fmt.Fprintf(b, "\n")
@@ -421,13 +450,22 @@ func (ol *ollamaResult) ratios() (ttft, total float64) {
 	return t(0, first) / t(1, first), t(0, whole) / t(1, whole)
 }
 
+// medianOf is the median of one timing of a target's samples.
+func (ol *ollamaResult) medianOf(i int, f func(sample) time.Duration) time.Duration {
+	ds := make([]time.Duration, len(ol.samples[i]))
+	for k, s := range ol.samples[i] {
+		ds[k] = f(s)
+	}
+	return medianDuration(ds)
+}
+
 func (r *report) writeOllama(b *strings.Builder) {
 	ol := r.ollama
 	if ol == nil {
 		return
 	}
 	fmt.Fprintf(b, "## 3. Against a real Ollama\n\n")
-	fmt.Fprintf(b, "Ollama %s (built by `.ci/provision-ollama.sh`) serving the tiny scripted model `%s` of `daemon/ollama/ollamatest`, whose loop script streams until `max_tokens` stops it: exactly %d tokens per answer. One request at a time, rotating between clawbridge (Anthropic `/v1/messages` → Ollama's `/api/chat`), Ollama's own Anthropic-compatible `/v1/messages` and, as the floor, Ollama's `/api/chat` hit directly; same prompt, and all answered the same text. %d requests each.\n\n",
+	fmt.Fprintf(b, "Ollama %s (built by `.ci/provision-ollama.sh`) serving the tiny scripted model `%s` of `daemon/ollama/ollamatest`, whose loop script streams until `max_tokens` stops it: exactly %d tokens per answer. One request at a time, rotating between clawbridge (Anthropic `/v1/messages` → Ollama's `/api/chat`), Ollama's own Anthropic-compatible `/v1/messages` and, for reference, Ollama's `/api/chat` hit directly and through a Go reverse proxy (`httputil.ReverseProxy`, its own process: the least any hop costs); same prompt, and all answered the same text. %d requests each.\n\n",
 		orDash(ol.version), ol.model, ol.tokens, len(ol.samples[0]))
 	fmt.Fprintf(b, "| Path | TTFT p50 | TTFT p90 | total p50 | total p90 |\n|---|---:|---:|---:|---:|\n")
 	for i, name := range ol.targets {
@@ -439,7 +477,19 @@ func (r *report) writeOllama(b *strings.Builder) {
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", name, fmtDur(medianDuration(ttft)), fmtDur(percentile(ttft, 90)), fmtDur(medianDuration(total)), fmtDur(percentile(total, 90)))
 	}
 	t, tot := ol.ratios()
-	fmt.Fprintf(b, "\nclawbridge ÷ Ollama (medians): TTFT %s, total %s.\n\n", fmtRatio(t), fmtRatio(tot))
+	fmt.Fprintf(b, "\nclawbridge ÷ Ollama (medians): TTFT %s, total %s.", fmtRatio(t), fmtRatio(tot))
+	first := func(s sample) time.Duration { return s.ttft }
+	whole := func(s sample) time.Duration { return s.total }
+	gen := ol.medianOf(1, whole) - ol.medianOf(1, first)
+	added := ol.medianOf(0, whole) - ol.medianOf(1, whole)
+	fmt.Fprintf(b, " In absolute terms clawbridge adds %s to the first token and %s to the whole answer: %s per token, while this model takes %s to generate one",
+		fmtDur(ol.medianOf(0, first)-ol.medianOf(1, first)), fmtDur(added), fmtDur(added/time.Duration(ol.tokens)), fmtDur(gen/time.Duration(max(1, ol.tokens-1))))
+	if len(ol.samples) > 3 {
+		hop := ol.medianOf(3, whole) - ol.medianOf(2, whole)
+		fmt.Fprintf(b, "; the reverse proxy, which only copies bytes, adds %s to the first token and %s to the whole answer",
+			fmtDur(ol.medianOf(3, first)-ol.medianOf(2, first)), fmtDur(hop))
+	}
+	fmt.Fprintf(b, ".\n\n")
 }
 
 func (r *report) writeFootprint(b *strings.Builder) {
@@ -516,12 +566,12 @@ func maxDuration(ds []time.Duration) time.Duration {
 func (r *report) writeRaw(b *strings.Builder) {
 	fmt.Fprintf(b, "## Raw numbers\n\n")
 	if rr := r.relay; rr != nil {
-		fmt.Fprintf(b, "Relay, one line per target, scenario and round: requests, errors, tokens, wall time, the target's CPU time.\n\n```\n")
+		fmt.Fprintf(b, "Relay, one line per target, scenario and round: requests, errors, tokens, wall time, the target's CPU time and its read and write system calls.\n\n```\n")
 		for si, sc := range scenarios {
 			for ti, name := range rr.targets {
 				for round, c := range rr.cells[si][ti] {
-					fmt.Fprintf(b, "%-30s %-28s round %d  requests %6d  errors %d  tokens %8d  wall %8.3fs  cpu %6.2fs\n",
-						sc, name, round+1, c.requests, c.errors, c.tokens, c.wall.Seconds(), c.cpu.Seconds())
+					fmt.Fprintf(b, "%-30s %-28s round %d  requests %6d  errors %d  tokens %8d  wall %8.3fs  cpu %6.2fs  syscr %7d  syscw %7d\n",
+						sc, name, round+1, c.requests, c.errors, c.tokens, c.wall.Seconds(), c.cpu.Seconds(), c.reads, c.writes)
 				}
 			}
 		}
