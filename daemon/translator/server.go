@@ -382,10 +382,16 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, cfg *config.Co
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, rec *requestLog) ([]byte, bool) {
 	rc := http.NewResponseController(w)
 	body, err := io.ReadAll(http.MaxBytesReader(w, &idleReader{ReadCloser: r.Body, rc: rc, idle: s.opts.BodyIdleTimeout}, s.opts.MaxBodyBytes))
-	// The deadline must not outlive the body: the server watches the
-	// connection for the client going away, and a deadline passing there
-	// would read as the client gone.
-	rc.SetReadDeadline(time.Time{})
+	if err == nil {
+		// The deadline must not outlive the body: the server watches the
+		// connection for the client going away, and a deadline passing
+		// there would read as the client gone. After a failure it stays,
+		// so the server gives up on the rest of the body and closes the
+		// connection instead of waiting for it.
+		rc.SetReadDeadline(time.Time{})
+	} else {
+		w.Header().Set("Connection", "close")
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		switch {
