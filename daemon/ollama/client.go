@@ -120,10 +120,13 @@ func (c *Client) Chat(ctx context.Context, req *ChatRequest, fn func(*ChatRespon
 	return readStream(resp.Body, fn)
 }
 
-// readStream decodes NDJSON lines from r and hands each to fn.
+// readStream decodes NDJSON lines from r and hands each to fn. Token
+// lines go through tokenLineDecoder, every other line through
+// encoding/json.
 func readStream(r io.Reader, fn func(*ChatResponse) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var line []byte
+	var tokens tokenLineDecoder
 	for {
 		chunk, err := br.ReadSlice('\n')
 		switch {
@@ -143,14 +146,17 @@ func readStream(r io.Reader, fn func(*ChatResponse) error) error {
 			line = chunk
 		}
 		if t := bytes.TrimSpace(line); len(t) > 0 {
-			var cr ChatResponse
-			if err := json.Unmarshal(t, &cr); err != nil {
-				return &ProtocolError{Err: err}
+			cr, ok := tokens.decode(t)
+			if !ok {
+				cr = &ChatResponse{}
+				if err := json.Unmarshal(t, cr); err != nil {
+					return &ProtocolError{Err: err}
+				}
 			}
 			if cr.Error != "" {
 				return &StreamError{Message: cr.Error}
 			}
-			if err := fn(&cr); err != nil {
+			if err := fn(cr); err != nil {
 				return err
 			}
 			if cr.Done {
