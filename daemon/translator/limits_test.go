@@ -1,0 +1,304 @@
+package translator
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/clawbridge/clawbridge/daemon/config"
+)
+
+// holdingFake is a backend that starts every answer and then holds it
+// open until released (or cancelled), counting the answers it started.
+type holdingFake struct {
+	*fakeOllama
+	open    *atomic.Int32
+	started atomic.Int32
+	release chan struct{}
+}
+
+func newHoldingFake(t *testing.T) *holdingFake {
+	h := &holdingFake{release: make(chan struct{})}
+	h.fakeOllama, h.open = faultFake(t, func(w http.ResponseWriter, r *http.Request) {
+		h.started.Add(1)
+		rawLine(w, chunkLine("held"))
+		select {
+		case <-h.release:
+			rawLine(w, doneLine)
+		case <-r.Context().Done():
+		case <-time.After(hangGuard):
+		}
+	})
+	return h
+}
+
+// holdStream starts a stream of model and reads until its first words;
+// the answer stays open until the test ends.
+func holdStream(t *testing.T, base, model string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/messages", strings.NewReader(streamBody(model)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		resp.Body.Close()
+	})
+	if resp.StatusCode != 200 {
+		t.Fatalf("holding a stream of %s: status %d", model, resp.StatusCode)
+	}
+	readUntil(t, resp.Body, `"text":"held"`)
+}
+
+func limitsTranslator(t *testing.T, yaml string) (*Server, string) {
+	t.Helper()
+	cfg, err := config.Parse([]byte(yaml), "limits.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := New(func() *config.Config { return cfg }, Options{Logger: discardLogger(), HeaderGrace: hangGuard})
+	return tr, newLocalServer(t, tr)
+}
+
+// TestMaxParallelRequests: a backend model answers at most its
+// max_parallel_requests at once; one more request, in any API, gets 529
+// overloaded_error (503 in OpenAI's terms) at once instead of waiting,
+// and never reaches the backend. When a slot frees, requests are
+// answered again.
+func TestMaxParallelRequests(t *testing.T) {
+	fake := newHoldingFake(t)
+	tr, ts := limitsTranslator(t, fmt.Sprintf(`
+model_list:
+  - model_name: claude-sonnet-4-5
+    litellm_params: {model: ollama/qwen3:8b, api_base: %q, max_parallel_requests: 2}
+`, fake.URL))
+	holdStream(t, ts, "claude-sonnet-4-5")
+	holdStream(t, ts, "claude-sonnet-4-5")
+	for _, m := range clientModes {
+		o := ask(t, ts, m, "claude-sonnet-4-5")
+		status, typ := 529, "overloaded_error"
+		if m.openai {
+			status, typ = http.StatusServiceUnavailable, "server_error"
+		}
+		if o.status != status || o.errType != typ || o.streamed ||
+			!strings.Contains(o.message, "already answering 2 requests") || !strings.Contains(o.message, "max_parallel_requests") ||
+			!strings.Contains(o.message, strings.TrimPrefix(fake.URL, "http://")) {
+			t.Errorf("%s: got %v, want %d %s naming the backend and its limit", m.name, o, status, typ)
+		}
+	}
+	if n := fake.started.Load(); n != 2 {
+		t.Errorf("the backend started %d answers, want the 2 allowed", n)
+	}
+	if st := tr.Stats(); st.Backends[0].InFlight != 2 {
+		t.Errorf("in flight %d, want 2", st.Backends[0].InFlight)
+	}
+
+	close(fake.release) // the held answers finish
+	waitIdle(t, tr, fake.open)
+	for _, m := range clientModes {
+		if o := ask(t, ts, m, "claude-sonnet-4-5"); o.status != 200 || o.errType != "" {
+			t.Errorf("%s after the slots freed: %v", m.name, o)
+		}
+	}
+}
+
+// TestMaxParallelFailover: a request that finds one backend of its model
+// full goes to the next, even when that one is busier overall; when every
+// backend is full it gets 529.
+func TestMaxParallelFailover(t *testing.T) {
+	a, b := newHoldingFake(t), newHoldingFake(t)
+	tr, ts := limitsTranslator(t, fmt.Sprintf(`
+model_list:
+  - model_name: claude-sonnet-4-5
+    litellm_params: {model: ollama/qwen3:8b, api_base: %[1]q, max_parallel_requests: 1}
+  - model_name: claude-sonnet-4-5
+    litellm_params: {model: ollama/qwen3:8b, api_base: %[2]q, max_parallel_requests: 3}
+  - model_name: claude-haiku-4-5
+    litellm_params: {model: ollama/qwen3:8b, api_base: %[2]q}
+`, a.URL, b.URL))
+	// b is busier: two answers of another model name on the same model.
+	holdStream(t, ts, "claude-haiku-4-5")
+	holdStream(t, ts, "claude-haiku-4-5")
+	holdStream(t, ts, "claude-sonnet-4-5") // to a, the least busy: now full
+	if a.started.Load() != 1 || b.started.Load() != 2 {
+		t.Fatalf("answers started: a %d, b %d; want 1 and 2", a.started.Load(), b.started.Load())
+	}
+	holdStream(t, ts, "claude-sonnet-4-5") // a is full: to b, its third
+	if a.started.Load() != 1 || b.started.Load() != 3 {
+		t.Fatalf("answers started: a %d, b %d; want 1 and 3 (failover from the full one)", a.started.Load(), b.started.Load())
+	}
+	o := ask(t, ts, clientModes[1], "claude-sonnet-4-5")
+	if o.status != 529 || o.errType != "overloaded_error" || !strings.Contains(o.message, "already answering 3 requests") {
+		t.Errorf("both full: got %v, want 529 overloaded_error", o)
+	}
+	if a.started.Load() != 1 || b.started.Load() != 3 {
+		t.Errorf("a request beyond the limits reached a backend: a %d, b %d", a.started.Load(), b.started.Load())
+	}
+	if st := tr.Stats(); !st.Backends[0].Healthy || !st.Backends[1].Healthy {
+		t.Errorf("a full backend was marked down: %+v", st.Backends)
+	}
+}
+
+// TestDefaultMaxParallel: without max_parallel_requests a backend model
+// takes defaultMaxParallel requests at once.
+func TestDefaultMaxParallel(t *testing.T) {
+	fake := newHoldingFake(t)
+	_, ts := limitsTranslator(t, fmt.Sprintf(`
+model_list:
+  - model_name: claude-sonnet-4-5
+    litellm_params: {model: ollama/qwen3:8b, api_base: %q}
+`, fake.URL))
+	for range defaultMaxParallel {
+		holdStream(t, ts, "claude-sonnet-4-5")
+	}
+	o := ask(t, ts, clientModes[0], "claude-sonnet-4-5")
+	if o.status != 529 || !strings.Contains(o.message, fmt.Sprintf("already answering %d requests", defaultMaxParallel)) {
+		t.Errorf("request %d: got %v, want 529", defaultMaxParallel+1, o)
+	}
+}
+
+// Who may call: DNS rebinding and browsers.
+
+// hostRequest sends a request for path with the given Host (and Origin,
+// when not "") straight to the handler.
+func hostRequest(h http.Handler, method, path, host, origin string) *http.Response {
+	req := httptest.NewRequest(method, "http://127.0.0.1:4000"+path, strings.NewReader(helloBody))
+	req.Host = host
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+func TestHostHeader(t *testing.T) {
+	fake := newFakeOllama(t)
+	machine, err := os.Hostname()
+	if err != nil || machine == "" {
+		t.Fatalf("no host name: %v", err)
+	}
+	short, _, _ := strings.Cut(strings.ToLower(machine), ".")
+	tests := []struct {
+		listen, extra string
+		allowed       []string
+		refused       []string
+	}{
+		{
+			listen: "127.0.0.1:4000",
+			allowed: []string{"127.0.0.1:4000", "127.0.0.1", "localhost:4000", "localhost", "LocalHost.:4000", "[::1]:4000", "[::1]",
+				"app.localhost:4000", "10.1.2.3:4000", "[fe80::1]:4000", ""},
+			refused: []string{"evil.example:4000", "evil.example", "127.0.0.1.nip.io:4000", "localhost.evil.example:4000",
+				"localhost:4000.evil.example", machine + ":4000", short + ".local:4000", "mybox.lan:4000"},
+		},
+		{
+			// Every interface, with a key: this machine's names work too.
+			listen:  "0.0.0.0:4000",
+			extra:   "general_settings: {master_key: sk-test}",
+			allowed: []string{"127.0.0.1:4000", "localhost:4000", "192.168.1.5:4000", machine + ":4000", strings.ToUpper(short) + ":4000", short + ".local:4000"},
+			refused: []string{"evil.example:4000", "mybox.lan:4000", short + ".evil.example:4000"},
+		},
+		{
+			listen:  "[::]:4000",
+			extra:   "general_settings: {master_key: sk-test}\nclawbridge: {translator: {allowed_hosts: [mybox.lan, MyBox.Tail1234.ts.net]}}",
+			allowed: []string{"mybox.lan:4000", "mybox.lan", "mybox.tail1234.ts.net:4000", machine},
+			refused: []string{"evil.example:4000", "lan:4000", "box.lan:4000"},
+		},
+		{
+			listen:  "mybox.lan:4000",
+			extra:   "general_settings: {master_key: sk-test}",
+			allowed: []string{"mybox.lan:4000", "MYBOX.LAN.:4000", "localhost:4000"},
+			refused: []string{"evil.example:4000", machine + ":4000"},
+		},
+	}
+	for _, tt := range tests {
+		yaml := fmt.Sprintf("model_list:\n  - model_name: claude-sonnet-4-5\n    litellm_params: {model: ollama/qwen3:8b, api_base: %q}\n%s\n", fake.URL, tt.extra)
+		cfg, err := config.Parse([]byte(yaml), "hosts.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Clawbridge.Listen = tt.listen
+		tr := New(func() *config.Config { return cfg }, Options{Logger: discardLogger()})
+		key := http.Header{}
+		if cfg.GeneralSettings.MasterKey != "" {
+			key.Set("x-api-key", cfg.GeneralSettings.MasterKey)
+		}
+		for _, host := range tt.allowed {
+			req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:4000/v1/messages", strings.NewReader(helloBody))
+			req.Host, req.Header = host, key.Clone()
+			rec := httptest.NewRecorder()
+			tr.ServeHTTP(rec, req)
+			if rec.Code != 200 {
+				t.Errorf("listen %s, Host %q: %d %s, want 200", tt.listen, host, rec.Code, rec.Body)
+			}
+		}
+		for _, host := range tt.refused {
+			for _, path := range []string{"/v1/messages", "/health", "/v1/models", "/v1/chat/completions"} {
+				resp := hostRequest(tr, http.MethodPost, path, host, "")
+				if path == "/v1/chat/completions" {
+					if resp.StatusCode != 403 {
+						t.Errorf("listen %s, Host %q, %s: %d, want 403", tt.listen, host, path, resp.StatusCode)
+					}
+					continue
+				}
+				e := decodeError(t, resp, 403, "permission_error")
+				if !strings.Contains(e.Error.Message, fmt.Sprintf("Host header %q", host)) || !strings.Contains(e.Error.Message, "allowed_hosts") {
+					t.Errorf("listen %s, Host %q: message %q does not name the header and the setting", tt.listen, host, e.Error.Message)
+				}
+			}
+		}
+	}
+}
+
+// TestBrowserRequests: a page of another site is refused even where it
+// could send a request without a preflight; nothing ever carries CORS
+// headers, so no page may read an answer; a preflight gets none either.
+func TestBrowserRequests(t *testing.T) {
+	tr, _ := limitsTranslator(t, fmt.Sprintf("model_list:\n  - model_name: claude-sonnet-4-5\n    litellm_params: {model: ollama/qwen3:8b, api_base: %q}\n", newFakeOllama(t).URL))
+	for _, origin := range []string{"https://evil.example", "http://evil.example:4000", "null", "http://127.0.0.1.nip.io:4000", "file://", "garbage"} {
+		for _, path := range []string{"/v1/messages", "/health"} {
+			e := decodeError(t, hostRequest(tr, http.MethodPost, path, "127.0.0.1:4000", origin), 403, "permission_error")
+			if !strings.Contains(e.Error.Message, "Origin") || !strings.Contains(e.Error.Message, origin) {
+				t.Errorf("Origin %q: message %q", origin, e.Error.Message)
+			}
+		}
+	}
+	for _, origin := range []string{"", "http://localhost:3000", "http://127.0.0.1:8080", "http://[::1]:5173", "http://app.localhost"} {
+		resp := hostRequest(tr, http.MethodPost, "/v1/messages", "127.0.0.1:4000", origin)
+		if resp.StatusCode != 200 {
+			t.Errorf("Origin %q: %d, want 200", origin, resp.StatusCode)
+		}
+		noCORS(t, resp)
+	}
+	for _, path := range []string{"/v1/messages", "/v1/chat/completions", "/v1/models", "/health"} {
+		req := httptest.NewRequest(http.MethodOptions, "http://127.0.0.1:4000"+path, nil)
+		req.Header.Set("Origin", "http://localhost:3000")
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "content-type,x-api-key")
+		rec := httptest.NewRecorder()
+		tr.ServeHTTP(rec, req)
+		resp := rec.Result()
+		if resp.StatusCode/100 == 2 {
+			t.Errorf("OPTIONS %s: %d, want a refusal", path, resp.StatusCode)
+		}
+		noCORS(t, resp)
+	}
+}
+
+func noCORS(t *testing.T, resp *http.Response) {
+	t.Helper()
+	for k := range resp.Header {
+		if strings.HasPrefix(strings.ToLower(k), "access-control-") {
+			t.Errorf("%s %s: CORS header %s: %s", resp.Request.Method, resp.Request.URL.Path, k, resp.Header.Get(k))
+		}
+	}
+}
