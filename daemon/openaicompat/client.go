@@ -82,6 +82,18 @@ type StreamError struct {
 
 func (e *StreamError) Error() string { return "stream error: " + e.Message }
 
+// ProtocolError is a stream that is not server-sent events of chunks: an
+// event whose data is not a chunk's JSON, or a line longer than the client
+// accepts. Usually something other than an OpenAI-compatible server
+// answers on that address. Err is the decoding error.
+type ProtocolError struct {
+	Err error
+}
+
+func (e *ProtocolError) Error() string { return "decode stream event: " + e.Err.Error() }
+
+func (e *ProtocolError) Unwrap() error { return e.Err }
+
 // ErrIncomplete is returned by ChatStream when the stream ended without a
 // finish_reason or [DONE].
 var ErrIncomplete = errors.New("stream ended before the answer was finished")
@@ -91,7 +103,8 @@ const maxEvent = 64 << 20
 
 // ChatStream sends req to /chat/completions as a streaming request (with
 // usage asked for) and calls fn with each chunk. It returns fn's first
-// error, a *StreamError, ErrIncomplete, or the transport error.
+// error, a *StreamError for an error event, a *ProtocolError for an event
+// that is not a chunk, ErrIncomplete, or the transport error.
 // Cancelling ctx closes the connection, which stops the generation.
 func (c *Client) ChatStream(ctx context.Context, req *ChatRequest, fn func(*ChatCompletionChunk) error) error {
 	r := *req
@@ -124,15 +137,12 @@ func readEvents(r io.Reader, fn func(*ChatCompletionChunk) error) error {
 		if string(data) == "[DONE]" {
 			return nil
 		}
-		var probe struct {
-			Error *ErrorBody `json:"error"`
-		}
-		if json.Unmarshal(data, &probe) == nil && probe.Error != nil {
-			return &StreamError{Message: probe.Error.Message}
+		if msg, ok := eventError(data); ok {
+			return &StreamError{Message: msg}
 		}
 		var chunk ChatCompletionChunk
 		if err := json.Unmarshal(data, &chunk); err != nil {
-			return fmt.Errorf("decode stream event: %w", err)
+			return &ProtocolError{Err: err}
 		}
 		for _, ch := range chunk.Choices {
 			if ch.FinishReason != nil && *ch.FinishReason != "" {
@@ -144,6 +154,9 @@ func readEvents(r io.Reader, fn func(*ChatCompletionChunk) error) error {
 		}
 	}
 	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return &ProtocolError{Err: fmt.Errorf("line longer than %d bytes", maxEvent)}
+		}
 		return fmt.Errorf("read stream: %w", err)
 	}
 	if finished {
@@ -151,6 +164,34 @@ func readEvents(r io.Reader, fn func(*ChatCompletionChunk) error) error {
 		return nil
 	}
 	return ErrIncomplete
+}
+
+// eventError reports an event that is an error rather than a chunk: one
+// with a non-null "error" member, in any of the shapes servers send
+// (OpenAI's {"message": ...}, llama.cpp's with a numeric code, or a bare
+// string), and returns its message.
+func eventError(data []byte) (string, bool) {
+	var probe struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(data, &probe) != nil || len(probe.Error) == 0 || string(probe.Error) == "null" {
+		return "", false
+	}
+	var body struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(probe.Error, &body) == nil && body.Message != "" {
+		return body.Message, true
+	}
+	var s string
+	if json.Unmarshal(probe.Error, &s) == nil && s != "" {
+		return s, true
+	}
+	msg := string(probe.Error)
+	if len(msg) > 200 {
+		msg = msg[:200] + "…"
+	}
+	return msg, true
 }
 
 // Models lists the models the server serves; it is also the cheapest way

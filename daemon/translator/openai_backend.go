@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/clawbridge/clawbridge/daemon/ollama"
 	"github.com/clawbridge/clawbridge/daemon/openaicompat"
@@ -201,17 +202,7 @@ func (c *chunkConverter) finish() *ollama.ChatResponse {
 	c.done = true
 	last := &ollama.ChatResponse{Model: c.model, Message: ollama.Message{Role: "assistant"}, Done: true, DoneReason: "stop"}
 	for i, tc := range c.calls {
-		args := c.args[i]
-		if args == "" {
-			args = "{}"
-		}
-		if !json.Valid([]byte(args)) {
-			// A server that cut the arguments short: pass them as a string
-			// rather than invalid JSON.
-			b, _ := json.Marshal(args)
-			args = `{"arguments":` + string(b) + `}`
-		}
-		tc.Function.Arguments = json.RawMessage(args)
+		tc.Function.Arguments = callArguments(c.args[i])
 		last.Message.ToolCalls = append(last.Message.ToolCalls, *tc)
 	}
 	if c.finishReason == "length" {
@@ -221,4 +212,26 @@ func (c *chunkConverter) finish() *ollama.ChatResponse {
 		last.PromptEvalCount, last.EvalCount = c.usage.PromptTokens, c.usage.CompletionTokens
 	}
 	return last
+}
+
+// callArguments turns a streamed call's arguments into the JSON object a
+// tool_use input must be. Arguments encoded twice (a JSON string holding
+// the object, as some servers send) are decoded once more; anything else
+// that is not an object (arguments cut short, an array, a number) is
+// passed as {"arguments": <the text>} rather than as invalid input.
+func callArguments(args string) json.RawMessage {
+	args = strings.TrimSpace(args)
+	if args == "" {
+		return json.RawMessage("{}")
+	}
+	raw := json.RawMessage(args)
+	if json.Valid(raw) && jsonKind(raw) == "object" {
+		return raw
+	}
+	var inner string
+	if json.Unmarshal(raw, &inner) == nil && json.Valid([]byte(inner)) && jsonKind(json.RawMessage(inner)) == "object" {
+		return json.RawMessage(inner)
+	}
+	b, _ := json.Marshal(args)
+	return json.RawMessage(`{"arguments":` + string(b) + `}`)
 }
