@@ -20,6 +20,7 @@ import (
 
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/ollama"
+	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
 	"github.com/clawbridge/clawbridge/daemon/openaicompat"
 )
 
@@ -221,14 +222,19 @@ func faultFake(t *testing.T, script func(w http.ResponseWriter, r *http.Request)
 // faultTranslator is a translator for the one model claude-sonnet-4-5 on
 // base, with extra config under clawbridge.translator.
 func faultTranslator(t *testing.T, base, translatorYAML string, opts Options) (*Server, string) {
+	return translatorFor(t, base, "qwen3:8b", translatorYAML, opts)
+}
+
+// translatorFor is faultTranslator for another backend model.
+func translatorFor(t *testing.T, base, model, translatorYAML string, opts Options) (*Server, string) {
 	t.Helper()
 	cfg, err := config.Parse([]byte(fmt.Sprintf(`
 model_list:
   - model_name: claude-sonnet-4-5
-    litellm_params: {model: ollama/qwen3:8b, api_base: %q}
+    litellm_params: {model: ollama/%s, api_base: %q}
 clawbridge:
   translator: {%s}
-`, base, translatorYAML)), "faults.yaml")
+`, model, base, translatorYAML)), "faults.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -844,4 +850,45 @@ func openFiles(t *testing.T) int {
 		t.Fatalf("cannot count open files: %v", err)
 	}
 	return len(entries)
+}
+
+// TestRealBackendRestart: the only backend, a real Ollama, goes away (a
+// crash, a laptop asleep) and comes back: while it is away every API
+// says so with a retryable error, and once it is back the next request
+// is answered, without restarting the translator.
+func TestRealBackendRestart(t *testing.T) {
+	ol := ollamatest.Start(t)
+	tr, ts := translatorFor(t, ol.URL, ollamatest.ModelTiny, "", Options{})
+	model := "claude-sonnet-4-5"
+	answered := func(when string) {
+		t.Helper()
+		for _, m := range clientModes {
+			if o := ask(t, ts, m, model); o.status != 200 || o.errType != "" || o.text != ollamatest.ReplyDefault {
+				t.Fatalf("%s, %s: %v, want %q", when, m.name, o, ollamatest.ReplyDefault)
+			}
+		}
+	}
+	answered("before the restart")
+	if err := ol.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range clientModes {
+		o := ask(t, ts, m, model)
+		status := 529
+		if m.openai {
+			status = http.StatusServiceUnavailable
+		}
+		if o.status != status || !strings.Contains(o.message, strings.TrimPrefix(ol.URL, "http://")) {
+			t.Errorf("backend stopped, %s: %v, want %d naming %s", m.name, o, status, ol.URL)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if err := ol.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	answered("after the restart")
+	if st := tr.Stats(); !st.Backends[0].Healthy {
+		t.Errorf("the backend is answering but still marked down: %+v", st.Backends[0])
+	}
 }
