@@ -14,7 +14,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.dat
 export CLAWBRIDGE_CACHE ?= $(HOME)/.cache/clawbridge-test
 PEERS_ENV := $(CLAWBRIDGE_CACHE)/peers.env
 
-.PHONY: build run test unit lint provision bench screenshot clean
+.PHONY: build run test unit lint provision bench soak screenshot clean
 
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/clawbridge ./cmd/clawbridge
@@ -43,6 +43,12 @@ unit:
 test: lint provision check-packaging
 	set -a && source "$(PEERS_ENV)" && set +a && \
 	  CLAWBRIDGE_REQUIRE_PEERS=1 go test -count=1 -timeout 30m ./...
+
+# soak: 64 concurrent streams through the translator for SOAK (default 5m);
+# `make test` runs the same test for 5 seconds. Results go in docs/reliability.md.
+SOAK ?= 5m
+soak:
+	CLAWBRIDGE_SOAK=$(SOAK) go test -count=1 -run '^TestSoak$$' -timeout 0 -v ./daemon/translator/
 
 # bench: micro-benchmarks and the relay comparison; writes docs/benchmarks.md.
 bench: build
