@@ -43,6 +43,13 @@ unit:
 test: lint provision check-packaging
 	set -a && source "$(PEERS_ENV)" && set +a && \
 	  CLAWBRIDGE_REQUIRE_PEERS=1 go test -count=1 -timeout 30m ./...
+	bash .ci/fuzz.sh
+
+# fuzz: every fuzzer for FUZZTIME each (default 60s; make test runs 5s);
+# a failing input lands in testdata/fuzz as a regression case.
+.PHONY: fuzz
+fuzz:
+	FUZZTIME=$${FUZZTIME:-60s} bash .ci/fuzz.sh
 
 # soak: 64 concurrent streams through the translator for SOAK (default 5m);
 # `make test` runs the same test for 5 seconds. Results go in docs/reliability.md.
