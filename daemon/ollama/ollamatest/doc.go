@@ -52,6 +52,29 @@
 //	            content ReplyJSONTool: a ```json fenced block holding
 //	            {"name":"get_weather","arguments":{"city":"Paris"}}, as text:
 //	            Ollama does not parse it as a tool call
+//	bare_arguments   "bare arguments"
+//	            content ReplyBareArguments, a bare
+//	            {"name": "get_weather", "arguments": {"city": "Paris"}}
+//	bare_parameters  "bare parameters"
+//	            content ReplyBareParameters, the same with "parameters"
+//	tagged_call "tagged call"
+//	            content ReplyTaggedCall: a sentence, then the call in
+//	            <tool_call> tags. Ollama parses that tag as a tool call when
+//	            the request offers tools to ModelTiny (as it does for the
+//	            weather script); without tools offered, or on ModelNoTools,
+//	            it stays text
+//	several_calls    "several calls"
+//	            content ReplySeveralCalls: a sentence, then a JSON list of a
+//	            get_weather and a get_time call
+//	bad_arguments    "bad arguments"
+//	            content ReplyBadArguments: a fenced get_weather call whose
+//	            arguments lack the required "city"
+//	json_prose  "json prose"
+//	            content ReplyJSONProse: prose with a fenced JSON data object
+//	            and a call written inside a sentence; no call
+//	            (These six and jsontool are the text-call scripts: tool calls
+//	            written as text, as models print them, for tool-call repair.
+//	            They need no tools offered.)
 //	two_tools   "two tools", with tools offered (ModelTiny only)
 //	            tool_calls get_weather {"city":"Paris"} and get_time {"zone":"CET"}
 //	weather     "weather", with tools offered (ModelTiny only)
@@ -70,6 +93,12 @@
 //	stop        "stop": content ReplyStop "alpha beta gamma delta"; with stop
 //	            ["gamma"] the content is "alpha beta " (done_reason "stop")
 //	unicode     "unicode": content ReplyUnicode "Grüße, 世界 👋"
+//	json_object "json object": content ReplyJSONObject
+//	            {"city": "Paris", "sky": "sunny"}, which Ollama's JSON
+//	            grammar (format "json", or a schema with those two string
+//	            properties in that order) lets through. Other scripts under
+//	            format "json" come out as random JSON-ish text: the grammar
+//	            forbids their first token
 //	default     anything else: content ReplyDefault "Hello from tiny."
 //
 // Tools must be offered with the names ToolWeather and ToolTime (Ollama

@@ -86,8 +86,15 @@ func TestScriptsGenerateTheirReplies(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"after_tool": ReplyAfterTool,
-		"jsontool":   ReplyJSONTool,
+		"after_tool":      ReplyAfterTool,
+		"jsontool":        ReplyJSONTool,
+		"bare_arguments":  ReplyBareArguments,
+		"bare_parameters": ReplyBareParameters,
+		"tagged_call":     ReplyTaggedCall,
+		"several_calls":   ReplySeveralCalls,
+		"bad_arguments":   ReplyBadArguments,
+		"json_prose":      ReplyJSONProse,
+		"json_object":     ReplyJSONObject,
 		"two_tools": "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>\n" +
 			"<tool_call>\n{\"name\": \"get_time\", \"arguments\": {\"zone\": \"CET\"}}\n</tool_call>",
 		"weather":   "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>",

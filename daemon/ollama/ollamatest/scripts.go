@@ -22,13 +22,27 @@ var Models = []string{ModelTiny, ModelNoTools, ModelPlain}
 // first matching script in Scripts wins.
 const (
 	TriggerJSONTool = "jsontool"
-	TriggerTwoTools = "two tools"
-	TriggerWeather  = "weather"
-	TriggerThink    = "think"
-	TriggerLoop     = "loop"
-	TriggerRepeat   = "repeat"
-	TriggerStop     = "stop"
-	TriggerUnicode  = "unicode"
+	// The text-call triggers make the model write a tool call as text in
+	// one of the ways real models do (see the Reply constants below), for
+	// tests of tool-call repair. They need no tools offered, so they also
+	// work where the tools never reach Ollama.
+	TriggerBareArguments  = "bare arguments"
+	TriggerBareParameters = "bare parameters"
+	TriggerTaggedCall     = "tagged call"
+	TriggerSeveralCalls   = "several calls"
+	TriggerBadArguments   = "bad arguments"
+	TriggerJSONProse      = "json prose"
+	// TriggerJSONObject makes the model answer ReplyJSONObject, a JSON
+	// object that Ollama's JSON grammar (format "json" or a schema) lets
+	// through unchanged.
+	TriggerJSONObject = "json object"
+	TriggerTwoTools   = "two tools"
+	TriggerWeather    = "weather"
+	TriggerThink      = "think"
+	TriggerLoop       = "loop"
+	TriggerRepeat     = "repeat"
+	TriggerStop       = "stop"
+	TriggerUnicode    = "unicode"
 )
 
 // The tools the tool scripts call, with the exact arguments they pass.
@@ -46,15 +60,43 @@ const (
 
 // The replies, as Ollama returns them in message.content (and, for the
 // think script, message.thinking). Script pieces concatenate to exactly
-// these (scripts_test.go checks).
+// these (model_test.go checks).
 const (
 	ReplyDefault   = "Hello from tiny."
 	ReplyAfterTool = "The weather in Paris is sunny."
 	// ReplyJSONTool is a tool call written as plain text, the way small
 	// models often get it wrong; Ollama leaves it in content.
 	ReplyJSONTool = "```json\n{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Paris\"}}\n```"
-	ThinkThinking = "Let me think about it."
-	ThinkAnswer   = "The answer is 42."
+	// ReplyBareArguments is a call written as a bare JSON object, the way
+	// small models (qwen2.5 among them) often print one instead of using
+	// their template's tool-call format.
+	ReplyBareArguments = `{"name": "get_weather", "arguments": {"city": "Paris"}}`
+	// ReplyBareParameters is Llama 3.1's JSON tool-call format, with
+	// "parameters" instead of "arguments".
+	ReplyBareParameters = `{"name": "get_weather", "parameters": {"city": "Paris"}}`
+	// ReplyTaggedCall is a Hermes-style call in <tool_call> tags after a
+	// sentence of prose (ReplyTaggedCallProse). Ollama turns it into a
+	// tool call only when the request offered tools to a model whose
+	// template declares that tag; elsewhere (tiny-notools, or tools left
+	// out of the Ollama request) it stays text.
+	ReplyTaggedCall      = ReplyTaggedCallProse + "\n<tool_call>\n" + `{"name": "get_weather", "arguments": {"city": "Paris"}}` + "\n</tool_call>"
+	ReplyTaggedCallProse = "Let me look that up."
+	// ReplySeveralCalls is a sentence (ReplySeveralCallsProse), then a JSON
+	// list of two calls, get_weather and get_time.
+	ReplySeveralCalls      = ReplySeveralCallsProse + "\n" + `[{"name": "get_weather", "arguments": {"city": "Paris"}}, {"name": "get_time", "arguments": {"zone": "CET"}}]`
+	ReplySeveralCallsProse = "I'll get both."
+	// ReplyBadArguments is a fenced call of get_weather whose arguments
+	// lack the required "city" (the model wrote "location"): it does not
+	// fit WeatherParameters.
+	ReplyBadArguments = "```json\n" + `{"name": "get_weather", "arguments": {"location": "Paris"}}` + "\n```"
+	// ReplyJSONProse is prose that shows JSON without calling anything: a
+	// fenced data object, and a call written inside a sentence.
+	ReplyJSONProse = "The forecast comes back as JSON:\n```json\n" + `{"city": "Paris", "sky": "sunny"}` + "\n```\nTo ask for it, send " +
+		`{"name": "get_weather", "arguments": {"city": "Paris"}}` + " to the API."
+	// ReplyJSONObject is a JSON object and nothing else.
+	ReplyJSONObject = `{"city": "Paris", "sky": "sunny"}`
+	ThinkThinking   = "Let me think about it."
+	ThinkAnswer     = "The answer is 42."
 	// ReplyLoop is one cycle of the loop script, which repeats it until
 	// num_predict (or the context) runs out.
 	ReplyLoop = "tick tock "
@@ -112,6 +154,39 @@ var Scripts = []Script{
 		Reply:   []string{"```json\n", `{"name":"get_weather","arguments":{"city":"Paris"}}`, "\n```"},
 	},
 	{
+		Name:    "bare_arguments",
+		Trigger: TriggerBareArguments,
+		Reply:   []string{`{"name": "get_weather", "arguments": `, `{"city": "Paris"}}`},
+	},
+	{
+		Name:    "bare_parameters",
+		Trigger: TriggerBareParameters,
+		Reply:   []string{`{"name": "get_weather", "parameters": `, `{"city": "Paris"}}`},
+	},
+	{
+		Name:    "tagged_call",
+		Trigger: TriggerTaggedCall,
+		// The last two pieces are the weather script's.
+		Reply: []string{"Let me look", " that up.", "\n<tool_call>\n", `{"name": "get_weather", "arguments": {"city": "Paris"}}`, "\n</tool_call>"},
+	},
+	{
+		Name:    "several_calls",
+		Trigger: TriggerSeveralCalls,
+		Reply: []string{"I'll get", " both.\n", `[{"name": "get_weather", "arguments": {"city": "Paris"}}, `,
+			`{"name": "get_time", "arguments": {"zone": "CET"}}]`},
+	},
+	{
+		Name:    "bad_arguments",
+		Trigger: TriggerBadArguments,
+		Reply:   []string{"```json\n{\"name\": \"get_weather\", ", `"arguments": {"location": "Paris"}}`, "\n```"},
+	},
+	{
+		Name:    "json_prose",
+		Trigger: TriggerJSONProse,
+		Reply: []string{"The forecast", " comes back as JSON:\n", "```json\n{\"city\": \"Paris\", ", `"sky": "sunny"}`, "\n```\n",
+			"To ask for it, send ", `{"name": "get_weather", "arguments": {"city": "Paris"}} to the API.`},
+	},
+	{
 		Name:       "two_tools",
 		Trigger:    TriggerTwoTools,
 		NeedsTools: true,
@@ -161,6 +236,11 @@ var Scripts = []Script{
 		Name:    "unicode",
 		Trigger: TriggerUnicode,
 		Reply:   []string{"Grüße", ", 世界", " 👋"},
+	},
+	{
+		Name:    "json_object",
+		Trigger: TriggerJSONObject,
+		Reply:   []string{`{"city": "Paris", "sky": `, `"sunny"}`},
 	},
 	{
 		Name:  "default",
