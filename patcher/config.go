@@ -316,6 +316,8 @@ func editConfig(path string, now time.Time,
 		return fail(fmt.Errorf("edit check: %w", err))
 	}
 
+	// An edit killed mid-write left its temporary files beside the config.
+	atomicfile.CleanTemps(filepath.Dir(real), filepath.Base(real))
 	mode := fs.FileMode(0o600) // configs hold API keys
 	if !created {
 		fi, err := os.Stat(real)

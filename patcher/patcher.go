@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/clawbridge/clawbridge/patcher/atomicfile"
@@ -156,6 +157,9 @@ func rewrite(t Target, baseURL string, fn func([]byte) ([]byte, int, error)) (Re
 	if err != nil {
 		return fail(err)
 	}
+	// A patcher killed mid-write left its temporary file in dist/; the
+	// catalog itself is whole either way (see atomicfile).
+	atomicfile.CleanTemps(filepath.Dir(file), filepath.Base(file))
 	before, err := os.Stat(file)
 	if err != nil {
 		return fail(err)

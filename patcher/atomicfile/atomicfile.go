@@ -7,6 +7,12 @@
 // content store shared by every project, and an in-place write would change
 // the store copy too. A rename gives the target a new inode and leaves the
 // store alone.
+//
+// A writer killed between creating its temporary file and the rename
+// (kill -9, a crash, a power cut) leaves that file behind: a hidden
+// .<name>.clawbridge-<pid>-<n> beside the target, never the target half
+// written. The name carries the writer's process id, so CleanTemps can
+// tell a dead writer's leftovers from a live writer's file in progress.
 package atomicfile
 
 import (
@@ -15,6 +21,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 )
 
 // WriteFile atomically replaces path with data. An existing file keeps its
@@ -36,7 +44,7 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".clawbridge-*")
+	tmp, err := os.CreateTemp(dir, "."+base+".clawbridge-"+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -77,4 +85,63 @@ func syncDir(dir string) {
 		d.Sync()
 		d.Close()
 	}
+}
+
+// CleanTemps removes the temporary files that writers left in dir when
+// they died before renaming them into place, for every target whose name
+// starts with namePrefix, and returns their paths. A file whose writer is
+// still running (or whose process id now belongs to another running
+// process) is left alone. Callers run it before they write, so leftovers
+// do not pile up; an error only means some leftover stays for next time.
+func CleanTemps(dir, namePrefix string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("clean temporary files in %s: %w", dir, err)
+	}
+	var removed []string
+	var errs []error
+	for _, e := range entries {
+		pid, ok := writerOf(e.Name(), namePrefix)
+		if !ok || !e.Type().IsRegular() || pid == os.Getpid() || !processGone(pid) {
+			continue
+		}
+		name := filepath.Join(dir, e.Name())
+		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, name)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return removed, fmt.Errorf("clean temporary files in %s: %w", dir, err)
+	}
+	return removed, nil
+}
+
+// writerOf returns the process id in the name of a temporary file made
+// for a target whose name starts with namePrefix
+// (.<target>.clawbridge-<pid>-<digits>), or false for any other name.
+func writerOf(name, namePrefix string) (int, bool) {
+	if !strings.HasPrefix(name, "."+namePrefix) {
+		return 0, false
+	}
+	i := strings.LastIndex(name, ".clawbridge-")
+	if i < len(namePrefix)+1 {
+		return 0, false
+	}
+	p, n, ok := strings.Cut(name[i+len(".clawbridge-"):], "-")
+	if !ok || !allDigits(p) || !allDigits(n) {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(p)
+	return pid, err == nil && pid > 0
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -1,8 +1,13 @@
 package atomicfile
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 )
@@ -88,4 +93,55 @@ func inode(t *testing.T, path string) uint64 {
 		t.Fatal(err)
 	}
 	return fi.Sys().(*syscall.Stat_t).Ino
+}
+
+// TestCleanTemps removes what dead writers left, and only that: not a
+// live writer's file in progress, not this process's own, not files of
+// other targets or of other programs.
+func TestCleanTemps(t *testing.T) {
+	dir := t.TempDir()
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	alive := exec.Command("sleep", "60")
+	if err := alive.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { alive.Process.Kill(); alive.Wait() }()
+	name := func(target string, pid int) string { return fmt.Sprintf(".%s.clawbridge-%d-12345", target, pid) }
+	files := map[string]bool{ // name -> removed
+		name("auth-profiles.json", dead.Process.Pid):                         true,
+		name("auth-profiles.json.clawbridge-bak", dead.Process.Pid):          true,
+		name("auth-profiles.json.broken-20260101T000000Z", dead.Process.Pid): true,
+		name("auth-profiles.json", alive.Process.Pid):                        false,
+		name("auth-profiles.json", os.Getpid()):                              false,
+		name("other.json", dead.Process.Pid):                                 false,
+		".auth-profiles.json.clawbridge-12345":                               false, // not ours: no pid
+		".auth-profiles.json.tmp-" + strconv.Itoa(dead.Process.Pid) + "-1":   false,
+		"auth-profiles.json":                                                 false,
+		"auth-profiles.json.clawbridge-bak":                                  false,
+	}
+	for f := range files {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := CleanTemps(dir, "auth-profiles.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for f, gone := range files {
+		_, err := os.Stat(filepath.Join(dir, f))
+		if gone != errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: removed %v, want %v", f, !gone, gone)
+		}
+		if gone {
+			n++
+		}
+	}
+	if len(removed) != n {
+		t.Errorf("reported %v, want %d files", removed, n)
+	}
 }

@@ -359,6 +359,9 @@ func (g *Guard) fixDir(ctx context.Context, dir string, st *dirState) (Event, bo
 	if err != nil {
 		return fail(err)
 	}
+	// A guard killed mid-write left temporary copies of the store (and of
+	// its backup) beside it: credentials, so they go as soon as we look.
+	g.cleanTemps(dir, target)
 	data, exists, err := g.readSettled(ctx, target)
 	if err != nil {
 		return fail(err)
@@ -405,6 +408,25 @@ func (g *Guard) fixDir(ctx context.Context, dir string, st *dirState) (Event, bo
 		ev.Changes = append(ev.Changes, c.String())
 	}
 	return ev, true
+}
+
+// cleanTemps removes the temporary files dead writers left for the store
+// (whose real path is target) and for the guard's backups in dir.
+func (g *Guard) cleanTemps(dir, target string) {
+	type place struct{ dir, prefix string }
+	places := []place{{dir, FileName}}
+	if filepath.Dir(target) != dir || filepath.Base(target) != FileName {
+		places = append(places, place{filepath.Dir(target), filepath.Base(target)})
+	}
+	for _, p := range places {
+		removed, err := atomicfile.CleanTemps(p.dir, p.prefix)
+		if len(removed) > 0 {
+			g.log.Info("guard: removed temporary files a killed writer left", "dir", p.dir, "files", len(removed))
+		}
+		if err != nil {
+			g.log.Warn("guard: remove temporary files", "err", err)
+		}
+	}
 }
 
 // status is Check for one directory.
