@@ -6,18 +6,25 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 )
 
 // writeFileAtomic replaces path with data through a synced temporary file
 // in the same directory and a rename, so the daemon reloading the config, or
 // a crash, never sees half a file. An existing file keeps its permission
-// bits; a new one gets perm. A symlinked config (dotfile managers do this)
+// bits, less those for group and others when secret is set (data holds a
+// key); a new one gets perm. A symlinked config (dotfile managers do this)
 // is written through: the link's target is replaced and the link stays.
+//
+// A writer killed before the rename leaves its temporary file,
+// .<name>.tmp-<pid>-<n>, beside the config; the next write removes it
+// (cleanTemps) once that process is gone.
 //
 // patcher/atomicfile does the same for the patcher; config may not import
 // a component package, so this copy stays until that helper moves to a
 // shared package.
-func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
+func writeFileAtomic(path string, data []byte, perm fs.FileMode, secret bool) error {
 	if target, err := filepath.EvalSymlinks(path); err == nil {
 		path = target
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -28,6 +35,9 @@ func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
 			return fmt.Errorf("write %s: not a regular file", path)
 		}
 		perm = fi.Mode().Perm()
+		if secret {
+			perm &^= 0o077
+		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -35,7 +45,8 @@ func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	cleanTemps(dir, base)
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-"+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -69,4 +80,36 @@ func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
 		d.Close()
 	}
 	return nil
+}
+
+// cleanTemps removes the temporary files of base in dir whose writer died
+// before renaming them into place; a running writer's file stays. Errors
+// are ignored: a leftover harms nothing and goes next time.
+func cleanTemps(dir, base string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := "." + base + ".tmp-"
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		p, n, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(p)
+		if !ok || err != nil || pid <= 0 || pid == os.Getpid() || !allDigits(p) || !allDigits(n) || !processGone(pid) {
+			continue
+		}
+		os.Remove(filepath.Join(dir, e.Name()))
+	}
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -272,7 +272,7 @@ func LoadOrCreate(path string) (cfg *Config, created bool, err error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, false, fmt.Errorf("create config: %w", err)
 		}
-		if err := writeFileAtomic(path, assets.DefaultConfig, 0o600); err != nil {
+		if err := writeFileAtomic(path, assets.DefaultConfig, 0o600, true); err != nil {
 			return nil, false, fmt.Errorf("create config: %w", err)
 		}
 		created = true

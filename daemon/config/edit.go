@@ -181,7 +181,29 @@ func editFile(path string, edit func(*editor) error) error {
 	if bytes.Equal(out, data) {
 		return nil
 	}
-	return writeFileAtomic(path, out, 0o600)
+	return writeFileAtomic(path, out, 0o600, holdsSecret(out, path))
+}
+
+// holdsSecret reports whether a config's text holds a key itself (a
+// master_key, guard key or api_key that is not os.environ/NAME): such a
+// file is kept readable by its owner only, whatever its mode was. A file
+// that cannot be told apart counts as holding one.
+func holdsSecret(data []byte, name string) bool {
+	const fromEnv = "sk-from-the-environment"
+	cfg, err := parse(data, name, func(string) (string, bool) { return fromEnv, true })
+	if err != nil {
+		return true
+	}
+	literal := func(v string) bool { return v != "" && v != fromEnv }
+	if literal(cfg.GeneralSettings.MasterKey) || literal(cfg.Clawbridge.Guard.Key) {
+		return true
+	}
+	for _, e := range cfg.ModelList {
+		if literal(e.LiteLLMParams.APIKey) {
+			return true
+		}
+	}
+	return false
 }
 
 // editor holds one file's bytes and node tree and the edits to apply.
