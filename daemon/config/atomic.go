@@ -82,6 +82,20 @@ func writeFileAtomic(path string, data []byte, perm fs.FileMode, secret bool) er
 	return nil
 }
 
+// cleanTempsOf is cleanTemps for the file path leads to: the daemon calls
+// it when it starts (LoadOrCreate), so what an edit killed mid-write left
+// goes even when nothing writes the config again.
+func cleanTempsOf(path string) {
+	if target, err := filepath.EvalSymlinks(path); err == nil {
+		path = target
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	cleanTemps(dir, base)
+}
+
 // cleanTemps removes the temporary files of base in dir whose writer died
 // before renaming them into place; a running writer's file stays. Errors
 // are ignored: a leftover harms nothing and goes next time.

@@ -279,6 +279,7 @@ func LoadOrCreate(path string) (cfg *Config, created bool, err error) {
 	} else if err != nil {
 		return nil, false, fmt.Errorf("read config: %w", err)
 	}
+	cleanTempsOf(path)
 	cfg, err = Load(path)
 	return cfg, created, err
 }
