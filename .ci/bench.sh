@@ -18,8 +18,13 @@
 # Knobs (environment):
 #   BENCH_TIME, BENCH_REQUESTS, BENCH_ROUNDS, BENCH_TOKENS, BENCH_STARTS,
 #   BENCH_JOB_RUNS   passed to clawbench run (see its -h)
-#   BENCH_BASELINE   another clawbridge binary, relayed beside this one: the
-#                    before of a before/after
+#   BENCH_BASELINE   other clawbridge binaries, relayed beside this one: the
+#                    before of a before/after, or a change being tried; a
+#                    path, or label=path,label=path
+#   BENCH_BASELINE_SRC  the source tree of a baseline (a `git worktree add`
+#                    of the commit before a change): clawbridge is built
+#                    from it and relayed first among the baselines, and its
+#                    micro-benchmarks run too, for a before/after table
 #   BENCH_COUNT      micro-benchmark runs (default 5)
 #   BENCH_MICRO_TIME micro-benchmark time per run (default 300ms)
 #   BENCH_SMOKE=1    a quick run that checks everything still works (make
@@ -70,6 +75,19 @@ step "micro-benchmarks (-count $count -benchtime $btime)"
 go test -run '^$' -bench . -benchmem -count "$count" -benchtime "$btime" \
   ./daemon/translator/ ./daemon/ollama/ | tee "$tmp/micro.txt" >&2
 
+baseline_micro=()
+if [ -n "${BENCH_BASELINE_SRC:-}" ]; then
+  src=$(cd "$BENCH_BASELINE_SRC" && pwd)
+  desc=$(git -C "$src" describe --tags --always --dirty 2>/dev/null || echo unknown)
+  step "baseline: building clawbridge $desc from $src"
+  (cd "$src" && go build -trimpath -ldflags "-s -w -X main.version=$desc" -o "$tmp/clawbridge-baseline" ./cmd/clawbridge)
+  export BENCH_BASELINE="baseline $desc=$tmp/clawbridge-baseline${BENCH_BASELINE:+,$BENCH_BASELINE}"
+  step "baseline: micro-benchmarks in $src"
+  (cd "$src" && go test -run '^$' -bench . -benchmem -count "$count" -benchtime "$btime" \
+    ./daemon/translator/ ./daemon/ollama/) | tee "$tmp/micro-baseline.txt" >&2
+  baseline_micro=(-micro-baseline "$tmp/micro-baseline.txt")
+fi
+
 step "CPU profile of the in-process relay (-benchtime $ptime)"
 go test -run '^$' -bench 'RelayStream256$' -benchtime "$ptime" -cpuprofile "$tmp/cpu.prof" \
   -o "$tmp/translator.test" ./daemon/translator/ >&2
@@ -78,4 +96,4 @@ go tool pprof -top -cum -unit=ms -nodecount=100000 -focus='translator\.\(\*Serve
 
 step "relay, real Ollama, footprint and jobs (cmd/clawbench)"
 go build -o "$tmp/clawbench" ./cmd/clawbench
-"$tmp/clawbench" run -micro "$tmp/micro.txt" -profile "$tmp/profile.txt" -out "$out"
+"$tmp/clawbench" run -micro "$tmp/micro.txt" "${baseline_micro[@]}" -profile "$tmp/profile.txt" -out "$out"

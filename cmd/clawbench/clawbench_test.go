@@ -262,7 +262,10 @@ func TestMakeBenchSmoke(t *testing.T) {
 	report := filepath.Join(dir, "benchmarks.md")
 	cmd := exec.CommandContext(ctx, "bash", ".ci/bench.sh")
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "BENCH_SMOKE=1", "BENCH_OUT="+report, "CLAWBRIDGE_BIN="+bin)
+	// The tree itself as the baseline's source: the before/after path
+	// runs too (a second build, relayed beside the first, and its
+	// micro-benchmarks).
+	cmd.Env = append(os.Environ(), "BENCH_SMOKE=1", "BENCH_OUT="+report, "CLAWBRIDGE_BIN="+bin, "BENCH_BASELINE_SRC="+root)
 	required := os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != ""
 	if !required {
 		cmd.Env = append(cmd.Env, "BENCH_NO_PROVISION=1")
@@ -277,7 +280,7 @@ func TestMakeBenchSmoke(t *testing.T) {
 	}
 	md := string(b)
 	want := []string{"Smoke run", "Other work on the machine", "## 1. Hot paths", "ConvertClawdbotRequest", "RelayToken", "RelayTokenOpenAI", "ReadStreamToken",
-		"## 2. Relay overhead", "Streaming, concurrency 32", "| clawbridge |", "Go reverse proxy", "writes per token",
+		"## 2. Relay overhead", "Streaming, concurrency 32", "| clawbridge |", "Go reverse proxy", "writes per token", "| clawbridge, baseline ", "Before → after",
 		"## 4. Footprint", "## 5. The daemon's own jobs", "OAuth sync"}
 	if required || os.Getenv("CLAWBRIDGE_CCR_DIR") != "" {
 		want = append(want, "| claude-code-router |")
@@ -332,5 +335,31 @@ Showing nodes accounting for 1470ms, 53.26% of 2760ms total
 	}
 	if _, err := parseProfile([]byte("PASS\n")); err == nil {
 		t.Error("text that is no profile gave no error")
+	}
+}
+
+func TestParseBaselines(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	for _, p := range []string{a, b} {
+		if err := os.WriteFile(p, nil, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := parseBaselines(a)
+	if err != nil || len(got) != 1 || got[0].label != "baseline build" || got[0].path != a {
+		t.Errorf("one path: %+v, %v", got, err)
+	}
+	got, err = parseBaselines("before x=" + a + ", tried=" + b)
+	if err != nil || len(got) != 2 || got[0].label != "before x" || got[1].label != "tried" || got[1].path != b {
+		t.Errorf("labelled: %+v, %v", got, err)
+	}
+	if got, err := parseBaselines(" "); err != nil || got != nil {
+		t.Errorf("empty: %+v, %v", got, err)
+	}
+	for _, bad := range []string{"x=" + a + ",x=" + b, "=" + a, "y=", filepath.Join(dir, "missing")} {
+		if _, err := parseBaselines(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
 	}
 }

@@ -47,11 +47,13 @@ type relayResult struct {
 
 // servers are the processes of the relay comparison.
 type servers struct {
-	fake, proxy, clawbridge, baseline, ccr *proc
+	fake, proxy, clawbridge, ccr *proc
+	// baselines are the -baseline builds, in order.
+	baselines []*proc
 }
 
 func (s *servers) stop() {
-	for _, p := range []*proc{s.ccr, s.baseline, s.clawbridge, s.proxy, s.fake} {
+	for _, p := range append([]*proc{s.ccr, s.clawbridge, s.proxy, s.fake}, s.baselines...) {
 		if p != nil {
 			p.stop()
 		}
@@ -78,13 +80,15 @@ func startServers(ctx context.Context, o *options, work string) (*servers, error
 		s.stop()
 		return nil, err
 	}
-	if o.baseline != "" {
+	for i, bl := range o.baselines {
 		b := *o
-		b.clawbridge = o.baseline
-		if s.baseline, err = startClawbridge(ctx, &b, work, "clawbridge-baseline", "ollama/"+fakeModel, s.fake.base, ""); err != nil {
+		b.clawbridge = bl.path
+		p, err := startClawbridge(ctx, &b, work, fmt.Sprintf("clawbridge-baseline-%d", i+1), "ollama/"+fakeModel, s.fake.base, "")
+		if err != nil {
 			s.stop()
 			return nil, err
 		}
+		s.baselines = append(s.baselines, p)
 	}
 	if o.ccrDir != "" {
 		if s.ccr, err = startCCR(ctx, o, work, "ccr", s.fake.base); err != nil {
@@ -216,14 +220,14 @@ func freePort() (int, error) {
 }
 
 // relayTargets lists the ways to reach the fake, the floor first.
-func relayTargets(s *servers) []target {
+func relayTargets(o *options, s *servers) []target {
 	ts := []target{
 		{name: "fake, direct", base: s.fake.base, dialect: ollamaNative, model: fakeModel, prompt: benchPrompt, proc: s.fake},
 		{name: "Go reverse proxy", base: s.proxy.base, dialect: ollamaNative, model: fakeModel, prompt: benchPrompt, proc: s.proxy},
 		{name: "clawbridge", base: s.clawbridge.base, dialect: anthropicMessages, model: benchModel, prompt: benchPrompt, proc: s.clawbridge},
 	}
-	if s.baseline != nil {
-		ts = append(ts, target{name: "clawbridge, baseline build", base: s.baseline.base, dialect: anthropicMessages, model: benchModel, prompt: benchPrompt, proc: s.baseline})
+	for i, p := range s.baselines {
+		ts = append(ts, target{name: "clawbridge, " + o.baselines[i].label, base: p.base, dialect: anthropicMessages, model: benchModel, prompt: benchPrompt, proc: p})
 	}
 	if s.ccr != nil {
 		ts = append(ts, target{name: "claude-code-router", base: s.ccr.base, dialect: anthropicMessages, model: benchModel, prompt: benchPrompt, proc: s.ccr})
@@ -237,7 +241,7 @@ func relayTargets(s *servers) []target {
 func runRelay(ctx context.Context, o *options, s *servers, logf func(string, ...any)) (*relayResult, error) {
 	hc := loadClient()
 	defer hc.CloseIdleConnections()
-	ts := relayTargets(s)
+	ts := relayTargets(o, s)
 	res := &relayResult{floor: 1, direct: 0}
 	for _, t := range ts {
 		res.targets = append(res.targets, t.name)

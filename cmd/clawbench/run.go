@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,9 +21,10 @@ import (
 // .ci/bench.sh and `make provision` set up.
 type options struct {
 	clawbridge string // the built daemon
-	// baseline is another clawbridge build measured beside it in the
-	// relay comparison ("" for none): the before of a before/after.
-	baseline  string
+	// baselines are other clawbridge builds measured beside it in the
+	// relay comparison: the before of a before/after, or a change being
+	// tried.
+	baselines []baseline
 	ccrDir    string // claude-code-router install ("" skips it)
 	node      string // Node >= 20 for ccr
 	ollamaBin string // real Ollama for the TTFT comparison ("" skips it)
@@ -37,10 +39,12 @@ type options struct {
 	starts   int           // cold starts per server for the start-up time
 	jobRuns  int           // re-patch and guard-restore repetitions
 
-	micro   string // go test -bench output to include
-	profile string // go tool pprof -top output to include (see profileResult)
-	out     string // report file ("" only prints)
-	smoke   bool
+	micro string // go test -bench output to include
+	// microBaseline is the same from the baseline's source ("" for none).
+	microBaseline string
+	profile       string // go tool pprof -top output to include (see profileResult)
+	out           string // report file ("" only prints)
+	smoke         bool
 	// requirePeers turns a missing peer (ccr, Ollama, Clawdbot) into an
 	// error instead of a skipped section.
 	requirePeers bool
@@ -89,7 +93,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.clawbridge, "clawbridge", envOr("CLAWBRIDGE_BIN", "bin/clawbridge"), "clawbridge binary ($CLAWBRIDGE_BIN)")
-	fs.StringVar(&o.baseline, "baseline", os.Getenv("BENCH_BASELINE"), "another clawbridge binary to relay beside it, for a before/after comparison ($BENCH_BASELINE)")
+	baselines := fs.String("baseline", os.Getenv("BENCH_BASELINE"), "other clawbridge binaries to relay beside it, for a before/after comparison: a path, or `label=path,label=path` ($BENCH_BASELINE)")
 	fs.StringVar(&o.ccrDir, "ccr", os.Getenv("CLAWBRIDGE_CCR_DIR"), "claude-code-router install from .ci/provision-bench.sh ($CLAWBRIDGE_CCR_DIR); empty skips it")
 	fs.StringVar(&o.node, "node", envOr("BENCH_NODE", "node"), "Node >= 20 that runs claude-code-router ($BENCH_NODE)")
 	fs.StringVar(&o.ollamaBin, "ollama", os.Getenv("CLAWBRIDGE_OLLAMA_BIN"), "real ollama binary ($CLAWBRIDGE_OLLAMA_BIN); empty skips the real-Ollama comparison")
@@ -102,6 +106,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.starts, "starts", envInt("BENCH_STARTS", 5), "cold starts per server ($BENCH_STARTS)")
 	fs.IntVar(&o.jobRuns, "job-runs", envInt("BENCH_JOB_RUNS", 3), "re-patch and guard-restore repetitions ($BENCH_JOB_RUNS)")
 	fs.StringVar(&o.micro, "micro", "", "file with `go test -bench -benchmem` output to include")
+	fs.StringVar(&o.microBaseline, "micro-baseline", "", "the same from the baseline's source, for a before/after table")
 	fs.StringVar(&o.profile, "profile", "", "file with `go tool pprof -top -cum -unit=ms` output of the relay benchmark to include")
 	fs.StringVar(&o.out, "out", "", "write the report (markdown) here as well")
 	fs.BoolVar(&o.smoke, "smoke", os.Getenv("BENCH_SMOKE") != "", "a quick run that only checks everything works ($BENCH_SMOKE)")
@@ -126,13 +131,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if abs, err := filepath.Abs(o.clawbridge); err == nil {
 		o.clawbridge = abs
 	}
-	if o.baseline != "" {
-		if _, err := os.Stat(o.baseline); err != nil {
-			return fmt.Errorf("baseline binary: %w", err)
-		}
-		if abs, err := filepath.Abs(o.baseline); err == nil {
-			o.baseline = abs
-		}
+	var err error
+	if o.baselines, err = parseBaselines(*baselines); err != nil {
+		return err
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -148,13 +149,19 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 
 	r := &report{opts: o, started: time.Now()}
 	r.machine = describeMachine(o)
-	if o.micro != "" {
-		b, err := os.ReadFile(o.micro)
+	for _, m := range []struct {
+		file string
+		res  **microResult
+	}{{o.micro, &r.micro}, {o.microBaseline, &r.microBaseline}} {
+		if m.file == "" {
+			continue
+		}
+		b, err := os.ReadFile(m.file)
 		if err != nil {
 			return err
 		}
-		if r.micro, err = parseMicro(b); err != nil {
-			return fmt.Errorf("%s: %w", o.micro, err)
+		if *m.res, err = parseMicro(b); err != nil {
+			return fmt.Errorf("%s: %w", m.file, err)
 		}
 	}
 	if o.profile != "" {
@@ -232,6 +239,43 @@ func (r *report) missing(what, why string) error {
 	}
 	r.skipped = append(r.skipped, what+": "+why)
 	return nil
+}
+
+// baseline is another clawbridge build relayed beside the one measured.
+type baseline struct {
+	label string // the row is "clawbridge, <label>"
+	path  string
+}
+
+// parseBaselines reads -baseline: empty, one path (labelled "baseline
+// build"), or comma-separated label=path entries.
+func parseBaselines(spec string) ([]baseline, error) {
+	if strings.TrimSpace(spec) == "" {
+		return nil, nil
+	}
+	var out []baseline
+	for _, entry := range strings.Split(spec, ",") {
+		b := baseline{label: "baseline build", path: strings.TrimSpace(entry)}
+		if label, path, ok := strings.Cut(entry, "="); ok {
+			b.label, b.path = strings.TrimSpace(label), strings.TrimSpace(path)
+		}
+		if b.label == "" || b.path == "" {
+			return nil, fmt.Errorf("-baseline entry %q: want a path or label=path", entry)
+		}
+		for _, other := range out {
+			if other.label == b.label {
+				return nil, fmt.Errorf("-baseline: label %q twice", b.label)
+			}
+		}
+		if _, err := os.Stat(b.path); err != nil {
+			return nil, fmt.Errorf("baseline binary: %w", err)
+		}
+		if abs, err := filepath.Abs(b.path); err == nil {
+			b.path = abs
+		}
+		out = append(out, b)
+	}
+	return out, nil
 }
 
 // writeFileAtomic writes path through a temporary file in its directory.
