@@ -127,6 +127,17 @@ func TestCleanTemps(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A symlink named like a dead writer's file is not removed, and
+	// neither is what it points to.
+	outside := filepath.Join(t.TempDir(), "precious")
+	if err := os.WriteFile(outside, []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	trap := name("auth-profiles.json", dead.Process.Pid) + "9"
+	if err := os.Symlink(outside, filepath.Join(dir, trap)); err != nil {
+		t.Fatal(err)
+	}
+	files[trap] = false
 	removed, err := CleanTemps(dir, "auth-profiles.json")
 	if err != nil {
 		t.Fatal(err)
