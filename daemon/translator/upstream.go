@@ -160,10 +160,11 @@ func newIdleWatch(parent context.Context, idle time.Duration, a *attempt) *idleW
 	w := &idleWatch{idle: idle}
 	w.ctx, w.cancel = context.WithCancelCause(parent)
 	if idle > 0 {
-		err := &apiError{http.StatusGatewayTimeout, "timeout_error",
-			fmt.Sprintf("%s at %s sent nothing for %v (model %q): it may be stuck; clawbridge.translator.stream_idle_timeout in the config sets how long to wait",
-				serverKind(a.target), a.target.Addr, idle, a.target.Model)}
-		w.timer = time.AfterFunc(idle, func() { w.cancel(err) })
+		w.timer = time.AfterFunc(idle, func() {
+			w.cancel(&apiError{http.StatusGatewayTimeout, "timeout_error",
+				fmt.Sprintf("%s at %s sent nothing for %v (model %q): it may be stuck; clawbridge.translator.stream_idle_timeout in the config sets how long to wait",
+					serverKind(a.target), a.target.Addr, idle, a.target.Model)})
+		})
 	}
 	return w
 }
