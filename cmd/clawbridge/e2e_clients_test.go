@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -110,10 +111,12 @@ func checkSDKStream(t *testing.T, s sdkStreamed) {
 	}
 }
 
-func checkSDKTextReply(t *testing.T, s sdkStreamed, want string) {
+// checkSDKTextReply checks a streamed answer of one text block, want,
+// from model.
+func checkSDKTextReply(t *testing.T, s sdkStreamed, model, want string) {
 	t.Helper()
 	checkSDKStream(t, s)
-	checkSDKMessage(t, s.Message, "claude-sonnet-4-5")
+	checkSDKMessage(t, s.Message, model)
 	if got := sdkBlockTypes(s.Message); !slices.Equal(got, []string{"text"}) {
 		t.Errorf("content blocks %v; want [text]", got)
 	}
@@ -177,7 +180,7 @@ func checkSDKError(t *testing.T, what string, e sdkError, class string, status i
 
 var e2eAnthropicCases = []e2eCase{
 	{"stream-text", func(t *testing.T, out json.RawMessage) {
-		checkSDKTextReply(t, e2eDecode[sdkStreamed](t, out), ollamatest.ReplyDefault)
+		checkSDKTextReply(t, e2eDecode[sdkStreamed](t, out), "claude-sonnet-4-5", ollamatest.ReplyDefault)
 	}},
 	{"create", func(t *testing.T, out json.RawMessage) {
 		m := e2eDecode[struct{ Message sdkMessage }](t, out).Message
@@ -197,7 +200,7 @@ var e2eAnthropicCases = []e2eCase{
 		if got.Second == nil {
 			t.Fatal("no second turn: the first made no tool call")
 		}
-		checkSDKTextReply(t, *got.Second, ollamatest.ReplyAfterTool)
+		checkSDKTextReply(t, *got.Second, "claude-sonnet-4-5", ollamatest.ReplyAfterTool)
 	}},
 	{"thinking", func(t *testing.T, out json.RawMessage) {
 		s := e2eDecode[sdkStreamed](t, out)
@@ -239,7 +242,7 @@ var e2eAnthropicCases = []e2eCase{
 			} `json:"retrieved"`
 		}](t, out)
 		// Listed two to a page, so the SDK follows has_more/last_id.
-		if want := []string{"claude-sonnet-4-5", "claude-haiku-4-5", "claude-*"}; !slices.Equal(got.IDs, want) {
+		if want := []string{"claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-5", "claude-*"}; !slices.Equal(got.IDs, want) {
 			t.Errorf("models.list() ids %q; want %q", got.IDs, want)
 		}
 		if got.Retrieved.ID != "claude-sonnet-4-5" || got.Retrieved.Type != "model" {
@@ -262,6 +265,158 @@ var e2eAnthropicCases = []e2eCase{
 			t.Error("not instanceof AuthenticationError")
 		}
 	}},
+}
+
+// sdkCall is a tool call as a test expects it: the tool and its input.
+type sdkCall struct {
+	name, input string
+}
+
+var (
+	weatherCall = sdkCall{ollamatest.ToolWeather, ollamatest.ToolWeatherArgs}
+	timeCall    = sdkCall{ollamatest.ToolTime, ollamatest.ToolTimeArgs}
+)
+
+// e2eRepairCase is a repair-* case of anthropic.mjs: the scripted model
+// writes a tool call as text (see the text-call scripts of ollamatest),
+// and the answer must be either that call made real (calls set, after
+// text, the prose before it, if any) or the text untouched (calls nil,
+// text the whole reply).
+type e2eRepairCase struct {
+	name  string
+	model string
+	text  string
+	calls []sdkCall
+}
+
+var e2eRepairCases = []e2eRepairCase{
+	{"repair-fenced", "claude-sonnet-4-5", "", []sdkCall{weatherCall}},
+	{"repair-bare-arguments", "claude-sonnet-4-5", "", []sdkCall{weatherCall}},
+	{"repair-bare-parameters", "claude-sonnet-4-5", "", []sdkCall{weatherCall}},
+	// Through the tiny-notools model, which gets no tools from clawbridge,
+	// so Ollama leaves the <tool_call> tags in the text.
+	{"repair-tagged", "claude-opus-4-5", ollamatest.ReplyTaggedCallProse, []sdkCall{weatherCall}},
+	{"repair-several", "claude-sonnet-4-5", ollamatest.ReplySeveralCallsProse, []sdkCall{weatherCall, timeCall}},
+	{"repair-bad-arguments", "claude-sonnet-4-5", ollamatest.ReplyBadArguments, nil},
+	{"repair-json-prose", "claude-sonnet-4-5", ollamatest.ReplyJSONProse, nil},
+}
+
+// check checks what repaired() in anthropic.mjs returns: the streamed and
+// the created answer to the same request, and, after a repaired call, the
+// streamed answer to its tool_results.
+func (c e2eRepairCase) check(t *testing.T, out json.RawMessage) {
+	got := e2eDecode[struct {
+		Stream sdkStreamed
+		Create sdkMessage
+		After  *sdkStreamed
+	}](t, out)
+	checkSDKStream(t, got.Stream)
+	if got.Stream.StreamedText != sdkText(got.Stream.Message) {
+		t.Errorf("stream: text events add up to %q, final message says %q", got.Stream.StreamedText, sdkText(got.Stream.Message))
+	}
+	for _, m := range []struct {
+		how string
+		msg sdkMessage
+	}{{"stream", got.Stream.Message}, {"create", got.Create}} {
+		checkSDKMessage(t, m.msg, c.model)
+		if c.calls == nil {
+			if types := sdkBlockTypes(m.msg); !slices.Equal(types, []string{"text"}) || sdkText(m.msg) != c.text || m.msg.StopReason != "end_turn" {
+				t.Errorf("%s: blocks %v, text %q, stop_reason %q; want the text untouched, %q, and end_turn",
+					m.how, types, sdkText(m.msg), m.msg.StopReason, c.text)
+			}
+			continue
+		}
+		c.checkCalls(t, m.how, m.msg)
+	}
+	switch {
+	case c.calls == nil && got.After != nil:
+		t.Error("a tool_result turn followed an answer that should have made no call")
+	case c.calls != nil && got.After == nil:
+		t.Error("no tool_result turn after the repaired call")
+	case c.calls != nil:
+		// The repaired call drives the agent loop like a native one.
+		checkSDKTextReply(t, *got.After, c.model, ollamatest.ReplyAfterTool)
+	}
+	if c.calls == nil && c.text == ollamatest.ReplyJSONProse {
+		// Prose is not held back while the JSON in it is decided.
+		deltas := 0
+		for _, e := range got.Stream.Events {
+			if e == "content_block_delta" {
+				deltas++
+			}
+		}
+		if deltas < 2 {
+			t.Errorf("the prose came in %d text delta(s); want it streamed piece by piece", deltas)
+		}
+	}
+}
+
+// checkCalls checks an answer whose text calls were repaired: the prose
+// before them as one text block, then one tool_use per call with its
+// parsed input, and stop_reason tool_use.
+func (c e2eRepairCase) checkCalls(t *testing.T, how string, m sdkMessage) {
+	t.Helper()
+	var want []string
+	if c.text != "" {
+		want = append(want, "text")
+	}
+	for range c.calls {
+		want = append(want, "tool_use")
+	}
+	if got := sdkBlockTypes(m); !slices.Equal(got, want) {
+		t.Fatalf("%s: content blocks %v; want %v", how, got, want)
+	}
+	if got := sdkText(m); got != c.text {
+		t.Errorf("%s: text %q; want %q", how, got, c.text)
+	}
+	ids := map[string]bool{}
+	for i, b := range m.Content[len(want)-len(c.calls):] {
+		wc := c.calls[i]
+		var input, wantInput any
+		json.Unmarshal([]byte(wc.input), &wantInput)
+		if err := json.Unmarshal(b.Input, &input); err != nil || b.Name != wc.name || !reflect.DeepEqual(input, wantInput) {
+			t.Errorf("%s: tool_use %d is %s %s; want %s %s", how, i, b.Name, b.Input, wc.name, wc.input)
+		}
+		if !strings.HasPrefix(b.ID, "toolu_") || ids[b.ID] {
+			t.Errorf("%s: tool_use id %q; want a fresh toolu_...", how, b.ID)
+		}
+		ids[b.ID] = true
+	}
+	if m.StopReason != "tool_use" {
+		t.Errorf("%s: stop_reason %q; want tool_use", how, m.StopReason)
+	}
+}
+
+// countTolerance is the error that daemon/translator documents for a
+// calibrated count_tokens (calibratedTolerance in tokens.go): a fraction
+// of the tokens the model reports for the same request.
+const countTolerance = 0.10
+
+// checkCountTokens checks the count-tokens case of anthropic.mjs: after
+// one answer of a similar request, messages.countTokens() of a request
+// with a system prompt and tools is within countTolerance of the
+// usage.input_tokens (Ollama's prompt_eval_count) of that request.
+func checkCountTokens(t *testing.T, out json.RawMessage) {
+	got := e2eDecode[struct {
+		Before                 int `json:"before"`
+		CalibrationInputTokens int `json:"calibrationInputTokens"`
+		Counted                int `json:"counted"`
+		InputTokens            int `json:"inputTokens"`
+		Reply                  []sdkBlock
+	}](t, out)
+	if got.InputTokens <= 0 || got.CalibrationInputTokens <= 0 || got.Before <= 0 || got.Counted <= 0 {
+		t.Fatalf("counts must be positive: %+v", got)
+	}
+	if len(got.Reply) != 1 || got.Reply[0].Text != ollamatest.ReplyDefault {
+		t.Errorf("reply %+v; want the default reply (the request is not the one the test meant)", got.Reply)
+	}
+	off := math.Abs(float64(got.Counted-got.InputTokens)) / float64(got.InputTokens)
+	t.Logf("count_tokens %d before calibration, %d after one answer (%d input tokens); the request itself: %d input tokens; off by %.1f%%",
+		got.Before, got.Counted, got.CalibrationInputTokens, got.InputTokens, off*100)
+	if off > countTolerance {
+		t.Errorf("count_tokens %d is %.1f%% off the %d input tokens Ollama counted; the documented tolerance is %.0f%%",
+			got.Counted, off*100, got.InputTokens, countTolerance*100)
+	}
 }
 
 // piMessage is pi-ai's AssistantMessage.

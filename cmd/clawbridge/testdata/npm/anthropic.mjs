@@ -9,8 +9,15 @@
 //   models        models.list() (auto-paginated) and models.retrieve()
 //   unknown-model create and stream with a model nobody maps
 //   bad-key       a key that is not the master key
+//   repair-*      a tool call the model writes as text (see repairCases),
+//                 through messages.stream().finalMessage() and
+//                 messages.create(); when the answer has tool_use blocks, a
+//                 second, streamed turn sends their tool_results
+//   count-tokens  messages.countTokens() of a request with a system prompt
+//                 and tools, before and after one request calibrated it,
+//                 and the usage.input_tokens of that request when sent
 import Anthropic, { APIError, AuthenticationError, NotFoundError } from "@anthropic-ai/sdk";
-import { env, errorInfo, run, weatherResult, weatherTool } from "./lib.mjs";
+import { env, errorInfo, run, timeTool, weatherResult, weatherTool } from "./lib.mjs";
 
 const baseURL = env("BASE_URL");
 const apiKey = env("API_KEY");
@@ -50,6 +57,62 @@ async function failure(fn) {
       isAPIError: err instanceof APIError,
     };
   }
+}
+
+// repairCases are the scripted model's text-call replies (see
+// daemon/ollama/ollamatest, the text-call scripts): the user message that
+// triggers each, and the model name that reaches it. claude-opus-4-5 is
+// the tiny-notools model, which Ollama cannot give tools to (the config
+// says supports_function_calling: false), so its <tool_call> tags reach
+// clawbridge as text; on the tiny model Ollama itself would parse them.
+const repairCases = {
+  "repair-fenced": { prompt: "jsontool", model },
+  "repair-bare-arguments": { prompt: "bare arguments", model },
+  "repair-bare-parameters": { prompt: "bare parameters", model },
+  "repair-tagged": { prompt: "tagged call", model: "claude-opus-4-5" },
+  "repair-several": { prompt: "several calls", model },
+  "repair-bad-arguments": { prompt: "bad arguments", model },
+  "repair-json-prose": { prompt: "json prose", model },
+};
+
+// repaired runs one repair case both ways, and answers any tool calls.
+async function repaired({ prompt, model }) {
+  const messages = [{ role: "user", content: prompt }];
+  const params = { model, max_tokens: 512, tools: [weatherTool, timeTool], messages };
+  const stream = await streamed(params);
+  const create = await client.messages.create(params);
+  const uses = stream.message.content.filter((b) => b.type === "tool_use");
+  if (uses.length === 0) return { stream, create };
+  const next = [
+    ...messages,
+    { role: "assistant", content: stream.message.content },
+    {
+      role: "user",
+      content: uses.map((u) => ({ type: "tool_result", tool_use_id: u.id, content: weatherResult })),
+    },
+  ];
+  const after = await streamed({ ...params, messages: next });
+  return { stream, create, after };
+}
+
+// A system prompt the size and kind of an agent's, and a conversation of
+// n earlier turns ending with a question that gets the default reply.
+const agentSystem = [
+  {
+    type: "text",
+    text: "You are a personal assistant running inside Clawdbot. ".repeat(4) +
+      "Use the tools when they help, read files before editing them, keep replies short, and say so when you are unsure. ".repeat(10),
+  },
+];
+
+function conversation(n) {
+  const messages = [];
+  for (let i = 0; i < n; i++) {
+    messages.push({ role: "user", content: `Question ${i}: what should I pack for a week in Lisbon in May, and which neighbourhoods are worth a walk?` });
+    messages.push({ role: "assistant", content: `Pack light layers, good shoes and a rain jacket; walk Alfama, Bairro Alto and Belém (${i * 37}).` });
+  }
+  messages.push({ role: "user", content: "Hi" });
+  return messages;
 }
 
 await run({
@@ -110,6 +173,26 @@ await run({
         .finalMessage(),
     ),
   }),
+
+  ...Object.fromEntries(Object.entries(repairCases).map(([name, c]) => [name, () => repaired(c)])),
+
+  "count-tokens": async () => {
+    const request = (turns) => ({ model, system: agentSystem, tools: [weatherTool, timeTool], messages: conversation(turns) });
+    const count = async (turns) => (await client.messages.countTokens(request(turns))).input_tokens;
+    // The request to check is not the one that calibrates: count_tokens
+    // must predict a request Ollama has not seen.
+    const before = await count(6);
+    const calibration = await client.messages.create({ ...request(2), max_tokens: 16 });
+    const counted = await count(6);
+    const sent = await client.messages.create({ ...request(6), max_tokens: 16 });
+    return {
+      before,
+      calibrationInputTokens: calibration.usage.input_tokens,
+      counted,
+      inputTokens: sent.usage.input_tokens,
+      reply: sent.content,
+    };
+  },
 
   "bad-key": async () => {
     const wrong = new Anthropic({ baseURL, apiKey: "sk-wrong-key", maxRetries: 0, timeout: 60_000 });

@@ -23,7 +23,8 @@ export function errorInfo(err) {
   if (!(err instanceof Error)) return { class: typeof err, message: String(err) };
   const info = { class: err.constructor?.name ?? "Error", message: err.message };
   if (err.status !== undefined) info.status = err.status;
-  // The Anthropic SDK keeps the decoded error body in err.error.
+  // Both SDKs keep the decoded error body in err.error (the openai SDK
+  // keeps its inner "error" object).
   if (err.error !== undefined) info.body = err.error;
   if (err.requestID !== undefined) info.requestID = err.requestID;
   if (err.cause !== undefined) info.cause = String(err.cause);
@@ -59,6 +60,17 @@ export const weatherTool = {
     type: "object",
     properties: { city: { type: "string", description: "City name, e.g. Paris" } },
     required: ["city"],
+  },
+};
+
+/** The second tool, which the scripted model calls in its several-calls replies. */
+export const timeTool = {
+  name: "get_time",
+  description: "Get the current time in a time zone.",
+  input_schema: {
+    type: "object",
+    properties: { zone: { type: "string", description: "Time zone, e.g. CET" } },
+    required: ["zone"],
   },
 };
 
