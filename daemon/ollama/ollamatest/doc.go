@@ -96,9 +96,10 @@
 //	json_object "json object": content ReplyJSONObject
 //	            {"city": "Paris", "sky": "sunny"}, which Ollama's JSON
 //	            grammar (format "json", or a schema with those two string
-//	            properties in that order) lets through. Other scripts under
-//	            format "json" come out as random JSON-ish text: the grammar
-//	            forbids their first token
+//	            properties in that order) lets through. A reply that is not
+//	            a JSON object ("Hello from tiny.") comes out under format
+//	            "json" as random JSON text: the grammar forbids its first
+//	            token, and the sampler picks among those it allows
 //	default     anything else: content ReplyDefault "Hello from tiny."
 //
 // Tools must be offered with the names ToolWeather and ToolTime (Ollama
