@@ -22,14 +22,16 @@ build:
 run: build
 	./bin/clawbridge run
 
-# lint: formatting, vet, and the build of everything but the tray for macOS
-# (the real tray needs cgo + Cocoa and a Mac).
+# lint: formatting, vet, the build of everything but the tray for macOS
+# (the real tray needs cgo + Cocoa and a Mac), and govulncheck against a
+# pinned copy of the Go vulnerability database (.ci/vulndb.sh).
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
 	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 go build ./...
 	GOOS=darwin GOARCH=amd64 CGO_ENABLED=0 go build ./...
+	bash .ci/vulndb.sh
 
 # provision: build or fetch every real peer the tests talk to and record
 # where they are in $(PEERS_ENV). Idempotent and cached; fails loudly.
