@@ -3,6 +3,7 @@ package translator
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -244,9 +245,10 @@ func TestHostHeader(t *testing.T) {
 		for _, host := range tt.refused {
 			for _, path := range []string{"/v1/messages", "/health", "/v1/models", "/v1/chat/completions"} {
 				resp := hostRequest(tr, http.MethodPost, path, host, "")
-				if path == "/v1/chat/completions" {
-					if resp.StatusCode != 403 {
-						t.Errorf("listen %s, Host %q, %s: %d, want 403", tt.listen, host, path, resp.StatusCode)
+				if path == "/v1/chat/completions" || path == "/v1/models" { // OpenAI's error shape
+					body, _ := io.ReadAll(resp.Body)
+					if resp.StatusCode != 403 || !strings.Contains(string(body), `"code":"permission_denied"`) {
+						t.Errorf("listen %s, Host %q, %s: %d %s, want 403 permission_denied", tt.listen, host, path, resp.StatusCode, body)
 					}
 					continue
 				}

@@ -650,6 +650,8 @@ func openAIError(ae *apiError) (int, openaicompat.ErrorResponse) {
 	switch ae.Type {
 	case "authentication_error":
 		code = "invalid_api_key"
+	case "permission_error":
+		code = "permission_denied"
 	case "not_found_error":
 		code = "model_not_found"
 	case "request_too_large":

@@ -187,7 +187,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("request-id", rec.id)
 	defer s.logRequest(rec)
 	p := path.Clean("/" + r.URL.Path)
-	rec.openai = p == "/v1/chat/completions" || p == "/chat/completions"
+	// Errors take OpenAI's shape on Chat Completions, and on the model
+	// list when the client is not Anthropic's (whose SDKs always send
+	// anthropic-version): both kinds of SDK list models there.
+	rec.openai = p == "/v1/chat/completions" || p == "/chat/completions" ||
+		(p == "/v1/models" || strings.HasPrefix(p, "/v1/models/")) && r.Header.Get("anthropic-version") == ""
 	cfg := s.config()
 	if ae := s.checkOrigin(r, cfg); ae != nil {
 		writeError(w, rec, ae)
@@ -216,7 +220,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if allowMethod(w, r, rec, http.MethodPost) {
 			s.countTokens(w, r, cfg, rec)
 		}
-	case rec.openai:
+	case p == "/v1/chat/completions" || p == "/chat/completions":
 		if allowMethod(w, r, rec, http.MethodPost) {
 			s.chatCompletions(w, r, cfg, rec)
 		}

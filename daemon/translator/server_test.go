@@ -15,6 +15,7 @@ import (
 
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/ollama"
+	"github.com/clawbridge/clawbridge/daemon/openaicompat"
 )
 
 const helloBody = `{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}`
@@ -388,12 +389,27 @@ func TestAuth(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Errorf("/health without a key: %d, want 200", resp.StatusCode)
 	}
-	resp, err = http.Get(ts.URL + "/v1/models")
+	// The model list answers both SDKs: Anthropic's (which sends
+	// anthropic-version) gets Anthropic's error shape, any other client
+	// OpenAI's.
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/v1/models", nil)
+	req.Header.Set("anthropic-version", "2023-06-01")
+	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	decodeError(t, resp, 401, "authentication_error")
 	resp.Body.Close()
+	resp, err = http.Get(ts.URL + "/v1/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var oe openaicompat.ErrorResponse
+	if body, _ := io.ReadAll(resp.Body); resp.StatusCode != 401 || json.Unmarshal(body, &oe) != nil ||
+		oe.Error.Type != "invalid_request_error" || oe.Error.Code == nil || *oe.Error.Code != "invalid_api_key" {
+		t.Errorf("/v1/models without a key, as an OpenAI client: %d %s", resp.StatusCode, body)
+	}
 }
 
 func TestRequestTooLarge(t *testing.T) {
@@ -560,7 +576,9 @@ func TestModels(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"id":"claude-haiku-4-5"`) {
 		t.Errorf("get one model: %d %s", resp.StatusCode, body)
 	}
-	resp, err := http.Get(ts.URL + "/v1/models/claude-nope")
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/v1/models/claude-nope", nil)
+	req.Header.Set("anthropic-version", "2023-06-01")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
