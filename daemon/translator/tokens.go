@@ -195,8 +195,15 @@ func (s *Server) countTokens(w http.ResponseWriter, r *http.Request, cfg *config
 			break
 		}
 	}
-	noTools := d.SupportsFunctionCalling != nil && !*d.SupportsFunctionCalling
-	creq, err := chatRequest(req, backend{Model: d.Model, NoTools: noTools})
+	// What /api/show said about the model, if a request has asked
+	// already: count_tokens does not call the backend itself. Unknown
+	// capabilities count the tools (dropsTools keeps them, as the real
+	// request does when /api/show cannot answer).
+	var caps *capabilities
+	if info := s.cachedInfo(d); info != nil {
+		caps = info.Caps
+	}
+	creq, err := chatRequest(req, backend{Model: d.Model, NumCtx: d.NumCtx, Caps: caps, Vision: d.SupportsVision, NoTools: dropsTools(d, caps)})
 	if err != nil {
 		writeError(w, rec, asAPIError(err))
 		return
@@ -204,4 +211,41 @@ func (s *Server) countTokens(w http.ResponseWriter, r *http.Request, cfg *config
 	rec.backend = d.Model + "@" + hostOf(keyOf(d).base)
 	n := s.pool.model(modelKey{keyOf(d), d.Model}).cal.apply(estimateTokens(creq))
 	writeJSON(w, rec, http.StatusOK, CountTokensResponse{InputTokens: n})
+}
+
+// dropsTools reports whether requests to deployment d go without their
+// tools: the config says the model cannot call functions
+// (supports_function_calling: false), or it says nothing, allows dropping
+// what the model cannot do (drop_params) and Ollama's /api/show says the
+// model lacks tools. caps is nil when /api/show has not said: the tools
+// are kept then. The real request (prepare) and count_tokens both decide
+// here, so that the count includes exactly the tools the model is sent.
+func dropsTools(d config.Deployment, caps *capabilities) bool {
+	if d.SupportsFunctionCalling != nil {
+		return !*d.SupportsFunctionCalling
+	}
+	return d.DropParams && caps != nil && !caps.Tools
+}
+
+// cachedInfo returns what /api/show said about d's model if the
+// capability cache holds a fresh answer, without asking Ollama; nil
+// otherwise, and for backends that are not Ollama.
+func (s *Server) cachedInfo(d config.Deployment) *showInfo {
+	c, err := s.client(d)
+	if err != nil {
+		return nil
+	}
+	oc, ok := c.(*ollama.Client)
+	if !ok {
+		return nil
+	}
+	// The key capCache.get files the answer under.
+	key := oc.BaseURL() + "\x00" + d.Model
+	s.caps.mu.Lock()
+	e, ok := s.caps.m[key]
+	s.caps.mu.Unlock()
+	if !ok || !s.caps.now().Before(e.expires) {
+		return nil
+	}
+	return e.info
 }

@@ -284,8 +284,7 @@ func (s *Server) prepare(ctx context.Context, cfg *config.Config, alias string, 
 	}
 	// Tools go unless the config says the model cannot call them, or
 	// allows dropping what the model cannot do and Ollama says so too.
-	noTools := d.SupportsFunctionCalling != nil && !*d.SupportsFunctionCalling ||
-		d.SupportsFunctionCalling == nil && d.DropParams && info.Caps != nil && !info.Caps.Tools
+	noTools := dropsTools(d, info.Caps)
 	a.backend = backend{Model: d.Model, NumCtx: d.NumCtx, Caps: info.Caps, Vision: d.SupportsVision, NoTools: noTools, Repair: config.On(d.RepairToolCalls)}
 	if a.creq, err = chatRequest(req, a.backend); err != nil {
 		return a, err
