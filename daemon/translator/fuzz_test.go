@@ -157,7 +157,7 @@ func checkDecoded(t *testing.T, r *request, needMaxTokens bool) {
 		if _, err := json.Marshal(openAIRequest(chat)); err != nil {
 			t.Fatalf("backend %s: the OpenAI-compatible request does not encode: %v", b.Model, err)
 		}
-		if n := estimateTokens(chat); n < 0 {
+		if n := estimateTokens(chat).total(); n < 0 {
 			t.Fatalf("backend %s: %d tokens estimated", b.Model, n)
 		}
 	}

@@ -42,19 +42,57 @@ const (
 	imageTokens     = 768 // what Ollama itself assumes for an image
 )
 
-// estimateTokens is the raw, uncalibrated size of a request in tokens.
-func estimateTokens(c *ollama.ChatRequest) int {
-	n := 0
+// Kinds of prompt text that are calibrated apart: a model's tokenizer and
+// chat template pack them at different rates against the raw estimate.
+// Measured on the test model (ollamatest), real/estimate is about 0.8 for
+// tool schemas, 1.3 for a system prompt and 1.5 to 1.7 for conversation.
+const (
+	// kindTools is the tool schemas, with the wrapper each is rendered in.
+	kindTools = iota
+	// kindSystem is the system messages.
+	kindSystem
+	// kindConversation is the user, assistant and tool messages: text,
+	// thinking, tool calls and tool results.
+	kindConversation
+	numKinds
+)
+
+// tokenEstimate is the raw, uncalibrated size of a prompt in tokens, by
+// kind. Images are apart: they cost a fixed imageTokens each, which no
+// text calibration applies to.
+type tokenEstimate struct {
+	kinds  [numKinds]int
+	images int
+}
+
+// total is the raw estimate of the whole prompt.
+func (e tokenEstimate) total() int {
+	n := e.images
+	for _, k := range e.kinds {
+		n += k
+	}
+	return n
+}
+
+// estimateTokens is the raw size of a request, by kind.
+func estimateTokens(c *ollama.ChatRequest) tokenEstimate {
+	var e tokenEstimate
 	for _, m := range c.Messages {
-		n += messageOverhead + textTokens(m.Content) + textTokens(m.Thinking) + imageTokens*len(m.Images)
+		k := kindConversation
+		if m.Role == "system" {
+			k = kindSystem
+		}
+		n := messageOverhead + textTokens(m.Content) + textTokens(m.Thinking)
 		for _, tc := range m.ToolCalls {
 			n += callOverhead + textTokens(tc.Function.Name) + textTokens(string(tc.Function.Arguments))
 		}
+		e.kinds[k] += n
+		e.images += imageTokens * len(m.Images)
 	}
 	for _, t := range c.Tools {
-		n += toolOverhead + textTokens(t.Function.Name) + textTokens(t.Function.Description) + textTokens(string(t.Function.Parameters))
+		e.kinds[kindTools] += toolOverhead + textTokens(t.Function.Name) + textTokens(t.Function.Description) + textTokens(string(t.Function.Parameters))
 	}
-	return n
+	return e
 }
 
 // textTokens estimates the tokens of s: a word is one token per six
@@ -96,58 +134,67 @@ func textTokens(s string) int {
 }
 
 // calibration maps raw estimates onto one backend model's token counts.
+// It keeps the recent samples and the fit made from them, refitted when a
+// sample has come in since.
 type calibration struct {
 	mu      sync.Mutex
-	samples [calibrationSamples]struct{ est, real float64 }
+	samples [calibrationSamples]calibrationSample
 	n, next int
+	fit     calibrationFit
+	stale   bool
 }
 
 // calibrationSamples is how many recent answers the fit uses.
 const calibrationSamples = 32
 
-// observe records a request's raw estimate and the prompt_eval_count the
-// model reported for it.
-func (c *calibration) observe(est, real int) {
-	if est <= 0 || real <= 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.samples[c.next] = struct{ est, real float64 }{float64(est), float64(real)}
-	c.next = (c.next + 1) % calibrationSamples
-	c.n = min(c.n+1, calibrationSamples)
+// calibrationSample is one answer: the raw estimate of its prompt by kind,
+// and the tokens the model read for it less the fixed cost of its images.
+type calibrationSample struct {
+	x    [numKinds]float64
+	real float64
 }
 
-// apply maps a raw estimate to the model's tokens. With no answers seen it
-// returns the estimate; with answers of one size only, it scales by their
-// ratio; with several sizes, it uses the least-squares line. The result
-// is never below 1.
-func (c *calibration) apply(est int) int {
-	if c == nil {
-		return max(est, 1)
+// observe records a request's raw estimate and the prompt_eval_count the
+// model reported for it. An answer whose images alone would come to more
+// than the model read is left out: the fixed image cost is wrong for this
+// model, and the text fit is better off without it.
+func (c *calibration) observe(e tokenEstimate, real int) {
+	text := real - e.images
+	if e.total()-e.images <= 0 || text <= 0 {
+		return
 	}
+	var s calibrationSample
+	for k, v := range e.kinds {
+		s.x[k] = float64(v)
+	}
+	s.real = float64(text)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.samples[c.next] = s
+	c.next = (c.next + 1) % calibrationSamples
+	c.n = min(c.n+1, calibrationSamples)
+	c.stale = true
+}
+
+// apply maps a raw estimate to the model's tokens (see fitCalibration).
+// With no answers seen it returns the raw estimate. The result is never
+// below 1.
+func (c *calibration) apply(e tokenEstimate) int {
+	if c == nil {
+		return max(e.total(), 1)
+	}
+	c.mu.Lock()
 	if c.n == 0 {
-		return max(est, 1)
+		c.mu.Unlock()
+		return max(e.total(), 1)
 	}
-	var sx, sy, sxx, sxy float64
-	for _, s := range c.samples[:c.n] {
-		sx += s.est
-		sy += s.real
-		sxx += s.est * s.est
-		sxy += s.est * s.real
+	if c.stale {
+		c.fit = fitCalibration(c.samples[:c.n])
+		c.stale = false
 	}
-	k := float64(c.n)
-	x := float64(est)
-	y := x * sy / sx
-	if d := k*sxx - sx*sx; c.n >= 2 && d > 1e-9*k*sxx {
-		slope := (k*sxy - sx*sy) / d
-		if slope > 0 {
-			y = slope*x + (sy-slope*sx)/k
-		}
-	}
-	return max(int(math.Round(y)), 1)
+	f := c.fit
+	c.mu.Unlock()
+	return max(int(math.Round(f.predict(e))), 1)
 }
 
 // calibrated reports whether any answer has been seen.
@@ -158,6 +205,181 @@ func (c *calibration) calibrated() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.n > 0
+}
+
+// calibrationFit is the map from a raw estimate to a model's tokens: a
+// weight per kind and the chat template's fixed cost.
+type calibrationFit struct {
+	w [numKinds]float64
+	c float64
+}
+
+// predict is the calibrated count of a prompt: its text by kind through
+// the fit, and its images at their fixed cost.
+func (f calibrationFit) predict(e tokenEstimate) float64 {
+	y := f.c + float64(e.images)
+	for k, v := range e.kinds {
+		y += f.w[k] * float64(v)
+	}
+	return y
+}
+
+// The per-kind fit's regularisation: see fitCalibration.
+const (
+	// kindRidge is how strongly each kind's weight is pulled toward the
+	// common slope, as a fraction of what the samples say about that
+	// kind alone: 0.1 moves a kind that varies on its own nine tenths of
+	// the way to its own rate.
+	kindRidge = 0.1
+	// kindSpread bounds how far one kind's weight may stray from the
+	// common slope, as a factor either way: tokenizers pack JSON schemas
+	// and prose differently, but not by more than that, and a fit that
+	// says so is extrapolating from samples that barely separate the
+	// kinds.
+	kindSpread = 3.0
+	// ridgeTries is how often the pull is made ten times stronger when a
+	// fit strays too far, before falling back to the single line.
+	ridgeTries = 4
+)
+
+// fitCalibration fits the samples' real counts as a weighted sum of their
+// raw estimates by kind plus a fixed cost:
+//
+//	real ≈ Σ w_k·x_k + c, with w_k = s + δ_k
+//
+// by least squares, where s is a slope common to all kinds and the
+// per-kind deviations δ_k are regularised toward zero (ridge, scaled by
+// each kind's own sum of squares). So the fit is the single least-squares
+// line through (total estimate, real) wherever the samples cannot tell
+// the kinds apart: with one or two samples, with samples that all mix
+// the kinds in the same proportions, and for a kind no sample contains.
+// Where they can (a history of small tool-only requests and one
+// agent-shaped one), each kind gets its own rate. A fit whose kind
+// weights stray beyond kindSpread from s is made with a stronger pull,
+// and in the end the single line is used; with samples of one size only,
+// the ratio of their sums.
+func fitCalibration(samples []calibrationSample) calibrationFit {
+	// The single line (the fallback), in units of the mean estimate so
+	// that the per-kind system below is well conditioned.
+	var sx, sy, sxx, sxy float64
+	for _, s := range samples {
+		x := 0.0
+		for _, v := range s.x {
+			x += v
+		}
+		sx += x
+		sy += s.real
+		sxx += x * x
+		sxy += x * s.real
+	}
+	var line calibrationFit
+	n := float64(len(samples))
+	if n == 0 || sx <= 0 {
+		for k := range line.w {
+			line.w[k] = 1
+		}
+		return line
+	}
+	slope, icpt := sy/sx, 0.0
+	d := n*sxx - sx*sx
+	separable := len(samples) >= 2 && d > 1e-9*n*sxx
+	if separable {
+		if s := (n*sxy - sx*sy) / d; s > 0 {
+			slope, icpt = s, (sy-s*sx)/n
+		}
+	}
+	for k := range line.w {
+		line.w[k] = slope
+	}
+	line.c = icpt
+	if !separable || len(samples) < 3 {
+		return line
+	}
+	// Unknowns: δ_0..δ_{K-1}, s, c. Normal equations of the scaled
+	// samples z = (x_0..x_{K-1}, Σx, 1)/(unit, ..., unit, 1).
+	const m = fitUnknowns
+	unit := sx / n
+	var a [m][m]float64
+	var b [m]float64
+	for _, s := range samples {
+		var z [m]float64
+		for k, v := range s.x {
+			z[k] = v / unit
+			z[numKinds] += v / unit
+		}
+		z[numKinds+1] = 1
+		for i := range m {
+			b[i] += z[i] * s.real
+			for j := range m {
+				a[i][j] += z[i] * z[j]
+			}
+		}
+	}
+	lambda := kindRidge
+	for range ridgeTries {
+		p, q := a, b
+		for k := range numKinds {
+			if p[k][k] == 0 {
+				p[k][k] = 1 // a kind no sample has: δ_k = 0
+			} else {
+				p[k][k] *= 1 + lambda
+			}
+		}
+		if solve(&p, &q) {
+			s := q[numKinds]
+			f := calibrationFit{c: q[numKinds+1]}
+			ok := s > 0
+			for k := range numKinds {
+				f.w[k] = (s + q[k]) / unit
+				ok = ok && f.w[k] >= s/unit/kindSpread && f.w[k] <= s/unit*kindSpread
+			}
+			if ok {
+				return f
+			}
+		}
+		lambda *= 10
+	}
+	return line
+}
+
+// fitUnknowns is the number of unknowns of the per-kind fit: a deviation
+// per kind, the common slope and the fixed cost.
+const fitUnknowns = numKinds + 2
+
+// solve solves p·x = q for x, in q, by Gaussian elimination with partial
+// pivoting. It reports false when p is singular to working precision.
+func solve(p *[fitUnknowns][fitUnknowns]float64, q *[fitUnknowns]float64) bool {
+	scale := 0.0
+	for i := range fitUnknowns {
+		scale = max(scale, math.Abs(p[i][i]))
+	}
+	for i := range fitUnknowns {
+		r := i
+		for j := i + 1; j < fitUnknowns; j++ {
+			if math.Abs(p[j][i]) > math.Abs(p[r][i]) {
+				r = j
+			}
+		}
+		if math.Abs(p[r][i]) <= 1e-12*scale {
+			return false
+		}
+		p[i], p[r] = p[r], p[i]
+		q[i], q[r] = q[r], q[i]
+		for j := i + 1; j < fitUnknowns; j++ {
+			f := p[j][i] / p[i][i]
+			for k := i; k < fitUnknowns; k++ {
+				p[j][k] -= f * p[i][k]
+			}
+			q[j] -= f * q[i]
+		}
+	}
+	for i := fitUnknowns - 1; i >= 0; i-- {
+		for k := i + 1; k < fitUnknowns; k++ {
+			q[i] -= p[i][k] * q[k]
+		}
+		q[i] /= p[i][i]
+	}
+	return true
 }
 
 // CountTokensResponse is the answer of POST /v1/messages/count_tokens.

@@ -32,7 +32,7 @@ type attempt struct {
 	model   *modelState
 	// est is the raw token estimate of the prompt, kept to calibrate
 	// against the count the backend reports.
-	est int
+	est tokenEstimate
 	// autoCtx is set when num_ctx was sized here (not fixed by the config).
 	autoCtx bool
 	// ctxBase and ctxLimit are the smallest num_ctx worth sending and
