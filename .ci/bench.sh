@@ -25,6 +25,7 @@
 #                    of the commit before a change): clawbridge is built
 #                    from it and relayed first among the baselines, and its
 #                    micro-benchmarks run too, for a before/after table
+#   BENCH_BASELINE_LABEL  its row's label (default "baseline <git describe>")
 #   BENCH_COUNT      micro-benchmark runs (default 5)
 #   BENCH_MICRO_TIME micro-benchmark time per run (default 300ms)
 #   BENCH_SMOKE=1    a quick run that checks everything still works (make
@@ -81,7 +82,7 @@ if [ -n "${BENCH_BASELINE_SRC:-}" ]; then
   desc=$(git -C "$src" describe --tags --always --dirty 2>/dev/null || echo unknown)
   step "baseline: building clawbridge $desc from $src"
   (cd "$src" && go build -trimpath -ldflags "-s -w -X main.version=$desc" -o "$tmp/clawbridge-baseline" ./cmd/clawbridge)
-  export BENCH_BASELINE="baseline $desc=$tmp/clawbridge-baseline${BENCH_BASELINE:+,$BENCH_BASELINE}"
+  export BENCH_BASELINE="${BENCH_BASELINE_LABEL:-baseline $desc}=$tmp/clawbridge-baseline${BENCH_BASELINE:+,$BENCH_BASELINE}"
   step "baseline: micro-benchmarks in $src"
   (cd "$src" && go test -run '^$' -bench . -benchmem -count "$count" -benchtime "$btime" \
     ./daemon/translator/ ./daemon/ollama/) | tee "$tmp/micro-baseline.txt" >&2
