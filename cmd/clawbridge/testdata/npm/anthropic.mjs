@@ -15,7 +15,8 @@
 //                 second, streamed turn sends their tool_results
 //   count-tokens  messages.countTokens() of a request with a system prompt
 //                 and tools, before and after one request calibrated it,
-//                 and the usage.input_tokens of that request when sent
+//                 again after small requests of other shapes, and the
+//                 usage.input_tokens of that request when sent
 import Anthropic, { APIError, AuthenticationError, NotFoundError } from "@anthropic-ai/sdk";
 import { env, errorInfo, run, timeTool, weatherResult, weatherTool } from "./lib.mjs";
 
@@ -184,11 +185,32 @@ await run({
     const before = await count(6);
     const calibration = await client.messages.create({ ...request(2), max_tokens: 16 });
     const counted = await count(6);
+    // Then small requests of other shapes, as the cases before this one
+    // send: every answer calibrates, and the count must stay honest.
+    const others = [
+      { messages: [{ role: "user", content: "Hello!" }] },
+      { tools: [weatherTool], messages: weatherQuestion() },
+      { tools: [weatherTool, timeTool], messages: [{ role: "user", content: "jsontool" }] },
+      {
+        tools: [weatherTool],
+        messages: [
+          ...weatherQuestion(),
+          { role: "assistant", content: [{ type: "tool_use", id: "toolu_1", name: "get_weather", input: { city: "Paris" } }] },
+          { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: weatherResult }] },
+        ],
+      },
+    ];
+    for (let round = 0; round < 4; round++) {
+      for (const o of others) await client.messages.create({ model, max_tokens: 16, ...o });
+    }
+    const countedAfterOthers = await count(6);
     const sent = await client.messages.create({ ...request(6), max_tokens: 16 });
     return {
       before,
       calibrationInputTokens: calibration.usage.input_tokens,
       counted,
+      otherRequests: 4 * others.length,
+      countedAfterOthers,
       inputTokens: sent.usage.input_tokens,
       reply: sent.content,
     };
