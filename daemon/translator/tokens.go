@@ -287,8 +287,8 @@ const (
 // and in the end the single line is used; with samples of one size only,
 // the ratio of their sums.
 func fitCalibration(samples []calibrationSample) calibrationFit {
-	// The single line (the fallback), in units of the mean estimate so
-	// that the per-kind system below is well conditioned.
+	// The single line: the fallback, and all there is to fit until the
+	// samples come in three or more sizes.
 	var sx, sy, sxx, sxy float64
 	for _, s := range samples {
 		x := 0.0
@@ -310,8 +310,8 @@ func fitCalibration(samples []calibrationSample) calibrationFit {
 	}
 	slope, icpt := sy/sx, 0.0
 	d := n*sxx - sx*sx
-	separable := len(samples) >= 2 && d > 1e-9*n*sxx
-	if separable {
+	sizes := len(samples) >= 2 && d > 1e-9*n*sxx // more than one size
+	if sizes {
 		if s := (n*sxy - sx*sy) / d; s > 0 {
 			slope, icpt = s, (sy-s*sx)/n
 		}
@@ -320,11 +320,12 @@ func fitCalibration(samples []calibrationSample) calibrationFit {
 		line.w[k] = slope
 	}
 	line.c = icpt
-	if !separable || len(samples) < 3 {
+	if !sizes || len(samples) < 3 {
 		return line
 	}
-	// Unknowns: δ_0..δ_{K-1}, s, c. Normal equations of the scaled
-	// samples z = (x_0..x_{K-1}, Σx, 1)/(unit, ..., unit, 1).
+	// Unknowns: δ_0..δ_{K-1}, s, c. Normal equations of the samples
+	// z = (x_0, ..., x_{K-1}, Σx, 1), the estimates in units of their
+	// mean so that the system is well conditioned.
 	const m = fitUnknowns
 	unit := sx / n
 	var a [m][m]float64
