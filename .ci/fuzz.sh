@@ -23,6 +23,11 @@
 # The execs column is go test's own count of inputs run (its last
 # "execs:" line), the seeds and testdata/fuzz cases included; "new" is
 # the inputs that found new coverage. docs/reliability.md quotes a run.
+#
+# Go before 1.27 sometimes fails a fuzzer that found nothing with a bare
+# "context deadline exceeded" when -fuzztime runs out while a worker is
+# busy (golang/go#75804). Such a run wrote no failing input, so it counts
+# as passed, marked "ok (deadline race)"; any run that wrote one fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,6 +69,12 @@ for entry in "${fuzzers[@]}"; do
   execs=$(sed -nE 's/.*execs: ([0-9]+).*/\1/p' <<<"$last")
   interesting=$(sed -nE 's/.*new interesting: ([0-9]+).*/\1/p' <<<"$last")
   result=ok
+  if [ $rc -ne 0 ] && grep -qx '    context deadline exceeded' "$out" &&
+    ! grep -qE 'Failing input written to|failure while testing seed corpus' "$out"; then
+    # golang/go#75804 (see the top): no input failed.
+    rc=0
+    result="ok (deadline race)"
+  fi
   if [ $rc -ne 0 ]; then
     result=FAIL
     failed=$((failed + 1))

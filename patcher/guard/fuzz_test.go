@@ -1,8 +1,10 @@
 package guard
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,7 +110,7 @@ func profilesOf(data []byte) map[string]string {
 		Profiles map[string]any `json:"profiles"`
 	}
 	out := map[string]string{}
-	if json.Unmarshal(data, &store) != nil {
+	if decodeNumbers(data, &store) != nil {
 		return out
 	}
 	for name, v := range store.Profiles {
@@ -116,6 +118,22 @@ func profilesOf(data []byte) map[string]string {
 		out[name] = string(b)
 	}
 	return out
+}
+
+// decodeNumbers is json.Unmarshal keeping numbers as written: a store may
+// hold any number JSON allows, 1e400 included (JSON.parse reads it as
+// Infinity; the guard keeps its bytes), which a float64 cannot (found by
+// FuzzDecide, testdata/fuzz/FuzzDecide/733d72413d8150b5).
+func decodeNumbers(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("data after the JSON value")
+	}
+	return nil
 }
 
 // placeholder reports an anthropic:default the guard may overwrite without
@@ -142,7 +160,7 @@ func str(v any) string {
 // Clawdbot (JSON.parse) reads the file: the last of repeated names wins.
 func holdsInvariant(data []byte, key string) error {
 	var store map[string]any
-	if err := json.Unmarshal(data, &store); err != nil {
+	if err := decodeNumbers(data, &store); err != nil {
 		return err
 	}
 	profiles, _ := store["profiles"].(map[string]any)
