@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawbridge/clawbridge/internal/crashtest"
+	"github.com/clawbridge/clawbridge/patcher/atomicfile/crashtest"
 )
 
 func TestMain(m *testing.M) {

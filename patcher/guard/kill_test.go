@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawbridge/clawbridge/internal/crashtest"
 	"github.com/clawbridge/clawbridge/patcher/atomicfile"
+	"github.com/clawbridge/clawbridge/patcher/atomicfile/crashtest"
 )
 
 func TestMain(m *testing.M) {
