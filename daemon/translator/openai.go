@@ -177,21 +177,7 @@ func (c *openaiConverter) message(path string, m *openaicompat.Message) error {
 
 // parts decodes content that is an array of parts.
 func parts(path string, raw json.RawMessage) ([]openaicompat.ContentPart, error) {
-	var raws []json.RawMessage
-	if err := json.Unmarshal(raw, &raws); err != nil {
-		return nil, fieldError(path, err)
-	}
-	out := make([]openaicompat.ContentPart, len(raws))
-	for i, r := range raws {
-		pp := fmt.Sprintf("%s.%d", path, i)
-		if err := decodeAt(pp, r, &out[i]); err != nil {
-			return nil, err
-		}
-		if out[i].Type == "" {
-			return nil, invalidRequest("%s.type: field required", pp)
-		}
-	}
-	return out, nil
+	return typedArray(path, raw, func(p *openaicompat.ContentPart) string { return p.Type })
 }
 
 // text reads content that may only hold text: a string, null, or text

@@ -671,21 +671,28 @@ func blockArray(path string, raw json.RawMessage) ([]RequestBlock, error) {
 	if k := jsonKind(raw); k != "array" {
 		return nil, invalidRequest("%s: expected string or array of content blocks, got %s", path, k)
 	}
+	return typedArray(path, raw, func(b *RequestBlock) string { return b.Type })
+}
+
+// typedArray decodes an array whose elements each carry a "type", naming
+// the element (path.i) in any error so the client sees which one was
+// wrong. Both APIs' content arrays go through it.
+func typedArray[T any](path string, raw json.RawMessage, typeOf func(*T) string) ([]T, error) {
 	var raws []json.RawMessage
 	if err := json.Unmarshal(raw, &raws); err != nil {
 		return nil, fieldError(path, err)
 	}
-	blocks := make([]RequestBlock, len(raws))
+	out := make([]T, len(raws))
 	for i, r := range raws {
-		bp := fmt.Sprintf("%s.%d", path, i)
-		if err := decodeAt(bp, r, &blocks[i]); err != nil {
+		ep := fmt.Sprintf("%s.%d", path, i)
+		if err := decodeAt(ep, r, &out[i]); err != nil {
 			return nil, err
 		}
-		if blocks[i].Type == "" {
-			return nil, invalidRequest("%s.type: field required", bp)
+		if typeOf(&out[i]) == "" {
+			return nil, invalidRequest("%s.type: field required", ep)
 		}
 	}
-	return blocks, nil
+	return out, nil
 }
 
 func unsupportedBlock(path, typ string) error {
