@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Client talks to one Ollama server.
@@ -242,19 +243,35 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) (*htt
 // errorMessage extracts Ollama's {"error": "..."} message, falling back to
 // the start of the body (an HTML page from a misconfigured proxy, say).
 func errorMessage(r io.Reader) string {
-	b, _ := io.ReadAll(io.LimitReader(r, 4<<10))
+	b, _ := io.ReadAll(io.LimitReader(r, maxMessage))
 	var e struct {
 		Error string `json:"error"`
 	}
 	if json.Unmarshal(b, &e) == nil && e.Error != "" {
-		return e.Error
+		// Decoding turns each invalid UTF-8 byte into U+FFFD, three bytes,
+		// so the 4 KiB read can decode to 12 KiB (found by FuzzChat).
+		return cutMessage(e.Error, maxMessage-len("…"))
 	}
 	s := strings.TrimSpace(string(b))
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
 	if s == "" {
 		s = "(empty body)"
 	}
-	return s
+	return cutMessage(s, 200)
+}
+
+// maxMessage bounds how much of an error body is read, and the message
+// taken from it: it ends up in the error the client gets.
+const maxMessage = 4 << 10
+
+// cutMessage keeps at most n bytes of s, and marks a cut with "…"; it
+// does not split a UTF-8 sequence.
+func cutMessage(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
