@@ -1,14 +1,9 @@
 package ollama
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -21,20 +16,18 @@ var capture = flag.Bool("capture", false, "record testdata/streams/ from the rea
 // testdata/streams/<name>.http: the fuzzers' seeds and the streams
 // TestCapturedStreams replays. Each file is the status code on the first
 // line, then the body exactly as Ollama sent it.
-var captures = []struct {
-	name, body string
-}{
-	{"text", chatBody(ollamatest.ModelTiny, "Hi there", true, "")},
-	{"text-unary", chatBody(ollamatest.ModelTiny, "Hi there", false, "")},
-	{"think", chatBody(ollamatest.ModelTiny, "Please think", true, "")},
-	{"tool", chatBody(ollamatest.ModelTiny, "What's the weather?", true, tools(ollamatest.ToolWeather))},
-	{"two-tools", chatBody(ollamatest.ModelTiny, "Use two tools", true, tools(ollamatest.ToolWeather, ollamatest.ToolTime))},
-	{"unicode", chatBody(ollamatest.ModelTiny, "Say unicode", true, "")},
-	{"stop", strings.Replace(chatBody(ollamatest.ModelTiny, "Please stop", true, ""), `"stream":true`, `"stream":true,"options":{"stop":["gamma"]}`, 1)},
-	{"length", strings.Replace(chatBody(ollamatest.ModelTiny, "Loop", true, ""), `"stream":true`, `"stream":true,"options":{"num_predict":8}`, 1)},
-	{"repeat-incomplete", chatBody(ollamatest.ModelTiny, "Repeat", true, "")},
-	{"no-such-model", chatBody("no-such-model", "Hi", true, "")},
-	{"tools-refused", chatBody(ollamatest.ModelNoTools, "What's the weather?", true, tools(ollamatest.ToolWeather))},
+var captures = []ollamatest.Capture{
+	{Name: "text", Body: chatBody(ollamatest.ModelTiny, "Hi there", true, "")},
+	{Name: "text-unary", Body: chatBody(ollamatest.ModelTiny, "Hi there", false, "")},
+	{Name: "think", Body: chatBody(ollamatest.ModelTiny, "Please think", true, "")},
+	{Name: "tool", Body: chatBody(ollamatest.ModelTiny, "What's the weather?", true, tools(ollamatest.ToolWeather))},
+	{Name: "two-tools", Body: chatBody(ollamatest.ModelTiny, "Use two tools", true, tools(ollamatest.ToolWeather, ollamatest.ToolTime))},
+	{Name: "unicode", Body: chatBody(ollamatest.ModelTiny, "Say unicode", true, "")},
+	{Name: "stop", Body: strings.Replace(chatBody(ollamatest.ModelTiny, "Please stop", true, ""), `"stream":true`, `"stream":true,"options":{"stop":["gamma"]}`, 1)},
+	{Name: "length", Body: strings.Replace(chatBody(ollamatest.ModelTiny, "Loop", true, ""), `"stream":true`, `"stream":true,"options":{"num_predict":8}`, 1)},
+	{Name: "repeat-incomplete", Body: chatBody(ollamatest.ModelTiny, "Repeat", true, "")},
+	{Name: "no-such-model", Body: chatBody("no-such-model", "Hi", true, "")},
+	{Name: "tools-refused", Body: chatBody(ollamatest.ModelNoTools, "What's the weather?", true, tools(ollamatest.ToolWeather))},
 }
 
 func chatBody(model, text string, stream bool, tools string) string {
@@ -60,25 +53,7 @@ func TestCaptureStreams(t *testing.T) {
 	if !*capture {
 		t.Skip("run with -capture to record testdata/streams/ from the real Ollama")
 	}
-	s := ollamatest.Start(t)
-	if err := os.MkdirAll(filepath.Join("testdata", "streams"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range captures {
-		resp, err := http.Post(s.URL+"/api/chat", "application/json", strings.NewReader(c.body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := append([]byte(fmt.Sprintf("%d\n", resp.StatusCode)), body...)
-		if err := os.WriteFile(filepath.Join("testdata", "streams", c.name+".http"), out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ollamatest.Record(t, "/api/chat", captures)
 }
 
 // TestCapturedStreams replays every recorded answer through the client and
@@ -96,14 +71,14 @@ func TestCapturedStreams(t *testing.T) {
 		"tools-refused": wantStatus(400, "does not support tools"),
 	}
 	for _, c := range captures {
-		t.Run(c.name, func(t *testing.T) {
-			status, body := readCapture(t, c.name)
+		t.Run(c.Name, func(t *testing.T) {
+			status, body := ollamatest.ReadCapture(t, c.Name)
 			var got []*ChatResponse
 			err := chatWith(t, status, body, func(r *ChatResponse) error {
 				got = append(got, r)
 				return nil
 			})
-			check := want[c.name]
+			check := want[c.Name]
 			if check == nil {
 				check = wantDone
 			}
@@ -132,19 +107,4 @@ func wantStatus(code int, msg string) func(error, []*ChatResponse) error {
 		}
 		return nil
 	}
-}
-
-// readCapture returns a recorded answer's status code and body.
-func readCapture(t testing.TB, name string) (int, []byte) {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "streams", name+".http"))
-	if err != nil {
-		t.Fatalf("%v (record it with go test -run TestCaptureStreams -capture)", err)
-	}
-	first, body, _ := bytes.Cut(data, []byte("\n"))
-	var status int
-	if _, err := fmt.Sscan(string(first), &status); err != nil {
-		t.Fatalf("%s: status line %q: %v", name, first, err)
-	}
-	return status, body
 }

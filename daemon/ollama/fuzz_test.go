@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
 )
 
 // addStreamSeeds seeds a fuzzer with the answers recorded from the real
@@ -23,7 +25,7 @@ func addStreamSeeds(f *testing.F, add func(status int, body []byte)) {
 		f.Fatal("no recorded streams in testdata/streams")
 	}
 	for _, file := range files {
-		status, body := readCapture(f, strings.TrimSuffix(filepath.Base(file), ".http"))
+		status, body := ollamatest.ReadCapture(f, strings.TrimSuffix(filepath.Base(file), ".http"))
 		add(status, body)
 	}
 	add(200, []byte(`{"model":"tiny","message":{"role":"assistant","content":"a"},"done":false}`+"\n"+`{"error":"model runner has unexpectedly stopped"}`+"\n"))

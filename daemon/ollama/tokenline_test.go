@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
 )
 
 // tokenLineCases are lines the hand decoder must take or leave to
@@ -94,7 +96,7 @@ func TestTokenLineStream(t *testing.T) {
 func FuzzTokenLine(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "streams", "*.http"))
 	for _, file := range files {
-		_, body := readCapture(f, strings.TrimSuffix(filepath.Base(file), ".http"))
+		_, body := ollamatest.ReadCapture(f, strings.TrimSuffix(filepath.Base(file), ".http"))
 		for _, line := range bytes.Split(body, []byte("\n")) {
 			f.Add(line)
 		}

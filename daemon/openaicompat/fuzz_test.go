@@ -6,11 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,18 +23,16 @@ var capture = flag.Bool("capture", false, "record testdata/streams/ from the rea
 // (streaming, usage included): the fuzzers' seeds and the streams
 // TestCapturedStreams replays. Each file is the status code on the first
 // line, then the body exactly as Ollama sent it.
-var captures = []struct {
-	name, body string
-}{
-	{"text", streamBody(ollamatest.ModelTiny, "Hi there", "")},
-	{"tool", streamBody(ollamatest.ModelTiny, "What's the weather?", `,"tools":[`+weatherTool+`]`)},
-	{"two-tools", streamBody(ollamatest.ModelTiny, "Use two tools", `,"tools":[`+weatherTool+`,{"type":"function","function":{"name":"`+ollamatest.ToolTime+`","parameters":`+ollamatest.TimeParameters+`}}]`)},
-	{"think", streamBody(ollamatest.ModelTiny, "Please think", "")},
-	{"unicode", streamBody(ollamatest.ModelTiny, "Say unicode", "")},
-	{"length", streamBody(ollamatest.ModelTiny, "Loop", `,"max_tokens":8`)},
-	{"repeat", streamBody(ollamatest.ModelTiny, "Repeat", "")},
-	{"no-such-model", streamBody("no-such-model", "Hi", "")},
-	{"tools-refused", streamBody(ollamatest.ModelNoTools, "What's the weather?", `,"tools":[`+weatherTool+`]`)},
+var captures = []ollamatest.Capture{
+	{Name: "text", Body: streamBody(ollamatest.ModelTiny, "Hi there", "")},
+	{Name: "tool", Body: streamBody(ollamatest.ModelTiny, "What's the weather?", `,"tools":[`+weatherTool+`]`)},
+	{Name: "two-tools", Body: streamBody(ollamatest.ModelTiny, "Use two tools", `,"tools":[`+weatherTool+`,{"type":"function","function":{"name":"`+ollamatest.ToolTime+`","parameters":`+ollamatest.TimeParameters+`}}]`)},
+	{Name: "think", Body: streamBody(ollamatest.ModelTiny, "Please think", "")},
+	{Name: "unicode", Body: streamBody(ollamatest.ModelTiny, "Say unicode", "")},
+	{Name: "length", Body: streamBody(ollamatest.ModelTiny, "Loop", `,"max_tokens":8`)},
+	{Name: "repeat", Body: streamBody(ollamatest.ModelTiny, "Repeat", "")},
+	{Name: "no-such-model", Body: streamBody("no-such-model", "Hi", "")},
+	{Name: "tools-refused", Body: streamBody(ollamatest.ModelNoTools, "What's the weather?", `,"tools":[`+weatherTool+`]`)},
 }
 
 var weatherTool = `{"type":"function","function":{"name":"` + ollamatest.ToolWeather + `","parameters":` + ollamatest.WeatherParameters + `}}`
@@ -52,40 +47,7 @@ func TestCaptureStreams(t *testing.T) {
 	if !*capture {
 		t.Skip("run with -capture to record testdata/streams/ from the real Ollama")
 	}
-	s := ollamatest.Start(t)
-	if err := os.MkdirAll(filepath.Join("testdata", "streams"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range captures {
-		resp, err := http.Post(s.URL+"/v1/chat/completions", "application/json", strings.NewReader(c.body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := append([]byte(fmt.Sprintf("%d\n", resp.StatusCode)), body...)
-		if err := os.WriteFile(filepath.Join("testdata", "streams", c.name+".http"), out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// readCapture returns a recorded answer's status code and body.
-func readCapture(t testing.TB, name string) (int, []byte) {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "streams", name+".http"))
-	if err != nil {
-		t.Fatalf("%v (record it with go test -run TestCaptureStreams -capture)", err)
-	}
-	first, body, _ := bytes.Cut(data, []byte("\n"))
-	var status int
-	if _, err := fmt.Sscan(string(first), &status); err != nil {
-		t.Fatalf("%s: status line %q: %v", name, first, err)
-	}
-	return status, body
+	ollamatest.Record(t, "/v1/chat/completions", captures)
 }
 
 // cannedServer answers /v1/chat/completions with whatever status and body
@@ -137,21 +99,21 @@ func TestCapturedStreams(t *testing.T) {
 		"tools-refused": "400",
 	}
 	for _, c := range captures {
-		t.Run(c.name, func(t *testing.T) {
-			status, body := readCapture(t, c.name)
+		t.Run(c.Name, func(t *testing.T) {
+			status, body := ollamatest.ReadCapture(t, c.Name)
 			var chunks []*ChatCompletionChunk
 			err := srv.chat(status, body, func(ch *ChatCompletionChunk) error {
 				chunks = append(chunks, ch)
 				return nil
 			})
-			if code, ok := want[c.name]; ok {
+			if code, ok := want[c.Name]; ok {
 				var se *StatusError
 				if !errors.As(err, &se) || fmt.Sprint(se.StatusCode) != code || se.Message == "" {
 					t.Fatalf("err = %v, want a %s StatusError", err, code)
 				}
 				return
 			}
-			if c.name == "repeat" {
+			if c.Name == "repeat" {
 				// Ollama aborts a model repeating itself and ends the
 				// stream with neither a finish_reason nor [DONE].
 				if !errors.Is(err, ErrIncomplete) || len(chunks) == 0 {
@@ -183,7 +145,7 @@ func TestCapturedStreams(t *testing.T) {
 // an event cut short, an HTML error page.
 func addStreamSeeds(f *testing.F, add func(status int, body []byte)) {
 	for _, c := range captures {
-		add(readCapture(f, c.name))
+		add(ollamatest.ReadCapture(f, c.Name))
 	}
 	chunk := `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}` + "\n\n"
 	add(200, []byte(chunk+`data: {"error":{"message":"out of memory","type":"server_error","param":null,"code":null}}`+"\n\n"))
