@@ -4,6 +4,11 @@
 
 SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
+# go.mod's toolchain line names the Go release with the latest security
+# fixes; "auto" lets the go command fetch it through the module proxy when
+# the installed Go is older (Debian's and Go's own go.env default to
+# "local", which ignores the line). A newer installed Go is used as is.
+export GOTOOLCHAIN ?= auto
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null)
