@@ -613,7 +613,14 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 		defer rc.SetWriteDeadline(time.Time{})
 	}
 	committed := false
-	send := func() bool {
+	// send writes what out holds and flushes it to the client. With more
+	// (chunks that arrived while the last one was written are already
+	// waiting in items) it leaves the bytes in the response's buffer for
+	// the flush after them: tokens that queue up go out in one write
+	// system call, and none waits for a token not yet arrived. The bound
+	// keeps a fast backend from holding a whole answer back.
+	unflushed := 0
+	send := func(more bool) bool {
 		if idle > 0 {
 			if now := time.Now(); now.Sub(deadlineSet) > idle/4 {
 				rc.SetWriteDeadline(now.Add(idle))
@@ -632,6 +639,11 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 		if err := out.writeTo(w); err != nil {
 			return false
 		}
+		if more && unflushed < maxUnflushedChunks {
+			unflushed++
+			return true
+		}
+		unflushed = 0
 		return rc.Flush() == nil
 	}
 	// fail ends the request with err: a plain HTTP error while nothing has
@@ -644,7 +656,7 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 			return
 		}
 		out.fail(ae)
-		send()
+		send(false)
 	}
 
 	grace := time.NewTimer(s.opts.HeaderGrace)
@@ -671,7 +683,7 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 					return
 				}
 				out.end(err)
-				send()
+				send(false)
 				return
 			}
 			if it.start != nil {
@@ -680,18 +692,18 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 			}
 			rec.firstToken(it.chunk)
 			done := out.chunk(it.chunk)
-			if !send() || done {
+			if !send(!done && len(items) > 0) || done {
 				return
 			}
 			active = true
 		case <-grace.C:
-			if !committed && !send() {
+			if !committed && !send(false) {
 				return
 			}
 		case <-ping.C:
 			if committed && !active {
 				out.ping()
-				if !send() {
+				if !send(false) {
 					return
 				}
 			}
@@ -706,6 +718,10 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 		}
 	}
 }
+
+// maxUnflushedChunks bounds how many chunks a stream writes between two
+// flushes when chunks queue up faster than the client takes them.
+const maxUnflushedChunks = 32
 
 func isAPIError(err error) bool {
 	var ae *apiError
