@@ -98,7 +98,7 @@ func runRealOllama(ctx context.Context, o *options, work string, logf func(strin
 			return nil, fmt.Errorf("%s and %s answered differently:\n%q\n%q", ts[0].name, ts[i].name, abbreviate(texts[0], 120), abbreviate(texts[i], 120))
 		}
 	}
-	perRound := 10
+	perRound := 40
 	if o.smoke {
 		perRound = 2
 	}
