@@ -68,8 +68,8 @@ func startE2EDaemon(t *testing.T, bin, home, config string) *e2eDaemon {
 	if err := os.WriteFile(d.cfgPath, []byte(strings.ReplaceAll(config, "%LISTEN%", d.listen)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	log := &e2eLogBuffer{}
-	d.cmd = exec.Command(bin, "run", "--no-tray", "--config", d.cfgPath)
+	log := newE2ELog()
+	d.cmd = exec.Command(bin, "run", "--no-tray", "--debug", "--config", d.cfgPath)
 	d.cmd.Env = append(e2eCleanEnv(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
 		"XDG_STATE_HOME="+filepath.Join(home, ".state"), "DBUS_SESSION_BUS_ADDRESS=", "DISPLAY=")
 	stdout, err := d.cmd.StdoutPipe()

@@ -170,7 +170,7 @@ func e2eFreePort(t *testing.T) int {
 // means it exited or never became healthy; the server is stopped then.
 func e2eServe(t *testing.T, bin, cfgPath, addr string) (*e2eServer, error) {
 	t.Helper()
-	log := &e2eLogBuffer{}
+	log := newE2ELog()
 	cmd := exec.Command(bin, "serve", "-config", cfgPath, "-debug")
 	cmd.Stdout = log
 	cmd.Stderr = log
