@@ -130,10 +130,20 @@ type Keeper struct {
 	base string
 	log  *slog.Logger
 	kick chan struct{}
+	// now carries PatchNow's requests to Run, each with the channel that
+	// takes the pass's statuses.
+	now chan chan []Status
+	// started is closed when Run first starts, so that a PatchNow racing
+	// the daemon's start waits for it instead of failing.
+	started   chan struct{}
+	startOnce sync.Once
 
 	mu       sync.Mutex
 	statuses []Status
 	dirs     []string
+	searched []Root // the roots of the last look
+	// stopped is closed when the current (or last) Run returns.
+	stopped chan struct{}
 
 	// Owned by Run's goroutine, keyed by catalog path.
 	known   map[string]known
@@ -171,6 +181,8 @@ func NewKeeper(opts KeeperOptions) (*Keeper, error) {
 		base:    base,
 		log:     log,
 		kick:    make(chan struct{}, 1),
+		now:     make(chan chan []Status),
+		started: make(chan struct{}),
 		known:   map[string]known{},
 		patched: map[string]bool{},
 		watched: map[string]bool{},
@@ -184,6 +196,49 @@ func (k *Keeper) Check() {
 	case k.kick <- struct{}{}:
 	default:
 	}
+}
+
+// ErrNotRunning is PatchNow's answer when Run has returned: nothing would
+// serve the request.
+var ErrNotRunning = errors.New("patcher: the keeper is not running")
+
+// PatchNow has Run look at every target now, patching what needs it (or
+// only reporting, with ReportOnly), and returns the statuses that look
+// ended with: unlike Check, the caller learns whether it worked. Targets
+// that vanished during the look are left out. Before Run first starts it
+// waits for it; once Run has returned it fails with ErrNotRunning.
+func (k *Keeper) PatchNow(ctx context.Context) ([]Status, error) {
+	select {
+	case <-k.started:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("patcher: waiting for the keeper to start: %w", ctx.Err())
+	}
+	k.mu.Lock()
+	stopped := k.stopped
+	k.mu.Unlock()
+	reply := make(chan []Status, 1)
+	select {
+	case k.now <- reply:
+	case <-stopped:
+		return nil, ErrNotRunning
+	case <-ctx.Done():
+		return nil, fmt.Errorf("patcher: waiting for the keeper: %w", ctx.Err())
+	}
+	select {
+	case st := <-reply:
+		return st, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("patcher: waiting for the look to end: %w", ctx.Err())
+	}
+}
+
+// Roots returns the places the last look searched: the Clawdbot
+// directories and, with IncludeGlobal, the global node_modules found; for
+// telling the user where no pi-ai was found.
+func (k *Keeper) Roots() []Root {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]Root(nil), k.searched...)
 }
 
 // Statuses returns every target's status as of the last look.
@@ -205,6 +260,13 @@ func (k *Keeper) WatchedDirs() []string {
 // Run patches every target, then keeps them patched until ctx is done.
 // It returns an error only if watching fails for good.
 func (k *Keeper) Run(ctx context.Context) error {
+	stopped := make(chan struct{})
+	k.mu.Lock()
+	k.stopped = stopped
+	k.mu.Unlock()
+	defer close(stopped)
+	k.startOnce.Do(func() { close(k.started) })
+
 	w, err := fswatch.New(k.opts.Quiet, func(string) { k.Check() })
 	if err != nil {
 		return fmt.Errorf("patcher: %w", err)
@@ -242,6 +304,8 @@ func (k *Keeper) Run(ctx context.Context) error {
 			return fmt.Errorf("patcher: watcher: %w", err)
 		case <-k.kick:
 			k.pass(w, roots)
+		case reply := <-k.now:
+			reply <- k.pass(w, roots)
 		case <-rescan:
 			roots = k.roots() // a package manager may have been installed since
 			k.pass(w, roots)
@@ -257,9 +321,9 @@ func (k *Keeper) roots() []Root {
 	return roots
 }
 
-// pass discovers the targets, adjusts the watches and brings every target
-// to the wanted state.
-func (k *Keeper) pass(w *fswatch.Watcher, roots []Root) {
+// pass discovers the targets, adjusts the watches, brings every target
+// to the wanted state and returns their statuses.
+func (k *Keeper) pass(w *fswatch.Watcher, roots []Root) []Status {
 	targets, cands, err := discover(roots)
 	if msg := fmt.Sprint(err); err != nil && msg != k.discoverErr {
 		k.log.Warn("patcher: discover", "err", err)
@@ -290,7 +354,9 @@ func (k *Keeper) pass(w *fswatch.Watcher, roots []Root) {
 	}
 	k.mu.Lock()
 	k.statuses = statuses
+	k.searched = append([]Root(nil), roots...)
 	k.mu.Unlock()
+	return append([]Status(nil), statuses...)
 }
 
 // keep brings one target to the wanted state and reports what it did. ok

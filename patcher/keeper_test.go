@@ -3,6 +3,7 @@ package patcher
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -39,7 +40,9 @@ type keeperHarness struct {
 func startKeeper(t *testing.T, opts KeeperOptions) *keeperHarness {
 	t.Helper()
 	h := &keeperHarness{t: t, events: make(chan Event, 1000)}
-	opts.Quiet = 100 * time.Millisecond
+	if opts.Quiet == 0 {
+		opts.Quiet = 100 * time.Millisecond
+	}
 	if opts.BaseURL == "" {
 		opts.BaseURL = DefaultBaseURL
 	}
@@ -261,6 +264,79 @@ func TestKeeperReportOnly(t *testing.T) {
 	}
 	if statID(t, file) != before {
 		t.Fatal("report-only keeper wrote the catalog")
+	}
+}
+
+// TestKeeperPatchNow: PatchNow runs a look itself and answers with what it
+// found. The watcher is made too slow to ever act (an hour of quiet, no
+// rescans), so every change here is seen only through PatchNow.
+func TestKeeperPatchNow(t *testing.T) {
+	project := t.TempDir()
+	h := startKeeper(t, KeeperOptions{Dirs: []string{project}, Quiet: time.Hour, Rescan: -1})
+	ctx, cancel := context.WithTimeout(context.Background(), hang)
+	defer cancel()
+
+	st, err := h.k.PatchNow(ctx)
+	if err != nil || len(st) != 0 {
+		t.Fatalf("PatchNow with no install = %+v, %v", st, err)
+	}
+	if roots := h.k.Roots(); len(roots) != 1 || roots[0].Dir != project {
+		t.Fatalf("Roots = %+v, want just %s", roots, project)
+	}
+
+	file := filepath.Join(npmPackage(t, filepath.Join(project, "node_modules"), "0.49.3"), catalogRel)
+	orig := mustRead(t, file)
+	st, err = h.k.PatchNow(ctx)
+	if err != nil || len(st) != 1 || st[0].Target.File != file || !st[0].IsPatched() || st[0].URLs != 6 {
+		t.Fatalf("PatchNow after the install = %+v, %v; want %s patched (6 URLs)", st, err, file)
+	}
+	assertPatched(t, file)
+	h.wait(Patched, file)
+
+	t.Log("an install restores the catalog: PatchNow patches it again")
+	mustWrite(t, file, orig)
+	if st, err = h.k.PatchNow(ctx); err != nil || len(st) != 1 || !st[0].IsPatched() {
+		t.Fatalf("PatchNow after the restore = %+v, %v", st, err)
+	}
+	assertPatched(t, file)
+	h.wait(Repatched, file)
+
+	t.Log("a catalog that cannot be patched comes back with its error")
+	mustWrite(t, file, orig[:len(orig)/3])
+	st, err = h.k.PatchNow(ctx)
+	if err != nil || len(st) != 1 || st[0].IsPatched() || !errors.Is(st[0].Err, ErrNotCatalog) {
+		t.Fatalf("PatchNow on a half-written catalog = %+v, %v; want ErrNotCatalog", st, err)
+	}
+}
+
+// TestKeeperPatchNowWithoutRun: PatchNow never hangs on a keeper that is
+// not running: it waits for a Run that has not started only as long as
+// ctx, and fails at once after Run returns.
+func TestKeeperPatchNowWithoutRun(t *testing.T) {
+	k, err := NewKeeper(KeeperOptions{Dirs: []string{t.TempDir()}, BaseURL: DefaultBaseURL, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := k.PatchNow(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("PatchNow before Run = %v, want a deadline error", err)
+	}
+
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- k.Run(ctx) }()
+	wait, cancelWait := context.WithTimeout(context.Background(), hang)
+	defer cancelWait()
+	if _, err := k.PatchNow(wait); err != nil {
+		t.Fatalf("PatchNow while running: %v", err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if _, err := k.PatchNow(wait); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("PatchNow after Run returned = %v, want ErrNotRunning", err)
 	}
 }
 
