@@ -171,6 +171,58 @@ func TestLifecycleThroughSystemd(t *testing.T) {
 	wantCalls(t, sc, "commands when not installed")
 }
 
+// TestUnregisterLeavesTheAgentRunning: the tray's "Start at login" off runs
+// inside the agent, so stopping the unit would kill the caller before the
+// unit was removed. Unregister disables and removes the unit and the
+// autostart entry and never stops the unit, which systemd keeps running.
+func TestUnregisterLeavesTheAgentRunning(t *testing.T) {
+	sc, o, _ := setup(t)
+	if err := service.Install(o); err != nil {
+		t.Fatal(err)
+	}
+	if err := service.Start(o); err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, o, "started", true, true, "running")
+	sc.Calls(t)
+
+	if err := service.Unregister(o); err != nil {
+		t.Fatal(err)
+	}
+	wantCalls(t, sc, "unregister", "disable --user clawbridge.service", "daemon-reload --user")
+	for _, f := range []string{sc.UnitFile(), sc.AutostartFile()} {
+		if _, err := os.Lstat(f); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left after unregister (%v)", f, err)
+		}
+	}
+	wantState(t, o, "unregistered", false, true, "running")
+	sc.Calls(t)
+
+	err := service.Unregister(o)
+	if !errors.Is(err, service.ErrNotInstalled) || !strings.Contains(err.Error(), "clawbridge install") {
+		t.Errorf("unregister when not installed: %v, want ErrNotInstalled pointing at install", err)
+	}
+	wantCalls(t, sc, "unregister when not installed")
+
+	// Switched on again while it runs: installed, not started twice.
+	if err := service.Install(o); err != nil {
+		t.Fatalf("install while the unregistered agent runs: %v", err)
+	}
+	wantCalls(t, sc, "install again", "enable --user clawbridge.service", "daemon-reload --user")
+
+	// Without a user session it fails, names the unit, and removes nothing,
+	// so the switch still shows the agent installed.
+	sc.FailOn(t, "disable")
+	err = service.Unregister(o)
+	if err == nil || !strings.Contains(err.Error(), "remove "+sc.UnitFile()+" from systemd") {
+		t.Errorf("unregister with a failing systemctl: %v", err)
+	}
+	wantCalls(t, sc, "failing unregister", "disable --user clawbridge.service")
+	if _, err := os.Lstat(sc.UnitFile()); err != nil {
+		t.Errorf("a failed unregister removed the unit: %v", err)
+	}
+}
+
 // TestRefusesRoot: under sudo the agent would land in root's home and
 // never start for the user, so every command that changes something
 // refuses, before touching systemd or the disk.
@@ -178,7 +230,8 @@ func TestRefusesRoot(t *testing.T) {
 	sc, o, _ := setup(t)
 	o.Getuid = func() int { return 0 }
 	for name, f := range map[string]func(service.Options) error{
-		"install": service.Install, "uninstall": service.Uninstall, "start": service.Start, "stop": service.Stop, "restart": service.Restart,
+		"install": service.Install, "uninstall": service.Uninstall, "unregister": service.Unregister,
+		"start": service.Start, "stop": service.Stop, "restart": service.Restart,
 	} {
 		err := f(o)
 		if !errors.Is(err, service.ErrRoot) || !strings.Contains(err.Error(), "not as root") || !strings.Contains(err.Error(), "without sudo") {

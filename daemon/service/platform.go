@@ -44,6 +44,10 @@ type platform struct {
 	beforeStart func() error
 	// start and stop start and stop the installed agent through svc.
 	start, stop func(svc kservice.Service) error
+	// unregister removes the installed agent from the service manager and
+	// the disk without stopping it, so that it does not start at the next
+	// login (see Unregister).
+	unregister func(svc kservice.Service) error
 }
 
 // currentPlatform is the platform this process runs on.
@@ -78,17 +82,19 @@ func darwinPlatform(home string, sys kservice.System) (*platform, error) {
 	if sys == nil {
 		return nil, fmt.Errorf("kardianos/service found no launchd here")
 	}
+	file := filepath.Join(home, "Library", "LaunchAgents", LaunchdLabel+".plist")
 	return &platform{
 		system:      sys,
 		name:        LaunchdLabel,
 		option:      "LaunchdConfig",
 		render:      launchAgentPlist,
-		file:        filepath.Join(home, "Library", "LaunchAgents", LaunchdLabel+".plist"),
+		file:        file,
 		manager:     "launchd",
 		preflight:   func() error { return nil },
 		beforeStart: func() error { return nil },
 		start:       launchdStart,
 		stop:        launchdStop,
+		unregister:  func(kservice.Service) error { return launchdUnregister(file) },
 	}, nil
 }
 
@@ -113,6 +119,11 @@ func linuxPlatform(home, xdgConfig string, sys kservice.System) (*platform, erro
 		beforeStart: importDesktopEnvironment,
 		start:       kservice.Service.Start,
 		stop:        kservice.Service.Stop,
+		// kardianos's systemd Uninstall is `systemctl --user disable`, the
+		// unit file removed and `daemon-reload`; it does not stop the
+		// unit, and systemd keeps a running unit whose file is gone until
+		// it exits.
+		unregister: kservice.Service.Uninstall,
 	}, nil
 }
 
@@ -137,6 +148,14 @@ func launchdStop(svc kservice.Service) error {
 		return nil
 	}
 	return svc.Stop()
+}
+
+// launchdUnregister removes the LaunchAgent plist and nothing else.
+// kardianos's Uninstall, like `launchctl unload` or `bootout`, would stop
+// the job first; launchd keeps a loaded job whose plist is gone until the
+// user logs out, and loads only the plists it finds at the next login.
+func launchdUnregister(plist string) error {
+	return os.Remove(plist)
 }
 
 // launchdLoaded reports whether launchd has the agent loaded, running or

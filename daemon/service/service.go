@@ -182,10 +182,38 @@ func Uninstall(o Options) error {
 	if err := svc.Uninstall(); err != nil {
 		return fmt.Errorf("remove %s from %s: %w", p.file, p.manager, err)
 	}
-	if p.autostart != "" {
-		if err := os.Remove(p.autostart); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("autostart entry: %w", err)
-		}
+	return p.removeAutostart()
+}
+
+// Unregister removes the agent's files and registration, so that it does
+// not start at the next login, and leaves it running. It is the tray's
+// "Start at login" switched off, which runs inside the agent itself:
+// Uninstall would first stop the agent, that is kill the process asking,
+// before anything was removed. Log files stay.
+func Unregister(o Options) error {
+	p, svc, err := installed(o)
+	if err != nil {
+		return err
+	}
+	return p.unregisterAgent(svc)
+}
+
+// unregisterAgent is Unregister once the agent is known to be installed.
+func (p *platform) unregisterAgent(svc kservice.Service) error {
+	if err := p.unregister(svc); err != nil {
+		return fmt.Errorf("remove %s from %s: %w", p.file, p.manager, err)
+	}
+	return p.removeAutostart()
+}
+
+// removeAutostart removes the desktop autostart entry, where there is one:
+// left behind it would run `clawbridge restart` at every login.
+func (p *platform) removeAutostart() error {
+	if p.autostart == "" {
+		return nil
+	}
+	if err := os.Remove(p.autostart); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("autostart entry: %w", err)
 	}
 	return nil
 }
