@@ -23,7 +23,11 @@ func (l loginItem) Installed() bool {
 // Install only installs: the daemon asking is already running.
 func (l loginItem) Install() error { return service.Install(l.o) }
 
-func (l loginItem) Uninstall() error { return service.Uninstall(l.o) }
+// Uninstall only unregisters: "Start at login" off means "not at the next
+// login", never "quit now". The daemon asking is usually the agent itself,
+// which service.Uninstall would stop, killing it before the agent's file
+// was removed.
+func (l loginItem) Uninstall() error { return service.Unregister(l.o) }
 
 // serviceStatusForDoctor lets the doctor report the login agent.
 func serviceStatusForDoctor(cfgPath string) func() (daemon.ServiceStatus, error) {
