@@ -11,6 +11,25 @@ tmp=$(mktemp "$out.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
 
 step() { echo "==> provision: $*" >&2; }
+fail() { echo "provision: $*" >&2; exit 1; }
+
+# record SCRIPT: runs a provisioning step that prints KEY=VALUE lines, and
+# appends them to the env file. A failing step stops provisioning; a step
+# that prints no such line is fine.
+record() {
+  local got
+  got=$(bash "$here/$1") || fail "$1 failed (exit $?); see its messages above"
+  grep -E '^[A-Z0-9_]+=' <<<"$got" >>"$tmp" || true
+}
+
+# The one prerequisite provisioning does not install: the npm clients run
+# on the system Node.js, which must be 20 or newer (Debian 12's nodejs is
+# 18), and npm fetches every package. Checked first, before the long steps.
+step "prerequisites"
+command -v node >/dev/null || fail "Node.js >= 20 is required and node is not on PATH (Debian 12's nodejs is 18: install Node 20+ with npm, e.g. from NodeSource or Debian 13)"
+command -v npm >/dev/null || fail "npm is required and is not on PATH (install it with Node.js >= 20)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || fail "Node.js >= 20 is required; node on PATH is $(node --version) (Debian 12's nodejs is 18: install Node 20+ with npm, e.g. from NodeSource or Debian 13)"
 
 step "apt packages"
 bash "$here/provision-apt.sh" >&2
@@ -21,10 +40,10 @@ ollama_bin=$(bash "$here/provision-ollama.sh" | tail -n 1)
 echo "CLAWBRIDGE_OLLAMA_BIN=$ollama_bin" >>"$tmp"
 
 step "npm clients"
-bash "$here/provision-npm.sh" | grep -E '^[A-Z0-9_]+=' >>"$tmp" || true
+record provision-npm.sh
 
 step "clawdbot"
-bash "$here/provision-clawdbot.sh" | grep -E '^[A-Z0-9_]+=' >>"$tmp"
+record provision-clawdbot.sh
 
 mv "$tmp" "$out"
 trap - EXIT
