@@ -2,10 +2,13 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/notify"
+	"github.com/clawbridge/clawbridge/patcher"
 	"github.com/clawbridge/clawbridge/tray"
 )
 
@@ -111,7 +114,7 @@ func (d *Daemon) TrayOptions() tray.Options {
 			SetAliasModel: func(_ context.Context, alias, model string) error {
 				return d.SetAliasModel(alias, model)
 			},
-			Repatch: func(context.Context) error { d.Repatch(); return nil },
+			Repatch: d.repatchNow,
 			Doctor: func(ctx context.Context) (string, bool) {
 				r := Doctor(ctx, DoctorOptions{ConfigPath: d.opts.ConfigPath, RuntimeDir: d.opts.RuntimeDir,
 					Home: d.opts.Home, Getenv: d.opts.Getenv})
@@ -124,6 +127,71 @@ func (d *Daemon) TrayOptions() tray.Options {
 			Quit: d.Quit,
 		},
 	}
+}
+
+// repatchWait bounds how long "Re-patch now" waits for the patcher's look,
+// which takes milliseconds: it only keeps a hung keeper from hanging the
+// menu's action.
+const repatchWait = time.Minute
+
+// repatchNow is the menu's "Re-patch now": the keeper looks at every
+// catalog at once, and the answer is what that look found, so the tray
+// never claims a success the patcher did not have. nil means every pi-ai
+// install found points at clawbridge; the error says otherwise in words
+// the user can act on.
+func (d *Daemon) repatchNow(ctx context.Context) error {
+	// apply swaps the keeper and sets Patcher.Enabled under applyMu, so
+	// the two read together belong to the same configuration.
+	d.applyMu.Lock()
+	k := d.keeper
+	st := d.State().Patcher
+	d.applyMu.Unlock()
+	switch {
+	case !st.Enabled:
+		return errors.New("the patcher is off: turn on Re-apply patch after installs")
+	case k == nil && st.Err != "":
+		return fmt.Errorf("the patcher is not running: %s", st.Err)
+	case k == nil:
+		return errors.New("the patcher is not running")
+	}
+	ctx, cancel := context.WithTimeout(ctx, repatchWait)
+	defer cancel()
+	statuses, err := k.v.PatchNow(ctx)
+	if errors.Is(err, patcher.ErrNotRunning) {
+		return errors.New("the patcher restarted for a config change while re-patching: try again")
+	}
+	if err != nil {
+		return err
+	}
+	d.refreshSoon() // the menu's pi-ai line catches up now, not at the next event
+	if len(statuses) == 0 {
+		var dirs []string
+		for _, r := range k.v.Roots() {
+			dirs = append(dirs, r.Dir)
+		}
+		if len(dirs) == 0 {
+			return errors.New("no Clawdbot directory to search: set patcher.dirs in the config")
+		}
+		return fmt.Errorf("no pi-ai install found in %s", strings.Join(dirs, ", "))
+	}
+	var bad []patcher.Status
+	for _, s := range statuses {
+		if !s.IsPatched() {
+			bad = append(bad, s)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	first := bad[0]
+	why := fmt.Sprintf("%d of %d Anthropic base URLs point at clawbridge", first.Patched, first.URLs)
+	switch {
+	case first.Err != nil:
+		why = first.Err.Error()
+	case first.URLs == 0:
+		why = "no Anthropic base URL found in it"
+	}
+	return fmt.Errorf("%d of %d pi-ai installs not patched; %s: %s", len(bad), len(statuses), first.Target.File, why)
 }
 
 // Summary is the report in a few lines: the failed checks with their

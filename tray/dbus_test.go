@@ -202,6 +202,27 @@ func TestTrayOverDBus(t *testing.T) {
 	}
 	child.expect(t, "notify TUI command (no clipboard tool found): clawdbot tui")
 
+	t.Log("Re-patch now says what the re-patch answered: success only when it succeeded")
+	if err := client.Click(ctx, labelRepatch); err != nil {
+		t.Fatal(err)
+	}
+	child.expect(t, "repatch")
+	child.expect(t, "notify pi-ai re-patched: Every pi-ai install found points at clawbridge.")
+	if err := client.Click(ctx, "Re-apply patch after installs"); err != nil {
+		t.Fatal(err)
+	}
+	child.expect(t, "toggle auto_repatch false")
+	if _, err := client.WaitFor(ctx, "auto re-patch unchecked", func(r *traytest.Item) bool {
+		return !r.Find("Re-apply patch after installs").Checked
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Click(ctx, labelRepatch); err != nil {
+		t.Fatal(err)
+	}
+	child.expect(t, "repatch")
+	child.expect(t, "notify Could not re-patch pi-ai: "+errPatcherOff)
+
 	t.Log("a backend going down turns the icon to attention")
 	child.send(t, childInput{Choices: testChoices, BackendErr: "connection refused"})
 	if _, err := client.WaitFor(ctx, "the attention headline", func(r *traytest.Item) bool {
@@ -451,6 +472,7 @@ func runChild(cfgPath string) int {
 		Actions: Actions{
 			SetToggle:     d.setToggle,
 			SetAliasModel: d.setAliasModel,
+			Repatch:       d.repatch,
 			Notify:        func(title, msg string) { d.report("notify %s: %s", title, msg) },
 			Quit:          func() { d.report("quit") },
 		},
@@ -511,6 +533,24 @@ func (d *childDaemon) setAliasModel(ctx context.Context, alias, model string) er
 		return err
 	}
 	return d.publish()
+}
+
+// errPatcherOff is the child's answer to Re-patch now with auto re-patch
+// off, worded like the daemon's.
+const errPatcherOff = "the patcher is off: turn on Re-apply patch after installs"
+
+// repatch fails the way the daemon does when the config has the patcher
+// off, and succeeds otherwise.
+func (d *childDaemon) repatch(ctx context.Context) error {
+	d.report("repatch")
+	cfg, err := config.Load(d.path)
+	if err != nil {
+		return err
+	}
+	if !config.On(cfg.Clawbridge.Patcher.Enabled) {
+		return errors.New(errPatcherOff)
+	}
+	return nil
 }
 
 func (d *childDaemon) readInput(r io.Reader) {

@@ -319,11 +319,15 @@ func (m *Menu) command(ctx context.Context, c command, s State) {
 		if a.Repatch == nil {
 			return
 		}
+		// Repatch answers for the look it ran: nil only when every install
+		// found is patched, and an error saying what is not (the patcher
+		// off, no install found, how many failed) otherwise, which
+		// background shows as "Could not re-patch pi-ai".
 		m.background(ctx, "re-patch pi-ai", func(ctx context.Context) (func(State) State, error) {
 			if err := a.Repatch(ctx); err != nil {
 				return nil, err
 			}
-			m.notify("pi-ai re-patched", "Every pi-ai install points at clawbridge again.")
+			m.notify("pi-ai re-patched", "Every pi-ai install found points at clawbridge.")
 			return nil, nil
 		})
 	case cmdDoctor:
