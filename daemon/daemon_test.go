@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -317,11 +318,25 @@ func TestDaemonEndToEnd(t *testing.T) {
 func TestDaemonSettingsApplyLive(t *testing.T) {
 	ol := ollamatest.Start(t)
 	w := newWorld(t, ol.URL, "")
+	// The notifier sends from its own goroutine.
+	var notesMu sync.Mutex
 	var notes []string
 	n := notify.New(notify.Options{Logger: testLogger(t), Send: func(title, body string) error {
+		notesMu.Lock()
+		defer notesMu.Unlock()
 		notes = append(notes, title+": "+body)
 		return nil
 	}})
+	noted := func(prefix, part string) bool {
+		notesMu.Lock()
+		defer notesMu.Unlock()
+		for _, s := range notes {
+			if strings.HasPrefix(s, prefix) && strings.Contains(s, part) {
+				return true
+			}
+		}
+		return false
+	}
 	d := startDaemon(t, w, Options{RuntimeDir: filepath.Join(w.home, "run"), Notifier: n})
 	addr := d.State().Translator.Addr
 	if code, _ := ask(t, addr, "claude-sonnet-4-5", "Hi"); code != 200 {
@@ -371,6 +386,9 @@ func TestDaemonSettingsApplyLive(t *testing.T) {
 	if !strings.Contains(d.State().LastError, "gateway.port") {
 		t.Errorf("last error %q does not name the key", d.State().LastError)
 	}
+	waitFor(t, "the user to be told the config was not applied", func() bool {
+		return noted("Config not applied: ", "gateway.port") && noted("Config not applied: ", "previous config stays in force")
+	})
 	if code, _ := ask(t, addr, "claude-sonnet-4-5", "Hi"); code != 200 {
 		t.Fatalf("request with the last good config: %d", code)
 	}
