@@ -27,6 +27,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/clawbridge/clawbridge/assets"
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/notify"
 	"github.com/clawbridge/clawbridge/daemon/service"
@@ -147,6 +148,40 @@ type apiListener struct {
 	done chan struct{}
 }
 
+// ReadConfig reads the config at path ("" means config.DefaultPath()) for
+// the one-shot commands that must act as the daemon would (clawbridge
+// guard, patch). Where there is no file yet it returns the default config
+// the daemon writes on its first start, with exists false, and writes
+// nothing: a check must not leave a config file behind.
+func ReadConfig(path string) (cfg *config.Config, exists bool, err error) {
+	if path == "" {
+		if path, err = config.DefaultPath(); err != nil {
+			return nil, false, err
+		}
+	}
+	cfg, err = config.Load(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		cfg, err = config.Parse(assets.DefaultConfig, "default config")
+		if err != nil {
+			return nil, false, fmt.Errorf("default config: %w", err)
+		}
+		return cfg, false, nil
+	case err != nil:
+		return nil, false, err
+	}
+	return cfg, true, nil
+}
+
+// LogIgnoredKeys logs, at debug level and one line each, the keys of cfg's
+// file that clawbridge does not use (LiteLLM's own settings, typos): what
+// README promises `--debug` shows, for `run` and `serve` alike.
+func LogIgnoredKeys(log *slog.Logger, cfg *config.Config) {
+	for _, k := range cfg.Ignored {
+		log.Debug("config key not used by clawbridge", "key", k)
+	}
+}
+
 // New reads (or first creates) the config and prepares a Daemon; it
 // starts nothing.
 func New(opts Options) (*Daemon, error) {
@@ -192,6 +227,7 @@ func New(opts Options) (*Daemon, error) {
 	if created {
 		opts.Logger.Info("wrote the default config; edit it to map model names to your Ollama models", "config", opts.ConfigPath)
 	}
+	LogIgnoredKeys(opts.Logger, cfg)
 	d := &Daemon{
 		opts:      opts,
 		log:       opts.Logger,
@@ -339,7 +375,7 @@ func (d *Daemon) apply(cfg *config.Config, first bool) error {
 	}
 
 	// Keeper.
-	base := patchBase(cfg, listen)
+	base := PatchBase(cfg, listen)
 	kopts := patcher.KeeperOptions{
 		Dirs:          d.clawdbotDirs(cfg),
 		IncludeGlobal: config.On(s.Patcher.Global),
@@ -371,7 +407,7 @@ func (d *Daemon) apply(cfg *config.Config, first bool) error {
 	})
 
 	// Guard.
-	gkey := guardKey(cfg)
+	gkey := GuardKey(cfg)
 	if !config.On(s.Guard.Enabled) {
 		d.guard.stop()
 		d.guard = nil
@@ -379,7 +415,7 @@ func (d *Daemon) apply(cfg *config.Config, first bool) error {
 	} else if key := fmt.Sprint(gkey, s.Guard.StateDirs); d.guard == nil || d.guard.key != key {
 		d.guard.stop()
 		d.guard = nil
-		g, err := guard.New(guard.Options{Key: gkey, Dirs: agentDirs(s.Guard.StateDirs), Home: d.opts.Home,
+		g, err := guard.New(guard.Options{Key: gkey, Dirs: GuardDirs(cfg, d.opts.Home), Home: d.opts.Home,
 			Getenv: d.opts.Getenv, Rescan: d.opts.GuardRescan, OnEvent: d.onGuardEvent, Logger: d.log})
 		if err != nil {
 			d.setState(func(st *State) { st.Guard = GuardState{Enabled: true, Err: err.Error()} })
@@ -416,9 +452,11 @@ func (d *Daemon) pollSoon() {
 	}
 }
 
-// guardKey is the key the guard pins: guard.key, else the master key (so
+// GuardKey is the key the guard pins: guard.key, else the master key (so
 // Clawdbot's requests pass the translator's check), else a local default.
-func guardKey(cfg *config.Config) string {
+// `clawbridge guard` uses it too, so that a one-off --fix pins what the
+// daemon pins instead of fighting it.
+func GuardKey(cfg *config.Config) string {
 	switch {
 	case cfg.Clawbridge.Guard.Key != "":
 		return cfg.Clawbridge.Guard.Key
@@ -428,11 +466,19 @@ func guardKey(cfg *config.Config) string {
 	return guard.DefaultKey
 }
 
-// patchBase is where pi-ai is pointed: patcher.base_url, else the
-// translator's address.
-func patchBase(cfg *config.Config, listen string) string {
+// PatchBase is where pi-ai is pointed: patcher.base_url, else the
+// translator's address listen ("" means the config's clawbridge.listen,
+// else config.DefaultListen). `clawbridge patch` uses it too, so that a
+// one-off patch points where the daemon would keep it pointed.
+func PatchBase(cfg *config.Config, listen string) string {
 	if cfg.Clawbridge.Patcher.BaseURL != "" {
 		return cfg.Clawbridge.Patcher.BaseURL
+	}
+	if listen == "" {
+		listen = cfg.Clawbridge.Listen
+	}
+	if listen == "" {
+		listen = config.DefaultListen
 	}
 	base, err := patcher.BaseURLForListen(listen)
 	if err != nil {
@@ -535,11 +581,12 @@ func isLoopback(a net.Addr) bool {
 	return ok && tcp.IP.IsLoopback()
 }
 
-// clawdbotDirs are the Clawdbot installs to patch: the configured ones,
-// the gateway's, and the usual checkout places that exist.
-func (d *Daemon) clawdbotDirs(cfg *config.Config) []string { return clawdbotDirs(cfg, d.opts.Home) }
+func (d *Daemon) clawdbotDirs(cfg *config.Config) []string { return ClawdbotDirs(cfg, d.opts.Home) }
 
-func clawdbotDirs(cfg *config.Config, home string) []string {
+// ClawdbotDirs are the Clawdbot installs to patch: the configured ones
+// (patcher.dirs, ~ meaning home), the gateway's, and the usual checkout
+// places under home that exist. `clawbridge patch` searches the same ones.
+func ClawdbotDirs(cfg *config.Config, home string) []string {
 	var dirs []string
 	add := func(p string) {
 		p = expandHome(p, home)
@@ -562,11 +609,14 @@ func clawdbotDirs(cfg *config.Config, home string) []string {
 	return dirs
 }
 
-// agentDirs turns configured Clawdbot state directories into the agent
-// directories the guard watches; none means the guard discovers them.
-func agentDirs(stateDirs []string) []string {
+// GuardDirs are the agent directories the guard watches: those of the
+// configured Clawdbot state directories (guard.state_dirs, ~ meaning
+// home); none means the guard discovers them. `clawbridge guard` uses it
+// too, so that a one-off check looks where the daemon looks.
+func GuardDirs(cfg *config.Config, home string) []string {
 	var out []string
-	for _, s := range stateDirs {
+	for _, s := range cfg.Clawbridge.Guard.StateDirs {
+		s = expandHome(s, home)
 		out = append(out, filepath.Join(s, "agents", "main", "agent"))
 		more, _ := filepath.Glob(filepath.Join(s, "agents", "*", "agent"))
 		for _, m := range more {
@@ -667,6 +717,7 @@ func (d *Daemon) Reload() error {
 	}
 	d.cfg.Store(cfg)
 	d.log.Info("config reloaded", "config", d.opts.ConfigPath)
+	LogIgnoredKeys(d.log, cfg)
 	d.setState(func(st *State) {
 		if st.LastError != "" && st.lastErrorKind == "config" {
 			st.LastError, st.lastErrorKind = "", ""

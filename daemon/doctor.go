@@ -151,8 +151,8 @@ func Doctor(ctx context.Context, o DoctorOptions) Report {
 	if o.IncludeGlobal != nil {
 		global = *o.IncludeGlobal
 	}
-	dirs := clawdbotDirs(cfg, o.Home)
-	base := patchBase(cfg, listen)
+	dirs := ClawdbotDirs(cfg, o.Home)
+	base := PatchBase(cfg, listen)
 	targets, err := patcher.Discover(dirs, global)
 	switch {
 	case err != nil:
@@ -181,7 +181,7 @@ func Doctor(ctx context.Context, o DoctorOptions) Report {
 	}
 
 	// The auth guard's invariant.
-	g, err := guard.New(guard.Options{Key: guardKey(cfg), Dirs: agentDirs(cfg.Clawbridge.Guard.StateDirs), Home: o.Home, Getenv: o.Getenv})
+	g, err := guard.New(guard.Options{Key: GuardKey(cfg), Dirs: GuardDirs(cfg, o.Home), Home: o.Home, Getenv: o.Getenv})
 	if err != nil {
 		add(Check{Name: "auth profiles", Detail: err.Error(), Fix: "set clawbridge.guard.key (or master_key) to printable text"})
 	} else {

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon"
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/translator"
 )
@@ -72,9 +73,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	if created {
 		o.logger.Info("wrote the default config; edit it to map model names to your Ollama models", "config", path)
 	}
-	for _, k := range cfg.Ignored {
-		o.logger.Debug("config key not used by clawbridge", "key", k)
-	}
+	daemon.LogIgnoredKeys(o.logger, cfg)
 	addr := o.listen
 	if addr == "" {
 		addr = cfg.Clawbridge.Listen
