@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/clawbridge/clawbridge/daemon/notify/notifytest"
 )
 
 func TestNotifyDedupeAndBurst(t *testing.T) {
@@ -101,19 +99,4 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
-}
-
-// TestBeeepOverDBus sends through the real library to a notification
-// server on a private session bus, the way a Linux desktop receives it.
-func TestBeeepOverDBus(t *testing.T) {
-	srv := notifytest.Start(t)
-	n := New(Options{})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go n.Run(ctx)
-	n.Notify(Message{Key: "k", Title: "clawbridge re-patched pi-ai", Body: "21 URLs point at clawbridge again"})
-	c := srv.WaitFor(t, "re-patched", 30*time.Second)
-	if c.AppName != "clawbridge" || c.Body != "21 URLs point at clawbridge again" {
-		t.Errorf("call %+v", c)
-	}
 }
