@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
+	"github.com/clawbridge/clawbridge/daemon"
+	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/patcher/guard"
 )
 
@@ -22,20 +25,37 @@ func (d *dirList) Set(v string) error {
 	return nil
 }
 
+// toolConfig is the clawbridge config a one-shot command acts on, read as
+// the daemon reads it; with no file yet it is the default config, and the
+// file is not created (a check must leave nothing behind). A config that
+// does not parse is an error: the daemon would not run with it either.
+func toolConfig(path string, stderr io.Writer, cmd string) (*config.Config, error) {
+	cfg, exists, err := daemon.ReadConfig(path)
+	if err != nil {
+		return nil, fmt.Errorf("clawbridge config: %w", err)
+	}
+	if !exists && path != "" {
+		fmt.Fprintf(stderr, "clawbridge %s: %s does not exist; using the default settings\n", cmd, path)
+	}
+	return cfg, nil
+}
+
 // runGuard checks or repairs Clawdbot's auth-profiles.json once; the daemon
 // keeps it repaired continuously. It never prints a key, only its mask.
 func runGuard(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("guard", stderr)
 	check := fs.Bool("check", false, "exit 1 when an auth-profiles.json is not pinned to the local key")
 	fix := fs.Bool("fix", false, "repair every auth-profiles.json once")
+	cfgPath := fs.String("config", "", "clawbridge config `file` whose key and state directories to use, as the daemon does (default: the user's; none yet means the defaults)")
 	var dirs dirList
-	fs.Var(&dirs, "dir", "Clawdbot agent `directory` to look at (repeatable; default: those of ~/.clawdbot*, ~/.openclaw, ~/.moltbot and $CLAWDBOT_STATE_DIR)")
-	key := fs.String("key", "", "local `key` pinned in anthropic:default (default "+guard.DefaultKey+")")
+	fs.Var(&dirs, "dir", "Clawdbot agent `directory` to look at (repeatable; default: those of the config's guard.state_dirs, else of ~/.clawdbot*, ~/.openclaw, ~/.moltbot and $CLAWDBOT_STATE_DIR)")
+	key := fs.String("key", "", "local `key` pinned in anthropic:default (default: the config's guard.key, else its master_key, else "+guard.DefaultKey+")")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: clawbridge guard [--check | --fix] [-dir AGENTDIR ...] [-key KEY]")
+		fmt.Fprintln(stderr, "usage: clawbridge guard [--check | --fix] [-config FILE] [-dir AGENTDIR ...] [-key KEY]")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Shows whether Clawdbot's auth-profiles.json uses the local key (anthropic:default)")
 		fmt.Fprintln(stderr, "rather than a Claude CLI OAuth profile; --fix pins it, keeping everything else.")
+		fmt.Fprintln(stderr, "The key and the directories are the daemon's, from clawbridge's config.")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
@@ -45,7 +65,23 @@ func runGuard(args []string, stdout, stderr io.Writer) error {
 	if *check && *fix {
 		return &exitError{code: 2, msg: "use either --check or --fix, not both"}
 	}
-	g, err := guard.New(guard.Options{Key: *key, Dirs: dirs, Logger: slog.New(slog.DiscardHandler)})
+	// The daemon keeps the store pinned to this key in these directories;
+	// a one-off fix with anything else would only be undone by it, or undo
+	// what it did.
+	cfg, err := toolConfig(*cfgPath, stderr, "guard")
+	if err != nil {
+		return err
+	}
+	home, _ := os.UserHomeDir()
+	opts := guard.Options{Key: daemon.GuardKey(cfg), Dirs: daemon.GuardDirs(cfg, home), Home: home,
+		Logger: slog.New(slog.DiscardHandler)}
+	if *key != "" {
+		opts.Key = *key
+	}
+	if len(dirs) > 0 {
+		opts.Dirs = dirs
+	}
+	g, err := guard.New(opts)
 	if err != nil {
 		return err
 	}
