@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon"
+	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/patcher"
 )
 
@@ -18,26 +22,33 @@ import (
 func runPatch(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("patch", stderr)
 	var dirs []string
-	fs.Func("dir", "Clawdbot `directory` (a checkout or install with node_modules; repeatable)", func(v string) error {
+	fs.Func("dir", "Clawdbot `directory` (a checkout or install with node_modules; repeatable) (default: the config's patcher.dirs, its gateway.dir and ~/clawdbot, ~/src/clawdbot and the like that exist)", func(v string) error {
 		if strings.TrimSpace(v) == "" {
 			return errors.New("empty directory")
 		}
 		dirs = append(dirs, v)
 		return nil
 	})
-	global := fs.Bool("global", true, "also patch global installs of clawdbot/openclaw/moltbot (npm -g, pnpm -g, Homebrew)")
-	baseURL := fs.String("base-url", patcher.DefaultBaseURL, "`URL` of the translator, without /v1 (pi-ai adds it)")
+	var global *bool
+	fs.BoolFunc("global", "also patch global installs of clawdbot/openclaw/moltbot (npm -g, pnpm -g, Homebrew) (default: the config's patcher.global, on unless set off)", func(v string) error {
+		b, err := strconv.ParseBool(v)
+		global = &b
+		return err
+	})
+	baseURL := fs.String("base-url", "", "`URL` of the translator, without /v1 (pi-ai adds it) (default: the config's patcher.base_url, else its listen address, where the running daemon keeps it)")
+	cbConfig := fs.String("clawbridge-config", "", "clawbridge config `file` whose patcher settings and listen address to use, as the daemon does (default: the user's; none yet means the defaults)")
 	check := fs.Bool("check", false, "only report; exit 1 if anything is not patched")
 	undo := fs.Bool("undo", false, "restore the original Anthropic URLs (or, with --config, remove the provider block)")
-	config := fs.Bool("config", false, "use the config route: write models.providers.anthropic into the JSON5 config file")
+	configRoute := fs.Bool("config", false, "use the config route: write models.providers.anthropic into the JSON5 config file")
 	configFile := fs.String("config-file", "", "config `file` for --config (default: whichever of ~/.openclaw/openclaw.json, ~/.clawdbot/clawdbot.json, ~/.moltbot/moltbot.json exist)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: clawbridge patch [-dir DIR ...] [-global=false] [-base-url URL] [--check | --undo]")
-		fmt.Fprintln(stderr, "       clawbridge patch --config [-config-file FILE] [-base-url URL] [--check | --undo]")
+		fmt.Fprintln(stderr, "usage: clawbridge patch [-dir DIR ...] [-global=false] [-base-url URL] [-clawbridge-config FILE] [--check | --undo]")
+		fmt.Fprintln(stderr, "       clawbridge patch --config [-config-file FILE] [-base-url URL] [-clawbridge-config FILE] [--check | --undo]")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Points the Anthropic models of pi-ai's catalog (dist/models.generated.js, where")
 		fmt.Fprintln(stderr, "Clawdbot takes them from) at clawbridge, in every installed pi-ai version, and")
-		fmt.Fprintln(stderr, "prints where each one stands. The running daemon re-applies this after installs.")
+		fmt.Fprintln(stderr, "prints where each one stands. The running daemon re-applies this after installs;")
+		fmt.Fprintln(stderr, "the URL and the directories are the daemon's, from clawbridge's config.")
 		fmt.Fprintln(stderr, "Newer OpenClaw has no such catalog: use --config there.")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
@@ -48,17 +59,25 @@ func runPatch(args []string, stdout, stderr io.Writer) error {
 	if *check && *undo {
 		return &exitError{code: 2, msg: "use either --check or --undo, not both"}
 	}
-	if *configFile != "" && !*config {
+	if *configFile != "" && !*configRoute {
 		return &exitError{code: 2, msg: "-config-file needs --config"}
 	}
+	// Without flags, patch where and what the daemon keeps patched: a
+	// one-off patch elsewhere would only be undone by it.
+	cfg, err := toolConfig(*cbConfig, stderr, "patch")
+	if err != nil {
+		return err
+	}
 	base := *baseURL
+	if base == "" {
+		base = daemonPatchBase(cfg, *cbConfig)
+	}
 	if !*undo {
-		var err error
 		if base, err = patcher.CheckBaseURL(base); err != nil {
 			return &exitError{code: 2, msg: err.Error()}
 		}
 	}
-	if *config {
+	if *configRoute {
 		return patchConfigs(stdout, *configFile, base, *check, *undo)
 	}
 	for _, d := range dirs {
@@ -66,13 +85,21 @@ func runPatch(args []string, stdout, stderr io.Writer) error {
 			return &exitError{code: 2, msg: fmt.Sprintf("-dir %s: no such directory", d)}
 		}
 	}
+	if len(dirs) == 0 {
+		home, _ := os.UserHomeDir()
+		dirs = daemon.ClawdbotDirs(cfg, home)
+	}
+	if global == nil {
+		on := config.On(cfg.Clawbridge.Patcher.Global)
+		global = &on
+	}
 
 	targets, err := patcher.Discover(dirs, *global)
 	if err != nil {
 		fmt.Fprintf(stderr, "clawbridge patch: warning: %v\n", err)
 	}
 	if len(targets) == 0 {
-		explainNoCatalog(stdout, dirs, *global)
+		explainNoCatalog(stdout, dirs, *global, base)
 		if *undo {
 			return nil
 		}
@@ -124,8 +151,25 @@ func runPatch(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// daemonPatchBase is where the daemon of the config at cfgPath points
+// pi-ai: the running daemon's own answer when it is up (it knows the
+// address it bound, also one set by run --listen), else what it would
+// derive from cfg.
+func daemonPatchBase(cfg *config.Config, cfgPath string) string {
+	if dir, err := runtimeDir(cfgPath); err == nil {
+		if admin, err := daemon.Connect(dir); err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			if st, err := admin.Status(ctx); err == nil && st.Patcher.BaseURL != "" {
+				return st.Patcher.BaseURL
+			}
+		}
+	}
+	return daemon.PatchBase(cfg, "")
+}
+
 // explainNoCatalog says where it looked and what to do instead.
-func explainNoCatalog(w io.Writer, dirs []string, global bool) {
+func explainNoCatalog(w io.Writer, dirs []string, global bool, base string) {
 	fmt.Fprintln(w, "No pi-ai model catalog (@mariozechner/pi-ai/dist/models.generated.js) found.")
 	if len(dirs) > 0 {
 		fmt.Fprintf(w, "Looked in: %s", strings.Join(dirs, ", "))
@@ -134,16 +178,18 @@ func explainNoCatalog(w io.Writer, dirs []string, global bool) {
 		}
 		fmt.Fprintln(w)
 	} else if global {
-		fmt.Fprintln(w, "Looked in the global installs (npm -g, pnpm -g, Homebrew); pass -dir for a Clawdbot checkout.")
+		fmt.Fprintln(w, "Looked in the global installs (npm -g, pnpm -g, Homebrew); pass -dir for a Clawdbot")
+		fmt.Fprintln(w, "checkout, or name it in clawbridge.patcher.dirs.")
 	} else {
-		fmt.Fprintln(w, "Nothing to look in: pass -dir for a Clawdbot checkout, or leave -global on.")
+		fmt.Fprintln(w, "Nothing to look in: pass -dir for a Clawdbot checkout (or name it in")
+		fmt.Fprintln(w, "clawbridge.patcher.dirs), or leave -global on.")
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "OpenClaw 2026.6 and later ship no such catalog. Point them at clawbridge through")
 	fmt.Fprintln(w, "their config instead, with 'clawbridge patch --config', which adds to")
 	fmt.Fprintln(w, "~/.openclaw/openclaw.json (or ~/.clawdbot/clawdbot.json):")
 	fmt.Fprintln(w, `  "models": { "providers": { "anthropic": {`)
-	fmt.Fprintln(w, `      "baseUrl": "http://127.0.0.1:4000", "api": "anthropic-messages", "models": [] } } }`)
+	fmt.Fprintf(w, "      \"baseUrl\": %q, \"api\": \"anthropic-messages\", \"models\": [] } } }\n", base)
 }
 
 // patchConfigs is the --config route.
