@@ -43,6 +43,9 @@ type AlreadyRunningError struct {
 	Addr string // the other daemon's listen address, when known
 }
 
+// Error names the other daemon (its pid and address when known) and the
+// runtime directory it holds, and says how to stop it: from the CLI or
+// from the menu bar.
 func (e *AlreadyRunningError) Error() string {
 	who := "another clawbridge daemon"
 	if e.PID > 0 {

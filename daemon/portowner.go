@@ -23,6 +23,9 @@ type PortInUseError struct {
 	Command string // the owner's command name, when known
 }
 
+// Error names the address and, as far as it is known, the program
+// holding it (command and pid, else an lsof command to find it), with the
+// two ways out: stop that program or move clawbridge.listen.
 func (e *PortInUseError) Error() string {
 	switch {
 	case e.PID > 0 && e.Command != "":

@@ -40,6 +40,9 @@ const (
 	Removed
 )
 
+// String is the kind as one lower-case word ("patched", "skipped", ...),
+// for %v in state keys and test failures; unknown values print as
+// EventKind(n) rather than an empty string.
 func (k EventKind) String() string {
 	switch k {
 	case Patched:

@@ -19,6 +19,9 @@ const (
 	IconOff
 )
 
+// String is the state's word ("good", "attention", "off") for logs and
+// test failures; unknown values print as IconState(n) rather than an
+// empty string.
 func (s IconState) String() string {
 	switch s {
 	case IconGood:

@@ -56,10 +56,14 @@ type UnreachableError struct {
 	Err  error
 }
 
+// Error names the Ollama address and the transport failure (refused,
+// DNS, reset) so the user can tell a stopped Ollama from a wrong api_base.
 func (e *UnreachableError) Error() string {
 	return fmt.Sprintf("ollama at %s is unreachable: %v", e.Addr, e.Err)
 }
 
+// Unwrap exposes the transport error, so callers can test for causes such
+// as syscall.ECONNREFUSED or a timeout with errors.Is and errors.As.
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // StatusError is a non-2xx answer from Ollama, with the message from its
@@ -69,6 +73,8 @@ type StatusError struct {
 	Message    string
 }
 
+// Error gives the HTTP status and Ollama's own error message, which
+// usually says what to fix ("model not found", "does not support tools").
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("ollama answered %d: %s", e.StatusCode, e.Message)
 }
@@ -79,6 +85,8 @@ type StreamError struct {
 	Message string
 }
 
+// Error is Ollama's message from the stream, marked as coming mid-stream:
+// part of the answer may already have reached the client.
 func (e *StreamError) Error() string { return "ollama stream error: " + e.Message }
 
 // ProtocolError is a streamed line that is not Ollama's JSON: not JSON at
@@ -89,8 +97,13 @@ type ProtocolError struct {
 	Err error
 }
 
+// Error says a stream line could not be decoded and the decoder's reason;
+// it quotes no more of the line than the decoder does, as the stream
+// carries the user's conversation.
 func (e *ProtocolError) Error() string { return "decode ollama stream line: " + e.Err.Error() }
 
+// Unwrap exposes the decoding error (a *json.SyntaxError, say), so callers
+// can tell malformed JSON from a line that was only too long.
 func (e *ProtocolError) Unwrap() error { return e.Err }
 
 // ErrIncomplete is returned by Chat when the stream ended without a line

@@ -60,10 +60,14 @@ type UnreachableError struct {
 	Err  error
 }
 
+// Error names the server's address and the transport failure (refused,
+// DNS, reset) so the user can tell a stopped server from a wrong api_base.
 func (e *UnreachableError) Error() string {
 	return fmt.Sprintf("%s is unreachable: %v", e.Addr, e.Err)
 }
 
+// Unwrap exposes the transport error, so callers can test for causes such
+// as syscall.ECONNREFUSED or a timeout with errors.Is and errors.As.
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // StatusError is a non-2xx answer, with the message of its error body.
@@ -72,6 +76,8 @@ type StatusError struct {
 	Message    string
 }
 
+// Error gives the HTTP status and the message of the server's error body,
+// which usually says what to fix (an unknown model, a bad key).
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("server answered %d: %s", e.StatusCode, e.Message)
 }
@@ -81,6 +87,8 @@ type StreamError struct {
 	Message string
 }
 
+// Error is the server's message from the stream, marked as coming
+// mid-stream: part of the answer may already have reached the client.
 func (e *StreamError) Error() string { return "stream error: " + e.Message }
 
 // ProtocolError is a stream that is not server-sent events of chunks: an
@@ -91,8 +99,13 @@ type ProtocolError struct {
 	Err error
 }
 
+// Error says a stream event could not be decoded and the decoder's reason;
+// it quotes no more of the event than the decoder does, as the stream
+// carries the user's conversation.
 func (e *ProtocolError) Error() string { return "decode stream event: " + e.Err.Error() }
 
+// Unwrap exposes the decoding error (a *json.SyntaxError, say), so callers
+// can tell malformed JSON from an event that was only too long.
 func (e *ProtocolError) Unwrap() error { return e.Err }
 
 // ErrIncomplete is returned by ChatStream when the stream ended without a

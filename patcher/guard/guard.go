@@ -72,6 +72,9 @@ const (
 	Failed
 )
 
+// String is the word the guard's log lines and `clawbridge guard` print
+// for what happened ("restored", "recovered", ...); unknown values print
+// as Kind(n) rather than an empty string.
 func (k Kind) String() string {
 	switch k {
 	case OK:
