@@ -51,6 +51,10 @@ test: lint provision check-packaging
 	set -a && source "$(PEERS_ENV)" && set +a && \
 	  CLAWBRIDGE_REQUIRE_PEERS=1 go test -count=1 -timeout 30m ./...
 	bash .ci/fuzz.sh
+	@# The real tray in a real panel: Xvfb + xfce4-panel, icon clicked, menu
+	@# and a model submenu opened (the same run as make screenshot, kept out
+	@# of the tree).
+	shot=$$(mktemp -d) && bash .ci/screenshot.sh "$$shot/tray.png" && rm -rf "$$shot"
 
 # fuzz: every fuzzer for FUZZTIME each (default 60s; make test runs 5s);
 # a failing input lands in testdata/fuzz as a regression case.
