@@ -35,8 +35,11 @@ func (d *Daemon) adminHandler() http.Handler {
 		writeJSON(w, http.StatusOK, d.State())
 	})
 	mux.HandleFunc("POST /repatch", func(w http.ResponseWriter, r *http.Request) {
-		d.Repatch()
-		writeJSON(w, http.StatusAccepted, map[string]string{"status": "re-patching"})
+		if err := d.repatchNow(r.Context()); err != nil {
+			writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "every pi-ai install found points at clawbridge"})
 	})
 	mux.HandleFunc("POST /reload", func(w http.ResponseWriter, r *http.Request) {
 		if err := d.Reload(); err != nil {
@@ -110,7 +113,9 @@ func (a *Admin) Status(ctx context.Context) (*State, error) {
 	return &s, nil
 }
 
-// Repatch asks the daemon to look at every pi-ai catalog now.
+// Repatch asks the daemon to patch every pi-ai catalog now and waits for
+// the result: an error says why some install does not point at clawbridge
+// (the patcher is off, none was found, or one could not be patched).
 func (a *Admin) Repatch(ctx context.Context) error { return a.do(ctx, "POST", "/repatch", nil) }
 
 // Reload asks the daemon to read its config again; the error says why the

@@ -753,15 +753,6 @@ func fileHash(path string) [32]byte {
 	return sha256.Sum256(data)
 }
 
-// Repatch asks the patcher to look at every catalog now.
-func (d *Daemon) Repatch() {
-	d.applyMu.Lock()
-	defer d.applyMu.Unlock()
-	if d.keeper != nil {
-		d.keeper.v.Check()
-	}
-}
-
 // Toggle names a switch of the tray and the config; the tray's names are
 // the daemon's, so a click maps onto a config key without translation.
 type Toggle = tray.Toggle

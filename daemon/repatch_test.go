@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +11,8 @@ import (
 )
 
 // TestRepatchNowTellsTheTruth drives the tray's "Re-patch now" through
-// the action the tray is given: it succeeds only when the look it runs
+// the action the tray is given, and the admin endpoint's /repatch beside
+// it: each succeeds only when the look it runs
 // leaves every catalog patched, and otherwise says why, in the cases a
 // user meets: a catalog it cannot patch, no install at all, and the
 // patcher switched off.
@@ -18,9 +20,21 @@ func TestRepatchNowTellsTheTruth(t *testing.T) {
 	// No backend is needed: the address only has to parse.
 	w := newWorld(t, "http://127.0.0.1:1", "")
 	d := startDaemon(t, w, Options{RuntimeDir: filepath.Join(w.home, "run")})
-	repatch := d.TrayOptions().Actions.Repatch
+	tray := d.TrayOptions().Actions.Repatch
+	admin, err := Connect(filepath.Join(w.home, "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a hang guard only
 	defer cancel()
+	// repatch asks both ways and wants the same answer from each.
+	repatch := func(ctx context.Context) error {
+		errTray, errAdmin := tray(ctx), admin.Repatch(ctx)
+		if fmt.Sprint(errTray) != fmt.Sprint(errAdmin) {
+			t.Fatalf("the tray's action says %v, the admin endpoint %v", errTray, errAdmin)
+		}
+		return errTray
+	}
 	pointsAtTranslator := func() bool {
 		data, _ := os.ReadFile(w.catalog)
 		return strings.Contains(string(data), `baseUrl: "http://`+d.State().Translator.Addr+`"`) &&
@@ -45,7 +59,7 @@ func TestRepatchNowTellsTheTruth(t *testing.T) {
 
 	t.Log("a catalog that cannot be patched: the error counts it and names it")
 	replaceFile(t, w.catalog, w.original[:len(w.original)/3])
-	err := repatch(ctx)
+	err = repatch(ctx)
 	t.Logf("answer: %v", err)
 	if err == nil || !strings.Contains(err.Error(), "1 of 1 pi-ai installs not patched") || !strings.Contains(err.Error(), w.catalog) {
 		t.Fatalf("Re-patch now with a half-written catalog = %v; want 1 of 1 not patched, naming %s", err, w.catalog)
