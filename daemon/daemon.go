@@ -51,8 +51,9 @@ type Options struct {
 	RuntimeDir string
 	// LogDir receives the gateway's log; "" means service.LogDir().
 	LogDir string
-	// LogPath is the daemon's own log file, shown by the tray's "Open logs"
-	// and by status; "" when logging to a terminal.
+	// LogPath is where the daemon's own log is kept when it runs as the
+	// login agent (the directory service.LogDir names, which the agent's
+	// stderr goes to), shown by the tray's "Open logs" and by status.
 	LogPath string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
