@@ -74,6 +74,10 @@ type Options struct {
 	BackendPoll time.Duration
 	// GatewayBackoff is the gateway's first restart delay (default 1s).
 	GatewayBackoff time.Duration
+	// GatewayPatchWait is how long the gateway waits for the pi-ai patch
+	// before saying so (default DefaultGatewayPatchWait); it never starts
+	// before the patch is in place.
+	GatewayPatchWait time.Duration
 	// ShutdownGrace bounds how long Stop waits for answers in flight
 	// (default 10s).
 	ShutdownGrace time.Duration
@@ -677,33 +681,65 @@ func (d *Daemon) applyGateway(cfg *config.Config) {
 		d.setState(func(st *State) { st.Gateway = gsState })
 	}
 	d.setState(func(st *State) { st.Gateway = g.state })
-	ready := d.patchSettled
 	d.gateway = startComponent(d.ctx, key, g, func(ctx context.Context) {
-		// Clawdbot reads pi-ai's catalog once at start: wait (a bounded
-		// time) until the patch is in place so its first turn goes here.
-		ready(ctx, 15*time.Second)
-		g.run(ctx)
+		// Clawdbot reads pi-ai's catalog once at start: a gateway started
+		// before the patch is in place would send the user's conversation
+		// to api.anthropic.com. Wait for it, however long that takes.
+		if d.awaitPatch(ctx, g, d.opts.GatewayPatchWait) {
+			g.run(ctx)
+		}
 	})
 }
 
-// patchSettled waits until every known catalog points at the translator,
-// or up to limit.
-func (d *Daemon) patchSettled(ctx context.Context, limit time.Duration) {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		st := d.State()
-		ok := len(st.Patcher.Targets) > 0 || !st.Patcher.Enabled
-		for _, t := range st.Patcher.Targets {
-			ok = ok && t.Err == "" && t.URLs > 0 && t.Patched == t.URLs
-		}
-		if ok {
-			return
+// DefaultGatewayPatchWait is how long the gateway waits quietly for the
+// pi-ai patch before it says it is waiting (it goes on waiting).
+const DefaultGatewayPatchWait = 15 * time.Second
+
+// awaitPatch returns true once every known catalog points at the
+// translator (or the patcher is off: the user's choice), false when ctx
+// ends first. After quiet it reports on the gateway's state, in the log
+// and as a notification why the gateway has not started.
+func (d *Daemon) awaitPatch(ctx context.Context, g *gateway, quiet time.Duration) bool {
+	if quiet <= 0 {
+		quiet = DefaultGatewayPatchWait
+	}
+	told := time.After(quiet)
+	for {
+		why := patchPending(d.State().Patcher)
+		if why == "" {
+			g.set(func(s *GatewayState) { s.Err = "" })
+			return true
 		}
 		select {
 		case <-ctx.Done():
+			return false
+		case <-told:
+			msg := "not started while " + why + ": it starts once every pi-ai catalog points at clawbridge"
+			g.set(func(s *GatewayState) { s.Err = msg })
+			d.problem("gateway", "Clawdbot gateway waiting", msg)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// patchPending says why Clawdbot would not reach the translator yet, or ""
+// when every catalog found points at it.
+func patchPending(st PatcherState) string {
+	if !st.Enabled {
+		return ""
+	}
+	if len(st.Targets) == 0 {
+		return "no pi-ai catalog has been found"
+	}
+	for _, t := range st.Targets {
+		switch {
+		case t.Err != "":
+			return fmt.Sprintf("%s cannot be patched (%s)", t.File, t.Err)
+		case t.URLs == 0 || t.Patched != t.URLs:
+			return fmt.Sprintf("%s still points at Anthropic (%d of %d URLs patched)", t.File, t.Patched, t.URLs)
+		}
+	}
+	return ""
 }
 
 // Reload reads the config file again and applies it. An invalid file is

@@ -8,9 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/clawbridge/clawbridge/daemon/notify"
 )
 
 func TestGatewayCommand(t *testing.T) {
@@ -126,4 +129,81 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestGatewayWaitsForThePatch shows the gateway is never started while a
+// pi-ai catalog still points at Anthropic (its first turn would send the
+// conversation there): it waits, says why on its state and in a
+// notification, and starts as soon as the catalog is patched.
+func TestGatewayWaitsForThePatch(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t, "http://127.0.0.1:1", fmt.Sprintf(`  gateway:
+    enabled: true
+    command: [%s, "3600"]
+`, sleep))
+	// A catalog cut short cannot be patched: an install still writing it.
+	mustWrite(t, w.catalog, w.original[:len(w.original)/3])
+	var mu sync.Mutex
+	var notes []string
+	n := notify.New(notify.Options{Logger: testLogger(t), Send: func(title, body string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		notes = append(notes, title+": "+body)
+		return nil
+	}})
+	d := startDaemon(t, w, Options{RuntimeDir: filepath.Join(w.home, "run"), Notifier: n, GatewayPatchWait: 200 * time.Millisecond})
+
+	waitFor(t, "the gateway to say it waits", func() bool {
+		return strings.Contains(d.State().Gateway.Err, "cannot be patched")
+	})
+	if st := d.State().Gateway; st.Running || st.PID != 0 {
+		t.Fatalf("gateway started while the catalog points at Anthropic: %+v", st)
+	}
+	waitFor(t, "the waiting notification", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, s := range notes {
+			if strings.HasPrefix(s, "Clawdbot gateway waiting: ") && strings.Contains(s, w.catalog) {
+				return true
+			}
+		}
+		return false
+	})
+
+	// The install finishes: the catalog is patched, then the gateway runs.
+	replaceFile(t, w.catalog, w.original)
+	waitFor(t, "the gateway to start", func() bool { st := d.State().Gateway; return st.Running && st.PID != 0 })
+	if st := d.State().Gateway; st.Err != "" {
+		t.Errorf("gateway running but its state still says %q", st.Err)
+	}
+	data, err := os.ReadFile(w.catalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), `baseUrl: "https://api.anthropic.com"`) {
+		t.Error("gateway started before the catalog was patched")
+	}
+}
+
+func TestPatchPending(t *testing.T) {
+	for _, c := range []struct {
+		st   PatcherState
+		want string
+	}{
+		{PatcherState{Enabled: false}, ""},
+		{PatcherState{Enabled: true}, "no pi-ai catalog has been found"},
+		{PatcherState{Enabled: true, Targets: []TargetState{{File: "/a", URLs: 21, Patched: 21}}}, ""},
+		{PatcherState{Enabled: true, Targets: []TargetState{{File: "/a", URLs: 21, Patched: 21}, {File: "/b", URLs: 23, Patched: 0}}},
+			"/b still points at Anthropic (0 of 23 URLs patched)"},
+		{PatcherState{Enabled: true, Targets: []TargetState{{File: "/a", Err: "not a complete pi-ai model catalog"}}},
+			"/a cannot be patched (not a complete pi-ai model catalog)"},
+		{PatcherState{Enabled: true, Targets: []TargetState{{File: "/a"}}}, "/a still points at Anthropic (0 of 0 URLs patched)"},
+	} {
+		if got := patchPending(c.st); got != c.want {
+			t.Errorf("patchPending(%+v) = %q, want %q", c.st, got, c.want)
+		}
+	}
 }
