@@ -88,6 +88,30 @@ clawbridge:
 // quietNotifier drops notifications. The default one would reach for the
 // session bus, and godbus launches a bus of its own (which outlives the
 // test) when none is set.
+// recordingNotifier returns a notifier that keeps what it sends, and
+// noted, which reports whether a sent "title: body" starts with prefix and
+// holds part. The notifier sends from its own goroutine, hence the lock.
+func recordingNotifier(t *testing.T) (n *notify.Notifier, noted func(prefix, part string) bool) {
+	var mu sync.Mutex
+	var notes []string
+	n = notify.New(notify.Options{Logger: testLogger(t), Send: func(title, body string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		notes = append(notes, title+": "+body)
+		return nil
+	}})
+	return n, func(prefix, part string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, s := range notes {
+			if strings.HasPrefix(s, prefix) && strings.Contains(s, part) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 func quietNotifier(t *testing.T) *notify.Notifier {
 	return notify.New(notify.Options{Logger: testLogger(t), Send: func(string, string) error { return nil }})
 }
@@ -184,25 +208,7 @@ func toolRequest(t *testing.T, addr string) int {
 func TestDaemonSettingsApplyLive(t *testing.T) {
 	ol := ollamatest.Start(t)
 	w := newWorld(t, ol.URL, "")
-	// The notifier sends from its own goroutine.
-	var notesMu sync.Mutex
-	var notes []string
-	n := notify.New(notify.Options{Logger: testLogger(t), Send: func(title, body string) error {
-		notesMu.Lock()
-		defer notesMu.Unlock()
-		notes = append(notes, title+": "+body)
-		return nil
-	}})
-	noted := func(prefix, part string) bool {
-		notesMu.Lock()
-		defer notesMu.Unlock()
-		for _, s := range notes {
-			if strings.HasPrefix(s, prefix) && strings.Contains(s, part) {
-				return true
-			}
-		}
-		return false
-	}
+	n, noted := recordingNotifier(t)
 	d := startDaemon(t, w, Options{RuntimeDir: filepath.Join(w.home, "run"), Notifier: n})
 	addr := d.State().Translator.Addr
 	if code, _ := ask(t, addr, "claude-sonnet-4-5", "Hi"); code != 200 {

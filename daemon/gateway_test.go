@@ -8,12 +8,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/clawbridge/clawbridge/daemon/notify"
 )
 
 func TestGatewayCommand(t *testing.T) {
@@ -146,14 +143,7 @@ func TestGatewayWaitsForThePatch(t *testing.T) {
 `, sleep))
 	// A catalog cut short cannot be patched: an install still writing it.
 	mustWrite(t, w.catalog, w.original[:len(w.original)/3])
-	var mu sync.Mutex
-	var notes []string
-	n := notify.New(notify.Options{Logger: testLogger(t), Send: func(title, body string) error {
-		mu.Lock()
-		defer mu.Unlock()
-		notes = append(notes, title+": "+body)
-		return nil
-	}})
+	n, noted := recordingNotifier(t)
 	d := startDaemon(t, w, Options{RuntimeDir: filepath.Join(w.home, "run"), Notifier: n, GatewayPatchWait: 200 * time.Millisecond})
 
 	waitFor(t, "the gateway to say it waits", func() bool {
@@ -162,16 +152,7 @@ func TestGatewayWaitsForThePatch(t *testing.T) {
 	if st := d.State().Gateway; st.Running || st.PID != 0 {
 		t.Fatalf("gateway started while the catalog points at Anthropic: %+v", st)
 	}
-	waitFor(t, "the waiting notification", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, s := range notes {
-			if strings.HasPrefix(s, "Clawdbot gateway waiting: ") && strings.Contains(s, w.catalog) {
-				return true
-			}
-		}
-		return false
-	})
+	waitFor(t, "the waiting notification", func() bool { return noted("Clawdbot gateway waiting: ", w.catalog) })
 
 	// The install finishes: the catalog is patched, then the gateway runs.
 	replaceFile(t, w.catalog, w.original)
