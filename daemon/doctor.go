@@ -207,8 +207,13 @@ func Doctor(ctx context.Context, o DoctorOptions) Report {
 		}
 	}
 
-	// Another gateway on Clawdbot's ports.
-	for _, port := range o.GatewayPorts {
+	// Another gateway on Clawdbot's ports, and on the one clawbridge's
+	// own gateway is configured to use.
+	ports := o.GatewayPorts
+	if p := cfg.Clawbridge.Gateway.Port; cfg.Clawbridge.Gateway.Enabled && p != 0 && !slices.Contains(ports, p) {
+		ports = append(slices.Clone(ports), p)
+	}
+	for _, port := range ports {
 		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
 		if err != nil {
 			continue
