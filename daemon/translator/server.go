@@ -568,8 +568,8 @@ type upstreamItem struct {
 	start *attempt
 }
 
-// stream answers a streaming request. The backend's chunks arrive on a
-// channel from the upstream goroutine, so this loop alone writes to the
+// stream answers a streaming request. The backend's chunks arrive from the
+// upstream goroutine through a handoff, so this loop alone writes to the
 // client: chunks, pings while the backend is silent, and the end.
 //
 // The 200 is committed at the first chunk or after HeaderGrace, whichever
@@ -578,25 +578,18 @@ type upstreamItem struct {
 // cancelled, which cancels the upstream request with it.
 func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requestLog, cfg *config.Config, route *config.Route, req *request, out streamOutput) {
 	ctx, cancel := context.WithCancel(parent)
-	items := make(chan upstreamItem, 16)
+	items := newHandoff(maxQueuedChunks)
 	var upstreamErr error // written before items is closed, read after
+	upstreamDone := make(chan struct{})
 	go func() {
-		defer close(items)
-		send := func(it upstreamItem) error {
-			select {
-			case items <- it:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		upstreamErr = s.dispatch(ctx, cfg, route, req, rec, func(a *attempt) { send(upstreamItem{start: a}) },
-			func(c *ollama.ChatResponse) error { return send(upstreamItem{chunk: c}) })
+		defer close(upstreamDone)
+		defer items.close()
+		upstreamErr = s.dispatch(ctx, cfg, route, req, rec, func(a *attempt) { items.put(ctx, upstreamItem{start: a}) },
+			func(c *ollama.ChatResponse) error { return items.put(ctx, upstreamItem{chunk: c}) })
 	}()
 	defer func() {
 		cancel()
-		for range items {
-		}
+		<-upstreamDone
 		ans := out.answer()
 		rec.usage, rec.stopReason, rec.genTime, rec.repairs = ans.usage, ans.stopReason, ans.genTime, ans.repairs()
 	}()
@@ -614,11 +607,11 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 	}
 	committed := false
 	// send writes what out holds and flushes it to the client. With more
-	// (chunks that arrived while the last one was written are already
-	// waiting in items) it leaves the bytes in the response's buffer for
-	// the flush after them: tokens that queue up go out in one write
-	// system call, and none waits for a token not yet arrived. The bound
-	// keeps a fast backend from holding a whole answer back.
+	// (chunks that arrived together are still to be written) it leaves
+	// the bytes in the response's buffer for the flush after them: tokens
+	// that queue up go out in one write system call, and none waits for a
+	// token not yet arrived. The bound keeps a fast backend from holding
+	// a whole answer back.
 	unflushed := 0
 	send := func(more bool) bool {
 		if idle > 0 {
@@ -664,38 +657,44 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 	ping := time.NewTicker(s.opts.PingInterval)
 	defer ping.Stop()
 	active := false
+	var batch []upstreamItem
 	for {
 		select {
-		case it, ok := <-items:
-			if !ok {
-				err := upstreamErr
-				if ctx.Err() != nil {
-					if err = context.Cause(ctx); !isAPIError(err) {
-						rec.err = "client went away"
-						return
-					}
+		case <-items.ready:
+			var closed bool
+			batch, closed = items.take(batch)
+			for i, it := range batch {
+				if it.start != nil {
+					startBackend(out, rec, it.start)
+					continue
 				}
-				if errors.Is(err, errStopSequence) {
-					err = nil
-				}
-				if err != nil && !errors.Is(err, ollama.ErrIncomplete) && !out.answer().ended {
-					fail(err)
+				rec.firstToken(it.chunk)
+				done := out.chunk(it.chunk)
+				if !send(!done && i < len(batch)-1) || done {
 					return
 				}
-				out.end(err)
-				send(false)
-				return
+				active = true
 			}
-			if it.start != nil {
-				startBackend(out, rec, it.start)
+			if !closed {
 				continue
 			}
-			rec.firstToken(it.chunk)
-			done := out.chunk(it.chunk)
-			if !send(!done && len(items) > 0) || done {
+			err := upstreamErr
+			if ctx.Err() != nil {
+				if err = context.Cause(ctx); !isAPIError(err) {
+					rec.err = "client went away"
+					return
+				}
+			}
+			if errors.Is(err, errStopSequence) {
+				err = nil
+			}
+			if err != nil && !errors.Is(err, ollama.ErrIncomplete) && !out.answer().ended {
+				fail(err)
 				return
 			}
-			active = true
+			out.end(err)
+			send(false)
+			return
 		case <-grace.C:
 			if !committed && !send(false) {
 				return
@@ -722,6 +721,11 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 // maxUnflushedChunks bounds how many chunks a stream writes between two
 // flushes when chunks queue up faster than the client takes them.
 const maxUnflushedChunks = 32
+
+// maxQueuedChunks bounds how far the backend's reader runs ahead of a
+// client that takes the answer slowly; then the reader waits, and the
+// backend with it.
+const maxQueuedChunks = 64
 
 func isAPIError(err error) bool {
 	var ae *apiError
