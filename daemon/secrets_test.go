@@ -194,7 +194,7 @@ clawbridge:
 		{"GET", "/status", rt.Token, 200},
 		{"GET", "/status", s.master, 200},
 		{"GET", "/status", s.wrong, 401},
-		{"POST", "/repatch", rt.Token, 202},
+		{"POST", "/repatch", rt.Token, 200},
 		{"POST", "/reload", rt.Token, 200},
 	} {
 		if got := adminCall(c.method, c.path, c.token); got != c.want {
