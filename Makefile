@@ -28,13 +28,15 @@ run: build
 	./bin/clawbridge run
 
 # lint: formatting, vet, the build of everything but the tray for macOS
-# (the real tray needs cgo + Cocoa and a Mac), and govulncheck against a
+# (the real tray needs cgo + Cocoa and a Mac) with its tests, and govulncheck against a
 # pinned copy of the Go vulnerability database (.ci/vulndb.sh).
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
 	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 go build ./...
+	@# ...and its tests, which the macOS workflow runs: vet compiles them.
+	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 go vet ./...
 	GOOS=darwin GOARCH=amd64 CGO_ENABLED=0 go build ./...
 	bash .ci/vulndb.sh
 

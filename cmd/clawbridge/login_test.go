@@ -21,15 +21,11 @@ import (
 // stop would kill it before the unit was removed.
 func TestLoginItem(t *testing.T) {
 	sc := servicetest.New(t)
-	exe := filepath.Join(t.TempDir(), "clawbridge")
-	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	cfg := filepath.Join(sc.Home, "config.yaml")
 	if err := os.WriteFile(cfg, []byte("model_list: []\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	useServiceOptions(t, exe, 1000)
+	exe := useStandInExecutable(t)
 	l := newLoginItem(cfg)
 
 	wantCalls := func(step string, want ...string) {

@@ -227,15 +227,7 @@ func TestPatchCommandFollowsRunningDaemon(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d, err := daemon.New(daemon.Options{ConfigPath: cfgPath, Listen: "127.0.0.1:0", Home: home, LogDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler),
-		Notifier: notify.New(notify.Options{Logger: slog.New(slog.DiscardHandler), Send: func(string, string) error { return nil }})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Start(nil); err != nil {
-		t.Fatal(err)
-	}
-	defer d.Stop(nil)
+	d := startQuietDaemon(t, daemon.Options{ConfigPath: cfgPath, Listen: "127.0.0.1:0", Home: home})
 	want := "http://" + d.State().Translator.Addr
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if b, _ := os.ReadFile(file); strings.Count(string(b), `baseUrl: "`+want+`"`) == 6 {
@@ -249,4 +241,23 @@ func TestPatchCommandFollowsRunningDaemon(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "patched  0.49.3  6/6") {
 		t.Fatalf("patch --check beside the daemon at %s: exit %d; stdout:\n%s\nstderr:\n%s", want, code, stdout, stderr)
 	}
+}
+
+// startQuietDaemon runs the daemon in this process, logging and notifying
+// nothing, with its gateway log in a temporary directory, until the test
+// ends: for the commands whose answer depends on a running daemon.
+func startQuietDaemon(t *testing.T, o daemon.Options) *daemon.Daemon {
+	t.Helper()
+	o.LogDir = t.TempDir()
+	o.Logger = slog.New(slog.DiscardHandler)
+	o.Notifier = notify.New(notify.Options{Logger: o.Logger, Send: func(string, string) error { return nil }})
+	d, err := daemon.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Stop(nil) })
+	return d
 }

@@ -25,6 +25,19 @@ func useServiceOptions(t *testing.T, exe string, uid int) {
 	}
 }
 
+// useStandInExecutable has the service commands install a stand-in
+// clawbridge executable, acting as an ordinary user (uid 1000), for the
+// rest of the test, and returns its path.
+func useStandInExecutable(t *testing.T) string {
+	t.Helper()
+	exe := filepath.Join(t.TempDir(), "clawbridge")
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	useServiceOptions(t, exe, 1000)
+	return exe
+}
+
 func clawbridge(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
@@ -37,15 +50,11 @@ func clawbridge(t *testing.T, args ...string) (code int, stdout, stderr string) 
 // what they print, what they ask systemd, and their errors in words.
 func TestServiceCommands(t *testing.T) {
 	sc := servicetest.New(t)
-	exe := filepath.Join(t.TempDir(), "clawbridge")
-	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	cfg := filepath.Join(sc.Home, "config.yaml")
 	if err := os.WriteFile(cfg, []byte("model_list: []\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	useServiceOptions(t, exe, 1000)
+	exe := useStandInExecutable(t)
 
 	code, out, errOut := clawbridge(t, "install", "--config", cfg)
 	if code != 0 {
