@@ -113,6 +113,17 @@ func (a *Admin) Status(ctx context.Context) (*State, error) {
 	return &s, nil
 }
 
+// LiveState asks the daemon whose runtime directory is dir for its state,
+// for the commands that report or act as the running daemon does; the
+// error wraps ErrNotRunning when no daemon runs there.
+func LiveState(ctx context.Context, dir string) (*State, error) {
+	a, err := Connect(dir)
+	if err != nil {
+		return nil, err
+	}
+	return a.Status(ctx)
+}
+
 // Repatch asks the daemon to patch every pi-ai catalog now and waits for
 // the result: an error says why some install does not point at clawbridge
 // (the patcher is off, none was found, or one could not be patched).

@@ -732,11 +732,11 @@ func patchPending(st PatcherState) string {
 		return "no pi-ai catalog has been found"
 	}
 	for _, t := range st.Targets {
-		switch {
+		switch why := t.unpatched(); {
 		case t.Err != "":
-			return fmt.Sprintf("%s cannot be patched (%s)", t.File, t.Err)
-		case t.URLs == 0 || t.Patched != t.URLs:
-			return fmt.Sprintf("%s still points at Anthropic (%d of %d URLs patched)", t.File, t.Patched, t.URLs)
+			return fmt.Sprintf("%s cannot be patched (%s)", t.File, why)
+		case why != "":
+			return fmt.Sprintf("%s is not patched (%s)", t.File, why)
 		}
 	}
 	return ""
@@ -955,10 +955,7 @@ func (d *Daemon) refreshPatches() {
 		if errors.Is(s.Err, os.ErrNotExist) {
 			continue
 		}
-		ts := TargetState{File: t.File, Version: t.Version, URLs: s.URLs, Patched: s.Patched}
-		if s.Err != nil {
-			ts.Err = s.Err.Error()
-		}
+		ts := targetState(s)
 		d.mu.Lock()
 		ts.Reapplied = d.reapplied[t.File]
 		if ts.Err == "" {

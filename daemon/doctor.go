@@ -113,12 +113,7 @@ func Doctor(ctx context.Context, o DoctorOptions) Report {
 	add(Check{Name: "config", OK: true, Detail: fmt.Sprintf("%s: %d model names", o.ConfigPath, len(cfg.ModelNames()))})
 
 	// The daemon and the translator's port.
-	var live *State
-	if a, err := Connect(o.RuntimeDir); err == nil {
-		if st, err := a.Status(ctx); err == nil {
-			live = st
-		}
-	}
+	live, _ := LiveState(ctx, o.RuntimeDir) // nil when none runs
 	listen := cfg.Clawbridge.Listen
 	switch {
 	case live != nil && live.Translator.Addr != "":

@@ -178,10 +178,10 @@ func TestPatchPending(t *testing.T) {
 		{PatcherState{Enabled: true}, "no pi-ai catalog has been found"},
 		{PatcherState{Enabled: true, Targets: []TargetState{{File: "/a", URLs: 21, Patched: 21}}}, ""},
 		{PatcherState{Enabled: true, Targets: []TargetState{{File: "/a", URLs: 21, Patched: 21}, {File: "/b", URLs: 23, Patched: 0}}},
-			"/b still points at Anthropic (0 of 23 URLs patched)"},
+			"/b is not patched (0 of 23 Anthropic base URLs point at clawbridge)"},
 		{PatcherState{Enabled: true, Targets: []TargetState{{File: "/a", Err: "not a complete pi-ai model catalog"}}},
 			"/a cannot be patched (not a complete pi-ai model catalog)"},
-		{PatcherState{Enabled: true, Targets: []TargetState{{File: "/a"}}}, "/a still points at Anthropic (0 of 0 URLs patched)"},
+		{PatcherState{Enabled: true, Targets: []TargetState{{File: "/a"}}}, "/a is not patched (no Anthropic base URL found in it)"},
 	} {
 		if got := patchPending(c.st); got != c.want {
 			t.Errorf("patchPending(%+v) = %q, want %q", c.st, got, c.want)

@@ -1,6 +1,11 @@
 package daemon
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"github.com/clawbridge/clawbridge/patcher"
+)
 
 // State is the daemon's live state: what the tray shows, what `clawbridge
 // status` prints (as JSON from the admin endpoint), and what notifications
@@ -82,6 +87,30 @@ type TargetState struct {
 	// Reapplied is when the patch was last re-applied after an install.
 	Reapplied time.Time `json:"reapplied,omitzero"`
 	Err       string    `json:"error,omitempty"`
+}
+
+// targetState is what the state shows of a catalog the patcher looked at.
+func targetState(s patcher.Status) TargetState {
+	ts := TargetState{File: s.Target.File, Version: s.Target.Version, URLs: s.URLs, Patched: s.Patched}
+	if s.Err != nil {
+		ts.Err = s.Err.Error()
+	}
+	return ts
+}
+
+// unpatched says why the catalog does not point at clawbridge, in words
+// for the user, or "" when it does: the gateway waits on it, and "Re-patch
+// now" reports it.
+func (t TargetState) unpatched() string {
+	switch {
+	case t.Err != "":
+		return t.Err
+	case t.URLs == 0:
+		return "no Anthropic base URL found in it"
+	case t.Patched != t.URLs:
+		return fmt.Sprintf("%d of %d Anthropic base URLs point at clawbridge", t.Patched, t.URLs)
+	}
+	return ""
 }
 
 // GuardState is the auth-profiles guard.

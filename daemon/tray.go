@@ -174,24 +174,16 @@ func (d *Daemon) repatchNow(ctx context.Context) error {
 		}
 		return fmt.Errorf("no pi-ai install found in %s", strings.Join(dirs, ", "))
 	}
-	var bad []patcher.Status
+	var bad []TargetState
 	for _, s := range statuses {
-		if !s.IsPatched() {
-			bad = append(bad, s)
+		if t := targetState(s); t.unpatched() != "" {
+			bad = append(bad, t)
 		}
 	}
 	if len(bad) == 0 {
 		return nil
 	}
-	first := bad[0]
-	why := fmt.Sprintf("%d of %d Anthropic base URLs point at clawbridge", first.Patched, first.URLs)
-	switch {
-	case first.Err != nil:
-		why = first.Err.Error()
-	case first.URLs == 0:
-		why = "no Anthropic base URL found in it"
-	}
-	return fmt.Errorf("%d of %d pi-ai installs not patched; %s: %s", len(bad), len(statuses), first.Target.File, why)
+	return fmt.Errorf("%d of %d pi-ai installs not patched; %s: %s", len(bad), len(statuses), bad[0].File, bad[0].unpatched())
 }
 
 // Summary is the report in a few lines: the failed checks with their

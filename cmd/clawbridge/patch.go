@@ -157,12 +157,10 @@ func runPatch(args []string, stdout, stderr io.Writer) error {
 // derive from cfg.
 func daemonPatchBase(cfg *config.Config, cfgPath string) string {
 	if dir, err := runtimeDir(cfgPath); err == nil {
-		if admin, err := daemon.Connect(dir); err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-			defer cancel()
-			if st, err := admin.Status(ctx); err == nil && st.Patcher.BaseURL != "" {
-				return st.Patcher.BaseURL
-			}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		if st, err := daemon.LiveState(ctx, dir); err == nil && st.Patcher.BaseURL != "" {
+			return st.Patcher.BaseURL
 		}
 	}
 	return daemon.PatchBase(cfg, "")

@@ -30,11 +30,7 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	admin, err := daemon.Connect(dir)
-	var st *daemon.State
-	if err == nil {
-		st, err = admin.Status(ctx)
-	}
+	st, err := daemon.LiveState(ctx, dir)
 	if errors.Is(err, daemon.ErrNotRunning) {
 		return &exitError{code: 3, msg: err.Error() + "; start it with `clawbridge start` (installed) or `clawbridge run`"}
 	}
