@@ -15,7 +15,18 @@ out=$(realpath -m "${1:-$root/docs/screenshot-tray.png}")
 if [ -z "${CLAWBRIDGE_SCREENSHOT_WORK:-}" ]; then
   bash "$root/.ci/provision-desktop.sh"
   work=$(mktemp -d)
-  trap 'rm -rf "$work"' EXIT
+  # xfconfd, started by the private bus, goes on writing under $work for a
+  # moment after the bus has gone (seen: "Directory not empty"); give it
+  # that moment rather than fail on a temporary directory.
+  remove_work() {
+    local i
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+      rm -rf "$work" 2>/dev/null && return
+      sleep 0.5
+    done
+    rm -rf "$work"
+  }
+  trap remove_work EXIT
   (cd "$root" && go build -o "$work/traydemo" ./tray/traytest/cmd/traydemo)
   # The session bus starts xfconfd, which holds the panel's layout, with
   # the bus's own environment: point it at our config before the bus starts.
