@@ -461,7 +461,7 @@ func (g *Guard) status(ctx context.Context, dir string) Status {
 	if top, err := parseStore(data); err == nil {
 		s.Using, _ = preferred(top, time.Now())
 		if p, ok := section(top, "profiles"); ok {
-			s.Profiles = len(p.members)
+			s.Profiles = len(p.Members)
 		}
 	}
 	return s

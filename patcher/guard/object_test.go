@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/tailscale/hujson"
 )
 
 // clawdbotFiles are the test inputs written by Clawdbot's own writer
@@ -44,15 +46,17 @@ func TestEncodeRoundTrip(t *testing.T) {
 		if got := render(top); !bytes.Equal(got, data) {
 			t.Errorf("%s: re-encoding changed the bytes:\n%s", f, got)
 		}
-		// Re-encoding a section at its depth is the identity too.
+		// Laying a section out at its depth is the identity too.
 		for _, name := range []string{"profiles", "usageStats", "order", "lastGood"} {
-			raw, ok := top.get(name)
+			v, ok := top.get(name)
 			if !ok {
 				continue
 			}
-			sec, _ := parseValueObject(raw)
-			if got := sec.encode(1); !bytes.Equal(got, raw) {
-				t.Errorf("%s: section %s re-encoded as\n%s", f, name, got)
+			raw := bytesOf(v)
+			sec, _ := asObject(v)
+			sec.lay(1)
+			if got := bytesOf(sec.value()); !bytes.Equal(got, raw) {
+				t.Errorf("%s: section %s laid out as\n%s", f, name, got)
 			}
 		}
 	}
@@ -71,12 +75,12 @@ func TestParseAgreesWithEncodingJSON(t *testing.T) {
 			t.Fatalf("%s: %v", d, err)
 		}
 		got := map[string]any{}
-		for _, m := range top.members {
+		for name, m := range top.members() {
 			var v any
-			if err := json.Unmarshal(m.value, &v); err != nil {
-				t.Fatalf("%s: member %q value %q: %v", d, m.name, m.value, err)
+			if err := json.Unmarshal(bytesOf(m), &v); err != nil {
+				t.Fatalf("%s: member %q value %q: %v", d, name, bytesOf(m), err)
 			}
-			got[m.name] = v
+			got[name] = v
 		}
 		var want map[string]any
 		json.Unmarshal([]byte(d), &want)
@@ -84,7 +88,7 @@ func TestParseAgreesWithEncodingJSON(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", d, got, want)
 		}
 	}
-	for _, bad := range []string{``, `[]`, `{"a":}`, `{"a":1,}`, `{"a":1} x`, "\xef\xbb\xbf{}"} {
+	for _, bad := range []string{``, `[]`, `{"a":}`, `{"a":1,}`, `{"a":1} x`, "\xef\xbb\xbf{}", `{"a":1 /* c */}`, "{\"a\":1 // c\n}"} {
 		if _, err := parseObject([]byte(bad)); err == nil {
 			t.Errorf("%q parsed", bad)
 		}
@@ -96,8 +100,8 @@ func TestDuplicateNamesFollowJSONParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := top.get("a"); string(v) != "2" {
-		t.Errorf("get = %s, want the last value like JSON.parse", v)
+	if v, _ := top.get("a"); string(bytesOf(v)) != "2" {
+		t.Errorf("get = %s, want the last value like JSON.parse", bytesOf(v))
 	}
 }
 
@@ -116,36 +120,36 @@ func TestSalvageEveryPrefix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sections := map[string]*object{}
-		for _, m := range top.members {
-			if o, ok := parseValueObject(m.value); ok {
-				sections[m.name] = o
+		sections := map[string]object{}
+		for name, v := range top.members() {
+			if o, ok := asObject(v); ok {
+				sections[name] = o
 			}
 		}
 		maxEntries := 0
 		for cut := 0; cut <= len(doc); cut++ {
 			got, partial := salvage(doc[:cut])
 			entries := 0
-			for _, m := range got.members {
-				want, ok := top.get(m.name)
-				if !ok || !bytes.Equal(want, m.value) {
-					t.Fatalf("cut %d: member %q = %q, full file has %q", cut, m.name, m.value, want)
+			for name, v := range got.members() {
+				want, ok := top.get(name)
+				if !ok || !bytes.Equal(bytesOf(want), bytesOf(v)) {
+					t.Fatalf("cut %d: member %q = %q, full file has %q", cut, name, bytesOf(v), bytesOf(want))
 				}
-				if o, ok := parseValueObject(m.value); ok {
-					entries += len(o.members)
+				if o, ok := asObject(v); ok {
+					entries += len(o.Members)
 				} else {
 					entries++
 				}
 			}
 			for name, p := range partial {
-				sec := sections[name]
-				if sec == nil {
+				sec, ok := sections[name]
+				if !ok {
 					t.Fatalf("cut %d: partial %q is not an object in the full file", cut, name)
 				}
-				for _, m := range p.members {
-					want, ok := sec.get(m.name)
-					if !ok || !bytes.Equal(want, m.value) {
-						t.Fatalf("cut %d: %s.%s = %q, full file has %q", cut, name, m.name, m.value, want)
+				for entry, v := range p.members() {
+					want, ok := sec.get(entry)
+					if !ok || !bytes.Equal(bytesOf(want), bytesOf(v)) {
+						t.Fatalf("cut %d: %s.%s = %q, full file has %q", cut, name, entry, bytesOf(v), bytesOf(want))
 					}
 					entries++
 				}
@@ -159,13 +163,13 @@ func TestSalvageEveryPrefix(t *testing.T) {
 				maxEntries = entries
 			}
 		}
-		if got, _ := salvage(doc); len(got.members) != len(top.members) {
-			t.Errorf("the whole document salvages %d of %d members", len(got.members), len(top.members))
+		if got, _ := salvage(doc); len(got.Members) != len(top.Members) {
+			t.Errorf("the whole document salvages %d of %d members", len(got.Members), len(top.Members))
 		}
 	}
 }
 
-func TestJSString(t *testing.T) {
+func TestJSONString(t *testing.T) {
 	cases := map[string]string{
 		"plain":            `"plain"`,
 		"q\"b\\s":          `"q\"b\\s"`,
@@ -175,8 +179,8 @@ func TestJSString(t *testing.T) {
 		"bad\xffutf8":      "\"bad\uFFFDutf8\"",
 	}
 	for in, want := range cases {
-		if got := string(jsString(in)); got != want {
-			t.Errorf("jsString(%q) = %s, want %s", in, got, want)
+		if got := string(bytesOf(jsonString(in))); got != want {
+			t.Errorf("jsonString(%q) = %s, want %s", in, got, want)
 		}
 	}
 }
@@ -202,24 +206,58 @@ func TestStringsMatchJSONStringify(t *testing.T) {
 		t.Fatalf("node printed %d lines for %d strings", len(lines), len(inputs))
 	}
 	for i, in := range inputs {
-		if got := string(jsString(in)); got != lines[i] {
-			t.Errorf("jsString(%q) = %s, JSON.stringify gives %s", in, got, lines[i])
+		if got := string(bytesOf(jsonString(in))); got != lines[i] {
+			t.Errorf("jsonString(%q) = %s, JSON.stringify gives %s", in, got, lines[i])
 		}
 	}
 }
 
 func TestSetAfterPlacesNewMembers(t *testing.T) {
-	o := &object{}
-	o.set("version", []byte("1"))
-	o.set("usageStats", []byte("{}"))
-	o.setAfter("profiles", []byte("{}"), true, "version")
-	o.setAfter("lastGood", []byte("{}"), false, "order", "profiles")
-	o.setAfter("order", []byte("{}"), false, "profiles")
+	empty := func() hujson.Value { return newObject().value() }
+	o := newObject()
+	o.set("version", hujson.Value{Value: hujson.Literal("1")})
+	o.set("usageStats", empty())
+	o.setAfter("profiles", empty(), true, "version")
+	o.setAfter("lastGood", empty(), false, "order", "profiles")
+	o.setAfter("order", empty(), false, "profiles")
 	var names []string
-	for _, m := range o.members {
-		names = append(names, m.name)
+	for name := range o.members() {
+		names = append(names, name)
 	}
 	if got := strings.Join(names, ","); got != "version,profiles,order,lastGood,usageStats" {
 		t.Errorf("order = %s", got)
+	}
+}
+
+// TestSalvageNeedsADelimiter checks the rule salvage states: a member counts
+// only when ',' or '}' follows it, and the complete entries of a section
+// that is cut short or broken are kept.
+func TestSalvageNeedsADelimiter(t *testing.T) {
+	cases := []struct {
+		doc, top, partial string
+	}{
+		{`{"a":0 00`, ``, ``},
+		{`{"a":1,"b":12`, `a`, ``},
+		{`{"a":"x","b":{"c":1}`, `a,b`, ``},
+		{`{"a":1,"profiles":{"x":{},"y":{"k":`, `a`, `profiles:x`},
+		{`{"a":1,"profiles":{"x":{},"y":nope},"b":2}`, `a`, `profiles:x`},
+	}
+	for _, c := range cases {
+		top, partial := salvage([]byte(c.doc))
+		var names, parts []string
+		for name := range top.members() {
+			names = append(names, name)
+		}
+		for name, p := range partial {
+			for entry := range p.members() {
+				parts = append(parts, name+":"+entry)
+			}
+		}
+		if got := strings.Join(names, ","); got != c.top {
+			t.Errorf("%s: kept %q, want %q", c.doc, got, c.top)
+		}
+		if got := strings.Join(parts, ","); got != c.partial {
+			t.Errorf("%s: kept partial %q, want %q", c.doc, got, c.partial)
+		}
 	}
 }
