@@ -272,14 +272,14 @@ func LoadOrCreate(path string) (cfg *Config, created bool, err error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, false, fmt.Errorf("create config: %w", err)
 		}
-		if err := writeFileAtomic(path, assets.DefaultConfig, 0o600, true); err != nil {
+		if err := writeConfig(path, assets.DefaultConfig, true); err != nil {
 			return nil, false, fmt.Errorf("create config: %w", err)
 		}
 		created = true
 	} else if err != nil {
 		return nil, false, fmt.Errorf("read config: %w", err)
 	}
-	cleanTempsOf(path)
+	cleanTemps(path)
 	cfg, err = Load(path)
 	return cfg, created, err
 }

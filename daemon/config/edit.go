@@ -181,7 +181,7 @@ func editFile(path string, edit func(*editor) error) error {
 	if bytes.Equal(out, data) {
 		return nil
 	}
-	return writeFileAtomic(path, out, 0o600, holdsSecret(out, path))
+	return writeConfig(path, out, holdsSecret(out, path))
 }
 
 // holdsSecret reports whether a config's text holds a key itself (a
