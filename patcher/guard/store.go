@@ -181,21 +181,24 @@ func localProfile(key string) hujson.Value {
 // Everything else keeps its bytes.
 func pin(top object, key string, now time.Time) []change {
 	var cs []change
-	using, usingType := preferred(top, now)
+	note := usingNote(preferred(top, now))
 
 	profiles, _ := section(top, "profiles") // parseStore checked the type
 	if c, changed := pinProfile(profiles, key); changed {
 		cs = append(cs, c...)
 		putSection(top, "profiles", profiles, true, "version")
 	}
+	cs = append(cs, pinOrder(top, note)...)
+	return append(cs, pinLastGood(top)...)
+}
 
-	order, ok := section(top, "order")
-	orderChanged := false
-	if !ok {
-		cs = append(cs, change{`"order" is not an object`, "replaced it with one holding only order.anthropic"})
-		order = newObject()
-		orderChanged = true
-	}
+// pinOrder pins every entry of order that names anthropic (Clawdbot
+// matches them case-insensitively, so each one counts) to
+// ["anthropic:default"]. note says which profile Clawdbot would use
+// otherwise.
+func pinOrder(top object, note string) []change {
+	order, cs := sectionToPin(top, "order", "anthropic")
+	changed := len(cs) > 0
 	found := false
 	for i := range order.Members {
 		m := &order.Members[i]
@@ -209,31 +212,26 @@ func pin(top object, key string, now time.Time) []change {
 			continue
 		}
 		cs = append(cs, change{
-			fmt.Sprintf("order.%s is %s%s", name, describeList(bytesOf(m.Value)), usingNote(using, usingType)),
+			fmt.Sprintf("order.%s is %s%s", name, describeList(bytesOf(m.Value)), note),
 			"pinned it to [anthropic:default]",
 		})
 		m.Value = pinnedOrder()
-		orderChanged = true
+		changed = true
 	}
 	if !found {
-		cs = append(cs, change{
-			"order.anthropic is not set" + usingNote(using, usingType),
-			"pinned it to [anthropic:default]",
-		})
+		cs = append(cs, change{"order.anthropic is not set" + note, "pinned it to [anthropic:default]"})
 		order.set("anthropic", pinnedOrder())
-		orderChanged = true
+		changed = true
 	}
-	if orderChanged {
+	if changed {
 		putSection(top, "order", order, false, "profiles", "version")
 	}
+	return cs
+}
 
-	lastGood, ok := section(top, "lastGood")
-	lastGoodChanged := false
-	if !ok {
-		cs = append(cs, change{`"lastGood" is not an object`, "replaced it with one holding only lastGood.anthropic"})
-		lastGood = newObject()
-		lastGoodChanged = true
-	}
+// pinLastGood sets lastGood.anthropic to "anthropic:default".
+func pinLastGood(top object) []change {
+	lastGood, cs := sectionToPin(top, "lastGood", "anthropic")
 	var lg string
 	v, present := lastGood.get("anthropic")
 	if !present || json.Unmarshal(bytesOf(v), &lg) != nil || lg != DefaultProfile {
@@ -243,12 +241,24 @@ func pin(top object, key string, now time.Time) []change {
 		}
 		cs = append(cs, change{"lastGood.anthropic is " + what, "set it to anthropic:default"})
 		lastGood.set("anthropic", jsonString(DefaultProfile))
-		lastGoodChanged = true
 	}
-	if lastGoodChanged {
+	if len(cs) > 0 {
 		putSection(top, "lastGood", lastGood, false, "order", "profiles", "version")
 	}
 	return cs
+}
+
+// sectionToPin returns top's section name for pinning its entry: an empty
+// object in place of one that is not an object, with the change that
+// says so.
+func sectionToPin(top object, name, entry string) (object, []change) {
+	if sec, ok := section(top, name); ok {
+		return sec, nil
+	}
+	return newObject(), []change{{
+		fmt.Sprintf("%q is not an object", name),
+		fmt.Sprintf("replaced it with one holding only %s.%s", name, entry),
+	}}
 }
 
 // pinProfile puts the local key into profiles["anthropic:default"]. A
