@@ -1,5 +1,7 @@
 // Package atomicfile replaces files so that a reader, or a crash, only ever
-// sees the complete old or the complete new content.
+// sees the complete old or the complete new content: WriteFile, and
+// WritePrivate for files that hold credentials. Every part of clawbridge
+// that replaces a file writes through it.
 //
 // The new content goes to a temporary file in the same directory, is synced,
 // and is renamed over the target. Renaming (rather than writing in place)
