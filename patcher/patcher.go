@@ -95,7 +95,7 @@ func inspect(t Target, baseURL string) (Status, *catalog) {
 		st.Err = err
 		return st, nil
 	}
-	c, err := parseCatalog(src)
+	c, err := t.Format.parse(src)
 	if err != nil {
 		st.Err = err
 		return st, nil
@@ -117,7 +117,7 @@ func Patch(t Target, baseURL string) (Result, error) {
 	if err != nil {
 		return Result{Status: Status{Target: t, BaseURL: baseURL, Err: err}}, err
 	}
-	res, err := rewrite(t, base, func(src []byte) ([]byte, int, error) { return patchCatalog(src, base) })
+	res, err := rewrite(t, base, func(src []byte) ([]byte, int, error) { return patchAs(t.Format, src, base) })
 	if err != nil {
 		return res, fmt.Errorf("patch %s: %w", t.File, err)
 	}
@@ -131,7 +131,7 @@ func Patch(t Target, baseURL string) (Result, error) {
 // Undo restores every base URL clawbridge rewrote in t's catalog to what it
 // was, byte for byte. The returned Status has no BaseURL, so Patched is 0.
 func Undo(t Target) (Result, error) {
-	res, err := rewrite(t, "", undoCatalog)
+	res, err := rewrite(t, "", func(src []byte) ([]byte, int, error) { return undoAs(t.Format, src) })
 	if err != nil {
 		return res, fmt.Errorf("undo %s: %w", t.File, err)
 	}
