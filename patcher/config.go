@@ -62,26 +62,17 @@ type ConfigFile struct {
 }
 
 // ConfigFiles lists the config files that exist for the current user:
-// for each app, $<APP>_CONFIG_PATH, else $<APP>_STATE_DIR/<app>.json, else
-// ~/.<app>/<app>.json.
+// for each app, ConfigPath.
 func ConfigFiles() []ConfigFile {
 	home, _ := os.UserHomeDir()
+	env := Env{Home: home, Getenv: os.Getenv}
 	var out []ConfigFile
 	seen := map[string]bool{}
 	for _, app := range configApps {
-		env := strings.ToUpper(app)
-		path := os.Getenv(env + "_CONFIG_PATH")
+		path := ConfigPath(app, env)
 		if path == "" {
-			dir := os.Getenv(env + "_STATE_DIR")
-			if dir == "" {
-				if home == "" {
-					continue
-				}
-				dir = filepath.Join(home, "."+app)
-			}
-			path = filepath.Join(dir, app+".json")
+			continue
 		}
-		path = expandHome(path, home)
 		real, err := filepath.EvalSymlinks(path)
 		if err != nil || seen[real] {
 			continue
@@ -90,6 +81,29 @@ func ConfigFiles() []ConfigFile {
 		out = append(out, ConfigFile{App: app, Path: path})
 	}
 	return out
+}
+
+// ConfigPath is where app reads its config file, whether or not it exists
+// yet: $<APP>_CONFIG_PATH, else $<APP>_STATE_DIR/<app>.json, else
+// ~/.<app>/<app>.json; "" without a home to put it in.
+func ConfigPath(app string, env Env) string {
+	getenv := env.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	key := strings.ToUpper(app)
+	path := getenv(key + "_CONFIG_PATH")
+	if path == "" {
+		dir := getenv(key + "_STATE_DIR")
+		if dir == "" {
+			if env.Home == "" {
+				return ""
+			}
+			dir = filepath.Join(env.Home, "."+app)
+		}
+		path = filepath.Join(dir, app+".json")
+	}
+	return expandHome(path, env.Home)
 }
 
 func expandHome(p, home string) string {

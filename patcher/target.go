@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -97,48 +96,13 @@ func ProjectRoots(dirs []string) []Root {
 }
 
 // GlobalRoots lists the global node_modules directories on this machine
-// that exist: npm's (`npm root -g`), pnpm's (`pnpm root -g` and its default
-// places), Homebrew's and the system's. Clawdbot need not be installed in
+// that exist: npm's (`npm root -g` and the usual prefixes), pnpm's (`pnpm
+// root -g` and its default places), Homebrew's, nvm's and the system's
+// (see globalDirs). Clawdbot need not be installed in
 // them; DiscoverRoots checks that on every call, so a later global install
 // is found. It runs npm and pnpm when they are on PATH (a few hundred ms):
 // call it once and reuse the result.
-func GlobalRoots() []Root {
-	home, _ := os.UserHomeDir()
-	var cands []string
-	for _, tool := range []string{"npm", "pnpm"} {
-		if out := runRoot(tool); out != "" {
-			cands = append(cands, out)
-		}
-	}
-	if ph := os.Getenv("PNPM_HOME"); ph != "" {
-		cands = append(cands, filepath.Join(ph, "global", "5", "node_modules"))
-	}
-	if home != "" {
-		if runtime.GOOS == "darwin" {
-			cands = append(cands, filepath.Join(home, "Library", "pnpm", "global", "5", "node_modules"))
-		}
-		cands = append(cands,
-			filepath.Join(home, ".local", "share", "pnpm", "global", "5", "node_modules"),
-			filepath.Join(home, ".npm-global", "lib", "node_modules"))
-	}
-	cands = append(cands, "/opt/homebrew/lib/node_modules", "/usr/local/lib/node_modules", "/usr/lib/node_modules")
-
-	var roots []Root
-	seen := map[string]bool{}
-	for _, c := range cands {
-		c = absClean(c)
-		real, err := filepath.EvalSymlinks(c)
-		if err != nil || seen[real] {
-			continue
-		}
-		if fi, err := os.Stat(real); err != nil || !fi.IsDir() {
-			continue
-		}
-		seen[real] = true
-		roots = append(roots, Root{Dir: c, NodeModules: c, Global: true})
-	}
-	return roots
-}
+func GlobalRoots() []Root { return GlobalRootsFrom(MachineEnv()) }
 
 // runRoot asks a package manager for its global node_modules.
 func runRoot(tool string) string {
