@@ -58,11 +58,11 @@ func FindInstalls(roots []Root) ([]Install, error) {
 	return out, errors.Join(errs...)
 }
 
-// Catalogs lists the catalogs this install can load, found or not yet
-// complete: the pi-ai package Node.js resolves from the app (its own
-// node_modules, then the node_modules holding it, then the root's) and
-// the app's own Anthropic plugin manifest. RouteFor decides which of them
-// it really reads.
+// Catalogs lists the catalogs this install can load: the pi-ai package
+// Node.js resolves from the app (its own node_modules, then the
+// node_modules holding it, then the root's; its catalog possibly not yet
+// complete) and the app's own Anthropic plugin manifest when it has a
+// modelCatalog. RouteFor decides which of them it really reads.
 func (in Install) Catalogs() []Target {
 	var out []Target
 	for _, name := range piAINames {
@@ -74,7 +74,8 @@ func (in Install) Catalogs() []Target {
 			}
 		}
 	}
-	if t, ok, _ := catalogTarget(in.Root, in.Dir, in.RealDir, in.App, in.Version, PluginManifest); ok {
+	// Manifests before 2026.5.27 exist but carry no modelCatalog.
+	if t, ok, _ := catalogTarget(in.Root, in.Dir, in.RealDir, in.App, in.Version, PluginManifest); ok && Inspect(t, "").Err == nil {
 		out = append(out, t)
 	}
 	return out
