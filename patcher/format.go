@@ -26,12 +26,15 @@ const (
 	// JSON keyed by API and model, which replaced the JavaScript literals
 	// from @earendil-works/pi-ai 0.81 on (1.x too).
 	ProviderJSON
-	// PluginManifest is OpenClaw's bundled Anthropic plugin manifest,
-	// dist/extensions/anthropic/openclaw.plugin.json, whose
-	// modelCatalog.providers.anthropic.baseUrl names the endpoint (from
-	// OpenClaw 2026.5.27 on).
-	PluginManifest
 )
+
+// OpenClaw 2026.5.27 and later also ship
+// dist/extensions/anthropic/openclaw.plugin.json, whose
+// modelCatalog.providers.anthropic.baseUrl reads like the endpoint. It is
+// not a catalog here: with that field pointed at a local server,
+// OpenClaw 2026.6.35 and 2026.9.6 still sent their Anthropic requests to
+// api.anthropic.com (the URL is also compiled into their JavaScript). The
+// config route is what moves them.
 
 // String names the format by its file, for logs and status.
 func (f Format) String() string {
@@ -42,8 +45,6 @@ func (f Format) String() string {
 		return "providers/anthropic.models.js"
 	case ProviderJSON:
 		return "providers/data/anthropic.json"
-	case PluginManifest:
-		return "openclaw.plugin.json"
 	}
 	return fmt.Sprintf("Format(%d)", int(f))
 }
@@ -55,8 +56,6 @@ func (f Format) Rel() string {
 		return filepath.Join("dist", "providers", "anthropic.models.js")
 	case ProviderJSON:
 		return filepath.Join("dist", "providers", "data", "anthropic.json")
-	case PluginManifest:
-		return filepath.Join("dist", "extensions", "anthropic", "openclaw.plugin.json")
 	}
 	return catalogRel
 }
@@ -70,22 +69,20 @@ func (f Format) parse(src []byte) (*catalog, error) {
 		return parseJSModule(src, "ANTHROPIC_MODELS", true)
 	case ProviderJSON:
 		return parseProviderJSON(src)
-	case PluginManifest:
-		return parsePluginManifest(src)
 	}
 	return nil, fmt.Errorf("%w: unknown format %d", ErrNotCatalog, int(f))
 }
 
 // isJSON reports a format that is plain JSON: no room for a marker
 // comment (see jsonSite).
-func (f Format) isJSON() bool { return f == ProviderJSON || f == PluginManifest }
+func (f Format) isJSON() bool { return f == ProviderJSON }
 
-// The JSON formats are read with the JavaScript tokenizer and object parser
+// The JSON format is read with the JavaScript tokenizer and object parser
 // of catalog.go (JSON is a subset of what they accept), which gives every
 // string's byte offsets, so a patch changes the base URL's bytes and
 // nothing else. JSON has no comments to carry a marker; instead, inside
 // the Anthropic provider's scope a base URL that is not Anthropic's can
-// only have been put there by clawbridge (the packages ship
+// only have been put there by clawbridge (the package ships
 // "https://api.anthropic.com" and nothing else there), and undo writes the
 // canonical literal back. Patch refuses an original it could not restore
 // byte for byte.
@@ -160,38 +157,6 @@ func isFlatProviderJSON(top *object) bool {
 	}
 	m := top.members[0].value.obj.member("provider")
 	return m != nil && m.value.str != nil
-}
-
-// parsePluginManifest reads OpenClaw's Anthropic plugin manifest:
-//
-//	{"id": "anthropic", ...,
-//	 "modelCatalog": {"providers": {"anthropic": {
-//	    "baseUrl": "https://api.anthropic.com", "api": "anthropic-messages",
-//	    "models": [...]}}}, ...}
-func parsePluginManifest(src []byte) (*catalog, error) {
-	p, top, err := parseJSONObject(src)
-	if err != nil {
-		return nil, err
-	}
-	if id := top.str("id"); id != "anthropic" {
-		return nil, fmt.Errorf("%w: plugin id %q, not anthropic", ErrNotCatalog, id)
-	}
-	prov := top
-	for _, key := range []string{"modelCatalog", "providers", "anthropic"} {
-		m := prov.member(key)
-		if m == nil || m.value.obj == nil {
-			return nil, fmt.Errorf("%w: no modelCatalog.providers.anthropic object", ErrNotCatalog)
-		}
-		prov = m.value.obj
-	}
-	if api := prov.str("api"); api != providerAPI {
-		return nil, fmt.Errorf("%w: modelCatalog.providers.anthropic.api is %q", ErrNotCatalog, api)
-	}
-	s, ok := p.jsonSite("anthropic", "modelCatalog", prov)
-	if !ok {
-		return nil, fmt.Errorf("%w: modelCatalog.providers.anthropic has no baseUrl string", ErrNotCatalog)
-	}
-	return &catalog{sites: []site{s}, providers: 1, models: 1}, nil
 }
 
 // canonicalLiteral is the only original a JSON base URL is patched from.

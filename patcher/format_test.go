@@ -32,15 +32,10 @@ var formatFixtures = []formatFixture{
 		`"baseUrl":"https://api.anthropic.com"`, `"baseUrl":"http://127.0.0.1:4000"`},
 	{"pi-ai-1.6.1.anthropic.json", "@earendil-works/pi-ai", "1.6.1", ProviderJSON, 3,
 		`"baseUrl":"https://api.anthropic.com"`, `"baseUrl":"http://127.0.0.1:4000"`},
-	{"openclaw-2026.5.27.plugin.json", "openclaw", "2026.5.27", PluginManifest, 1,
-		`"baseUrl": "https://api.anthropic.com"`, `"baseUrl": "http://127.0.0.1:4000"`},
-	{"openclaw-2026.9.6.plugin.json", "openclaw", "2026.9.6", PluginManifest, 1,
-		`"baseUrl": "https://api.anthropic.com"`, `"baseUrl": "http://127.0.0.1:4000"`},
 }
 
 // TestFormatsPatchOnlyBaseURLs patches each format in memory: exactly the
-// Anthropic base URLs change (the manifest's endpoint host list stays), a
-// second patch changes nothing, another base URL moves them again, and
+// Anthropic base URLs change, a second patch changes nothing, another base URL moves them again, and
 // undo gives back the published bytes.
 func TestFormatsPatchOnlyBaseURLs(t *testing.T) {
 	for _, f := range formatFixtures {
@@ -92,7 +87,7 @@ func TestFormatsPatchOnlyBaseURLs(t *testing.T) {
 }
 
 // TestFormatsRejectIncompleteFiles: a file cut anywhere (an install half
-// way) is not a catalog, and neither is the wrong kind of JSON.
+// way) is not a catalog, and neither is the wrong kind of file.
 func TestFormatsRejectIncompleteFiles(t *testing.T) {
 	for _, f := range formatFixtures {
 		src := mustRead(t, filepath.Join("testdata", f.file))
@@ -106,12 +101,9 @@ func TestFormatsRejectIncompleteFiles(t *testing.T) {
 		f   Format
 		src string
 	}{
-		"manifest of another plugin": {PluginManifest, `{"id": "openai", "modelCatalog": {"providers": {"anthropic": {"api": "anthropic-messages", "baseUrl": "https://api.anthropic.com"}}}}`},
-		"manifest without catalog":   {PluginManifest, `{"id": "anthropic", "providers": ["anthropic"]}`},
-		"manifest of another API":    {PluginManifest, `{"id": "anthropic", "modelCatalog": {"providers": {"anthropic": {"api": "openai-completions", "baseUrl": "https://api.anthropic.com"}}}}`},
-		"provider data of others":    {ProviderJSON, `{"openai-completions":{"gpt":{"provider":"openai","api":"openai-completions","baseUrl":"https://api.openai.com"}}}`},
-		"trailing garbage":           {ProviderJSON, `{"anthropic-messages":{"m":{"provider":"anthropic","api":"anthropic-messages","baseUrl":"https://api.anthropic.com"}}} x`},
-		"re-export only":             {ModelsJS, "export { MODELS } from \"./providers/all.js\";\n"},
+		"provider data of others": {ProviderJSON, `{"openai-completions":{"gpt":{"provider":"openai","api":"openai-completions","baseUrl":"https://api.openai.com"}}}`},
+		"trailing garbage":        {ProviderJSON, `{"anthropic-messages":{"m":{"provider":"anthropic","api":"anthropic-messages","baseUrl":"https://api.anthropic.com"}}} x`},
+		"re-export only":          {ModelsJS, "export { MODELS } from \"./providers/all.js\";\n"},
 	} {
 		if _, err := tt.f.parse([]byte(tt.src)); !errors.Is(err, ErrNotCatalog) {
 			t.Errorf("%s: err %v, want ErrNotCatalog", name, err)
@@ -133,9 +125,6 @@ func TestJSONFormatRefusesUnrestorableOriginal(t *testing.T) {
 // and patches and undoes it through Discover.
 func TestDiscoverEarendilScope(t *testing.T) {
 	for _, f := range formatFixtures {
-		if f.pkg == "openclaw" {
-			continue
-		}
 		t.Run(f.version, func(t *testing.T) {
 			project := t.TempDir()
 			nm := filepath.Join(project, "node_modules")

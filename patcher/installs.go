@@ -58,11 +58,10 @@ func FindInstalls(roots []Root) ([]Install, error) {
 	return out, errors.Join(errs...)
 }
 
-// Catalogs lists the catalogs this install can load: the pi-ai package
-// Node.js resolves from the app (its own node_modules, then the
-// node_modules holding it, then the root's; its catalog possibly not yet
-// complete) and the app's own Anthropic plugin manifest when it has a
-// modelCatalog. RouteFor decides which of them it really reads.
+// Catalogs lists the pi-ai catalogs this install can load, one per pi-ai
+// name: the package Node.js resolves from the app (its own node_modules,
+// then the node_modules holding it, then the root's), its catalog
+// possibly not yet complete. RouteFor decides whether the app reads it.
 func (in Install) Catalogs() []Target {
 	var out []Target
 	for _, name := range piAINames {
@@ -73,10 +72,6 @@ func (in Install) Catalogs() []Target {
 				break
 			}
 		}
-	}
-	// Manifests before 2026.5.27 exist but carry no modelCatalog.
-	if t, ok, _ := catalogTarget(in.Root, in.Dir, in.RealDir, in.App, in.Version, PluginManifest); ok && Inspect(t, "").Err == nil {
-		out = append(out, t)
 	}
 	return out
 }

@@ -10,8 +10,8 @@
 //     Node.js resolves from the app are rewritten to the translator. The
 //     formats (Format) are @mariozechner/pi-ai's and @earendil-works/pi-ai
 //     0.74-0.79's dist/models.generated.js, 0.80's
-//     providers/anthropic.models.js, 0.81+'s providers/data/anthropic.json,
-//     and OpenClaw's own plugin manifest (handled, not chosen by RouteFor);
+//     providers/anthropic.models.js and 0.81+'s
+//     providers/data/anthropic.json;
 //   - the config route, for OpenClaw 2026.5.28 and later: the documented
 //     models.providers.anthropic block, with the daemon's key, in the
 //     app's JSON5 config (PatchConfigWithKey).

@@ -27,9 +27,9 @@ var realOpenClawRoutes = map[string]struct {
 // TestRealOpenClawInstalls finds each provisioned OpenClaw release
 // (CLAWBRIDGE_OPENCLAW_RELEASES, each in CLAWBRIDGE_OPENCLAW_<V>_DIR, as
 // .ci/provision-openclaw.sh installs them with pnpm), checks its version
-// and route, and patches and undoes a copy of every catalog it has (the
-// pi-ai it loads and its Anthropic plugin manifest): exactly the
-// Anthropic base URLs change and undo gives back the published bytes. The
+// and route, and patches and undoes a copy of the pi-ai catalog it loads:
+// exactly the Anthropic base URLs change and undo gives back the
+// published bytes. The
 // installs themselves are shared with other tests and only read.
 func TestRealOpenClawInstalls(t *testing.T) {
 	releases := strings.Fields(os.Getenv("CLAWBRIDGE_OPENCLAW_RELEASES"))
@@ -60,7 +60,7 @@ func TestRealOpenClawInstalls(t *testing.T) {
 			}
 			for _, c := range ins[0].Catalogs() {
 				n := patchCopy(t, c)
-				if known && want.kind == CatalogPatch && c.Format != PluginManifest && n != want.urls {
+				if known && want.kind == CatalogPatch && n != want.urls {
 					t.Errorf("%s %s: %d Anthropic base URLs, the package has %d", c.Package, c.Version, n, want.urls)
 				}
 			}

@@ -51,27 +51,21 @@ var firstWithoutPiAI = [3]int{2026, 5, 28}
 
 // RouteFor chooses the route for in by its release line. Releases that
 // load a pi-ai catalog get the catalog patch, on the pi-ai package Node.js
-// resolves from the app. OpenClaw 2026.5.28 and later get the config
-// route: they load no pi-ai, and their auth store moved to SQLite (2026.9.6
-// keeps it in openclaw-agent.sqlite), which a catalog patch leaves without
-// a key (`No API key found for provider "anthropic"`); the config block
-// carries the base URL and the key together. The Anthropic plugin manifest those releases ship
-// (Format PluginManifest) is not patched by this choice: whether the app
-// takes the request URL from it is not established, and the config block
-// overrides it either way. An install whose pi-ai cannot be found also
-// gets the config route.
+// resolves from the app (with only @earendil-works/pi-ai 0.75.5's catalog
+// patched, OpenClaw 2026.5.27 sent its request to the patched URL).
+// OpenClaw 2026.5.28 and later get the config route: they load no pi-ai,
+// and no other file of theirs moves the endpoint (see Format); with the
+// block and its apiKey, 2026.6.35 and 2026.9.6 sent their requests to the
+// block's baseUrl with that key, although a Claude-CLI login was present
+// and 2026.9.6 keeps its auth store in SQLite. An install whose pi-ai
+// cannot be found also gets the config route.
 func RouteFor(in Install, env Env) Route {
 	cfg := ConfigFile{App: in.App, Path: ConfigPath(in.App, env)}
 	if v, ok := parseVersion(in.Version); ok && in.App == "openclaw" && !versionLess(v, firstWithoutPiAI) {
 		return Route{Kind: ConfigRoute, Config: cfg, Reason: fmt.Sprintf(
 			"OpenClaw %s loads no pi-ai catalog (dropped in 2026.5.28): the documented models.providers.anthropic block carries clawbridge's base URL and key", in.Version)}
 	}
-	var cats []Target
-	for _, t := range in.Catalogs() {
-		if t.Format != PluginManifest {
-			cats = append(cats, t)
-		}
-	}
+	cats := in.Catalogs()
 	if len(cats) == 0 {
 		return Route{Kind: ConfigRoute, Config: cfg, Reason: fmt.Sprintf(
 			"no pi-ai package found for %s %s (in %s, beside it or in %s): is it installed completely?", in.App, in.Version, in.RealDir, in.Root.NodeModules)}

@@ -31,9 +31,9 @@ var catalogRel = filepath.Join("dist", "models.generated.js")
 // names; a global node_modules holding one of them is searched for pi-ai.
 var appNames = []string{"clawdbot", "openclaw", "moltbot"}
 
-// Target is one installed package whose model catalog clawbridge keeps
-// patched: a pi-ai package or, for OpenClaw's plugin manifest, the app.
-// pnpm installs several versions side by side, each its own Target.
+// Target is one installed pi-ai package whose catalog clawbridge keeps
+// patched. pnpm installs several versions side by side, each its own
+// Target.
 type Target struct {
 	// Root is the Clawdbot directory or global node_modules it was found in.
 	Root string
@@ -242,12 +242,7 @@ func targetAt(r Root, dir string) (Target, bool, error) {
 	if !ok || !slices.Contains(piAINames, name) {
 		return Target{}, false, nil
 	}
-	return catalogTarget(r, dir, real, name, version, piAIFormat(name, version))
-}
-
-// catalogTarget is the Target for a package already identified, if its
-// catalog file is there.
-func catalogTarget(r Root, dir, real, name, version string, f Format) (Target, bool, error) {
+	f := piAIFormat(name, version)
 	file := filepath.Join(real, f.Rel())
 	if _, err := os.Lstat(file); err != nil {
 		return Target{}, false, nil

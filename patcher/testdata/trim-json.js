@@ -1,11 +1,10 @@
 // trim-json.js makes the committed fixtures of the newer catalog formats
 // from the published files, cut down to a few models and re-serialized the
 // way the packages serialize them (checked: the published files are
-// exactly JSON.stringify(x) + "\n" and JSON.stringify(x, null, 2) + "\n";
-// the 0.80 module is cut line by line, byte for byte).
+// exactly JSON.stringify(x) + "\n"; the 0.80 module is cut line by line,
+// byte for byte).
 //
 //   node trim-json.js provider-json   .../pi-ai/dist/providers/data/anthropic.json > pi-ai-1.6.1.anthropic.json
-//   node trim-json.js plugin-manifest .../openclaw/dist/extensions/anthropic/openclaw.plugin.json > openclaw-2026.9.6.plugin.json
 //   node trim-json.js provider-js     .../pi-ai/dist/providers/anthropic.models.js > pi-ai-0.80.3.anthropic.models.js
 const fs = require("fs");
 const [kind, file] = process.argv.slice(2);
@@ -16,12 +15,6 @@ if (kind === "provider-json") {
 	if (typeof Object.values(d)[0].provider === "string") d = first(d, 3); // 0.81: models at the top
 	else for (const api of Object.keys(d)) d[api] = first(d[api], 3);
 	process.stdout.write(JSON.stringify(d) + "\n");
-} else if (kind === "plugin-manifest") {
-	const d = JSON.parse(src);
-	const keep = ["id", "name", "description", "enabledByDefault", "providers", "modelCatalog", "providerEndpoints", "providerRequest"];
-	const out = Object.fromEntries(keep.filter((k) => k in d).map((k) => [k, d[k]]));
-	for (const p of Object.values(out.modelCatalog.providers)) p.models = p.models.slice(0, 2);
-	process.stdout.write(JSON.stringify(out, null, 2) + "\n");
 } else if (kind === "provider-js") {
 	const out = [];
 	let models = 0;
@@ -31,5 +24,5 @@ if (kind === "provider-json") {
 	}
 	process.stdout.write(out.join("\n"));
 } else {
-	throw new Error("kind: provider-json, plugin-manifest or provider-js");
+	throw new Error("kind: provider-json or provider-js");
 }
