@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"strings"
 )
 
 // Install is one Clawdbot, Moltbot or OpenClaw package found on disk: what
@@ -84,8 +83,6 @@ func (in Install) resolveDirs() []string {
 	dirs := []string{filepath.Join(in.RealDir, "node_modules")}
 	if parent := filepath.Dir(in.RealDir); filepath.Base(parent) == "node_modules" {
 		dirs = append(dirs, parent)
-	} else if filepath.Base(filepath.Dir(parent)) == "node_modules" && strings.HasPrefix(filepath.Base(parent), "@") {
-		dirs = append(dirs, filepath.Dir(parent)) // a scoped app
 	}
 	if !slices.Contains(dirs, in.Root.NodeModules) {
 		dirs = append(dirs, in.Root.NodeModules)
@@ -98,8 +95,13 @@ func (in Install) resolveDirs() []string {
 // -g` answered (empty when the tool is missing). MachineEnv fills it from
 // this machine; tests pass their own.
 type Env struct {
-	Home, GOOS        string
-	Getenv            func(string) string
+	// Home is the user's home directory; GOOS the OS ("darwin" adds
+	// ~/Library/pnpm).
+	Home, GOOS string
+	// Getenv reads the environment; nil reads nothing.
+	Getenv func(string) string
+	// NpmRoot and PnpmRoot are what `npm root -g` and `pnpm root -g`
+	// printed.
 	NpmRoot, PnpmRoot string
 }
 
@@ -124,8 +126,10 @@ func globalDirs(env Env) []string {
 		}
 	}
 	add(env.NpmRoot, env.PnpmRoot)
-	if p := getenv("NPM_CONFIG_PREFIX"); p != "" {
-		add(filepath.Join(p, "lib", "node_modules"))
+	for _, v := range []string{"NPM_CONFIG_PREFIX", "npm_config_prefix"} {
+		if p := getenv(v); p != "" {
+			add(filepath.Join(p, "lib", "node_modules"))
+		}
 	}
 	var pnpmHomes []string
 	if p := getenv("PNPM_HOME"); p != "" {
@@ -172,7 +176,7 @@ func GlobalRootsFrom(env Env) []Root {
 }
 
 // MachineEnv is Env for this machine. It runs npm and pnpm when they are
-// on PATH (a few hundred ms): build it once and reuse it.
+// on PATH, which takes a moment: build it once and reuse it.
 func MachineEnv() Env {
 	home, _ := os.UserHomeDir()
 	return Env{

@@ -98,10 +98,9 @@ func ProjectRoots(dirs []string) []Root {
 // GlobalRoots lists the global node_modules directories on this machine
 // that exist: npm's (`npm root -g` and the usual prefixes), pnpm's (`pnpm
 // root -g` and its default places), Homebrew's, nvm's and the system's
-// (see globalDirs). Clawdbot need not be installed in
-// them; DiscoverRoots checks that on every call, so a later global install
-// is found. It runs npm and pnpm when they are on PATH (a few hundred ms):
-// call it once and reuse the result.
+// (see globalDirs). Clawdbot need not be installed in them; DiscoverRoots
+// checks that on every call, so a later global install is found. It runs
+// npm and pnpm (see MachineEnv): call it once and reuse the result.
 func GlobalRoots() []Root { return GlobalRootsFrom(MachineEnv()) }
 
 // runRoot asks a package manager for its global node_modules.
