@@ -398,15 +398,7 @@ func (k *Keeper) pass(w *fswatch.Watcher, roots []Root) []Status {
 	} else if err == nil {
 		k.discoverErr = ""
 	}
-	routes := make([]Route, len(ins))
-	var configs []ConfigFile
-	for i, in := range ins {
-		routes[i] = RouteFor(in, k.env)
-		targets = addTargets(targets, routes[i].Catalogs)
-		if r := routes[i]; r.Kind == ConfigRoute && r.Config.Path != "" && !slices.Contains(configs, r.Config) {
-			configs = append(configs, r.Config)
-		}
-	}
+	routes, targets, configs := routeAll(ins, k.env, targets)
 	if k.watch(w, roots, cands, targets, configs) {
 		// Whatever happened in the new directories before their watches
 		// were in place produced no event: look once more.
@@ -576,6 +568,22 @@ func (k *Keeper) watch(w *fswatch.Watcher, roots []Root, cands []candidate, targ
 	k.dirs = dirs
 	k.mu.Unlock()
 	return added
+}
+
+// routeAll routes every install. It returns the routes, targets with the
+// catalogs of the routes added, and the config route's files, each once.
+func routeAll(ins []Install, env Env, targets []Target) ([]Route, []Target, []ConfigFile) {
+	routes := make([]Route, len(ins))
+	var configs []ConfigFile
+	for i, in := range ins {
+		r := RouteFor(in, env)
+		routes[i] = r
+		targets = addTargets(targets, r.Catalogs)
+		if r.Kind == ConfigRoute && r.Config.Path != "" && !slices.Contains(configs, r.Config) {
+			configs = append(configs, r.Config)
+		}
+	}
+	return routes, targets, configs
 }
 
 // candidateFormats are the catalog files a pi-ai package at dir may
