@@ -25,13 +25,17 @@ import (
 //
 //	"models": { "providers": { "anthropic": {
 //	    "baseUrl": "http://127.0.0.1:4000", "api": "anthropic-messages",
-//	    "apiKey": "<the daemon's key>", "models": [] } } }
+//	    "auth": "api-key", "apiKey": "<the daemon's key>", "models": [] } } }
 //
 // OpenClaw requires `api`; Clawdbot 2026.1.24 accepts it as optional, so
 // the same block is written everywhere. The key matters: without it
-// OpenClaw 2026.9.6 looks in its own auth store, finds nothing for
-// anthropic and fails with `No API key found for provider "anthropic"`
-// before any request is made. With it no auth-store entry is needed.
+// OpenClaw looks in its own auth store, finds nothing for anthropic and
+// fails with `No API key found for provider "anthropic"` before any
+// request is made. `auth: "api-key"` makes that key outrank any Anthropic
+// profile the user stored (a pasted token, an older claude-cli OAuth
+// profile), which otherwise wins over apiKey, on OpenClaw 2026.5.7 to
+// 2026.9.6 (docs/openclaw-releases.md); Clawdbot 2026.1.24 ignores it.
+// Both are written only with a key.
 //
 // The block overrides the built-in `anthropic` provider rather than adding
 // one of clawbridge's own: the user's `anthropic/claude-*` model choices
@@ -118,12 +122,14 @@ type ConfigStatus struct {
 	Path string
 	// BaseURL and API are models.providers.anthropic's; empty when unset.
 	BaseURL, API string
+	// Auth is the block's auth mode ("api-key" as clawbridge writes it).
+	Auth string
 	// HasAPIKey reports a non-empty apiKey in the block (its value is
 	// never kept here); KeyMatches that it is the key asked about.
 	HasAPIKey, KeyMatches bool
 	// Patched reports the provider pointing at the wanted base URL with
 	// the anthropic-messages API and, when a key was asked about, that
-	// key.
+	// key with auth "api-key".
 	Patched bool
 }
 
@@ -140,6 +146,9 @@ type ConfigResult struct {
 }
 
 const providerAPI = "anthropic-messages"
+
+// authAPIKey is the provider auth mode that makes the block's apiKey win.
+const authAPIKey = "api-key"
 
 // InspectConfig reads the Anthropic provider override from a config file,
 // without looking at its key (see InspectConfigWithKey).
@@ -162,11 +171,13 @@ func InspectConfigWithKey(path, baseURL, apiKey string) (ConfigStatus, error) {
 	if p, ok := dig(m, "models", "providers", "anthropic").(map[string]any); ok {
 		st.BaseURL, _ = p["baseUrl"].(string)
 		st.API, _ = p["api"].(string)
+		st.Auth, _ = p["auth"].(string)
 		key, _ := p["apiKey"].(string)
 		st.HasAPIKey = key != ""
 		st.KeyMatches = apiKey != "" && key == apiKey
 	}
-	st.Patched = st.BaseURL == strings.TrimRight(baseURL, "/") && st.API == providerAPI && (apiKey == "" || st.KeyMatches)
+	st.Patched = st.BaseURL == strings.TrimRight(baseURL, "/") && st.API == providerAPI &&
+		(apiKey == "" || st.KeyMatches && st.Auth == authAPIKey)
 	return st, nil
 }
 
@@ -177,7 +188,8 @@ func PatchConfig(path, baseURL string, now time.Time) (ConfigResult, error) {
 }
 
 // PatchConfigWithKey points the config file's Anthropic provider at
-// baseURL with apiKey (the daemon's key; none when empty), adding the
+// baseURL with apiKey (the daemon's key, with auth "api-key"; none when
+// empty), adding the
 // block (and models / models.providers) where missing and keeping any
 // other settings of an existing anthropic provider. A file that does not
 // exist is created if its directory does. A symlinked config file is
@@ -264,7 +276,8 @@ func UndoConfig(path string, now time.Time) (ConfigResult, error) {
 }
 
 // checkOurs accepts an anthropic provider block that PatchConfigWithKey
-// could have written: only baseUrl, api, apiKey and an empty models list,
+// could have written: only baseUrl, api, auth, apiKey and an empty models
+// list,
 // the base URL on this machine.
 func checkOurs(p *hujson.Value) error {
 	b, err := hujson.Standardize(p.Pack())
@@ -282,7 +295,7 @@ func checkOurs(p *hujson.Value) error {
 			if !isLoopbackURL(s) {
 				return fmt.Errorf("anthropic provider points at %q, not at this machine; not written by clawbridge, left alone", s)
 			}
-		case "api", "apiKey":
+		case "api", "auth", "apiKey":
 		case "models":
 			if l, ok := v.([]any); !ok || len(l) > 0 {
 				return errors.New("anthropic provider lists models, edited since clawbridge wrote it; restore a backup or edit by hand")
@@ -431,6 +444,7 @@ func dig(v any, keys ...string) any {
 type providerBlock struct {
 	BaseURL string `json:"baseUrl"`
 	API     string `json:"api"`
+	Auth    string `json:"auth,omitempty"`
 	APIKey  string `json:"apiKey,omitempty"`
 	Models  []any  `json:"models"`
 }
@@ -445,14 +459,17 @@ type configField struct {
 func providerFields(base, key string) []configField {
 	fields := []configField{{"baseUrl", base}, {"api", providerAPI}}
 	if key != "" {
-		fields = append(fields, configField{"apiKey", key})
+		fields = append(fields, configField{"auth", authAPIKey}, configField{"apiKey", key})
 	}
 	return append(fields, configField{"models", []any{}})
 }
 
 // setProvider edits the hujson document in place.
 func setProvider(v *hujson.Value, base, key string) (bool, error) {
-	block := providerBlock{BaseURL: base, API: providerAPI, APIKey: key, Models: []any{}}
+	block := providerBlock{BaseURL: base, API: providerAPI, Models: []any{}}
+	if key != "" {
+		block.Auth, block.APIKey = authAPIKey, key
+	}
 	unit := indentUnit(v)
 	wrap := []struct {
 		ptr, name string
@@ -522,6 +539,9 @@ func setProviderMap(m map[string]any, base, key string) (bool, error) {
 	if cur["api"] != providerAPI {
 		cur["api"], changed = providerAPI, true
 	}
+	if key != "" && cur["auth"] != authAPIKey {
+		cur["auth"], changed = authAPIKey, true
+	}
 	if key != "" && cur["apiKey"] != key {
 		cur["apiKey"], changed = key, true
 	}
@@ -536,7 +556,7 @@ func setProviderMap(m map[string]any, base, key string) (bool, error) {
 // it).
 func checkPatched(before, after map[string]any, base, key string) error {
 	p, ok := dig(after, "models", "providers", "anthropic").(map[string]any)
-	if !ok || p["baseUrl"] != base || p["api"] != providerAPI || key != "" && p["apiKey"] != key {
+	if !ok || p["baseUrl"] != base || p["api"] != providerAPI || key != "" && (p["apiKey"] != key || p["auth"] != authAPIKey) {
 		return errors.New("anthropic provider not as written")
 	}
 	if _, ok := p["models"].([]any); !ok {
@@ -544,7 +564,7 @@ func checkPatched(before, after map[string]any, base, key string) error {
 	}
 	if old, ok := dig(before, "models", "providers", "anthropic").(map[string]any); ok {
 		for k, v := range old {
-			if k != "baseUrl" && k != "api" && !(k == "apiKey" && key != "") && !reflect.DeepEqual(p[k], v) {
+			if k != "baseUrl" && k != "api" && !((k == "apiKey" || k == "auth") && key != "") && !reflect.DeepEqual(p[k], v) {
 				return fmt.Errorf("anthropic provider's %q changed", k)
 			}
 		}

@@ -269,7 +269,7 @@ func TestPatchConfigWithKey(t *testing.T) {
 	out := string(mustRead(t, path))
 	// In this order, after the anthropic key, laid out like the file.
 	at := strings.Index(out, `"anthropic": {`)
-	for _, want := range []string{`"baseUrl": "http://127.0.0.1:4000",`, `"api": "anthropic-messages",`, `"apiKey": "` + testKey + `",`, `"models": []`} {
+	for _, want := range []string{`"baseUrl": "http://127.0.0.1:4000",`, `"api": "anthropic-messages",`, `"auth": "api-key",`, `"apiKey": "` + testKey + `",`, `"models": []`} {
 		i := strings.Index(out[max(at, 0):], want)
 		if at < 0 || i < 0 {
 			t.Fatalf("%s not written in order:\n%s", want, out)
@@ -282,7 +282,7 @@ func TestPatchConfigWithKey(t *testing.T) {
 		}
 	}
 	st, err := InspectConfigWithKey(path, DefaultBaseURL, testKey)
-	if err != nil || !st.Patched || !st.HasAPIKey || !st.KeyMatches {
+	if err != nil || !st.Patched || !st.HasAPIKey || !st.KeyMatches || st.Auth != "api-key" {
 		t.Fatalf("inspect: %+v %v", st, err)
 	}
 	if st, _ := InspectConfigWithKey(path, DefaultBaseURL, "other"); st.Patched || st.KeyMatches || !st.HasAPIKey {
@@ -310,10 +310,15 @@ func TestPatchConfigWithKey(t *testing.T) {
 }
 
 // TestPatchConfigWithKeyOnUserBlock: a block the user had keeps its other
-// settings; the key is replaced (the backup holds theirs); no error
-// message carries the key.
+// settings; the key and auth mode are replaced (the backup holds theirs);
+// no error message carries the key.
 func TestPatchConfigWithKeyOnUserBlock(t *testing.T) {
 	path := copyConfig(t, "existing-anthropic.in.json", 0o600)
+	withAuth := strings.Replace(string(mustRead(t, path)), `"apiKey"`, `"auth": "token", "apiKey"`, 1)
+	if st, _ := InspectConfigWithKey(path, DefaultBaseURL, testKey); st.Patched || !st.HasAPIKey || withAuth == string(mustRead(t, path)) {
+		t.Fatalf("fixture: %+v", st)
+	}
+	mustWrite(t, path, []byte(withAuth))
 	res, err := PatchConfigWithKey(path, DefaultBaseURL, testKey, configNow)
 	if err != nil || !res.Changed {
 		t.Fatalf("%+v %v", res, err)

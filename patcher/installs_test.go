@@ -262,6 +262,11 @@ func TestInspectInstall(t *testing.T) {
 	if st := InspectInstall(ins[0], r, DefaultBaseURL, testKey); st.State != "patched" || st.Problem != "" {
 		t.Errorf("config after: %+v", st)
 	}
+	noAuth := strings.Replace(string(mustRead(t, r.Config.Path)), `"auth": "api-key",`, "", 1)
+	mustWrite(t, r.Config.Path, []byte(noAuth))
+	if st := InspectInstall(ins[0], r, DefaultBaseURL, testKey); st.State != "unpatched" || !strings.Contains(st.Problem, "auth store would win") {
+		t.Errorf("block without auth: %+v", st)
+	}
 }
 
 // TestRouteCatalogRefusesSymlinkOut: a JSON catalog that is a symlink out

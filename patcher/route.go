@@ -162,8 +162,10 @@ func configState(cf ConfigFile, baseURL, apiKey string) (ConfigStatus, string, s
 		return cs, "unpatched", fmt.Sprintf("models.providers.anthropic in %s points at %q with api %q, not at %s with %s", cf.Path, cs.BaseURL, cs.API, baseURL, providerAPI)
 	case !cs.HasAPIKey:
 		return cs, "unpatched", fmt.Sprintf("models.providers.anthropic in %s has no apiKey: OpenClaw then fails with No API key found", cf.Path)
-	default:
+	case !cs.KeyMatches:
 		return cs, "unpatched", fmt.Sprintf("models.providers.anthropic in %s has an apiKey that is not clawbridge's", cf.Path)
+	default:
+		return cs, "unpatched", fmt.Sprintf("models.providers.anthropic in %s has auth %q, not %q: an Anthropic profile in the app's auth store would win over its apiKey", cf.Path, cs.Auth, authAPIKey)
 	}
 }
 
