@@ -108,7 +108,8 @@ type Env struct {
 // globalDirs lists the global node_modules directories env may use,
 // existing or not: the package managers' answers, npm's prefixes
 // ($NPM_CONFIG_PREFIX, ~/.npm-global, Homebrew's, the system's, nvm's
-// per-Node ones) and pnpm's global projects ($PNPM_HOME/global/<n>,
+// per-Node ones, and OpenClaw's install-cli.sh prefix $OPENCLAW_PREFIX or
+// ~/.openclaw) and pnpm's global projects ($PNPM_HOME/global/<n>,
 // $XDG_DATA_HOME/pnpm/global/<n>, ~/.local/share/pnpm/global/<n>,
 // ~/Library/pnpm/global/<n> on macOS; <n> is pnpm's layout version, 5
 // today).
@@ -126,7 +127,7 @@ func globalDirs(env Env) []string {
 		}
 	}
 	add(env.NpmRoot, env.PnpmRoot)
-	for _, v := range []string{"NPM_CONFIG_PREFIX", "npm_config_prefix"} {
+	for _, v := range []string{"NPM_CONFIG_PREFIX", "npm_config_prefix", "OPENCLAW_PREFIX"} {
 		if p := getenv(v); p != "" {
 			add(filepath.Join(p, "lib", "node_modules"))
 		}
@@ -139,7 +140,8 @@ func globalDirs(env Env) []string {
 		pnpmHomes = append(pnpmHomes, filepath.Join(x, "pnpm"))
 	}
 	if env.Home != "" {
-		add(filepath.Join(env.Home, ".npm-global", "lib", "node_modules"))
+		add(filepath.Join(env.Home, ".npm-global", "lib", "node_modules"),
+			filepath.Join(env.Home, ".openclaw", "lib", "node_modules"))
 		if env.GOOS == "darwin" {
 			pnpmHomes = append(pnpmHomes, filepath.Join(env.Home, "Library", "pnpm"))
 		}

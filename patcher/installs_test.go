@@ -126,6 +126,8 @@ func TestGlobalRootsFrom(t *testing.T) {
 		"pnpm-mac":    filepath.Join(home, "Library", "pnpm", "global", "5", "node_modules"),
 		"xdg":         filepath.Join(tmp, "xdg", "pnpm", "global", "5", "node_modules"),
 		"nvm":         filepath.Join(home, ".nvm", "versions", "node", "v24.16.0", "lib", "node_modules"),
+		"install-cli": filepath.Join(home, ".openclaw", "lib", "node_modules"),
+		"oc-prefix":   filepath.Join(tmp, "oc", "lib", "node_modules"),
 		"npm-root-to": filepath.Join(tmp, "real-npm-root"),
 	}
 	for _, d := range dirs {
@@ -139,6 +141,7 @@ func TestGlobalRootsFrom(t *testing.T) {
 		"NPM_CONFIG_PREFIX": filepath.Join(tmp, "prefix"),
 		"PNPM_HOME":         filepath.Join(tmp, "pnpm"),
 		"XDG_DATA_HOME":     filepath.Join(tmp, "xdg"),
+		"OPENCLAW_PREFIX":   filepath.Join(tmp, "oc"),
 	})
 	env.GOOS = "darwin"
 	env.NpmRoot, env.PnpmRoot = link, dirs["npm-root-to"] // the same directory twice
