@@ -14,6 +14,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/clawbridge/clawbridge/daemon/status"
 )
 
 // The admin endpoint is a second, loopback-only HTTP server through which
@@ -105,8 +107,8 @@ func Connect(dir string) (*Admin, error) {
 func (a *Admin) Runtime() *Runtime { return a.rt }
 
 // Status fetches the live state.
-func (a *Admin) Status(ctx context.Context) (*State, error) {
-	var s State
+func (a *Admin) Status(ctx context.Context) (*status.State, error) {
+	var s status.State
 	if err := a.do(ctx, "GET", "/status", &s); err != nil {
 		return nil, err
 	}
@@ -116,7 +118,7 @@ func (a *Admin) Status(ctx context.Context) (*State, error) {
 // LiveState asks the daemon whose runtime directory is dir for its state,
 // for the commands that report or act as the running daemon does; the
 // error wraps ErrNotRunning when no daemon runs there.
-func LiveState(ctx context.Context, dir string) (*State, error) {
+func LiveState(ctx context.Context, dir string) (*status.State, error) {
 	a, err := Connect(dir)
 	if err != nil {
 		return nil, err

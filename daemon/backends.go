@@ -10,6 +10,8 @@ import (
 
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/ollama"
+	"github.com/clawbridge/clawbridge/daemon/status"
+	"github.com/clawbridge/clawbridge/patcher"
 )
 
 // backendPoller asks every Ollama server of the config what it runs and
@@ -42,22 +44,22 @@ func ollamaBases(cfg *config.Config) []string {
 }
 
 // aliases lists the config's model names with their first deployment.
-func aliases(cfg *config.Config) []AliasState {
-	var out []AliasState
+func aliases(cfg *config.Config) []status.AliasState {
+	var out []status.AliasState
 	for _, name := range cfg.ModelNames() {
 		r, err := cfg.Route(name)
 		if err != nil || len(r.Deployments) == 0 {
 			continue
 		}
 		d := r.Deployments[0]
-		out = append(out, AliasState{Name: name, Model: d.Model, Backend: d.APIBase, Ollama: d.Provider == "ollama"})
+		out = append(out, status.AliasState{Name: name, Model: d.Model, Backend: d.APIBase, Ollama: d.Provider == "ollama"})
 	}
 	return out
 }
 
 // poll checks every base concurrently.
-func (p *backendPoller) poll(ctx context.Context, bases []string) []BackendState {
-	out := make([]BackendState, len(bases))
+func (p *backendPoller) poll(ctx context.Context, bases []string) []status.BackendState {
+	out := make([]status.BackendState, len(bases))
 	var wg sync.WaitGroup
 	for i, base := range bases {
 		wg.Add(1)
@@ -70,8 +72,8 @@ func (p *backendPoller) poll(ctx context.Context, bases []string) []BackendState
 	return out
 }
 
-func (p *backendPoller) check(ctx context.Context, base string) BackendState {
-	b := BackendState{URL: base, Checked: time.Now()}
+func (p *backendPoller) check(ctx context.Context, base string) status.BackendState {
+	b := status.BackendState{URL: base, Checked: time.Now()}
 	c, err := ollama.New(base, p.hc)
 	if err != nil {
 		b.Err = err.Error()
@@ -88,7 +90,7 @@ func (p *backendPoller) check(ctx context.Context, base string) BackendState {
 	}
 	b.Reachable = true
 	for _, m := range tags.Models {
-		b.Models = append(b.Models, ModelState{Name: m.Name, Tools: p.hasTools(ctx, c, m)})
+		b.Models = append(b.Models, status.ModelState{Name: m.Name, Tools: p.hasTools(ctx, c, m)})
 	}
 	sort.Slice(b.Models, func(i, j int) bool { return b.Models[i].Name < b.Models[j].Name })
 	return b
@@ -122,7 +124,7 @@ func (p *backendPoller) hasTools(ctx context.Context, c *ollama.Client, m ollama
 // down and those that came back. A backend seen for the first time counts
 // as a change only when it is down: "Ollama is not running" is news at
 // start, "Ollama is running" is not.
-func backendChanges(before, after []BackendState) (down, up []BackendState) {
+func backendChanges(before, after []status.BackendState) (down, up []status.BackendState) {
 	prev := map[string]bool{}
 	seen := map[string]bool{}
 	for _, b := range before {
@@ -138,4 +140,13 @@ func backendChanges(before, after []BackendState) (down, up []BackendState) {
 		}
 	}
 	return down, up
+}
+
+// targetState is what the state shows of a catalog the patcher looked at.
+func targetState(s patcher.Status) status.TargetState {
+	ts := status.TargetState{File: s.Target.File, Version: s.Target.Version, URLs: s.URLs, Patched: s.Patched}
+	if s.Err != nil {
+		ts.Err = s.Err.Error()
+	}
+	return ts
 }

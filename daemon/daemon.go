@@ -31,6 +31,7 @@ import (
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/notify"
 	"github.com/clawbridge/clawbridge/daemon/service"
+	"github.com/clawbridge/clawbridge/daemon/status"
 	"github.com/clawbridge/clawbridge/daemon/translator"
 	"github.com/clawbridge/clawbridge/patcher"
 	"github.com/clawbridge/clawbridge/patcher/fswatch"
@@ -124,8 +125,9 @@ type Daemon struct {
 	gateway *component[*gateway]
 
 	mu        sync.Mutex // guards state, subs and the event-derived maps
-	state     State
-	subs      map[chan State]struct{}
+	state     status.State
+	errKind   string // what LastError is about, so that a fix clears its own
+	subs      map[chan status.State]struct{}
 	targets   map[string]patcher.Target // by catalog file
 	reapplied map[string]time.Time
 	targetErr map[string]string
@@ -242,7 +244,7 @@ func New(opts Options) (*Daemon, error) {
 		quit:      make(chan struct{}),
 		kick:      make(chan struct{}, 1),
 		pollNow:   make(chan struct{}, 1),
-		subs:      map[chan State]struct{}{},
+		subs:      map[chan status.State]struct{}{},
 		targets:   map[string]patcher.Target{},
 		reapplied: map[string]time.Time{},
 		targetErr: map[string]string{},
@@ -256,7 +258,7 @@ func New(opts Options) (*Daemon, error) {
 	// next poll: poll now, so the menu and the notification follow at once.
 	d.api = translator.New(d.config, translator.Options{Logger: opts.Logger, Version: opts.Version,
 		OnBackendChange: func(string, bool, error) { d.pollSoon() }})
-	d.state = State{Version: opts.Version, PID: os.Getpid(), ConfigPath: opts.ConfigPath, LogPath: opts.LogPath}
+	d.state = status.State{Version: opts.Version, PID: os.Getpid(), ConfigPath: opts.ConfigPath, LogPath: opts.LogPath}
 	return d, nil
 }
 
@@ -395,7 +397,7 @@ func (d *Daemon) apply(cfg *config.Config, first bool) error {
 		d.keeper = nil
 		k, err := patcher.NewKeeper(kopts)
 		if err != nil {
-			d.setState(func(st *State) { st.Patcher.Err = err.Error() })
+			d.setState(func(st *status.State) { st.Patcher.Err = err.Error() })
 		} else {
 			d.keeper = startComponent(d.ctx, key, k, func(ctx context.Context) {
 				if err := k.Run(ctx); err != nil {
@@ -404,7 +406,7 @@ func (d *Daemon) apply(cfg *config.Config, first bool) error {
 			})
 		}
 	}
-	d.setState(func(st *State) {
+	d.setState(func(st *status.State) {
 		st.Patcher.Enabled, st.Patcher.BaseURL = !kopts.ReportOnly, base
 		if d.keeper != nil {
 			st.Patcher.Err = ""
@@ -416,28 +418,28 @@ func (d *Daemon) apply(cfg *config.Config, first bool) error {
 	if !config.On(s.Guard.Enabled) {
 		d.guard.stop()
 		d.guard = nil
-		d.setState(func(st *State) { st.Guard = GuardState{Enabled: false} })
+		d.setState(func(st *status.State) { st.Guard = status.GuardState{Enabled: false} })
 	} else if key := fmt.Sprint(gkey, s.Guard.StateDirs); d.guard == nil || d.guard.key != key {
 		d.guard.stop()
 		d.guard = nil
 		g, err := guard.New(guard.Options{Key: gkey, Dirs: GuardDirs(cfg, d.opts.Home), Home: d.opts.Home,
 			Getenv: d.opts.Getenv, Rescan: d.opts.GuardRescan, OnEvent: d.onGuardEvent, Logger: d.log})
 		if err != nil {
-			d.setState(func(st *State) { st.Guard = GuardState{Enabled: true, Err: err.Error()} })
+			d.setState(func(st *status.State) { st.Guard = status.GuardState{Enabled: true, Err: err.Error()} })
 		} else {
 			d.guard = startComponent(d.ctx, key, g, func(ctx context.Context) {
 				if err := g.Run(ctx); err != nil {
 					d.problem("guard", "The auth guard stopped", err.Error())
 				}
 			})
-			d.setState(func(st *State) { st.Guard = GuardState{Enabled: true, Key: guard.MaskKey(gkey)} })
+			d.setState(func(st *status.State) { st.Guard = status.GuardState{Enabled: true, Key: guard.MaskKey(gkey)} })
 		}
 	}
 
 	// Gateway.
 	d.applyGateway(cfg)
 
-	d.setState(func(st *State) {
+	d.setState(func(st *status.State) {
 		st.Aliases = aliases(cfg)
 		st.Notifications = d.notifier.Enabled()
 		if d.opts.LoginItem != nil {
@@ -520,7 +522,9 @@ func (d *Daemon) applyAPI(cfg *config.Config) error {
 		d.stopAPI()
 	}
 	if !want {
-		d.setState(func(st *State) { st.Translator = TranslatorState{Enabled: false, Requests: d.requests.Load()} })
+		d.setState(func(st *status.State) {
+			st.Translator = status.TranslatorState{Enabled: false, Requests: d.requests.Load()}
+		})
 		return nil
 	}
 	if d.serving != nil {
@@ -528,16 +532,16 @@ func (d *Daemon) applyAPI(cfg *config.Config) error {
 	}
 	ln, err := listenExplained(addr)
 	if err != nil {
-		d.setState(func(st *State) {
-			st.Translator = TranslatorState{Enabled: true, Err: err.Error(), Requests: d.requests.Load()}
+		d.setState(func(st *status.State) {
+			st.Translator = status.TranslatorState{Enabled: true, Err: err.Error(), Requests: d.requests.Load()}
 		})
 		return err
 	}
 	if !isLoopback(ln.Addr()) && cfg.GeneralSettings.MasterKey == "" {
 		ln.Close()
 		err := fmt.Errorf("refusing to listen on %s without a master key: anyone who can reach it could use your models; set general_settings.master_key or listen on 127.0.0.1", addr)
-		d.setState(func(st *State) {
-			st.Translator = TranslatorState{Enabled: true, Err: err.Error(), Requests: d.requests.Load()}
+		d.setState(func(st *status.State) {
+			st.Translator = status.TranslatorState{Enabled: true, Err: err.Error(), Requests: d.requests.Load()}
 		})
 		return err
 	}
@@ -549,8 +553,8 @@ func (d *Daemon) applyAPI(cfg *config.Config) error {
 	}()
 	d.serving = l
 	d.log.Info("translator listening", "addr", ln.Addr().String())
-	d.setState(func(st *State) {
-		st.Translator = TranslatorState{Enabled: true, Addr: ln.Addr().String(), Requests: d.requests.Load()}
+	d.setState(func(st *status.State) {
+		st.Translator = status.TranslatorState{Enabled: true, Addr: ln.Addr().String(), Requests: d.requests.Load()}
 	})
 	return nil
 }
@@ -575,7 +579,7 @@ func (d *Daemon) countRequests(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.URL.Path) > 4 && r.URL.Path[:4] == "/v1/" {
 			n := d.requests.Add(1)
-			d.setState(func(st *State) { st.Translator.Requests = n })
+			d.setState(func(st *status.State) { st.Translator.Requests = n })
 		}
 		h.ServeHTTP(w, r)
 	})
@@ -649,7 +653,7 @@ func (d *Daemon) applyGateway(cfg *config.Config) {
 	if !gs.Enabled {
 		d.gateway.stop()
 		d.gateway = nil
-		d.setState(func(st *State) { st.Gateway = GatewayState{Enabled: false} })
+		d.setState(func(st *status.State) { st.Gateway = status.GatewayState{Enabled: false} })
 		return
 	}
 	dir := expandHome(gs.Dir, d.opts.Home)
@@ -666,7 +670,7 @@ func (d *Daemon) applyGateway(cfg *config.Config) {
 	if err != nil {
 		d.gateway.stop()
 		d.gateway = nil
-		d.setState(func(st *State) { st.Gateway = GatewayState{Enabled: true, Port: port, Err: err.Error()} })
+		d.setState(func(st *status.State) { st.Gateway = status.GatewayState{Enabled: true, Port: port, Err: err.Error()} })
 		return
 	}
 	key := fmt.Sprint(argv, workdir)
@@ -676,11 +680,11 @@ func (d *Daemon) applyGateway(cfg *config.Config) {
 	d.gateway.stop()
 	g := &gateway{argv: argv, dir: workdir, logPath: filepath.Join(d.opts.LogDir, "gateway.log"), log: d.log,
 		backoff: d.opts.GatewayBackoff, maxBackoff: time.Minute}
-	g.state = GatewayState{Enabled: true, Port: port, LogPath: g.logPath, TUICommand: tuiCommand(argv)}
-	g.onChange = func(gsState GatewayState) {
-		d.setState(func(st *State) { st.Gateway = gsState })
+	g.state = status.GatewayState{Enabled: true, Port: port, LogPath: g.logPath, TUICommand: tuiCommand(argv)}
+	g.onChange = func(gsState status.GatewayState) {
+		d.setState(func(st *status.State) { st.Gateway = gsState })
 	}
-	d.setState(func(st *State) { st.Gateway = g.state })
+	d.setState(func(st *status.State) { st.Gateway = g.state })
 	d.gateway = startComponent(d.ctx, key, g, func(ctx context.Context) {
 		// Clawdbot reads pi-ai's catalog once at start: a gateway started
 		// before the patch is in place would send the user's conversation
@@ -707,7 +711,7 @@ func (d *Daemon) awaitPatch(ctx context.Context, g *gateway, quiet time.Duration
 	for {
 		why := patchPending(d.State().Patcher)
 		if why == "" {
-			g.set(func(s *GatewayState) { s.Err = "" })
+			g.set(func(s *status.GatewayState) { s.Err = "" })
 			return true
 		}
 		select {
@@ -715,7 +719,7 @@ func (d *Daemon) awaitPatch(ctx context.Context, g *gateway, quiet time.Duration
 			return false
 		case <-told:
 			msg := "not started while " + why + ": it starts once every pi-ai catalog points at clawbridge"
-			g.set(func(s *GatewayState) { s.Err = msg })
+			g.set(func(s *status.GatewayState) { s.Err = msg })
 			d.problem("gateway", "Clawdbot gateway waiting", msg)
 		case <-time.After(100 * time.Millisecond):
 		}
@@ -724,7 +728,7 @@ func (d *Daemon) awaitPatch(ctx context.Context, g *gateway, quiet time.Duration
 
 // patchPending says why Clawdbot would not reach the translator yet, or ""
 // when every catalog found points at it.
-func patchPending(st PatcherState) string {
+func patchPending(st status.PatcherState) string {
 	if !st.Enabled {
 		return ""
 	}
@@ -732,7 +736,7 @@ func patchPending(st PatcherState) string {
 		return "no pi-ai catalog has been found"
 	}
 	for _, t := range st.Targets {
-		switch why := t.unpatched(); {
+		switch why := t.Unpatched(); {
 		case t.Err != "":
 			return fmt.Sprintf("%s cannot be patched (%s)", t.File, why)
 		case why != "":
@@ -755,9 +759,9 @@ func (d *Daemon) Reload() error {
 	d.cfg.Store(cfg)
 	d.log.Info("config reloaded", "config", d.opts.ConfigPath)
 	LogIgnoredKeys(d.log, cfg)
-	d.setState(func(st *State) {
-		if st.LastError != "" && st.lastErrorKind == "config" {
-			st.LastError, st.lastErrorKind = "", ""
+	d.setState(func(st *status.State) {
+		if st.LastError != "" && d.errKind == "config" {
+			st.LastError, d.errKind = "", ""
 		}
 	})
 	return d.apply(cfg, false)
@@ -826,7 +830,7 @@ func (d *Daemon) SetToggle(t Toggle, on bool) error {
 		} else {
 			err = d.opts.LoginItem.Uninstall()
 		}
-		d.setState(func(st *State) { st.StartAtLogin = d.opts.LoginItem.Installed() })
+		d.setState(func(st *status.State) { st.StartAtLogin = d.opts.LoginItem.Installed() })
 		return err
 	}
 	key, ok := toggleKeys[t]
@@ -848,20 +852,20 @@ func (d *Daemon) SetAliasModel(alias, model string) error {
 	return d.Reload()
 }
 
-// State returns a copy of the live state.
-func (d *Daemon) State() State {
+// status.State returns a copy of the live state.
+func (d *Daemon) State() status.State {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return cloneState(d.state)
+	return d.state.Clone()
 }
 
 // Subscribe returns a channel that receives the state after every change
 // (only the newest when the reader is slow), and a func to unsubscribe.
-func (d *Daemon) Subscribe() (<-chan State, func()) {
-	ch := make(chan State, 1)
+func (d *Daemon) Subscribe() (<-chan status.State, func()) {
+	ch := make(chan status.State, 1)
 	d.mu.Lock()
 	d.subs[ch] = struct{}{}
-	ch <- cloneState(d.state)
+	ch <- d.state.Clone()
 	d.mu.Unlock()
 	return ch, func() {
 		d.mu.Lock()
@@ -870,10 +874,10 @@ func (d *Daemon) Subscribe() (<-chan State, func()) {
 	}
 }
 
-func (d *Daemon) setState(f func(*State)) {
+func (d *Daemon) setState(f func(*status.State)) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	before := cloneState(d.state)
+	before := d.state.Clone()
 	f(&d.state)
 	if reflect.DeepEqual(before, d.state) {
 		return
@@ -883,23 +887,15 @@ func (d *Daemon) setState(f func(*State)) {
 		case <-ch:
 		default:
 		}
-		ch <- cloneState(d.state)
+		ch <- d.state.Clone()
 	}
-}
-
-func cloneState(s State) State {
-	s.Backends = slices.Clone(s.Backends)
-	s.Aliases = slices.Clone(s.Aliases)
-	s.Patcher.Targets = slices.Clone(s.Patcher.Targets)
-	s.Guard.Dirs = slices.Clone(s.Guard.Dirs)
-	return s
 }
 
 // problem records something that went wrong, logs it and notifies the user.
 func (d *Daemon) problem(kind, title, msg string) {
 	d.log.Warn(title, "problem", msg)
-	d.setState(func(st *State) {
-		st.LastError, st.LastErrorTime, st.lastErrorKind = title+": "+msg, time.Now(), kind
+	d.setState(func(st *status.State) {
+		st.LastError, st.LastErrorTime, d.errKind = title+": "+msg, time.Now(), kind
 	})
 	d.notifier.Notify(notify.Message{Key: "problem:" + kind + ":" + msg, Title: title, Body: msg})
 }
@@ -949,7 +945,7 @@ func (d *Daemon) refreshPatches() {
 		targets = append(targets, t)
 	}
 	d.mu.Unlock()
-	var out []TargetState
+	var out []status.TargetState
 	for _, t := range targets {
 		s := patcher.Inspect(t, base)
 		if errors.Is(s.Err, os.ErrNotExist) {
@@ -964,8 +960,8 @@ func (d *Daemon) refreshPatches() {
 		d.mu.Unlock()
 		out = append(out, ts)
 	}
-	slices.SortFunc(out, func(a, b TargetState) int { return compareStrings(a.File, b.File) })
-	d.setState(func(st *State) { st.Patcher.Targets = out })
+	slices.SortFunc(out, func(a, b status.TargetState) int { return compareStrings(a.File, b.File) })
+	d.setState(func(st *status.State) { st.Patcher.Targets = out })
 }
 
 func compareStrings(a, b string) int {
@@ -986,10 +982,10 @@ func (d *Daemon) refreshGuard() {
 		return
 	}
 	statuses, _ := g.v.Check()
-	var dirs []GuardDirState
+	var dirs []status.GuardDirState
 	var last time.Time
 	for _, s := range statuses {
-		ds := GuardDirState{Path: s.Path, Missing: s.Missing, Held: s.Held, Using: s.Using, Problems: s.Problems}
+		ds := status.GuardDirState{Path: s.Path, Missing: s.Missing, Held: s.Held, Using: s.Using, Problems: s.Problems}
 		if s.Err != nil {
 			ds.Err = s.Err.Error()
 		}
@@ -998,7 +994,7 @@ func (d *Daemon) refreshGuard() {
 		}
 		dirs = append(dirs, ds)
 	}
-	d.setState(func(st *State) {
+	d.setState(func(st *status.State) {
 		st.Guard.Dirs = dirs
 		if last.After(st.Guard.LastRestore) {
 			st.Guard.LastRestore = last
@@ -1040,11 +1036,11 @@ func (d *Daemon) onPatchEvent(e patcher.Event) {
 func (d *Daemon) onGuardEvent(e guard.Event) {
 	switch e.Kind {
 	case guard.Restored:
-		d.setState(func(st *State) { st.Guard.LastRestore = e.Time })
+		d.setState(func(st *status.State) { st.Guard.LastRestore = e.Time })
 		d.notifier.Notify(notify.Message{Key: "restore:" + e.Path, Title: "clawbridge restored Clawdbot's local key",
 			Body: "Claude-CLI sync had taken over " + e.Path + "; Clawdbot uses the local model again."})
 	case guard.Recovered:
-		d.setState(func(st *State) { st.Guard.LastRestore = e.Time })
+		d.setState(func(st *status.State) { st.Guard.LastRestore = e.Time })
 		d.notifier.Notify(notify.Message{Key: "recover:" + e.Path, Title: "clawbridge recovered Clawdbot's auth profiles",
 			Body: "Profiles lost from " + e.Path + " were put back; nothing was deleted."})
 	case guard.Failed:
@@ -1056,7 +1052,7 @@ func (d *Daemon) onGuardEvent(e guard.Event) {
 // pollBackends polls every Ollama server now and then every BackendPoll,
 // and tells the user when one goes down or comes back.
 func (d *Daemon) pollBackends() {
-	var last []BackendState
+	var last []status.BackendState
 	first := true
 	t := time.NewTicker(d.opts.BackendPoll)
 	defer t.Stop()
@@ -1082,7 +1078,7 @@ func (d *Daemon) pollBackends() {
 				Body: b.URL + " answers again (Ollama " + b.Version + ")."})
 		}
 		last, first = now, false
-		d.setState(func(st *State) { st.Backends = now })
+		d.setState(func(st *status.State) { st.Backends = now })
 		select {
 		case <-d.ctx.Done():
 			return

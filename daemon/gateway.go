@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/clawbridge/clawbridge/daemon/status"
 )
 
 // DefaultGatewayPort is Clawdbot's own default gateway port.
@@ -27,10 +29,10 @@ type gateway struct {
 	// backoff is the first restart delay; it doubles up to maxBackoff and
 	// resets after the process has stayed up for a minute.
 	backoff, maxBackoff time.Duration
-	onChange            func(GatewayState)
+	onChange            func(status.GatewayState)
 
 	mu    sync.Mutex
-	state GatewayState
+	state status.GatewayState
 }
 
 // gatewayCommand works out the command line: the configured one, else
@@ -87,7 +89,7 @@ func shellQuote(s string) string {
 	return s
 }
 
-func (g *gateway) set(f func(*GatewayState)) {
+func (g *gateway) set(f func(*status.GatewayState)) {
 	g.mu.Lock()
 	f(&g.state)
 	s := g.state
@@ -114,14 +116,14 @@ func (g *gateway) run(ctx context.Context) {
 			msg = err.Error()
 		}
 		g.log.Warn("gateway: stopped; restarting", "reason", msg, "in", delay)
-		g.set(func(s *GatewayState) { s.Running, s.PID, s.Err = false, 0, msg; s.Restarts++ })
+		g.set(func(s *status.GatewayState) { s.Running, s.PID, s.Err = false, 0, msg; s.Restarts++ })
 		select {
 		case <-ctx.Done():
 		case <-time.After(delay):
 		}
 		delay = min(delay*2, g.maxBackoff)
 	}
-	g.set(func(s *GatewayState) { s.Running, s.PID = false, 0 })
+	g.set(func(s *status.GatewayState) { s.Running, s.PID = false, 0 })
 }
 
 // once runs the gateway until it exits or ctx is done; then it is sent
@@ -144,7 +146,7 @@ func (g *gateway) once(ctx context.Context) error {
 		return fmt.Errorf("start %s: %w", g.argv[0], err)
 	}
 	g.log.Info("gateway: started", "pid", cmd.Process.Pid, "log", g.logPath)
-	g.set(func(s *GatewayState) { s.Running, s.PID, s.Err = true, cmd.Process.Pid, "" })
+	g.set(func(s *status.GatewayState) { s.Running, s.PID, s.Err = true, cmd.Process.Pid, "" })
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	select {

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/clawbridge/clawbridge/daemon/status"
 )
 
 func TestGatewayCommand(t *testing.T) {
@@ -171,17 +173,17 @@ func TestGatewayWaitsForThePatch(t *testing.T) {
 
 func TestPatchPending(t *testing.T) {
 	for _, c := range []struct {
-		st   PatcherState
+		st   status.PatcherState
 		want string
 	}{
-		{PatcherState{Enabled: false}, ""},
-		{PatcherState{Enabled: true}, "no pi-ai catalog has been found"},
-		{PatcherState{Enabled: true, Targets: []TargetState{{File: "/a", URLs: 21, Patched: 21}}}, ""},
-		{PatcherState{Enabled: true, Targets: []TargetState{{File: "/a", URLs: 21, Patched: 21}, {File: "/b", URLs: 23, Patched: 0}}},
+		{status.PatcherState{Enabled: false}, ""},
+		{status.PatcherState{Enabled: true}, "no pi-ai catalog has been found"},
+		{status.PatcherState{Enabled: true, Targets: []status.TargetState{{File: "/a", URLs: 21, Patched: 21}}}, ""},
+		{status.PatcherState{Enabled: true, Targets: []status.TargetState{{File: "/a", URLs: 21, Patched: 21}, {File: "/b", URLs: 23, Patched: 0}}},
 			"/b is not patched (0 of 23 Anthropic base URLs point at clawbridge)"},
-		{PatcherState{Enabled: true, Targets: []TargetState{{File: "/a", Err: "not a complete pi-ai model catalog"}}},
+		{status.PatcherState{Enabled: true, Targets: []status.TargetState{{File: "/a", Err: "not a complete pi-ai model catalog"}}},
 			"/a cannot be patched (not a complete pi-ai model catalog)"},
-		{PatcherState{Enabled: true, Targets: []TargetState{{File: "/a"}}}, "/a is not patched (no Anthropic base URL found in it)"},
+		{status.PatcherState{Enabled: true, Targets: []status.TargetState{{File: "/a"}}}, "/a is not patched (no Anthropic base URL found in it)"},
 	} {
 		if got := patchPending(c.st); got != c.want {
 			t.Errorf("patchPending(%+v) = %q, want %q", c.st, got, c.want)

@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/notify"
+	"github.com/clawbridge/clawbridge/daemon/status"
 	"github.com/clawbridge/clawbridge/patcher"
 	"github.com/clawbridge/clawbridge/tray"
 )
 
 // TrayState is what the menu shows of s: the tray knows nothing of the
 // daemon's types, so this is the one place that maps them.
-func TrayState(s State) tray.State {
+func TrayState(s status.State) tray.State {
 	t := tray.State{
 		Translator: tray.Translator{Enabled: s.Translator.Enabled, Addr: s.Translator.Addr,
 			Requests: s.Translator.Requests, Err: s.Translator.Err},
@@ -28,7 +29,7 @@ func TrayState(s State) tray.State {
 			Port: s.Gateway.Port, Err: s.Gateway.Err},
 		Guard: tray.Guard{Enabled: s.Guard.Enabled, LastRestore: s.Guard.LastRestore, Err: s.Guard.Err},
 	}
-	models := map[string][]ModelState{}
+	models := map[string][]status.ModelState{}
 	for _, b := range s.Backends {
 		t.Backends = append(t.Backends, tray.Backend{URL: b.URL, Version: b.Version, Models: len(b.Models), Err: b.Err})
 		models[b.URL] = b.Models
@@ -174,16 +175,16 @@ func (d *Daemon) repatchNow(ctx context.Context) error {
 		}
 		return fmt.Errorf("no pi-ai install found in %s", strings.Join(dirs, ", "))
 	}
-	var bad []TargetState
+	var bad []status.TargetState
 	for _, s := range statuses {
-		if t := targetState(s); t.unpatched() != "" {
+		if t := targetState(s); t.Unpatched() != "" {
 			bad = append(bad, t)
 		}
 	}
 	if len(bad) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%d of %d pi-ai installs not patched; %s: %s", len(bad), len(statuses), bad[0].File, bad[0].unpatched())
+	return fmt.Errorf("%d of %d pi-ai installs not patched; %s: %s", len(bad), len(statuses), bad[0].File, bad[0].Unpatched())
 }
 
 // Summary is the report in a few lines: the failed checks with their
