@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/ollama"
 	"github.com/clawbridge/clawbridge/daemon/status"
 	"github.com/clawbridge/clawbridge/patcher"
@@ -29,32 +28,6 @@ func newBackendPoller() *backendPoller {
 		hc:    &http.Client{Timeout: 10 * time.Second},
 		tools: map[string]*bool{},
 	}
-}
-
-// ollamaBases lists the distinct api_base of the config's Ollama entries.
-func ollamaBases(cfg *config.Config) []string {
-	var bases []string
-	for _, a := range aliases(cfg) {
-		if a.Ollama && !slices.Contains(bases, a.Backend) {
-			bases = append(bases, a.Backend)
-		}
-	}
-	sort.Strings(bases)
-	return bases
-}
-
-// aliases lists the config's model names with their first deployment.
-func aliases(cfg *config.Config) []status.AliasState {
-	var out []status.AliasState
-	for _, name := range cfg.ModelNames() {
-		r, err := cfg.Route(name)
-		if err != nil || len(r.Deployments) == 0 {
-			continue
-		}
-		d := r.Deployments[0]
-		out = append(out, status.AliasState{Name: name, Model: d.Model, Backend: d.APIBase, Ollama: d.Provider == "ollama"})
-	}
-	return out
 }
 
 // poll checks every base concurrently.

@@ -27,8 +27,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/clawbridge/clawbridge/assets"
 	"github.com/clawbridge/clawbridge/daemon/config"
+	"github.com/clawbridge/clawbridge/daemon/config/settings"
 	"github.com/clawbridge/clawbridge/daemon/notify"
 	"github.com/clawbridge/clawbridge/daemon/service"
 	"github.com/clawbridge/clawbridge/daemon/status"
@@ -155,40 +155,6 @@ type apiListener struct {
 	done chan struct{}
 }
 
-// ReadConfig reads the config at path ("" means config.DefaultPath()) for
-// the one-shot commands that must act as the daemon would (clawbridge
-// guard, patch). Where there is no file yet it returns the default config
-// the daemon writes on its first start, with exists false, and writes
-// nothing: a check must not leave a config file behind.
-func ReadConfig(path string) (cfg *config.Config, exists bool, err error) {
-	if path == "" {
-		if path, err = config.DefaultPath(); err != nil {
-			return nil, false, err
-		}
-	}
-	cfg, err = config.Load(path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		cfg, err = config.Parse(assets.DefaultConfig, "default config")
-		if err != nil {
-			return nil, false, fmt.Errorf("default config: %w", err)
-		}
-		return cfg, false, nil
-	case err != nil:
-		return nil, false, err
-	}
-	return cfg, true, nil
-}
-
-// LogIgnoredKeys logs, at debug level and one line each, the keys of cfg's
-// file that clawbridge does not use (LiteLLM's own settings, typos): what
-// README promises `--debug` shows, for `run` and `serve` alike.
-func LogIgnoredKeys(log *slog.Logger, cfg *config.Config) {
-	for _, k := range cfg.Ignored {
-		log.Debug("config key not used by clawbridge", "key", k)
-	}
-}
-
 // New reads (or first creates) the config and prepares a Daemon; it
 // starts nothing.
 func New(opts Options) (*Daemon, error) {
@@ -234,7 +200,7 @@ func New(opts Options) (*Daemon, error) {
 	if created {
 		opts.Logger.Info("wrote the default config; edit it to map model names to your Ollama models", "config", opts.ConfigPath)
 	}
-	LogIgnoredKeys(opts.Logger, cfg)
+	config.LogIgnoredKeys(opts.Logger, cfg)
 	d := &Daemon{
 		opts:      opts,
 		log:       opts.Logger,
@@ -382,7 +348,7 @@ func (d *Daemon) apply(cfg *config.Config, first bool) error {
 	}
 
 	// Keeper.
-	base := PatchBase(cfg, listen)
+	base := settings.PatchBase(cfg, listen)
 	kopts := patcher.KeeperOptions{
 		Dirs:          d.clawdbotDirs(cfg),
 		IncludeGlobal: config.On(s.Patcher.Global),
@@ -414,7 +380,7 @@ func (d *Daemon) apply(cfg *config.Config, first bool) error {
 	})
 
 	// Guard.
-	gkey := GuardKey(cfg)
+	gkey := settings.GuardKey(cfg)
 	if !config.On(s.Guard.Enabled) {
 		d.guard.stop()
 		d.guard = nil
@@ -422,7 +388,7 @@ func (d *Daemon) apply(cfg *config.Config, first bool) error {
 	} else if key := fmt.Sprint(gkey, s.Guard.StateDirs); d.guard == nil || d.guard.key != key {
 		d.guard.stop()
 		d.guard = nil
-		g, err := guard.New(guard.Options{Key: gkey, Dirs: GuardDirs(cfg, d.opts.Home), Home: d.opts.Home,
+		g, err := guard.New(guard.Options{Key: gkey, Dirs: settings.GuardDirs(cfg, d.opts.Home), Home: d.opts.Home,
 			Getenv: d.opts.Getenv, Rescan: d.opts.GuardRescan, OnEvent: d.onGuardEvent, Logger: d.log})
 		if err != nil {
 			d.setState(func(st *status.State) { st.Guard = status.GuardState{Enabled: true, Err: err.Error()} })
@@ -440,7 +406,7 @@ func (d *Daemon) apply(cfg *config.Config, first bool) error {
 	d.applyGateway(cfg)
 
 	d.setState(func(st *status.State) {
-		st.Aliases = aliases(cfg)
+		st.Aliases = settings.Aliases(cfg)
 		st.Notifications = d.notifier.Enabled()
 		if d.opts.LoginItem != nil {
 			st.StartAtLogin = d.opts.LoginItem.Installed()
@@ -459,41 +425,6 @@ func (d *Daemon) pollSoon() {
 	}
 }
 
-// GuardKey is the key the guard pins: guard.key, else the master key (so
-// Clawdbot's requests pass the translator's check), else a local default.
-// `clawbridge guard` uses it too, so that a one-off --fix pins what the
-// daemon pins instead of fighting it.
-func GuardKey(cfg *config.Config) string {
-	switch {
-	case cfg.Clawbridge.Guard.Key != "":
-		return cfg.Clawbridge.Guard.Key
-	case cfg.GeneralSettings.MasterKey != "":
-		return cfg.GeneralSettings.MasterKey
-	}
-	return guard.DefaultKey
-}
-
-// PatchBase is where pi-ai is pointed: patcher.base_url, else the
-// translator's address listen ("" means the config's clawbridge.listen,
-// else config.DefaultListen). `clawbridge patch` uses it too, so that a
-// one-off patch points where the daemon would keep it pointed.
-func PatchBase(cfg *config.Config, listen string) string {
-	if cfg.Clawbridge.Patcher.BaseURL != "" {
-		return cfg.Clawbridge.Patcher.BaseURL
-	}
-	if listen == "" {
-		listen = cfg.Clawbridge.Listen
-	}
-	if listen == "" {
-		listen = config.DefaultListen
-	}
-	base, err := patcher.BaseURLForListen(listen)
-	if err != nil {
-		return patcher.DefaultBaseURL
-	}
-	return base
-}
-
 func startComponent[T any](ctx context.Context, key string, v T, run func(context.Context)) *component[T] {
 	ctx, cancel := context.WithCancel(ctx)
 	c := &component[T]{key: key, v: v, cancel: cancel, done: make(chan struct{})}
@@ -504,15 +435,7 @@ func startComponent[T any](ctx context.Context, key string, v T, run func(contex
 	return c
 }
 
-func (d *Daemon) listenAddr(cfg *config.Config) string {
-	if d.opts.Listen != "" {
-		return d.opts.Listen
-	}
-	if cfg.Clawbridge.Listen != "" {
-		return cfg.Clawbridge.Listen
-	}
-	return config.DefaultListen
-}
+func (d *Daemon) listenAddr(cfg *config.Config) string { return config.ListenAddr(cfg, d.opts.Listen) }
 
 // applyAPI opens, moves or closes the translator's listener.
 func (d *Daemon) applyAPI(cfg *config.Config) error {
@@ -590,61 +513,8 @@ func isLoopback(a net.Addr) bool {
 	return ok && tcp.IP.IsLoopback()
 }
 
-func (d *Daemon) clawdbotDirs(cfg *config.Config) []string { return ClawdbotDirs(cfg, d.opts.Home) }
-
-// ClawdbotDirs are the Clawdbot installs to patch: the configured ones
-// (patcher.dirs, ~ meaning home), the gateway's, and the usual checkout
-// places under home that exist. `clawbridge patch` searches the same ones.
-func ClawdbotDirs(cfg *config.Config, home string) []string {
-	var dirs []string
-	add := func(p string) {
-		p = expandHome(p, home)
-		if p != "" && !slices.Contains(dirs, p) {
-			dirs = append(dirs, p)
-		}
-	}
-	for _, p := range cfg.Clawbridge.Patcher.Dirs {
-		add(p)
-	}
-	add(cfg.Clawbridge.Gateway.Dir)
-	for _, name := range []string{"clawdbot", "openclaw", "moltbot"} {
-		for _, parent := range []string{"", "src", "code", "dev", "Projects", "projects", "git"} {
-			p := filepath.Join(home, parent, name)
-			if fi, err := os.Stat(filepath.Join(p, "node_modules")); err == nil && fi.IsDir() {
-				add(p)
-			}
-		}
-	}
-	return dirs
-}
-
-// GuardDirs are the agent directories the guard watches: those of the
-// configured Clawdbot state directories (guard.state_dirs, ~ meaning
-// home); none means the guard discovers them. `clawbridge guard` uses it
-// too, so that a one-off check looks where the daemon looks.
-func GuardDirs(cfg *config.Config, home string) []string {
-	var out []string
-	for _, s := range cfg.Clawbridge.Guard.StateDirs {
-		s = expandHome(s, home)
-		out = append(out, filepath.Join(s, "agents", "main", "agent"))
-		more, _ := filepath.Glob(filepath.Join(s, "agents", "*", "agent"))
-		for _, m := range more {
-			if !slices.Contains(out, m) {
-				out = append(out, m)
-			}
-		}
-	}
-	return out
-}
-
-func expandHome(p, home string) string {
-	if p == "~" {
-		return home
-	}
-	if len(p) > 2 && p[:2] == "~/" {
-		return filepath.Join(home, p[2:])
-	}
-	return p
+func (d *Daemon) clawdbotDirs(cfg *config.Config) []string {
+	return settings.ClawdbotDirs(cfg, d.opts.Home)
 }
 
 // applyGateway starts, restarts or stops the supervised gateway.
@@ -656,7 +526,7 @@ func (d *Daemon) applyGateway(cfg *config.Config) {
 		d.setState(func(st *status.State) { st.Gateway = status.GatewayState{Enabled: false} })
 		return
 	}
-	dir := expandHome(gs.Dir, d.opts.Home)
+	dir := patcher.ExpandHome(gs.Dir, d.opts.Home)
 	if dir == "" {
 		if dirs := d.clawdbotDirs(cfg); len(dirs) > 0 {
 			dir = dirs[0]
@@ -758,7 +628,7 @@ func (d *Daemon) Reload() error {
 	}
 	d.cfg.Store(cfg)
 	d.log.Info("config reloaded", "config", d.opts.ConfigPath)
-	LogIgnoredKeys(d.log, cfg)
+	config.LogIgnoredKeys(d.log, cfg)
 	d.setState(func(st *status.State) {
 		if st.LastError != "" && d.errKind == "config" {
 			st.LastError, d.errKind = "", ""
@@ -1058,7 +928,7 @@ func (d *Daemon) pollBackends() {
 	defer t.Stop()
 	for {
 		ctx, cancel := context.WithTimeout(d.ctx, 20*time.Second)
-		now := d.poller.poll(ctx, ollamaBases(d.config()))
+		now := d.poller.poll(ctx, settings.OllamaBases(d.config()))
 		cancel()
 		if d.ctx.Err() != nil {
 			return

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
+	"github.com/clawbridge/clawbridge/daemon/config/settings"
 	"github.com/clawbridge/clawbridge/daemon/ollama"
 	"github.com/clawbridge/clawbridge/patcher"
 	"github.com/clawbridge/clawbridge/patcher/guard"
@@ -137,7 +138,7 @@ func Doctor(ctx context.Context, o DoctorOptions) Report {
 
 	// Backends and models.
 	hc := &http.Client{Timeout: 10 * time.Second}
-	for _, base := range ollamaBases(cfg) {
+	for _, base := range settings.OllamaBases(cfg) {
 		r.Checks = append(r.Checks, checkBackend(ctx, hc, cfg, base)...)
 	}
 
@@ -146,8 +147,8 @@ func Doctor(ctx context.Context, o DoctorOptions) Report {
 	if o.IncludeGlobal != nil {
 		global = *o.IncludeGlobal
 	}
-	dirs := ClawdbotDirs(cfg, o.Home)
-	base := PatchBase(cfg, listen)
+	dirs := settings.ClawdbotDirs(cfg, o.Home)
+	base := settings.PatchBase(cfg, listen)
 	targets, err := patcher.Discover(dirs, global)
 	switch {
 	case err != nil:
@@ -176,7 +177,7 @@ func Doctor(ctx context.Context, o DoctorOptions) Report {
 	}
 
 	// The auth guard's invariant.
-	g, err := guard.New(guard.Options{Key: GuardKey(cfg), Dirs: GuardDirs(cfg, o.Home), Home: o.Home, Getenv: o.Getenv})
+	g, err := guard.New(guard.Options{Key: settings.GuardKey(cfg), Dirs: settings.GuardDirs(cfg, o.Home), Home: o.Home, Getenv: o.Getenv})
 	if err != nil {
 		add(Check{Name: "auth profiles", Detail: err.Error(), Fix: "set clawbridge.guard.key (or master_key) to printable text"})
 	} else {
@@ -270,7 +271,7 @@ func checkBackend(ctx context.Context, hc *http.Client, cfg *config.Config, base
 		pulled[m.Name] = true
 	}
 	var seen []string
-	for _, a := range aliases(cfg) {
+	for _, a := range settings.Aliases(cfg) {
 		if !a.Ollama || a.Backend != base || slices.Contains(seen, a.Model) {
 			continue
 		}

@@ -69,7 +69,7 @@ func ConfigFiles() []ConfigFile {
 			}
 			path = filepath.Join(dir, app+".json")
 		}
-		path = expandHome(path, home)
+		path = ExpandHome(path, home)
 		real, err := filepath.EvalSymlinks(path)
 		if err != nil || seen[real] {
 			continue
@@ -80,7 +80,10 @@ func ConfigFiles() []ConfigFile {
 	return out
 }
 
-func expandHome(p, home string) string {
+// ExpandHome turns a leading "~" or "~/" of p into home. With home
+// unknown ("") p is returned as it is, never turned into a relative path.
+// The daemon's settings expand the config's directories with it too.
+func ExpandHome(p, home string) string {
 	if home != "" && (p == "~" || strings.HasPrefix(p, "~/")) {
 		return filepath.Join(home, p[1:])
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/clawbridge/clawbridge/daemon"
 	"github.com/clawbridge/clawbridge/daemon/config"
+	"github.com/clawbridge/clawbridge/daemon/config/settings"
 	"github.com/clawbridge/clawbridge/patcher"
 )
 
@@ -87,7 +88,7 @@ func runPatch(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(dirs) == 0 {
 		home, _ := os.UserHomeDir()
-		dirs = daemon.ClawdbotDirs(cfg, home)
+		dirs = settings.ClawdbotDirs(cfg, home)
 	}
 	if global == nil {
 		on := config.On(cfg.Clawbridge.Patcher.Global)
@@ -163,7 +164,7 @@ func daemonPatchBase(cfg *config.Config, cfgPath string) string {
 			return st.Patcher.BaseURL
 		}
 	}
-	return daemon.PatchBase(cfg, "")
+	return settings.PatchBase(cfg, "")
 }
 
 // explainNoCatalog says where it looked and what to do instead.

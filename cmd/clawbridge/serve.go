@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon"
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/translator"
 )
@@ -73,7 +72,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	if created {
 		o.logger.Info("wrote the default config; edit it to map model names to your Ollama models", "config", path)
 	}
-	daemon.LogIgnoredKeys(o.logger, cfg)
+	config.LogIgnoredKeys(o.logger, cfg)
 	addr := o.listen
 	if addr == "" {
 		addr = cfg.Clawbridge.Listen
