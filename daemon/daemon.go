@@ -27,8 +27,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	kservice "github.com/kardianos/service"
+
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/config/settings"
+	"github.com/clawbridge/clawbridge/daemon/gateway"
 	"github.com/clawbridge/clawbridge/daemon/notify"
 	"github.com/clawbridge/clawbridge/daemon/service"
 	"github.com/clawbridge/clawbridge/daemon/status"
@@ -37,7 +40,6 @@ import (
 	"github.com/clawbridge/clawbridge/patcher/fswatch"
 	"github.com/clawbridge/clawbridge/patcher/guard"
 	"github.com/clawbridge/clawbridge/tray"
-	kservice "github.com/kardianos/service"
 )
 
 // Options configure a Daemon. Only ConfigPath matters to most callers.
@@ -122,7 +124,7 @@ type Daemon struct {
 	serving *apiListener
 	keeper  *component[*patcher.Keeper]
 	guard   *component[*guard.Guard]
-	gateway *component[*gateway]
+	gateway *component[*gateway.Supervisor]
 
 	mu        sync.Mutex // guards state, subs and the event-derived maps
 	state     status.State
@@ -534,9 +536,9 @@ func (d *Daemon) applyGateway(cfg *config.Config) {
 	}
 	port := gs.Port
 	if port == 0 {
-		port = DefaultGatewayPort
+		port = gateway.DefaultPort
 	}
-	argv, workdir, err := gatewayCommand(gs.Command, dir, port, exec.LookPath)
+	argv, workdir, err := gateway.Command(gs.Command, dir, port, exec.LookPath)
 	if err != nil {
 		d.gateway.stop()
 		d.gateway = nil
@@ -548,19 +550,16 @@ func (d *Daemon) applyGateway(cfg *config.Config) {
 		return
 	}
 	d.gateway.stop()
-	g := &gateway{argv: argv, dir: workdir, logPath: filepath.Join(d.opts.LogDir, "gateway.log"), log: d.log,
-		backoff: d.opts.GatewayBackoff, maxBackoff: time.Minute}
-	g.state = status.GatewayState{Enabled: true, Port: port, LogPath: g.logPath, TUICommand: tuiCommand(argv)}
-	g.onChange = func(gsState status.GatewayState) {
-		d.setState(func(st *status.State) { st.Gateway = gsState })
-	}
-	d.setState(func(st *status.State) { st.Gateway = g.state })
+	g := gateway.New(gateway.Options{Argv: argv, Dir: workdir, Port: port, LogPath: filepath.Join(d.opts.LogDir, "gateway.log"),
+		Logger: d.log, Backoff: d.opts.GatewayBackoff, MaxBackoff: time.Minute,
+		OnChange: func(now status.GatewayState) { d.setState(func(st *status.State) { st.Gateway = now }) }})
+	d.setState(func(st *status.State) { st.Gateway = g.State() })
 	d.gateway = startComponent(d.ctx, key, g, func(ctx context.Context) {
 		// Clawdbot reads pi-ai's catalog once at start: a gateway started
 		// before the patch is in place would send the user's conversation
 		// to api.anthropic.com. Wait for it, however long that takes.
 		if d.awaitPatch(ctx, g, d.opts.GatewayPatchWait) {
-			g.run(ctx)
+			g.Run(ctx)
 		}
 	})
 }
@@ -573,7 +572,7 @@ const DefaultGatewayPatchWait = 15 * time.Second
 // translator (or the patcher is off: the user's choice), false when ctx
 // ends first. After quiet it reports on the gateway's state, in the log
 // and as a notification why the gateway has not started.
-func (d *Daemon) awaitPatch(ctx context.Context, g *gateway, quiet time.Duration) bool {
+func (d *Daemon) awaitPatch(ctx context.Context, g *gateway.Supervisor, quiet time.Duration) bool {
 	if quiet <= 0 {
 		quiet = DefaultGatewayPatchWait
 	}
@@ -581,7 +580,7 @@ func (d *Daemon) awaitPatch(ctx context.Context, g *gateway, quiet time.Duration
 	for {
 		why := patchPending(d.State().Patcher)
 		if why == "" {
-			g.set(func(s *status.GatewayState) { s.Err = "" })
+			g.Set(func(s *status.GatewayState) { s.Err = "" })
 			return true
 		}
 		select {
@@ -589,7 +588,7 @@ func (d *Daemon) awaitPatch(ctx context.Context, g *gateway, quiet time.Duration
 			return false
 		case <-told:
 			msg := "not started while " + why + ": it starts once every pi-ai catalog points at clawbridge"
-			g.set(func(s *status.GatewayState) { s.Err = msg })
+			g.Set(func(s *status.GatewayState) { s.Err = msg })
 			d.problem("gateway", "Clawdbot gateway waiting", msg)
 		case <-time.After(100 * time.Millisecond):
 		}

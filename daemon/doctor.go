@@ -14,6 +14,7 @@ import (
 
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/config/settings"
+	"github.com/clawbridge/clawbridge/daemon/gateway"
 	"github.com/clawbridge/clawbridge/daemon/ollama"
 	"github.com/clawbridge/clawbridge/patcher"
 	"github.com/clawbridge/clawbridge/patcher/guard"
@@ -98,7 +99,7 @@ func Doctor(ctx context.Context, o DoctorOptions) Report {
 		o.Getenv = os.Getenv
 	}
 	if len(o.GatewayPorts) == 0 {
-		o.GatewayPorts = []int{DefaultGatewayPort, 18799}
+		o.GatewayPorts = []int{gateway.DefaultPort, 18799}
 	}
 
 	cfg, err := config.Load(o.ConfigPath)
@@ -224,7 +225,7 @@ func Doctor(ctx context.Context, o DoctorOptions) Report {
 		switch {
 		case ours:
 			add(Check{Name: "gateway", OK: true, Detail: fmt.Sprintf("clawbridge's gateway listens on %d", port)})
-		case cfg.Clawbridge.Gateway.Enabled && (cfg.Clawbridge.Gateway.Port == port || cfg.Clawbridge.Gateway.Port == 0 && port == DefaultGatewayPort):
+		case cfg.Clawbridge.Gateway.Enabled && (cfg.Clawbridge.Gateway.Port == port || cfg.Clawbridge.Gateway.Port == 0 && port == gateway.DefaultPort):
 			add(Check{Name: "gateway", Detail: fmt.Sprintf("port %d is taken by %s, so clawbridge's gateway cannot start", port, who),
 				Fix: "stop the other gateway (clawdbot gateway stop, or kill it), or set clawbridge.gateway.port"})
 		default:

@@ -15,48 +15,6 @@ import (
 	"github.com/clawbridge/clawbridge/daemon/status"
 )
 
-func TestGatewayCommand(t *testing.T) {
-	checkout := t.TempDir()
-	mustMkdir(t, filepath.Join(checkout, "dist"))
-	mustWrite(t, filepath.Join(checkout, "dist", "index.js"), "")
-	install := t.TempDir()
-	mustMkdir(t, filepath.Join(install, "node_modules", "openclaw", "dist"))
-	mustWrite(t, filepath.Join(install, "node_modules", "openclaw", "dist", "index.js"), "")
-	node := func(string) (string, error) { return "/usr/bin/node", nil }
-	noNode := func(string) (string, error) { return "", exec.ErrNotFound }
-
-	tests := []struct {
-		name    string
-		command []string
-		dir     string
-		port    int
-		look    func(string) (string, error)
-		want    string // argv joined by spaces, or the error's start
-	}{
-		{"checkout", nil, checkout, 0, node, "/usr/bin/node " + checkout + "/dist/index.js gateway --port 18789 --allow-unconfigured"},
-		{"install", nil, install, 18799, node, "/usr/bin/node " + install + "/node_modules/openclaw/dist/index.js gateway --port 18799 --allow-unconfigured"},
-		{"configured command wins", []string{"clawdbot", "gateway"}, "", 0, noNode, "clawdbot gateway"},
-		{"no dir", nil, "", 0, node, "error: no Clawdbot directory"},
-		{"not built", nil, t.TempDir(), 0, node, "error: no dist/index.js"},
-		{"no node", nil, checkout, 0, noNode, "error: node is not on PATH"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			argv, _, err := gatewayCommand(tc.command, tc.dir, tc.port, tc.look)
-			got := strings.Join(argv, " ")
-			if err != nil {
-				got = "error: " + err.Error()
-			}
-			if !strings.HasPrefix(got, tc.want) {
-				t.Errorf("got %q\nwant %q", got, tc.want)
-			}
-		})
-	}
-	if got := tuiCommand([]string{"/usr/bin/node", "/a b/dist/index.js", "gateway"}); got != `/usr/bin/node "/a b/dist/index.js" tui` {
-		t.Errorf("tuiCommand = %s", got)
-	}
-}
-
 // TestGatewaySupervisesRealClawdbot runs the real Clawdbot gateway (from
 // the provisioned install) under the daemon: started, killed and
 // restarted, then stopped with the daemon, leaving no process behind.
