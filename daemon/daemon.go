@@ -29,6 +29,7 @@ import (
 
 	kservice "github.com/kardianos/service"
 
+	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/config/settings"
 	"github.com/clawbridge/clawbridge/daemon/gateway"
@@ -207,7 +208,7 @@ func New(opts Options) (*Daemon, error) {
 		opts:      opts,
 		log:       opts.Logger,
 		notifier:  opts.Notifier,
-		token:     newToken(),
+		token:     admin.NewToken(),
 		poller:    newBackendPoller(),
 		quit:      make(chan struct{}),
 		kick:      make(chan struct{}, 1),
@@ -249,16 +250,17 @@ func (d *Daemon) Start(kservice.Service) error {
 		d.abort()
 		return fmt.Errorf("admin endpoint: %w", err)
 	}
-	d.admin = &http.Server{Handler: d.adminHandler(), ReadHeaderTimeout: 5 * time.Second}
+	d.admin = &http.Server{Handler: admin.Handler(d, d.token, func() string { return d.config().GeneralSettings.MasterKey }),
+		ReadHeaderTimeout: 5 * time.Second}
 	d.goRun(func() { d.admin.Serve(adminLn) })
 
 	if err := d.apply(d.config(), true); err != nil {
 		d.abort()
 		return err
 	}
-	rt := &Runtime{PID: os.Getpid(), Admin: adminLn.Addr().String(), Token: d.token, Config: d.opts.ConfigPath,
+	rt := &admin.Runtime{PID: os.Getpid(), Admin: adminLn.Addr().String(), Token: d.token, Config: d.opts.ConfigPath,
 		Version: d.opts.Version, Started: d.state.Started, Listen: d.State().Translator.Addr}
-	if err := writeRuntime(d.opts.RuntimeDir, rt); err != nil {
+	if err := admin.WriteRuntime(d.opts.RuntimeDir, rt); err != nil {
 		d.abort()
 		return fmt.Errorf("publish runtime file: %w", err)
 	}

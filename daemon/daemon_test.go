@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/notify"
 	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
 	"github.com/clawbridge/clawbridge/patcher/guard"
@@ -314,7 +315,7 @@ func TestPortInUseNamesTheOwner(t *testing.T) {
 		t.Errorf("owner pid %d, want this process %d (%v)", inUse.PID, os.Getpid(), err)
 	}
 	// The failed start released everything: the runtime dir is free.
-	if _, err := Connect(d.opts.RuntimeDir); !errors.Is(err, ErrNotRunning) {
+	if _, err := admin.Connect(d.opts.RuntimeDir); !errors.Is(err, admin.ErrNotRunning) {
 		t.Errorf("runtime file left behind: %v", err)
 	}
 }

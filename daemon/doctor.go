@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/config/settings"
 	"github.com/clawbridge/clawbridge/daemon/gateway"
@@ -115,7 +116,7 @@ func Doctor(ctx context.Context, o DoctorOptions) Report {
 	add(Check{Name: "config", OK: true, Detail: fmt.Sprintf("%s: %d model names", o.ConfigPath, len(cfg.ModelNames()))})
 
 	// The daemon and the translator's port.
-	live, _ := LiveState(ctx, o.RuntimeDir) // nil when none runs
+	live, _ := admin.LiveState(ctx, o.RuntimeDir) // nil when none runs
 	listen := cfg.Clawbridge.Listen
 	switch {
 	case live != nil && live.Translator.Addr != "":

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/notify"
 	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
@@ -172,7 +173,7 @@ clawbridge:
 	}
 
 	// The admin endpoint, as `clawbridge status` and a stranger use it.
-	rt, err := ReadRuntime(runtimeDir)
+	rt, err := admin.ReadRuntime(runtimeDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,11 +202,11 @@ clawbridge:
 			t.Errorf("admin %s %s: status %d, want %d", c.method, c.path, got, c.want)
 		}
 	}
-	admin, err := Connect(runtimeDir)
+	ac, err := admin.Connect(runtimeDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := admin.Status(context.Background()); err != nil {
+	if _, err := ac.Status(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 

@@ -115,7 +115,7 @@ func (d *Daemon) TrayOptions() tray.Options {
 			SetAliasModel: func(_ context.Context, alias, model string) error {
 				return d.SetAliasModel(alias, model)
 			},
-			Repatch: d.repatchNow,
+			Repatch: d.RepatchNow,
 			Doctor: func(ctx context.Context) (string, bool) {
 				r := Doctor(ctx, DoctorOptions{ConfigPath: d.opts.ConfigPath, RuntimeDir: d.opts.RuntimeDir,
 					Home: d.opts.Home, Getenv: d.opts.Getenv})
@@ -135,12 +135,12 @@ func (d *Daemon) TrayOptions() tray.Options {
 // menu's action.
 const repatchWait = time.Minute
 
-// repatchNow is the menu's "Re-patch now": the keeper looks at every
+// RepatchNow is the menu's "Re-patch now": the keeper looks at every
 // catalog at once, and the answer is what that look found, so the tray
 // never claims a success the patcher did not have. nil means every pi-ai
 // install found points at clawbridge; the error says otherwise in words
 // the user can act on.
-func (d *Daemon) repatchNow(ctx context.Context) error {
+func (d *Daemon) RepatchNow(ctx context.Context) error {
 	// apply swaps the keeper and sets Patcher.Enabled under applyMu, so
 	// the two read together belong to the same configuration.
 	d.applyMu.Lock()

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/notify"
 	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
 	"github.com/clawbridge/clawbridge/tray"
@@ -154,12 +155,12 @@ func TestTrayDrivesTheDaemon(t *testing.T) {
 	// The menu ticks the choice at once; the daemon applies it when the
 	// click's action returns. Wait for that through the admin endpoint, as
 	// `clawbridge status` would see it.
-	admin, err := Connect(filepath.Join(w.home, "run"))
+	ac, err := admin.Connect(filepath.Join(w.home, "run"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for {
-		st, err := admin.Status(ctx)
+		st, err := ac.Status(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon"
+	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/config/settings"
 	"github.com/clawbridge/clawbridge/patcher"
@@ -160,7 +160,7 @@ func daemonPatchBase(cfg *config.Config, cfgPath string) string {
 	if dir, err := runtimeDir(cfgPath); err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
-		if st, err := daemon.LiveState(ctx, dir); err == nil && st.Patcher.BaseURL != "" {
+		if st, err := admin.LiveState(ctx, dir); err == nil && st.Patcher.BaseURL != "" {
 			return st.Patcher.BaseURL
 		}
 	}

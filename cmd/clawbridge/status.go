@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon"
+	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/status"
 )
@@ -31,8 +31,8 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	st, err := daemon.LiveState(ctx, dir)
-	if errors.Is(err, daemon.ErrNotRunning) {
+	st, err := admin.LiveState(ctx, dir)
+	if errors.Is(err, admin.ErrNotRunning) {
 		return &exitError{code: 3, msg: err.Error() + "; start it with `clawbridge start` (installed) or `clawbridge run`"}
 	}
 	if err != nil {
