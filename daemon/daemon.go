@@ -152,10 +152,11 @@ func (c *component[T]) stop() {
 	}
 }
 
+// apiListener is the translator's listener with the address it was asked
+// for, which differs from the bound one for port 0.
 type apiListener struct {
 	addr string
-	srv  *http.Server
-	done chan struct{}
+	l    *translator.Listener
 }
 
 // New reads (or first creates) the config and prepares a Daemon; it
@@ -194,16 +195,12 @@ func New(opts Options) (*Daemon, error) {
 		opts.GatewayBackoff = time.Second
 	}
 	if opts.ShutdownGrace == 0 {
-		opts.ShutdownGrace = 10 * time.Second
+		opts.ShutdownGrace = translator.ShutdownGrace
 	}
-	cfg, created, err := config.LoadOrCreate(opts.ConfigPath)
+	cfg, _, err := config.Open(opts.ConfigPath, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
-	if created {
-		opts.Logger.Info("wrote the default config; edit it to map model names to your Ollama models", "config", opts.ConfigPath)
-	}
-	config.LogIgnoredKeys(opts.Logger, cfg)
 	d := &Daemon{
 		opts:      opts,
 		log:       opts.Logger,
@@ -457,31 +454,17 @@ func (d *Daemon) applyAPI(cfg *config.Config) error {
 	if d.serving != nil {
 		return nil
 	}
-	ln, err := listenExplained(addr)
+	l, err := translator.Serve(addr, cfg.GeneralSettings.MasterKey, d.countRequests(d.api), d.log)
 	if err != nil {
 		d.setState(func(st *status.State) {
 			st.Translator = status.TranslatorState{Enabled: true, Err: err.Error(), Requests: d.requests.Load()}
 		})
 		return err
 	}
-	if !isLoopback(ln.Addr()) && cfg.GeneralSettings.MasterKey == "" {
-		ln.Close()
-		err := fmt.Errorf("refusing to listen on %s without a master key: anyone who can reach it could use your models; set general_settings.master_key or listen on 127.0.0.1", addr)
-		d.setState(func(st *status.State) {
-			st.Translator = status.TranslatorState{Enabled: true, Err: err.Error(), Requests: d.requests.Load()}
-		})
-		return err
-	}
-	srv := translator.NewHTTPServer(d.countRequests(d.api), d.log)
-	l := &apiListener{addr: addr, srv: srv, done: make(chan struct{})}
-	go func() {
-		defer close(l.done)
-		srv.Serve(ln)
-	}()
-	d.serving = l
-	d.log.Info("translator listening", "addr", ln.Addr().String())
+	d.serving = &apiListener{addr: addr, l: l}
+	d.log.Info("translator listening", "addr", l.Addr())
 	d.setState(func(st *status.State) {
-		st.Translator = status.TranslatorState{Enabled: true, Addr: ln.Addr().String(), Requests: d.requests.Load()}
+		st.Translator = status.TranslatorState{Enabled: true, Addr: l.Addr(), Requests: d.requests.Load()}
 	})
 	return nil
 }
@@ -492,13 +475,7 @@ func (d *Daemon) stopAPI() {
 	if d.serving == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), d.opts.ShutdownGrace)
-	defer cancel()
-	if err := d.serving.srv.Shutdown(ctx); err != nil {
-		d.log.Warn("translator: answers still in flight were cut off", "grace", d.opts.ShutdownGrace)
-		d.serving.srv.Close()
-	}
-	<-d.serving.done
+	d.serving.l.Shutdown(d.opts.ShutdownGrace)
 	d.serving = nil
 }
 
@@ -510,11 +487,6 @@ func (d *Daemon) countRequests(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
-}
-
-func isLoopback(a net.Addr) bool {
-	tcp, ok := a.(*net.TCPAddr)
-	return ok && tcp.IP.IsLoopback()
 }
 
 func (d *Daemon) clawdbotDirs(cfg *config.Config) []string {

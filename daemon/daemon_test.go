@@ -17,6 +17,7 @@ import (
 	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/notify"
 	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/translator"
 	"github.com/clawbridge/clawbridge/patcher/guard"
 )
 
@@ -307,7 +308,7 @@ func TestPortInUseNamesTheOwner(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = d.Start(nil)
-	var inUse *PortInUseError
+	var inUse *translator.PortInUseError
 	if !errors.As(err, &inUse) {
 		t.Fatalf("Start on a taken port: %v", err)
 	}

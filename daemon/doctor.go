@@ -17,6 +17,7 @@ import (
 	"github.com/clawbridge/clawbridge/daemon/config/settings"
 	"github.com/clawbridge/clawbridge/daemon/gateway"
 	"github.com/clawbridge/clawbridge/daemon/ollama"
+	"github.com/clawbridge/clawbridge/daemon/translator"
 	"github.com/clawbridge/clawbridge/patcher"
 	"github.com/clawbridge/clawbridge/patcher/guard"
 )
@@ -129,7 +130,7 @@ func Doctor(ctx context.Context, o DoctorOptions) Report {
 		add(Check{Name: "translator", Detail: "clawbridge runs but the translator does not listen: " + live.Translator.Err,
 			Fix: "stop whatever holds the port, or set clawbridge.listen to another address"})
 	default:
-		if ln, err := listenExplained(listen); err != nil {
+		if ln, err := translator.ListenTCP(listen); err != nil {
 			add(Check{Name: "translator", Detail: err.Error(), Fix: "stop that program (an old LiteLLM proxy?) so clawbridge can listen there"})
 		} else {
 			ln.Close()
@@ -217,7 +218,7 @@ func Doctor(ctx context.Context, o DoctorOptions) Report {
 			continue
 		}
 		c.Close()
-		pid, comm := portOwner(port)
+		pid, comm := translator.PortOwner(port)
 		ours := live != nil && live.Gateway.Running && live.Gateway.Port == port
 		who := "a process"
 		if pid > 0 {
