@@ -32,6 +32,7 @@ import (
 	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/config/settings"
+	"github.com/clawbridge/clawbridge/daemon/doctor"
 	"github.com/clawbridge/clawbridge/daemon/gateway"
 	"github.com/clawbridge/clawbridge/daemon/notify"
 	"github.com/clawbridge/clawbridge/daemon/service"
@@ -587,6 +588,13 @@ func patchPending(st status.PatcherState) string {
 		}
 	}
 	return ""
+}
+
+// Doctor runs the doctor against this daemon's config and its live state,
+// read directly rather than through the admin endpoint.
+func (d *Daemon) Doctor(ctx context.Context) doctor.Report {
+	return doctor.Run(ctx, doctor.Options{ConfigPath: d.opts.ConfigPath, Home: d.opts.Home, Getenv: d.opts.Getenv,
+		Live: func(context.Context) *status.State { s := d.State(); return &s }})
 }
 
 // Reload reads the config file again and applies it. An invalid file is

@@ -117,8 +117,7 @@ func (d *Daemon) TrayOptions() tray.Options {
 			},
 			Repatch: d.RepatchNow,
 			Doctor: func(ctx context.Context) (string, bool) {
-				r := Doctor(ctx, DoctorOptions{ConfigPath: d.opts.ConfigPath, RuntimeDir: d.opts.RuntimeDir,
-					Home: d.opts.Home, Getenv: d.opts.Getenv})
+				r := d.Doctor(ctx)
 				return r.Summary(), r.OK()
 			},
 			Notify: func(title, message string) {
@@ -185,20 +184,4 @@ func (d *Daemon) RepatchNow(ctx context.Context) error {
 		return nil
 	}
 	return fmt.Errorf("%d of %d pi-ai installs not patched; %s: %s", len(bad), len(statuses), bad[0].File, bad[0].Unpatched())
-}
-
-// Summary is the report in a few lines: the failed checks with their
-// fixes, or that all passed.
-func (r Report) Summary() string {
-	if r.OK() {
-		return fmt.Sprintf("All %d checks passed.", len(r.Checks))
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d of %d checks failed.", r.Failed(), len(r.Checks))
-	for _, c := range r.Checks {
-		if !c.OK {
-			fmt.Fprintf(&b, "\n%s: %s. Fix: %s", c.Name, c.Detail, c.Fix)
-		}
-	}
-	return b.String()
 }
