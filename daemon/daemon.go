@@ -41,7 +41,6 @@ import (
 	"github.com/clawbridge/clawbridge/patcher"
 	"github.com/clawbridge/clawbridge/patcher/fswatch"
 	"github.com/clawbridge/clawbridge/patcher/guard"
-	"github.com/clawbridge/clawbridge/tray"
 )
 
 // Options configure a Daemon. Only ConfigPath matters to most callers.
@@ -320,6 +319,16 @@ func (d *Daemon) Quit() { d.quitted.Do(func() { close(d.quit) }) }
 
 // Quitting is closed once Quit was called.
 func (d *Daemon) Quitting() <-chan struct{} { return d.quit }
+
+// Stopped is closed once Stop began: a feed of the daemon's state ends
+// there. Call it after Start.
+func (d *Daemon) Stopped() <-chan struct{} { return d.ctx.Done() }
+
+// NotifyResult shows the result of something the user just asked for
+// (a menu action): always, even with notifications switched off.
+func (d *Daemon) NotifyResult(title, message string) {
+	d.notifier.Notify(notify.Message{Title: title, Body: message, Requested: true})
+}
 
 func (d *Daemon) goRun(f func()) {
 	d.wg.Add(1)
@@ -645,19 +654,19 @@ func fileHash(path string) [32]byte {
 	return sha256.Sum256(data)
 }
 
-// Toggle names a switch of the tray and the config; the tray's names are
-// the daemon's, so a click maps onto a config key without translation.
-type Toggle = tray.Toggle
+// Toggle names an on/off switch of the daemon, as the tray's checkboxes
+// show them.
+type Toggle string
 
 // The switches. Each but StartAtLogin is a key of the config's clawbridge
 // section, so it survives restarts and can be edited by hand.
 const (
-	ToggleTranslator    = tray.ToggleTranslator
-	ToggleAutoRepatch   = tray.ToggleAutoRepatch
-	ToggleGuard         = tray.ToggleGuard
-	ToggleNotifications = tray.ToggleNotifications
-	ToggleGateway       = tray.ToggleGateway
-	ToggleStartAtLogin  = tray.ToggleStartAtLogin
+	ToggleTranslator    Toggle = "translator"
+	ToggleAutoRepatch   Toggle = "auto_repatch"
+	ToggleGuard         Toggle = "guard"
+	ToggleNotifications Toggle = "notifications"
+	ToggleGateway       Toggle = "gateway"
+	ToggleStartAtLogin  Toggle = "start_at_login"
 )
 
 var toggleKeys = map[Toggle][]string{

@@ -22,7 +22,7 @@ func TestRepatchNowTellsTheTruth(t *testing.T) {
 	// No backend is needed: the address only has to parse.
 	w := newWorld(t, "http://127.0.0.1:1", "")
 	d := startDaemon(t, w, Options{RuntimeDir: filepath.Join(w.home, "run")})
-	tray := d.TrayOptions().Actions.Repatch
+	tray := d.RepatchNow // the action the tray is given
 	ac, err := admin.Connect(filepath.Join(w.home, "run"))
 	if err != nil {
 		t.Fatal(err)

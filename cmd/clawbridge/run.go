@@ -56,7 +56,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if !*noTray {
 		// The tray runs on this, the main, goroutine (macOS requires it) and
 		// returns when ctx ends or the user picks Quit.
-		err := tray.Run(ctx, d.TrayOptions())
+		err := tray.Run(ctx, trayOptions(d, logger))
 		switch {
 		case errors.Is(err, tray.ErrUnavailable):
 			logger.Info("no menu bar here; running headless (clawbridge status shows the state)", "why", err)

@@ -1,21 +1,22 @@
-package daemon
+package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
-	"time"
 
-	"github.com/clawbridge/clawbridge/daemon/notify"
+	"github.com/clawbridge/clawbridge/daemon"
 	"github.com/clawbridge/clawbridge/daemon/status"
-	"github.com/clawbridge/clawbridge/patcher"
 	"github.com/clawbridge/clawbridge/tray"
 )
 
-// TrayState is what the menu shows of s: the tray knows nothing of the
-// daemon's types, so this is the one place that maps them.
-func TrayState(s status.State) tray.State {
+// The tray adapter: the menu knows nothing of the daemon's types, so this
+// is the one place that maps the daemon's state onto the menu and the
+// menu's actions onto the daemon. `run` hands it to tray.Run.
+
+// trayState is what the menu shows of s.
+func trayState(s status.State) tray.State {
 	t := tray.State{
 		Translator: tray.Translator{Enabled: s.Translator.Enabled, Addr: s.Translator.Addr,
 			Requests: s.Translator.Requests, Err: s.Translator.Err},
@@ -80,10 +81,20 @@ func TrayState(s status.State) tray.State {
 	return t
 }
 
-// TrayOptions connects the menu to d: its states, and actions that go
+// trayToggles maps the menu's checkboxes onto the daemon's switches.
+var trayToggles = map[tray.Toggle]daemon.Toggle{
+	tray.ToggleTranslator:    daemon.ToggleTranslator,
+	tray.ToggleAutoRepatch:   daemon.ToggleAutoRepatch,
+	tray.ToggleGuard:         daemon.ToggleGuard,
+	tray.ToggleNotifications: daemon.ToggleNotifications,
+	tray.ToggleGateway:       daemon.ToggleGateway,
+	tray.ToggleStartAtLogin:  daemon.ToggleStartAtLogin,
+}
+
+// trayOptions connects the menu to d: its states, and actions that go
 // through the same paths as the config file and the CLI. Call it after
 // Start; the state feed ends with the daemon.
-func (d *Daemon) TrayOptions() tray.Options {
+func trayOptions(d *daemon.Daemon, log *slog.Logger) tray.Options {
 	states, unsubscribe := d.Subscribe()
 	out := make(chan tray.State, 1)
 	go func() {
@@ -91,26 +102,30 @@ func (d *Daemon) TrayOptions() tray.Options {
 		defer unsubscribe()
 		for {
 			select {
-			case <-d.ctx.Done():
+			case <-d.Stopped():
 				return
-			case <-d.quit:
+			case <-d.Quitting():
 				return
 			case s := <-states:
 				select {
 				case <-out:
 				default:
 				}
-				out <- TrayState(s)
+				out <- trayState(s)
 			}
 		}
 	}()
 	return tray.Options{
-		Initial: TrayState(d.State()),
+		Initial: trayState(d.State()),
 		States:  out,
-		Logger:  d.log,
+		Logger:  log,
 		Actions: tray.Actions{
 			SetToggle: func(_ context.Context, t tray.Toggle, on bool) error {
-				return d.SetToggle(t, on)
+				dt, ok := trayToggles[t]
+				if !ok {
+					return fmt.Errorf("unknown switch %q", t)
+				}
+				return d.SetToggle(dt, on)
 			},
 			SetAliasModel: func(_ context.Context, alias, model string) error {
 				return d.SetAliasModel(alias, model)
@@ -120,68 +135,8 @@ func (d *Daemon) TrayOptions() tray.Options {
 				r := d.Doctor(ctx)
 				return r.Summary(), r.OK()
 			},
-			Notify: func(title, message string) {
-				// Results of what the user just clicked: always shown.
-				d.notifier.Notify(notify.Message{Title: title, Body: message, Requested: true})
-			},
-			Quit: d.Quit,
+			Notify: d.NotifyResult,
+			Quit:   d.Quit,
 		},
 	}
-}
-
-// repatchWait bounds how long "Re-patch now" waits for the patcher's look,
-// which takes milliseconds: it only keeps a hung keeper from hanging the
-// menu's action.
-const repatchWait = time.Minute
-
-// RepatchNow is the menu's "Re-patch now": the keeper looks at every
-// catalog at once, and the answer is what that look found, so the tray
-// never claims a success the patcher did not have. nil means every pi-ai
-// install found points at clawbridge; the error says otherwise in words
-// the user can act on.
-func (d *Daemon) RepatchNow(ctx context.Context) error {
-	// apply swaps the keeper and sets Patcher.Enabled under applyMu, so
-	// the two read together belong to the same configuration.
-	d.applyMu.Lock()
-	k := d.keeper
-	st := d.State().Patcher
-	d.applyMu.Unlock()
-	switch {
-	case !st.Enabled:
-		return errors.New("the patcher is off: turn on Re-apply patch after installs")
-	case k == nil && st.Err != "":
-		return fmt.Errorf("the patcher is not running: %s", st.Err)
-	case k == nil:
-		return errors.New("the patcher is not running")
-	}
-	ctx, cancel := context.WithTimeout(ctx, repatchWait)
-	defer cancel()
-	statuses, err := k.v.PatchNow(ctx)
-	if errors.Is(err, patcher.ErrNotRunning) {
-		return errors.New("the patcher restarted for a config change while re-patching: try again")
-	}
-	if err != nil {
-		return err
-	}
-	d.refreshSoon() // the menu's pi-ai line catches up now, not at the next event
-	if len(statuses) == 0 {
-		var dirs []string
-		for _, r := range k.v.Roots() {
-			dirs = append(dirs, r.Dir)
-		}
-		if len(dirs) == 0 {
-			return errors.New("no Clawdbot directory to search: set patcher.dirs in the config")
-		}
-		return fmt.Errorf("no pi-ai install found in %s", strings.Join(dirs, ", "))
-	}
-	var bad []status.TargetState
-	for _, s := range statuses {
-		if t := targetState(s); t.Unpatched() != "" {
-			bad = append(bad, t)
-		}
-	}
-	if len(bad) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%d of %d pi-ai installs not patched; %s: %s", len(bad), len(statuses), bad[0].File, bad[0].Unpatched())
 }

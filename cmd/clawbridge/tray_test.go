@@ -1,4 +1,4 @@
-package daemon
+package main
 
 import (
 	"reflect"
@@ -70,7 +70,7 @@ func TestTrayState(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := TrayState(tc.in); !reflect.DeepEqual(got, tc.want) {
+			if got := trayState(tc.in); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tc.want)
 			}
 		})
