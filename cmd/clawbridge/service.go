@@ -3,9 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/clawbridge/clawbridge/daemon/service"
+	"github.com/clawbridge/clawbridge/daemon/shellquote"
 )
 
 // serviceOptions is what the service commands pass to daemon/service.
@@ -38,7 +38,7 @@ func runInstall(args []string, stdout, stderr io.Writer) error {
 	if agent.Autostart != "" {
 		fmt.Fprintf(stdout, "installed %s\n", agent.Autostart)
 	}
-	fmt.Fprintf(stdout, "  runs: %s\n  logs: %s\n", shellJoin(agent.Command), agent.LogFile)
+	fmt.Fprintf(stdout, "  runs: %s\n  logs: %s\n", shellquote.Join(agent.Command), agent.LogFile)
 	if *noStart {
 		fmt.Fprintln(stdout, "clawbridge starts at your next login. To start it now: clawbridge start")
 		return nil
@@ -93,18 +93,4 @@ func serviceCommand(name string, args []string, stdout, stderr io.Writer, do fun
 	}
 	fmt.Fprintln(stdout, msg)
 	return nil
-}
-
-// shellJoin writes a command the way a user would type it into a shell,
-// single-quoting the words that need it.
-func shellJoin(words []string) string {
-	out := make([]string, len(words))
-	for i, w := range words {
-		if w != "" && strings.Trim(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@+,") == "" {
-			out[i] = w
-			continue
-		}
-		out[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
-	}
-	return strings.Join(out, " ")
 }

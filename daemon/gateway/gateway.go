@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/shellquote"
 	"github.com/clawbridge/clawbridge/daemon/status"
 )
 
@@ -91,21 +92,13 @@ func Command(command []string, dir string, port int, lookPath func(string) (stri
 }
 
 // TUICommand is what a user types to open the Clawdbot TUI against the
-// gateway started with argv.
+// gateway started with argv, quoted for a POSIX shell so that it can be
+// pasted as it is.
 func TUICommand(argv []string) string {
 	if len(argv) >= 2 && filepath.Base(argv[1]) == "index.js" {
-		return shellQuote(argv[0]) + " " + shellQuote(argv[1]) + " tui"
+		return shellquote.Join([]string{argv[0], argv[1], "tui"})
 	}
 	return "clawdbot tui"
-}
-
-func shellQuote(s string) string {
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '/' || r == '.' || r == '-' || r == '_') {
-			return strconv.Quote(s)
-		}
-	}
-	return s
 }
 
 // State returns the gateway's state as last reported.

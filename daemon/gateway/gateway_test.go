@@ -59,7 +59,23 @@ func TestGatewayCommand(t *testing.T) {
 			}
 		})
 	}
-	if got := TUICommand([]string{"/usr/bin/node", "/a b/dist/index.js", "gateway"}); got != `/usr/bin/node "/a b/dist/index.js" tui` {
+	if got := TUICommand([]string{"/usr/bin/node", "/a b/dist/index.js", "gateway"}); got != `/usr/bin/node '/a b/dist/index.js' tui` {
 		t.Errorf("TUICommand = %s", got)
+	}
+}
+
+// TestTUICommandPastesIntoAShell: the TUI command a user copies from the
+// menu reaches node with the checkout's path unchanged, whatever the path
+// holds ($, backquotes, quotes), when a real shell runs it.
+func TestTUICommandPastesIntoAShell(t *testing.T) {
+	entry := "/home/o'brien/$HOME/`id`/\"clawdbot\"/dist/index.js"
+	cmd := TUICommand([]string{"/usr/bin/node", entry, "gateway"})
+	// printf stands in for node: it prints each argument it was given.
+	out, err := exec.Command("sh", "-c", "printf '%s\\n' "+strings.TrimPrefix(cmd, "/usr/bin/node ")).Output()
+	if err != nil {
+		t.Fatalf("sh -c %s: %v", cmd, err)
+	}
+	if got, want := string(out), entry+"\ntui\n"; got != want {
+		t.Errorf("through sh -c %s the arguments became %q, want %q", cmd, got, want)
 	}
 }
