@@ -23,11 +23,10 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	kservice "github.com/kardianos/service"
 
 	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/config"
@@ -53,12 +52,10 @@ type Options struct {
 	// RuntimeDir holds the instance lock and the runtime file; "" means the
 	// config file's directory, so one daemon runs per config.
 	RuntimeDir string
-	// LogDir receives the gateway's log; "" means service.LogDir().
+	// LogDir is the log directory; "" means service.LogDir(), where the
+	// login agent's stderr goes. The gateway's log is written there, and
+	// the tray's "Open logs" and `clawbridge status` show it.
 	LogDir string
-	// LogPath is where the daemon's own log is kept when it runs as the
-	// login agent (the directory service.LogDir names, which the agent's
-	// stderr goes to), shown by the tray's "Open logs" and by status.
-	LogPath string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Version is reported by status and /health.
@@ -98,8 +95,8 @@ type LoginItem interface {
 	Uninstall() error
 }
 
-// Daemon runs clawbridge. Create it with New, then Start and Stop it (it
-// implements kardianos/service's Interface) or call Run.
+// Daemon runs clawbridge. Create it with New, then Start and Stop it, or
+// call Run.
 type Daemon struct {
 	opts     Options
 	log      *slog.Logger
@@ -224,7 +221,7 @@ func New(opts Options) (*Daemon, error) {
 	// next poll: poll now, so the menu and the notification follow at once.
 	d.api = translator.New(d.config, translator.Options{Logger: opts.Logger, Version: opts.Version,
 		OnBackendChange: func(string, bool, error) { d.pollSoon() }})
-	d.state = status.State{Version: opts.Version, PID: os.Getpid(), ConfigPath: opts.ConfigPath, LogPath: opts.LogPath}
+	d.state = status.State{Version: opts.Version, PID: os.Getpid(), ConfigPath: opts.ConfigPath, LogPath: opts.LogDir}
 	return d, nil
 }
 
@@ -233,7 +230,7 @@ func (d *Daemon) config() *config.Config { return d.cfg.Load() }
 // Start takes the instance lock, starts every enabled part and returns; it
 // does not block. It fails when another daemon runs (AlreadyRunningError)
 // or the translator's port is taken (PortInUseError).
-func (d *Daemon) Start(kservice.Service) error {
+func (d *Daemon) Start() error {
 	release, err := acquireLock(d.opts.RuntimeDir)
 	if err != nil {
 		return err
@@ -271,12 +268,12 @@ func (d *Daemon) Start(kservice.Service) error {
 
 // abort undoes a Start that failed half way.
 func (d *Daemon) abort() {
-	d.Stop(nil)
+	d.Stop()
 }
 
 // Stop stops every part: the translator finishes answers in flight for up
 // to ShutdownGrace, the gateway is terminated, the lock released.
-func (d *Daemon) Stop(kservice.Service) error {
+func (d *Daemon) Stop() error {
 	if d.cancel == nil {
 		return nil
 	}
@@ -303,14 +300,14 @@ func (d *Daemon) Stop(kservice.Service) error {
 // Run starts the daemon, waits until ctx is done or the user quits (tray
 // or admin), and stops it.
 func (d *Daemon) Run(ctx context.Context) error {
-	if err := d.Start(nil); err != nil {
+	if err := d.Start(); err != nil {
 		return err
 	}
 	select {
 	case <-ctx.Done():
 	case <-d.quit:
 	}
-	return d.Stop(nil)
+	return d.Stop()
 }
 
 // Quit asks Run (and whoever waits on Quitting) to stop the daemon: the
@@ -820,18 +817,8 @@ func (d *Daemon) refreshPatches() {
 		d.mu.Unlock()
 		out = append(out, ts)
 	}
-	slices.SortFunc(out, func(a, b status.TargetState) int { return compareStrings(a.File, b.File) })
+	slices.SortFunc(out, func(a, b status.TargetState) int { return strings.Compare(a.File, b.File) })
 	d.setState(func(st *status.State) { st.Patcher.Targets = out })
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (d *Daemon) refreshGuard() {

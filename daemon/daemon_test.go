@@ -166,10 +166,10 @@ func startDaemon(t *testing.T, w *world, o Options) *Daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Start(nil); err != nil {
+	if err := d.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { d.Stop(nil) })
+	t.Cleanup(func() { d.Stop() })
 	return d
 }
 
@@ -307,7 +307,7 @@ func TestPortInUseNamesTheOwner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = d.Start(nil)
+	err = d.Start()
 	var inUse *translator.PortInUseError
 	if !errors.As(err, &inUse) {
 		t.Fatalf("Start on a taken port: %v", err)
@@ -331,9 +331,9 @@ func TestRefusesOpenListenWithoutKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = d.Start(nil)
+	err = d.Start()
 	if err == nil || !strings.Contains(err.Error(), "without a master key") {
-		d.Stop(nil)
+		d.Stop()
 		t.Fatalf("Start on 0.0.0.0 without a key: %v", err)
 	}
 }
@@ -366,7 +366,7 @@ func TestStopDrainsStreams(t *testing.T) {
 				t.Fatal(err)
 			}
 			stopped := make(chan struct{})
-			go func() { d.Stop(nil); close(stopped) }()
+			go func() { d.Stop(); close(stopped) }()
 			rest, _ := io.ReadAll(resp.Body)
 			<-stopped
 			done := strings.Contains(string(rest), "event: message_stop") && strings.Contains(string(rest), `"stop_reason":"max_tokens"`)

@@ -137,22 +137,22 @@ func TestDaemonEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = d2.Start(nil)
+	err = d2.Start()
 	var running *AlreadyRunningError
 	if !errors.As(err, &running) || running.PID != os.Getpid() || !strings.Contains(err.Error(), addr) {
 		t.Fatalf("second daemon: %v", err)
 	}
 
 	// Stop: the port is closed, the runtime file gone, the lock free.
-	d.Stop(nil)
+	d.Stop()
 	if _, err := net.Dial("tcp", addr); err == nil {
 		t.Error("translator still listening after Stop")
 	}
 	if _, err := admin.Connect(runtimeDir); !errors.Is(err, admin.ErrNotRunning) {
 		t.Errorf("admin.Connect after Stop: %v", err)
 	}
-	if err := d2.Start(nil); err != nil {
+	if err := d2.Start(); err != nil {
 		t.Errorf("a new daemon cannot start after Stop: %v", err)
 	}
-	d2.Stop(nil)
+	d2.Stop()
 }

@@ -65,7 +65,7 @@ func TestGatewaySupervisesRealClawdbot(t *testing.T) {
 	second := waitListening()
 
 	// Stopped with the daemon: nothing of its process group survives.
-	d.Stop(nil)
+	d.Stop()
 	if err := syscall.Kill(-second, 0); !errors.Is(err, syscall.ESRCH) {
 		t.Errorf("gateway process group %d still alive after Stop (%v)", second, err)
 	}

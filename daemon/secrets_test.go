@@ -111,10 +111,10 @@ clawbridge:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Start(nil); err != nil {
+	if err := d.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer d.Stop(nil)
+	defer d.Stop()
 	waitFor(t, "the guard to pin the master key", func() bool {
 		st := d.State()
 		return len(st.Guard.Dirs) == 1 && st.Guard.Dirs[0].Held
@@ -228,7 +228,7 @@ clawbridge:
 		return json.Unmarshal(data, &store) == nil && len(store.Order["anthropic"]) == 1 &&
 			store.Order["anthropic"][0] == guard.DefaultProfile && bytes.Contains(data, []byte(newAccess))
 	})
-	d.Stop(nil)
+	d.Stop()
 
 	all := map[string]string{
 		"master key": s.master, "wrong key": s.wrong, "backend api_key": s.apiKey, "displaced key": s.oldKey,

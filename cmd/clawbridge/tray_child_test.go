@@ -37,7 +37,7 @@ func runTrayChild(spec string) int {
 		Getenv: func(string) string { return "" }, LogDir: s.LogDir, BackendPoll: 300 * time.Millisecond,
 		Notifier: quietNotifierFor(), Version: "test"})
 	if err == nil {
-		err = d.Start(nil)
+		err = d.Start()
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -48,10 +48,10 @@ func runTrayChild(spec string) int {
 	defer stop()
 	if err := tray.Run(ctx, trayOptions(d, slog.New(slog.DiscardHandler))); err != nil {
 		fmt.Fprintln(os.Stderr, "tray:", err)
-		d.Stop(nil)
+		d.Stop()
 		return 1
 	}
-	d.Stop(nil)
+	d.Stop()
 	return 0
 }
 
