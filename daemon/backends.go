@@ -8,25 +8,77 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/notify"
 	"github.com/clawbridge/clawbridge/daemon/ollama"
 	"github.com/clawbridge/clawbridge/daemon/status"
-	"github.com/clawbridge/clawbridge/patcher"
 )
 
 // backendPoller asks every Ollama server of the config what it runs and
 // which models it has, so the tray can list them (models pulled or removed
 // show up within one poll) and the daemon can say when one goes down.
 type backendPoller struct {
-	hc *http.Client
+	hc    *http.Client
+	every time.Duration
+	now   chan struct{} // asks run to poll now
 
 	mu    sync.Mutex
 	tools map[string]*bool // "url\x00model\x00digest" -> tools capability
 }
 
-func newBackendPoller() *backendPoller {
+func newBackendPoller(every time.Duration) *backendPoller {
 	return &backendPoller{
 		hc:    &http.Client{Timeout: 10 * time.Second},
+		every: every,
+		now:   make(chan struct{}, 1),
 		tools: map[string]*bool{},
+	}
+}
+
+// soon asks run to poll now; it never blocks.
+func (p *backendPoller) soon() {
+	select {
+	case p.now <- struct{}{}:
+	default:
+	}
+}
+
+// run polls the Ollama servers bases returns now and then every p.every,
+// until ctx ends; it puts what it finds on l's state and tells the user
+// when one goes down or comes back.
+func (p *backendPoller) run(ctx context.Context, bases func() []string, l *live) {
+	var last []status.BackendState
+	first := true
+	t := time.NewTicker(p.every)
+	defer t.Stop()
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		now := p.poll(pctx, bases())
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		down, up := backendChanges(last, now)
+		if first {
+			up = nil
+		}
+		for _, b := range down {
+			l.log.Warn("backend down", "url", b.URL, "err", b.Err)
+			l.notifier.Notify(notify.Message{Key: "backend-down:" + b.URL, Title: "Ollama is not answering",
+				Body: b.URL + ": " + b.Err})
+		}
+		for _, b := range up {
+			l.log.Info("backend back up", "url", b.URL, "version", b.Version)
+			l.notifier.Notify(notify.Message{Key: "backend-up:" + b.URL, Title: "Ollama is back",
+				Body: b.URL + " answers again (Ollama " + b.Version + ")."})
+		}
+		last, first = now, false
+		l.update(func(st *status.State) { st.Backends = now })
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-p.now:
+		}
 	}
 }
 
@@ -113,13 +165,4 @@ func backendChanges(before, after []status.BackendState) (down, up []status.Back
 		}
 	}
 	return down, up
-}
-
-// targetState is what the state shows of a catalog the patcher looked at.
-func targetState(s patcher.Status) status.TargetState {
-	ts := status.TargetState{File: s.Target.File, Version: s.Target.Version, URLs: s.URLs, Patched: s.Patched}
-	if s.Err != nil {
-		ts.Err = s.Err.Error()
-	}
-	return ts
 }

@@ -22,12 +22,7 @@ const repatchWait = time.Minute
 // install found points at clawbridge; the error says otherwise in words
 // the user can act on.
 func (d *Daemon) RepatchNow(ctx context.Context) error {
-	// apply swaps the keeper and sets Patcher.Enabled under applyMu, so
-	// the two read together belong to the same configuration.
-	d.applyMu.Lock()
-	k := d.keeper
-	st := d.State().Patcher
-	d.applyMu.Unlock()
+	k, _, st := d.parts.running()
 	switch {
 	case !st.Enabled:
 		return errors.New("the patcher is off: turn on Re-apply patch after installs")
@@ -38,17 +33,17 @@ func (d *Daemon) RepatchNow(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, repatchWait)
 	defer cancel()
-	statuses, err := k.v.PatchNow(ctx)
+	statuses, err := k.PatchNow(ctx)
 	if errors.Is(err, patcher.ErrNotRunning) {
 		return errors.New("the patcher restarted for a config change while re-patching: try again")
 	}
 	if err != nil {
 		return err
 	}
-	d.refreshSoon() // the menu's pi-ai line catches up now, not at the next event
+	d.events.soon() // the menu's pi-ai line catches up now, not at the next event
 	if len(statuses) == 0 {
 		var dirs []string
-		for _, r := range k.v.Roots() {
+		for _, r := range k.Roots() {
 			dirs = append(dirs, r.Dir)
 		}
 		if len(dirs) == 0 {
