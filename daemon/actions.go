@@ -27,7 +27,7 @@ func (d *Daemon) Reload() error {
 	d.log.Info("config reloaded", "config", d.opts.ConfigPath)
 	config.LogIgnoredKeys(d.log, cfg)
 	d.solved("config")
-	return d.apply(cfg, false)
+	return d.parts.apply(cfg, false)
 }
 
 // Toggle names an on/off switch of the daemon, as the tray's checkboxes

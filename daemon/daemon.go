@@ -82,8 +82,11 @@ type Options struct {
 // LoginItem is the "start at login" agent (a LaunchAgent on macOS, a
 // systemd user unit on Linux).
 type LoginItem interface {
+	// Installed reports whether the agent is installed.
 	Installed() bool
+	// Install installs the agent for the next login.
 	Install() error
+	// Uninstall removes it, without stopping the daemon that asks.
 	Uninstall() error
 }
 
@@ -139,6 +142,8 @@ func New(opts Options) (*Daemon, error) {
 	d.parts = &parts{opts: &d.opts, live: d.live}
 	d.events = newEvents(d.live, d.parts)
 	d.parts.onPatch, d.parts.onGuard = d.events.onPatch, d.events.onGuard
+	// After an apply, the state and the backends are looked at again.
+	d.parts.applied = func() { d.events.soon(); d.poller.soon() }
 	// A request that finds a backend down (or back) is news before the
 	// next poll: poll now, so the menu and the notification follow at once.
 	d.parts.api = translator.New(d.file.current, translator.Options{Logger: opts.Logger, Version: opts.Version,
@@ -210,9 +215,9 @@ func (d *Daemon) Start() error {
 	}
 	masterKey := func() string { return d.file.current().GeneralSettings.MasterKey }
 	d.admin = &http.Server{Handler: admin.Handler(d, d.token, masterKey), ReadHeaderTimeout: 5 * time.Second}
-	d.goRun(func() { d.admin.Serve(adminLn) })
+	d.wg.Go(func() { d.admin.Serve(adminLn) })
 
-	if err := d.apply(d.file.current(), true); err != nil {
+	if err := d.parts.apply(d.file.current(), true); err != nil {
 		d.Stop()
 		return err
 	}
@@ -222,22 +227,11 @@ func (d *Daemon) Start() error {
 		d.Stop()
 		return fmt.Errorf("publish runtime file: %w", err)
 	}
-	d.goRun(func() { d.notifier.Run(d.ctx) })
-	d.goRun(func() { d.events.run(d.ctx) })
-	d.goRun(func() { d.poller.run(d.ctx, func() []string { return settings.OllamaBases(d.file.current()) }, d.live) })
-	d.goRun(func() { d.file.watch(d.ctx, d.log, func() { d.Reload() }) })
+	d.wg.Go(func() { d.notifier.Run(d.ctx) })
+	d.wg.Go(func() { d.events.run(d.ctx) })
+	d.wg.Go(func() { d.poller.run(d.ctx, func() []string { return settings.OllamaBases(d.file.current()) }, d.live) })
+	d.wg.Go(func() { d.file.watch(d.ctx, d.log, func() { d.Reload() }) })
 	d.log.Info("clawbridge started", "version", d.opts.Version, "config", d.opts.ConfigPath, "translator", rt.Listen)
-	return nil
-}
-
-// apply brings the running parts in line with cfg, then has the state
-// and the backends looked at again.
-func (d *Daemon) apply(cfg *config.Config, first bool) error {
-	if err := d.parts.apply(cfg, first); err != nil {
-		return err
-	}
-	d.events.soon()
-	d.poller.soon()
 	return nil
 }
 
@@ -285,11 +279,3 @@ func (d *Daemon) Quitting() <-chan struct{} { return d.quit }
 // Stopped is closed once Stop began: a feed of the daemon's state ends
 // there. Call it after Start.
 func (d *Daemon) Stopped() <-chan struct{} { return d.ctx.Done() }
-
-func (d *Daemon) goRun(f func()) {
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		f()
-	}()
-}

@@ -31,6 +31,7 @@ type parts struct {
 	requests atomic.Int64 // API requests served since start
 	onPatch  func(patcher.Event)
 	onGuard  func(guard.Event)
+	applied  func() // called after every apply
 
 	// applyMu makes applies one at a time and guards the fields below. It
 	// is taken before live.mu (apply updates the state while holding it),
@@ -137,6 +138,7 @@ func (p *parts) apply(cfg *config.Config, first bool) error {
 			st.StartAtLogin = p.opts.LoginItem.Installed()
 		}
 	})
+	p.applied()
 	return nil
 }
 

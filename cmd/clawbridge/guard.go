@@ -15,8 +15,10 @@ import (
 // dirList collects a repeatable -dir flag.
 type dirList []string
 
+// String lists the directories given so far, for flag's usage text.
 func (d *dirList) String() string { return strings.Join(*d, ",") }
 
+// Set adds one --dir.
 func (d *dirList) Set(v string) error {
 	if strings.TrimSpace(v) == "" {
 		return fmt.Errorf("empty directory")

@@ -16,6 +16,7 @@ func newLoginItem(cfgPath string) daemon.LoginItem {
 	return loginItem{o}
 }
 
+// Installed reports whether the agent is installed for this config.
 func (l loginItem) Installed() bool {
 	s, err := service.Status(l.o)
 	return err == nil && s.Installed
