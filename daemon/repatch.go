@@ -16,11 +16,11 @@ import (
 // menu's action.
 const repatchWait = time.Minute
 
-// RepatchNow is the menu's "Re-patch now": the keeper looks at every
-// catalog at once, and the answer is what that look found, so the tray
-// never claims a success the patcher did not have. nil means every pi-ai
-// install found points at clawbridge; the error says otherwise in words
-// the user can act on.
+// RepatchNow is the menu's "Re-patch now" and the admin endpoint's
+// /repatch: the keeper looks at every catalog at once, and the answer is
+// what that look found, so the tray never claims a success the patcher
+// did not have. nil means every pi-ai install found points at clawbridge;
+// the error says otherwise in words the user can act on.
 func (d *Daemon) RepatchNow(ctx context.Context) error {
 	k, _, st := d.parts.running()
 	switch {
