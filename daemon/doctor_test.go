@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"testing"
@@ -104,25 +103,5 @@ general_settings:`, ol.URL, ollamatest.ModelNoTools, ollamatest.ModelPlain), 1)+
 	}
 	if findCheck(t, r, "translator").Detail == "" || !strings.Contains(findCheck(t, r, "translator").Detail, d.State().Translator.Addr) {
 		t.Errorf("translator check does not name the address: %+v", findCheck(t, r, "translator"))
-	}
-}
-
-// TestDoctorConfiguredGatewayPort: a gateway port set in the config, not
-// one of Clawdbot's defaults, is checked too: taken by another process, it
-// is a failure naming the port.
-func TestDoctorConfiguredGatewayPort(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	port := ln.Addr().(*net.TCPAddr).Port
-	w := newWorld(t, "http://127.0.0.1:1", fmt.Sprintf("  gateway:\n    enabled: true\n    port: %d\n", port))
-	noGlobal := false
-	r := doctor.Run(context.Background(), doctor.Options{ConfigPath: w.configPath, Live: askDaemon(t.TempDir()), Home: w.home,
-		Getenv: func(string) string { return "" }, IncludeGlobal: &noGlobal, GatewayPorts: []int{freePort(t)}})
-	c := findCheck(t, r, "gateway")
-	if c.OK || !strings.Contains(c.Detail, fmt.Sprintf("port %d is taken", port)) || !strings.Contains(c.Fix, "clawbridge.gateway.port") {
-		t.Errorf("gateway check = %+v; want a failure naming port %d", c, port)
 	}
 }
