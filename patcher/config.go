@@ -107,10 +107,13 @@ func ConfigPath(app string, env Env) string {
 		}
 		path = filepath.Join(dir, app+".json")
 	}
-	return expandHome(path, env.Home)
+	return ExpandHome(path, env.Home)
 }
 
-func expandHome(p, home string) string {
+// ExpandHome turns a leading "~" or "~/" of p into home. With home
+// unknown ("") p is returned as it is, never turned into a relative path.
+// The daemon's settings expand the config's directories with it too.
+func ExpandHome(p, home string) string {
 	if home != "" && (p == "~" || strings.HasPrefix(p, "~/")) {
 		return filepath.Join(home, p[1:])
 	}

@@ -11,7 +11,10 @@
 //
 // The package also edits the file for the tray (SetAliasModel, SetSetting)
 // by changing only the bytes of the edited value, so the user's comments
-// and layout survive.
+// and layout survive. The long-running commands start from it with Open,
+// the one-shot ones read it with LoadOrDefault, and both choose the
+// translator's address with ListenAddr; what the components run with,
+// derived from it, is in the settings subpackage.
 package config
 
 import (

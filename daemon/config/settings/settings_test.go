@@ -1,12 +1,9 @@
-package daemon
+package settings
 
 import (
-	"bytes"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
@@ -14,8 +11,19 @@ import (
 	"github.com/clawbridge/clawbridge/patcher/guard"
 )
 
-// The helpers `clawbridge guard` and `clawbridge patch` share with the
-// daemon, so that a one-off run acts exactly as the daemon does.
+func mustMkdir(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustWrite(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
 
 func parseConfig(t *testing.T, yaml string) *config.Config {
 	t.Helper()
@@ -80,53 +88,30 @@ func TestPatchDirsFromConfig(t *testing.T) {
 	}
 }
 
-// TestReadConfigForGuardAndPatch: the one-shot commands read the file as
+// TestLoadOrDefaultForGuardAndPatch: the one-shot commands read the file as
 // the daemon does and, where there is none, get the daemon's defaults
 // without a file being written.
-func TestReadConfigForGuardAndPatch(t *testing.T) {
+func TestLoadOrDefaultForGuardAndPatch(t *testing.T) {
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "clawbridge", "config.yaml")
-	cfg, exists, err := ReadConfig(missing)
+	cfg, exists, err := config.LoadOrDefault(missing)
 	if err != nil || exists {
-		t.Fatalf("ReadConfig(missing) = exists %v, err %v", exists, err)
+		t.Fatalf("config.LoadOrDefault(missing) = exists %v, err %v", exists, err)
 	}
 	if cfg.Clawbridge.Listen != config.DefaultListen || GuardKey(cfg) != guard.DefaultKey || len(cfg.Ignored) != 0 {
 		t.Errorf("defaults: listen %q, guard key %q, ignored %q", cfg.Clawbridge.Listen, GuardKey(cfg), cfg.Ignored)
 	}
 	if _, err := os.Stat(filepath.Dir(missing)); !os.IsNotExist(err) {
-		t.Errorf("ReadConfig created %s (stat: %v)", filepath.Dir(missing), err)
+		t.Errorf("LoadOrDefault created %s (stat: %v)", filepath.Dir(missing), err)
 	}
 
 	file := filepath.Join(dir, "config.yaml")
 	mustWrite(t, file, "general_settings:\n  master_key: sk-master-0123456789\n")
-	if cfg, exists, err := ReadConfig(file); err != nil || !exists || GuardKey(cfg) != "sk-master-0123456789" {
-		t.Errorf("ReadConfig(file): exists %v, err %v", exists, err)
+	if cfg, exists, err := config.LoadOrDefault(file); err != nil || !exists || GuardKey(cfg) != "sk-master-0123456789" {
+		t.Errorf("config.LoadOrDefault(file): exists %v, err %v", exists, err)
 	}
 	mustWrite(t, file, "clawbridge: [broken]\n")
-	if _, _, err := ReadConfig(file); err == nil {
-		t.Error("ReadConfig accepted a config the daemon rejects")
-	}
-}
-
-// TestNewLogsIgnoredKeys: what `clawbridge run --debug` shows: one debug
-// line per config key clawbridge does not use, as `serve -debug` does.
-func TestNewLogsIgnoredKeys(t *testing.T) {
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "config.yaml")
-	mustWrite(t, cfgPath, "router_settings:\n  routing_strategy: simple-shuffle\nclawbridge:\n  lisen: 127.0.0.1:4111\n")
-	var logs bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	if _, err := New(Options{ConfigPath: cfgPath, RuntimeDir: dir, Home: dir, LogDir: dir, Logger: log, Notifier: quietNotifier(t)}); err != nil {
-		t.Fatal(err)
-	}
-	var lines []string
-	for _, l := range strings.Split(logs.String(), "\n") {
-		if strings.Contains(l, `msg="config key not used by clawbridge"`) {
-			lines = append(lines, l)
-		}
-	}
-	if len(lines) != 2 || !strings.Contains(lines[0], "level=DEBUG") ||
-		!strings.Contains(logs.String(), "router_settings") || !strings.Contains(logs.String(), "clawbridge.lisen") {
-		t.Errorf("want one debug line per ignored key (router_settings, clawbridge.lisen); log:\n%s", logs.String())
+	if _, _, err := config.LoadOrDefault(file); err == nil {
+		t.Error("LoadOrDefault accepted a config the daemon rejects")
 	}
 }

@@ -1,6 +1,6 @@
 //go:build linux
 
-package daemon
+package main
 
 import (
 	"bufio"
@@ -10,65 +10,17 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon/notify"
+	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
-	"github.com/clawbridge/clawbridge/tray"
+	"github.com/clawbridge/clawbridge/patcher/guard"
 	"github.com/clawbridge/clawbridge/tray/traytest"
 )
-
-// The tray can run once per process and wants the main goroutine, so the
-// end-to-end tray test runs the daemon with its tray in a child: this test
-// binary started again with trayChildEnv set, which TestMain hands to
-// runTrayChild.
-const trayChildEnv = "CLAWBRIDGE_TEST_TRAY_CHILD"
-
-func TestMain(m *testing.M) {
-	if spec := os.Getenv(trayChildEnv); spec != "" {
-		os.Exit(runTrayChild(spec))
-	}
-	os.Exit(m.Run())
-}
-
-type trayChildSpec struct {
-	Config, Home, RuntimeDir, LogDir string
-}
-
-// runTrayChild runs a daemon with the real tray until SIGTERM or Quit,
-// printing the translator's address first.
-func runTrayChild(spec string) int {
-	var s trayChildSpec
-	if err := json.Unmarshal([]byte(spec), &s); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	d, err := New(Options{ConfigPath: s.Config, Listen: "127.0.0.1:0", RuntimeDir: s.RuntimeDir, Home: s.Home,
-		Getenv: func(string) string { return "" }, LogDir: s.LogDir, BackendPoll: 300 * time.Millisecond,
-		Notifier: quietNotifierFor(), Version: "test"})
-	if err == nil {
-		err = d.Start(nil)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	fmt.Printf("ready %s\n", d.State().Translator.Addr)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-	defer stop()
-	if err := tray.Run(ctx, d.TrayOptions()); err != nil {
-		fmt.Fprintln(os.Stderr, "tray:", err)
-		d.Stop(nil)
-		return 1
-	}
-	d.Stop(nil)
-	return 0
-}
 
 // TestTrayDrivesTheDaemon is the tray's promise end to end: a user who
 // only has the menu sees the daemon's state, switches claude-sonnet-4-5 to
@@ -83,7 +35,7 @@ func TestTrayDrivesTheDaemon(t *testing.T) {
 	}
 	defer panel.Close()
 	ol := ollamatest.Start(t)
-	w := newWorld(t, ol.URL, "")
+	w := newTrayWorld(t, ol.URL)
 	spec, _ := json.Marshal(trayChildSpec{Config: w.configPath, Home: w.home, RuntimeDir: filepath.Join(w.home, "run"), LogDir: filepath.Join(w.home, "logs")})
 
 	child := exec.Command(os.Args[0], "-test.run=^$")
@@ -154,12 +106,12 @@ func TestTrayDrivesTheDaemon(t *testing.T) {
 	// The menu ticks the choice at once; the daemon applies it when the
 	// click's action returns. Wait for that through the admin endpoint, as
 	// `clawbridge status` would see it.
-	admin, err := Connect(filepath.Join(w.home, "run"))
+	ac, err := admin.Connect(filepath.Join(w.home, "run"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for {
-		st, err := admin.Status(ctx)
+		st, err := ac.Status(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +154,61 @@ func TestTrayDrivesTheDaemon(t *testing.T) {
 	}
 }
 
-// quietNotifierFor is quietNotifier for the child, which has no testing.T.
-func quietNotifierFor() *notify.Notifier {
-	return notify.New(notify.Options{Send: func(string, string) error { return nil }})
+// trayWorld is the user's machine the tray test needs: a Clawdbot install
+// with pi-ai 0.49.3's real catalog, an auth store Claude-CLI sync has
+// taken over, and a config mapping claude-sonnet-4-5 to the tiny model.
+type trayWorld struct{ home, configPath string }
+
+func newTrayWorld(t *testing.T, ollamaURL string) *trayWorld {
+	t.Helper()
+	w := &trayWorld{home: t.TempDir()}
+	piAIInstallAt(t, filepath.Join(w.home, "src", "clawdbot"))
+	agent := filepath.Join(w.home, ".clawdbot", "agents", "main", "agent")
+	if err := os.MkdirAll(agent, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	takeover := `{"version":1,"profiles":{"anthropic:default":{"type":"api_key","provider":"anthropic","key":"sk-test-local"},` +
+		`"anthropic:claude-cli":{"type":"oauth","provider":"anthropic","access":"sk-ant-oat01-secret","refresh":"sk-ant-ort01-secret","expires":4102444800000}}}`
+	if err := os.WriteFile(filepath.Join(agent, guard.FileName), []byte(takeover), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.configPath = filepath.Join(w.home, "config", "config.yaml")
+	if err := os.MkdirAll(filepath.Dir(w.configPath), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf(`# my clawbridge config
+model_list:
+  - model_name: claude-sonnet-4-5
+    litellm_params:
+      model: ollama/%[2]s   # the tiny scripted model
+      api_base: %[1]s
+general_settings:
+  master_key: sk-test-local
+clawbridge:
+  patcher:
+    dirs: [~/src/clawdbot]
+    global: false
+  guard:
+    state_dirs: [%[3]s]
+`, ollamaURL, ollamatest.ModelTiny, filepath.Join(w.home, ".clawdbot"))
+	if err := os.WriteFile(w.configPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// toolRequest asks claude-sonnet-4-5 a question with a tool offered and
+// returns the status: 400 when the model behind it cannot call tools.
+func toolRequest(t *testing.T, addr string) int {
+	t.Helper()
+	body := `{"model":"claude-sonnet-4-5","max_tokens":50,"messages":[{"role":"user","content":"What's the weather?"}],` +
+		`"tools":[{"name":"get_weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}]}`
+	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/messages", strings.NewReader(body))
+	req.Header.Set("x-api-key", "sk-test-local")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -1,10 +1,11 @@
-package daemon
+package main
 
 import (
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/status"
 	"github.com/clawbridge/clawbridge/tray"
 )
 
@@ -13,23 +14,23 @@ func TestTrayState(t *testing.T) {
 	restore := time.Date(2026, 11, 25, 14, 5, 0, 0, time.UTC)
 	tests := []struct {
 		name string
-		in   State
+		in   status.State
 		want tray.State
 	}{
 		{
 			name: "healthy",
-			in: State{
+			in: status.State{
 				ConfigPath: "/c.yaml", LogPath: "/logs",
-				Translator: TranslatorState{Enabled: true, Addr: "127.0.0.1:4000", Requests: 7},
-				Backends: []BackendState{{URL: "http://o:11434", Reachable: true, Version: "0.17.4",
-					Models: []ModelState{{Name: "a:1b", Tools: &yes}, {Name: "b:1b", Tools: &no}, {Name: "c:1b"}, {Name: "d:latest", Tools: &yes}}}},
-				Aliases: []AliasState{{Name: "claude-sonnet-4-5", Model: "a:1b", Backend: "http://o:11434", Ollama: true},
+				Translator: status.TranslatorState{Enabled: true, Addr: "127.0.0.1:4000", Requests: 7},
+				Backends: []status.BackendState{{URL: "http://o:11434", Reachable: true, Version: "0.17.4",
+					Models: []status.ModelState{{Name: "a:1b", Tools: &yes}, {Name: "b:1b", Tools: &no}, {Name: "c:1b"}, {Name: "d:latest", Tools: &yes}}}},
+				Aliases: []status.AliasState{{Name: "claude-sonnet-4-5", Model: "a:1b", Backend: "http://o:11434", Ollama: true},
 					{Name: "claude-haiku-4-5", Model: "d", Backend: "http://o:11434", Ollama: true},
 					{Name: "gpt", Model: "x", Backend: "http://vllm", Ollama: false}},
-				Patcher: PatcherState{Enabled: true, Targets: []TargetState{{File: "/p/models.generated.js", URLs: 21, Patched: 21}}},
-				Guard: GuardState{Enabled: true, LastRestore: restore, Dirs: []GuardDirState{
+				Patcher: status.PatcherState{Enabled: true, Targets: []status.TargetState{{File: "/p/models.generated.js", URLs: 21, Patched: 21}}},
+				Guard: status.GuardState{Enabled: true, LastRestore: restore, Dirs: []status.GuardDirState{
 					{Path: "/a", Held: true}, {Path: "/b", Missing: true, Held: true}}},
-				Gateway:       GatewayState{Enabled: true, Running: true, Port: 18789, TUICommand: "node x tui"},
+				Gateway:       status.GatewayState{Enabled: true, Running: true, Port: 18789, TUICommand: "node x tui"},
 				Notifications: true,
 			},
 			want: tray.State{
@@ -48,11 +49,11 @@ func TestTrayState(t *testing.T) {
 		},
 		{
 			name: "troubles",
-			in: State{
-				Translator: TranslatorState{Enabled: true, Err: "127.0.0.1:4000 is already in use"},
-				Backends:   []BackendState{{URL: "http://o:11434", Err: "connection refused"}},
-				Patcher:    PatcherState{Err: "watch: too many open files"},
-				Guard:      GuardState{Enabled: true, Dirs: []GuardDirState{{Path: "/a", Held: false, Err: "permission denied"}}},
+			in: status.State{
+				Translator: status.TranslatorState{Enabled: true, Err: "127.0.0.1:4000 is already in use"},
+				Backends:   []status.BackendState{{URL: "http://o:11434", Err: "connection refused"}},
+				Patcher:    status.PatcherState{Err: "watch: too many open files"},
+				Guard:      status.GuardState{Enabled: true, Dirs: []status.GuardDirState{{Path: "/a", Held: false, Err: "permission denied"}}},
 			},
 			want: tray.State{
 				Translator: tray.Translator{Enabled: true, Err: "127.0.0.1:4000 is already in use"},
@@ -63,13 +64,13 @@ func TestTrayState(t *testing.T) {
 		},
 		{
 			name: "guard with nothing to guard yet is not pinned",
-			in:   State{Guard: GuardState{Enabled: true, Dirs: []GuardDirState{{Path: "/b", Missing: true, Held: true}}}},
+			in:   status.State{Guard: status.GuardState{Enabled: true, Dirs: []status.GuardDirState{{Path: "/b", Missing: true, Held: true}}}},
 			want: tray.State{Guard: tray.Guard{Enabled: true}},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := TrayState(tc.in); !reflect.DeepEqual(got, tc.want) {
+			if got := trayState(tc.in); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tc.want)
 			}
 		})

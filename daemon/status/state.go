@@ -1,10 +1,13 @@
-package daemon
+// Package status holds the daemon's live state as plain values: what the
+// daemon keeps, the admin endpoint serves as JSON, `clawbridge status`
+// prints and the tray adapter turns into a menu. It imports nothing of the
+// daemon, so a reader of the state does not link the daemon itself.
+package status
 
 import (
 	"fmt"
+	"slices"
 	"time"
-
-	"github.com/clawbridge/clawbridge/patcher"
 )
 
 // State is the daemon's live state: what the tray shows, what `clawbridge
@@ -31,9 +34,6 @@ type State struct {
 	// the status line users read first.
 	LastError     string    `json:"last_error,omitempty"`
 	LastErrorTime time.Time `json:"last_error_time,omitzero"`
-	// lastErrorKind lets a fix clear its own LastError (a good config
-	// clears "config not applied").
-	lastErrorKind string
 }
 
 // TranslatorState is the API server.
@@ -89,19 +89,10 @@ type TargetState struct {
 	Err       string    `json:"error,omitempty"`
 }
 
-// targetState is what the state shows of a catalog the patcher looked at.
-func targetState(s patcher.Status) TargetState {
-	ts := TargetState{File: s.Target.File, Version: s.Target.Version, URLs: s.URLs, Patched: s.Patched}
-	if s.Err != nil {
-		ts.Err = s.Err.Error()
-	}
-	return ts
-}
-
-// unpatched says why the catalog does not point at clawbridge, in words
+// Unpatched says why the catalog does not point at clawbridge, in words
 // for the user, or "" when it does: the gateway waits on it, and "Re-patch
 // now" reports it.
-func (t TargetState) unpatched() string {
+func (t TargetState) Unpatched() string {
 	switch {
 	case t.Err != "":
 		return t.Err
@@ -173,4 +164,14 @@ func (s *State) Healthy() bool {
 		return false
 	}
 	return true
+}
+
+// Clone returns a copy of s that shares no slice with it, so that a copy
+// handed to a subscriber cannot change under the daemon's lock.
+func (s State) Clone() State {
+	s.Backends = slices.Clone(s.Backends)
+	s.Aliases = slices.Clone(s.Aliases)
+	s.Patcher.Targets = slices.Clone(s.Patcher.Targets)
+	s.Guard.Dirs = slices.Clone(s.Guard.Dirs)
+	return s
 }
