@@ -1,7 +1,8 @@
 // Package daemon is the clawbridge process: its lifecycle (the instance
 // lock, the runtime file, Start and Stop), apply, which brings the
-// translator's listener, the pi-ai patcher's keeper, the auth guard and
-// the optional Clawdbot gateway in line with the config, the events they
+// translator's listener, the patcher's keeper (which routes every
+// Clawdbot/OpenClaw install by the route its release supports), the auth
+// guard and the optional gateway in line with the config, the events they
 // report, the polling of the Ollama servers, and the live state
 // (daemon/status) it hands to subscribers, the admin endpoint
 // (daemon/admin) and notifications. The doctor, the gateway's supervisor
@@ -32,6 +33,7 @@ import (
 	"github.com/clawbridge/clawbridge/daemon/service"
 	"github.com/clawbridge/clawbridge/daemon/status"
 	"github.com/clawbridge/clawbridge/daemon/translator"
+	"github.com/clawbridge/clawbridge/patcher"
 )
 
 // Options configure a Daemon. Only ConfigPath matters to most callers.
@@ -141,7 +143,8 @@ func New(opts Options) (*Daemon, error) {
 		opts.Logger, opts.Notifier)
 	d.parts = &parts{opts: &d.opts, live: d.live}
 	d.events = newEvents(d.live, d.parts)
-	d.parts.onPatch, d.parts.onGuard = d.events.onPatch, d.events.onGuard
+	d.parts.onPatch, d.parts.onRoute, d.parts.onGuard = d.events.onPatch, d.events.onRoute, d.events.onGuard
+	d.parts.machineEnv = sync.OnceValue(func() patcher.Env { return settings.PatcherEnv(opts.Home, opts.Getenv, true) })
 	// After an apply, the state and the backends are looked at again.
 	d.parts.applied = func() { d.events.soon(); d.poller.soon() }
 	// A request that finds a backend down (or back) is news before the

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/config/settings"
 	"github.com/clawbridge/clawbridge/daemon/notify"
 	"github.com/clawbridge/clawbridge/daemon/status"
 	"github.com/clawbridge/clawbridge/patcher"
@@ -28,13 +29,16 @@ type events struct {
 	// is locked while it is held.
 	mu        sync.Mutex
 	targets   map[string]patcher.Target // by catalog file
-	reapplied map[string]time.Time
+	reapplied map[string]time.Time      // by catalog or config file
 	targetErr map[string]string
+	// routed names the install of each config route's file ("OpenClaw
+	// 2026.9.6"), for its notifications, as of the last refresh.
+	routed map[string]string
 }
 
 func newEvents(l *live, p *parts) *events {
 	return &events{live: l, parts: p, kick: make(chan struct{}, 1), targets: map[string]patcher.Target{},
-		reapplied: map[string]time.Time{}, targetErr: map[string]string{}}
+		reapplied: map[string]time.Time{}, targetErr: map[string]string{}, routed: map[string]string{}}
 }
 
 // soon asks run to look again; it never blocks.
@@ -66,10 +70,12 @@ func (e *events) run(ctx context.Context) {
 }
 
 func (e *events) refreshPatches() {
-	k, _, pst := e.parts.running()
+	rp := e.parts.running()
+	k, pst := rp.keeper, rp.patcher
 	if k == nil {
 		return
 	}
+	installs := e.refreshInstalls(k, pst, rp.key)
 	e.mu.Lock()
 	for _, s := range k.Statuses() {
 		e.targets[s.Target.File] = s.Target
@@ -95,7 +101,33 @@ func (e *events) refreshPatches() {
 		out = append(out, ts)
 	}
 	slices.SortFunc(out, func(a, b status.TargetState) int { return strings.Compare(a.File, b.File) })
-	e.live.update(func(st *status.State) { st.Patcher.Targets = out })
+	e.live.update(func(st *status.State) { st.Patcher.Targets, st.Patcher.Installs = out, installs })
+}
+
+// refreshInstalls inspects the route of every install the keeper found,
+// on disk now, so that "routed" is shown only while it is true.
+func (e *events) refreshInstalls(k *patcher.Keeper, pst status.PatcherState, key string) []status.InstallState {
+	found := k.Installs()
+	out := make([]status.InstallState, 0, len(found))
+	routed := map[string]string{}
+	for _, f := range found {
+		is := settings.InstallState(patcher.InspectInstall(f.Install, f.Route, pst.BaseURL, key), pst.Enabled)
+		if is.Config != "" {
+			routed[is.Config] = is.Name()
+		}
+		out = append(out, is)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.routed = routed
+	for i := range out {
+		for _, f := range append([]string{out[i].Config}, out[i].Catalogs...) {
+			if t := e.reapplied[f]; t.After(out[i].Reapplied) {
+				out[i].Reapplied = t
+			}
+		}
+	}
+	return out
 }
 
 // targetState is what the state shows of a catalog the patcher looked at.
@@ -108,7 +140,7 @@ func targetState(s patcher.Status) status.TargetState {
 }
 
 func (e *events) refreshGuard() {
-	_, g, _ := e.parts.running()
+	g := e.parts.running().guard
 	if g == nil {
 		return
 	}
@@ -161,6 +193,34 @@ func (e *events) onPatch(ev patcher.Event) {
 			Body: fmt.Sprintf("pi-ai %s is not patched and re-patching is off; turn it on or run clawbridge patch.", ev.Target.Version)})
 	case patcher.Failed:
 		e.live.problem("patch", "The pi-ai patch failed", ev.String())
+	}
+	e.soon()
+}
+
+// onRoute is the keeper's OnConfigEvent: the config route of an install
+// written, verified, or failing. A re-write after the app rewrote its
+// config is news (once per file a minute, through the notifier's
+// de-duplication); the rest only refreshes the state.
+func (e *events) onRoute(ev patcher.Event) {
+	file := ev.Config
+	e.mu.Lock()
+	if ev.Kind == patcher.Repatched {
+		e.reapplied[file] = ev.Time
+	}
+	name := e.routed[file]
+	e.mu.Unlock()
+	if name == "" {
+		name = "the app of " + file
+	}
+	switch ev.Kind {
+	case patcher.Repatched:
+		e.live.notifier.Notify(notify.Message{Key: "reroute:" + file, Title: "Re-routed " + name + ": its config points at clawbridge again",
+			Body: "The app rewrote " + file + " without clawbridge's provider block; clawbridge wrote it back."})
+	case patcher.Unpatched:
+		e.live.notifier.Notify(notify.Message{Key: "unrouted:" + file, Title: name + " is not routed to clawbridge",
+			Body: file + " has no clawbridge provider block and re-patching is off; turn it on or run clawbridge patch."})
+	case patcher.Failed:
+		e.live.problem("route", "The config route failed", ev.String())
 	}
 	e.soon()
 }

@@ -135,7 +135,11 @@ func TestPatchPending(t *testing.T) {
 		want string
 	}{
 		{status.PatcherState{Enabled: false}, ""},
-		{status.PatcherState{Enabled: true}, "no pi-ai catalog has been found"},
+		{status.PatcherState{Enabled: true}, "no Clawdbot/OpenClaw install and no pi-ai catalog has been found"},
+		{status.PatcherState{Enabled: true, Installs: []status.InstallState{{App: "openclaw", Version: "2026.9.6", Route: "config route", State: status.RouteRouted}}}, ""},
+		{status.PatcherState{Enabled: true, Installs: []status.InstallState{{App: "openclaw", Version: "2026.9.6", Route: "config route",
+			State: status.RouteUnpatched, Problem: "/h/.openclaw/openclaw.json has no models.providers.anthropic block"}}},
+			"OpenClaw 2026.9.6 is not routed (config route: /h/.openclaw/openclaw.json has no models.providers.anthropic block)"},
 		{status.PatcherState{Enabled: true, Targets: []status.TargetState{{File: "/a", URLs: 21, Patched: 21}}}, ""},
 		{status.PatcherState{Enabled: true, Targets: []status.TargetState{{File: "/a", URLs: 21, Patched: 21}, {File: "/b", URLs: 23, Patched: 0}}},
 			"/b is not patched (0 of 23 Anthropic base URLs point at clawbridge)"},

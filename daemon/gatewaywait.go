@@ -9,12 +9,13 @@ import (
 	"github.com/clawbridge/clawbridge/daemon/status"
 )
 
-// DefaultGatewayPatchWait is how long the gateway waits quietly for the
-// pi-ai patch before it says it is waiting (it goes on waiting).
+// DefaultGatewayPatchWait is how long the gateway waits quietly for every
+// install's route before it says it is waiting (it goes on waiting).
 const DefaultGatewayPatchWait = 15 * time.Second
 
-// awaitPatch returns true once every known catalog points at the
-// translator (or the patcher is off: the user's choice), false when ctx
+// awaitPatch returns true once every known catalog and every install's
+// route points at the translator (or the patcher is off: the user's
+// choice), false when ctx
 // ends first. After quiet it reports on the gateway's state, in the log
 // and as a notification why the gateway has not started.
 func (p *parts) awaitPatch(ctx context.Context, g *gateway.Supervisor, quiet time.Duration) bool {
@@ -32,7 +33,7 @@ func (p *parts) awaitPatch(ctx context.Context, g *gateway.Supervisor, quiet tim
 		case <-ctx.Done():
 			return false
 		case <-told:
-			msg := "not started while " + why + ": it starts once every pi-ai catalog points at clawbridge"
+			msg := "not started while " + why + ": it starts once every install is routed to clawbridge"
 			g.Set(func(s *status.GatewayState) { s.Err = msg })
 			p.live.problem("gateway", "Clawdbot gateway waiting", msg)
 		case <-time.After(100 * time.Millisecond):
@@ -40,14 +41,19 @@ func (p *parts) awaitPatch(ctx context.Context, g *gateway.Supervisor, quiet tim
 	}
 }
 
-// patchPending says why Clawdbot would not reach the translator yet, or ""
-// when every catalog found points at it.
+// patchPending says why the app would not reach the translator yet, or ""
+// when every install's route and every catalog found points at it.
 func patchPending(st status.PatcherState) string {
 	if !st.Enabled {
 		return ""
 	}
-	if len(st.Targets) == 0 {
-		return "no pi-ai catalog has been found"
+	if len(st.Targets) == 0 && len(st.Installs) == 0 {
+		return "no Clawdbot/OpenClaw install and no pi-ai catalog has been found"
+	}
+	for _, i := range st.Installs {
+		if !i.Routed() {
+			return fmt.Sprintf("%s is not routed (%s: %s)", i.Name(), i.Route, i.Problem)
+		}
 	}
 	for _, t := range st.Targets {
 		switch why := t.Unpatched(); {

@@ -30,8 +30,12 @@ type parts struct {
 	api      *translator.Server
 	requests atomic.Int64 // API requests served since start
 	onPatch  func(patcher.Event)
+	onRoute  func(patcher.Event) // the config route's events
 	onGuard  func(guard.Event)
-	applied  func() // called after every apply
+	// machineEnv is this machine's patcher environment with the global
+	// roots npm and pnpm report, asked once: both take a moment to answer.
+	machineEnv func() patcher.Env
+	applied    func() // called after every apply
 
 	// applyMu makes applies one at a time and guards the fields below. It
 	// is taken before live.mu (apply updates the state while holding it),
@@ -57,6 +61,7 @@ type (
 		Dirs                      []string
 		IncludeGlobal, ReportOnly bool
 		BaseURL                   string
+		APIKey                    string // the config route's; never logged
 	}
 	guardSettings struct {
 		Key       string
@@ -193,15 +198,19 @@ func (p *parts) countRequests(h http.Handler) http.Handler {
 	})
 }
 
-// applyKeeper runs the pi-ai patcher's keeper; with patcher.enabled off it
-// still runs, reporting only, so the state shows what is patched.
+// applyKeeper runs the patcher's keeper, which routes every install it
+// finds (the catalog patch or the config route, with the daemon's key);
+// with patcher.enabled off it still runs, reporting only, so the state
+// shows what is routed.
 func (p *parts) applyKeeper(cfg *config.Config, listen string) {
 	s := &cfg.Clawbridge.Patcher
 	want := keeperSettings{Dirs: settings.ClawdbotDirs(cfg, p.opts.Home), IncludeGlobal: config.On(s.Global),
-		ReportOnly: !config.On(s.Enabled), BaseURL: settings.PatchBase(cfg, listen)}
+		ReportOnly: !config.On(s.Enabled), BaseURL: settings.PatchBase(cfg, listen), APIKey: settings.RouteKey(cfg)}
 	err := reconcile(p.ctx, &p.keeper, &want, func(ks keeperSettings) (*patcher.Keeper, func(context.Context), error) {
+		env := p.env(ks.IncludeGlobal)
 		k, err := patcher.NewKeeper(patcher.KeeperOptions{Dirs: ks.Dirs, IncludeGlobal: ks.IncludeGlobal, BaseURL: ks.BaseURL,
-			ReportOnly: ks.ReportOnly, Rescan: p.opts.PatchRescan, OnEvent: p.onPatch, Logger: p.live.log})
+			ReportOnly: ks.ReportOnly, APIKey: ks.APIKey, Env: &env, Rescan: p.opts.PatchRescan,
+			OnEvent: p.onPatch, OnConfigEvent: p.onRoute, Logger: p.live.log})
 		return k, func(ctx context.Context) {
 			if err := k.Run(ctx); err != nil {
 				p.live.problem("patcher", "The pi-ai patcher stopped", err.Error())
@@ -217,6 +226,16 @@ func (p *parts) applyKeeper(cfg *config.Config, listen string) {
 			st.Patcher.Err = ""
 		}
 	})
+}
+
+// env is the patcher's environment: the machine's (asked once) when
+// global installs are searched, else only the home and environment, so
+// that no npm or pnpm is run for nothing.
+func (p *parts) env(global bool) patcher.Env {
+	if global {
+		return p.machineEnv()
+	}
+	return settings.PatcherEnv(p.opts.Home, p.opts.Getenv, false)
 }
 
 // applyGuard runs the auth guard when guard.enabled is on.
@@ -284,21 +303,28 @@ func (p *parts) applyGateway(cfg *config.Config) {
 	})
 }
 
-// running returns the keeper and the guard now running (nil when none)
-// with the patcher's state, read together under applyMu so that they
-// belong to the same configuration.
-func (p *parts) running() (*patcher.Keeper, *guard.Guard, status.PatcherState) {
+// runningParts are the keeper and the guard now running (nil when none)
+// with the patcher's state and the key the keeper routes with, read
+// together so that they belong to the same configuration.
+type runningParts struct {
+	keeper  *patcher.Keeper
+	guard   *guard.Guard
+	patcher status.PatcherState
+	key     string
+}
+
+// running returns the running parts, read under applyMu.
+func (p *parts) running() runningParts {
 	p.applyMu.Lock()
 	defer p.applyMu.Unlock()
-	var k *patcher.Keeper
-	var g *guard.Guard
+	r := runningParts{patcher: p.live.State().Patcher}
 	if p.keeper != nil {
-		k = p.keeper.v
+		r.keeper, r.key = p.keeper.v, p.keeper.settings.APIKey
 	}
 	if p.guard != nil {
-		g = p.guard.v
+		r.guard = p.guard.v
 	}
-	return k, g, p.live.State().Patcher
+	return r
 }
 
 // stop stops every part: the translator finishes answers in flight for up

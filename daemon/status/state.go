@@ -70,12 +70,27 @@ type AliasState struct {
 	Ollama  bool   `json:"ollama"`  // an ollama/ entry (the tray can switch those)
 }
 
-// PatcherState is the pi-ai patch.
+// PatcherState is the patcher: every install found with its route, and
+// every pi-ai catalog it looks after (those of the installs, and any
+// found in a configured directory without an app package).
 type PatcherState struct {
-	Enabled bool          `json:"enabled"` // re-apply after installs
-	BaseURL string        `json:"base_url"`
-	Targets []TargetState `json:"targets"`
-	Err     string        `json:"error,omitempty"`
+	Enabled  bool           `json:"enabled"` // re-apply after installs
+	BaseURL  string         `json:"base_url"`
+	Installs []InstallState `json:"installs"`
+	Targets  []TargetState  `json:"targets"`
+	Err      string         `json:"error,omitempty"`
+}
+
+// Loose are the catalogs no install owns: a pi-ai found in a configured
+// directory without a Clawdbot or OpenClaw package beside it.
+func (p PatcherState) Loose() []TargetState {
+	var out []TargetState
+	for _, t := range p.Targets {
+		if !slices.ContainsFunc(p.Installs, func(i InstallState) bool { return i.Owns(t.File) }) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // TargetState is one pi-ai catalog.
@@ -138,7 +153,7 @@ type GatewayState struct {
 
 // Healthy reports whether nothing needs the user's attention: the
 // translator serves (or is off on purpose), every backend answers, every
-// catalog is patched, the guard holds and the gateway runs when enabled.
+// install is routed, the guard holds and the gateway runs when enabled.
 func (s *State) Healthy() bool {
 	if s.Translator.Err != "" || s.Patcher.Err != "" || s.Guard.Err != "" {
 		return false
@@ -150,6 +165,11 @@ func (s *State) Healthy() bool {
 	}
 	for _, t := range s.Patcher.Targets {
 		if t.Err != "" || (s.Patcher.Enabled && t.Patched != t.URLs) {
+			return false
+		}
+	}
+	for _, i := range s.Patcher.Installs {
+		if i.State == RouteError || (s.Patcher.Enabled && !i.Routed()) {
 			return false
 		}
 	}
@@ -172,6 +192,10 @@ func (s State) Clone() State {
 	s.Backends = slices.Clone(s.Backends)
 	s.Aliases = slices.Clone(s.Aliases)
 	s.Patcher.Targets = slices.Clone(s.Patcher.Targets)
+	s.Patcher.Installs = slices.Clone(s.Patcher.Installs)
+	for i := range s.Patcher.Installs {
+		s.Patcher.Installs[i].Catalogs = slices.Clone(s.Patcher.Installs[i].Catalogs)
+	}
 	s.Guard.Dirs = slices.Clone(s.Guard.Dirs)
 	return s
 }

@@ -1,7 +1,8 @@
 // Package settings derives what each component runs with from the config:
-// the key the guard pins, the base URL pi-ai is pointed at, the Clawdbot
-// installs and agent directories to look at, and the model names with the
-// backends behind them. The daemon, the doctor and the one-shot commands
+// the key the guard pins and the config route writes, the base URL pi-ai is
+// pointed at, the Clawdbot/OpenClaw installs and agent directories to look
+// at, how each install's route reads in the state (with its fix), and the
+// model names with the backends behind them. The daemon, the doctor and the one-shot commands
 // (`clawbridge guard`, `clawbridge patch`) all take them from here, so that
 // a one-off run acts exactly as the daemon does.
 //
