@@ -103,7 +103,7 @@ func TestTrayOverDBus(t *testing.T) {
 		"clawbridge: all good",
 		"Translator on 127.0.0.1:4000 · 0 requests",
 		"Ollama 127.0.0.1:11434 · 0.17.4 · 3 models",
-		"pi-ai: no install patched",
+		"No Clawdbot/OpenClaw install found",
 		"Guard: local key pinned",
 		"Models",
 		"claude-sonnet-4-5 → llama3.1:8b",
@@ -207,7 +207,7 @@ func TestTrayOverDBus(t *testing.T) {
 		t.Fatal(err)
 	}
 	child.expect(t, "repatch")
-	child.expect(t, "notify pi-ai re-patched: Every pi-ai install found points at clawbridge.")
+	child.expect(t, "notify Installs re-routed: Every install found is routed to clawbridge.")
 	if err := client.Click(ctx, "Re-apply patch after installs"); err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestTrayOverDBus(t *testing.T) {
 		t.Fatal(err)
 	}
 	child.expect(t, "repatch")
-	child.expect(t, "notify Could not re-patch pi-ai: "+errPatcherOff)
+	child.expect(t, "notify Could not re-route the installs: "+errPatcherOff)
 
 	t.Log("a backend going down turns the icon to attention")
 	child.send(t, childInput{Choices: testChoices, BackendErr: "connection refused"})

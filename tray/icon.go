@@ -12,8 +12,8 @@ type IconState int
 const (
 	// IconGood: the translator serves and nothing needs the user.
 	IconGood IconState = iota
-	// IconAttention: something needs a look (a backend down, a patch
-	// failed, the guard had to restore the key).
+	// IconAttention: something needs a look (a backend down, an install
+	// not routed, a patch failed, the guard had to restore the key).
 	IconAttention
 	// IconOff: the translator is switched off.
 	IconOff
@@ -61,6 +61,11 @@ func problems(s State) []string {
 	for _, b := range s.Backends {
 		if b.Err != "" {
 			p = append(p, "Ollama "+host(b.URL)+" unreachable")
+		}
+	}
+	for _, in := range s.Installs {
+		if !in.Routed {
+			p = append(p, in.Name+" not routed")
 		}
 	}
 	for _, pt := range s.Patches {

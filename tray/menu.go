@@ -97,8 +97,11 @@ func buildMenu(s State, a Actions, home string) []item {
 	for i, b := range s.Backends {
 		status(fmt.Sprintf("backend%d", i), backendLine(b), b.Err)
 	}
-	if len(s.Patches) == 0 {
-		status("patch-none", "pi-ai: no install patched", "")
+	if len(s.Patches) == 0 && len(s.Installs) == 0 {
+		status("patch-none", "No Clawdbot/OpenClaw install found", "")
+	}
+	for i, in := range s.Installs {
+		status(fmt.Sprintf("install%d", i), installLine(in, s.At), installTip(in))
 	}
 	for i, p := range s.Patches {
 		status(fmt.Sprintf("patch%d", i), patchLine(p, s.At, home), p.Target)
@@ -130,7 +133,7 @@ func buildMenu(s State, a Actions, home string) []item {
 	cmd := func(c command, title, tooltip string, enabled bool) {
 		m = append(m, item{key: fmt.Sprintf("cmd%d", c), kind: kindCommand, command: c, title: title, tooltip: tooltip, enabled: enabled})
 	}
-	cmd(cmdRepatch, labelRepatch, "Patch every pi-ai install again now", a.Repatch != nil)
+	cmd(cmdRepatch, labelRepatch, "Route every install again now", a.Repatch != nil)
 	cmd(cmdDoctor, labelDoctor, "Check the whole setup and show the result", a.Doctor != nil)
 	cmd(cmdOpenConfig, labelOpenConfig, s.ConfigPath, s.ConfigPath != "")
 	cmd(cmdOpenLogs, labelOpenLogs, s.LogPath, s.LogPath != "")
@@ -195,12 +198,37 @@ func patchLine(p Patch, at time.Time, home string) string {
 	return line
 }
 
+// installLine reads like "OpenClaw 2026.9.6: config route
+// (~/.openclaw/openclaw.json) · routed" or "OpenClaw 2026.9.6: not routed:
+// <why>".
+func installLine(in Install, at time.Time) string {
+	if !in.Routed {
+		return in.Name + ": not routed: " + detail(in.Problem)
+	}
+	line := in.Name + ": " + in.Route + " · routed"
+	if !in.Reapplied.IsZero() {
+		line += " · re-applied " + clock(in.Reapplied, at)
+	}
+	return line
+}
+
+// installTip is the whole story of an install: where, how, and the fix.
+func installTip(in Install) string {
+	tip := in.Dir + "\n" + in.Route
+	if !in.Routed {
+		tip += "\n" + in.Problem + "\nFix: " + in.Fix
+	}
+	return tip
+}
+
 func guardLine(g Guard, at time.Time) string {
 	switch {
 	case !g.Enabled:
 		return "Guard off"
 	case g.Err != "":
 		return "Guard: " + detail(g.Err)
+	case g.Unread:
+		return "Guard: auth store in SQLite; the config route's key is used"
 	case !g.Pinned:
 		return "Guard: local key not pinned yet"
 	case g.LastRestore.IsZero():

@@ -34,6 +34,11 @@ func healthy() State {
 			Target:  "/home/ada/clawdbot/node_modules/.pnpm/@mariozechner+pi-ai@0.49.3/node_modules/@mariozechner/pi-ai",
 			Patched: 21, Total: 21, Reapplied: at.Add(-88 * time.Minute),
 		}},
+		Installs: []Install{
+			{Name: "Clawdbot 2026.1.24-3", Dir: "/home/ada/clawdbot/node_modules/clawdbot", Route: "catalog patch (21/21 URLs)", Routed: true},
+			{Name: "OpenClaw 2026.9.6", Dir: "/home/ada/.local/share/pnpm/global/5/node_modules/openclaw",
+				Route: "config route (~/.openclaw/openclaw.json)", Routed: true, Reapplied: at.Add(-5 * time.Minute)},
+		},
 		Guard:         Guard{Enabled: true, Pinned: true, LastRestore: at.Add(-30 * time.Hour)},
 		AutoRepatch:   true,
 		Notifications: true,
@@ -68,6 +73,10 @@ func troubled() State {
 		Patch{Target: "/home/ada/node_modules/@mariozechner/pi-ai", Patched: 3, Total: 21},
 		Patch{Err: "watch: too many open files"},
 	)
+	s.Installs[1] = Install{Name: "OpenClaw 2026.9.6", Dir: "/home/ada/.local/share/pnpm/global/5/node_modules/openclaw",
+		Route:   "config route (~/.openclaw/openclaw.json)",
+		Problem: "/home/ada/.openclaw/openclaw.json has no models.providers.anthropic block",
+		Fix:     "start clawbridge (clawbridge run), which applies the route and keeps it, or run clawbridge patch once"}
 	s.Guard.LastRestore = at.Add(-2 * time.Minute)
 	s.Gateway = Gateway{Enabled: true, Port: 18789, Err: "exited with status 1\nstack trace follows"}
 	s.StartAtLogin = true
@@ -80,6 +89,7 @@ func switchedOff() State {
 		Translator: Translator{Addr: "127.0.0.1:4000"},
 		Backends:   []Backend{{URL: "http://127.0.0.1:11434", Version: "0.17.4", Models: 1}},
 		Guard:      Guard{Enabled: true, Err: "auth-profiles.json: invalid JSON at line 3"},
+		Installs:   []Install{{Name: "OpenClaw 2026.9.6", Dir: "/opt/homebrew/lib/node_modules/openclaw", Route: "config route (~/.openclaw/openclaw.json)", Routed: true}},
 		Gateway:    Gateway{Enabled: true, Running: true, Port: 18789},
 		Aliases: []Alias{
 			{Name: "claude-sonnet-4-5", Model: "llama3.1:70b", Choices: []Choice{{Model: "qwen3:8b", Tools: Yes}}},

@@ -320,14 +320,14 @@ func (m *Menu) command(ctx context.Context, c command, s State) {
 			return
 		}
 		// Repatch answers for the look it ran: nil only when every install
-		// found is patched, and an error saying what is not (the patcher
+		// found is routed, and an error saying what is not (the patcher
 		// off, no install found, how many failed) otherwise, which
-		// background shows as "Could not re-patch pi-ai".
-		m.background(ctx, "re-patch pi-ai", func(ctx context.Context) (func(State) State, error) {
+		// background shows as "Could not re-route the installs".
+		m.background(ctx, "re-route the installs", func(ctx context.Context) (func(State) State, error) {
 			if err := a.Repatch(ctx); err != nil {
 				return nil, err
 			}
-			m.notify("pi-ai re-patched", "Every pi-ai install found points at clawbridge.")
+			m.notify("Installs re-routed", "Every install found is routed to clawbridge.")
 			return nil, nil
 		})
 	case cmdDoctor:

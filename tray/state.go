@@ -32,10 +32,12 @@ type State struct {
 	Translator Translator
 	// Backends are the Ollama servers the config names, in config order.
 	Backends []Backend
-	// Patches are the pi-ai installs the patcher looks after.
-	Patches []Patch
-	Guard   Guard
-	Gateway Gateway
+	// Installs are the Clawdbot/OpenClaw installs found, each with its
+	// route; Patches the pi-ai catalogs no install owns.
+	Installs []Install
+	Patches  []Patch
+	Guard    Guard
+	Gateway  Gateway
 
 	// AutoRepatch, Notifications and StartAtLogin are the plain switches.
 	AutoRepatch, Notifications, StartAtLogin bool
@@ -89,11 +91,29 @@ type Patch struct {
 	Err string
 }
 
+// Install is one Clawdbot, Moltbot or OpenClaw install and its route.
+type Install struct {
+	// Name is the app and version: "OpenClaw 2026.9.6"; Dir where it is.
+	Name, Dir string
+	// Route is what routes it: "catalog patch (21/21 URLs)", "config route
+	// (~/.openclaw/openclaw.json)".
+	Route string
+	// Routed: the route is in place. Otherwise Problem says why not and
+	// Fix what to do.
+	Routed       bool
+	Problem, Fix string
+	// Reapplied is when the route was last put back; zero if never.
+	Reapplied time.Time
+}
+
 // Guard is the auth-profiles guard's state.
 type Guard struct {
 	Enabled bool
 	// Pinned: auth-profiles.json holds the local key now.
 	Pinned bool
+	// Unread: the only auth stores found are JSON files the app no
+	// longer reads (it moved to SQLite), so nothing is pinned or needed.
+	Unread bool
 	// LastRestore is when the guard last had to put the key back; zero if
 	// never.
 	LastRestore time.Time

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/clawbridge/clawbridge/daemon"
@@ -15,8 +16,8 @@ import (
 // is the one place that maps the daemon's state onto the menu and the
 // menu's actions onto the daemon. `run` hands it to tray.Run.
 
-// trayState is what the menu shows of s.
-func trayState(s status.State) tray.State {
+// trayState is what the menu shows of s; home is shown as "~" in paths.
+func trayState(s status.State, home string) tray.State {
 	t := tray.State{
 		Translator: tray.Translator{Enabled: s.Translator.Enabled, Addr: s.Translator.Addr,
 			Requests: s.Translator.Requests, Err: s.Translator.Err},
@@ -35,7 +36,11 @@ func trayState(s status.State) tray.State {
 		t.Backends = append(t.Backends, tray.Backend{URL: b.URL, Version: b.Version, Models: len(b.Models), Err: b.Err})
 		models[b.URL] = b.Models
 	}
-	for _, p := range s.Patcher.Targets {
+	for _, in := range s.Patcher.Installs {
+		t.Installs = append(t.Installs, tray.Install{Name: in.Name(), Dir: in.Dir, Route: in.RouteDetail(home),
+			Routed: in.Routed(), Problem: in.Problem, Fix: in.Fix, Reapplied: in.Reapplied})
+	}
+	for _, p := range s.Patcher.Loose() {
 		t.Patches = append(t.Patches, tray.Patch{Target: p.File, Patched: p.Patched, Total: p.URLs,
 			Reapplied: p.Reapplied, Err: p.Err})
 	}
@@ -43,8 +48,12 @@ func trayState(s status.State) tray.State {
 		t.Patches = append(t.Patches, tray.Patch{Err: s.Patcher.Err})
 	}
 	pinned := s.Guard.Enabled && s.Guard.Err == ""
-	present := 0
+	present, unread := 0, 0
 	for _, d := range s.Guard.Dirs {
+		if d.Unread != "" {
+			unread++
+			continue
+		}
 		if d.Missing {
 			continue
 		}
@@ -55,6 +64,7 @@ func trayState(s status.State) tray.State {
 		}
 	}
 	t.Guard.Pinned = pinned && present > 0
+	t.Guard.Unread = present == 0 && unread > 0
 	for _, a := range s.Aliases {
 		if !a.Ollama {
 			continue
@@ -95,6 +105,7 @@ var trayToggles = map[tray.Toggle]daemon.Toggle{
 // through the same paths as the config file and the CLI. Call it after
 // Start; the state feed ends with the daemon.
 func trayOptions(d *daemon.Daemon, log *slog.Logger) tray.Options {
+	home, _ := os.UserHomeDir()
 	states, unsubscribe := d.Subscribe()
 	out := make(chan tray.State, 1)
 	go func() {
@@ -111,12 +122,12 @@ func trayOptions(d *daemon.Daemon, log *slog.Logger) tray.Options {
 				case <-out:
 				default:
 				}
-				out <- trayState(s)
+				out <- trayState(s, home)
 			}
 		}
 	}()
 	return tray.Options{
-		Initial: trayState(d.State()),
+		Initial: trayState(d.State(), home),
 		States:  out,
 		Logger:  log,
 		Actions: tray.Actions{

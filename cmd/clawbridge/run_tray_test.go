@@ -63,6 +63,27 @@ func TestTrayState(t *testing.T) {
 			},
 		},
 		{
+			name: "one line per install; its catalogs are not listed again",
+			in: status.State{Patcher: status.PatcherState{Enabled: true,
+				Installs: []status.InstallState{
+					{App: "clawdbot", Version: "2026.1.24-3", Dir: "/w/node_modules/clawdbot", Route: "catalog patch",
+						Catalogs: []string{"/w/pi/models.generated.js"}, URLs: 21, Patched: 21, State: status.RouteRouted},
+					{App: "openclaw", Version: "2026.9.6", Dir: "/g/openclaw", Route: "config route", Config: "/home/ada/.openclaw/openclaw.json",
+						State: status.RouteUnpatched, Problem: "no block", Fix: "run clawbridge patch"}},
+				Targets: []status.TargetState{{File: "/w/pi/models.generated.js", URLs: 21, Patched: 21}, {File: "/x/models.generated.js", URLs: 6}}}},
+			want: tray.State{AutoRepatch: true,
+				Installs: []tray.Install{
+					{Name: "Clawdbot 2026.1.24-3", Dir: "/w/node_modules/clawdbot", Route: "catalog patch (21/21 URLs)", Routed: true},
+					{Name: "OpenClaw 2026.9.6", Dir: "/g/openclaw", Route: "config route (~/.openclaw/openclaw.json)", Problem: "no block", Fix: "run clawbridge patch"}},
+				Patches: []tray.Patch{{Target: "/x/models.generated.js", Total: 6}}},
+		},
+		{
+			name: "a JSON store the app no longer reads is never shown pinned",
+			in: status.State{Guard: status.GuardState{Enabled: true, Dirs: []status.GuardDirState{
+				{Path: "/h/.openclaw/agents/main/agent/auth-profiles.json", Held: true, Unread: "its auth store is openclaw-agent.sqlite"}}}},
+			want: tray.State{Guard: tray.Guard{Enabled: true, Unread: true}},
+		},
+		{
 			name: "guard with nothing to guard yet is not pinned",
 			in:   status.State{Guard: status.GuardState{Enabled: true, Dirs: []status.GuardDirState{{Path: "/b", Missing: true, Held: true}}}},
 			want: tray.State{Guard: tray.Guard{Enabled: true}},
@@ -70,7 +91,7 @@ func TestTrayState(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := trayState(tc.in); !reflect.DeepEqual(got, tc.want) {
+			if got := trayState(tc.in, "/home/ada"); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tc.want)
 			}
 		})

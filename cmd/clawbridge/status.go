@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -43,7 +44,8 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(st)
 	}
-	printState(stdout, st, time.Now())
+	home, _ := os.UserHomeDir()
+	printState(stdout, st, time.Now(), home)
 	if !st.Healthy() {
 		return &exitError{code: 1}
 	}
@@ -66,7 +68,8 @@ func runtimeDir(cfgPath string) (string, error) {
 	return filepath.Dir(abs), nil
 }
 
-func printState(w io.Writer, s *status.State, now time.Time) {
+// printState prints s for a terminal; home is shown as "~" in paths.
+func printState(w io.Writer, s *status.State, now time.Time, home string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	line := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, fmt.Sprintf(format, a...)) }
 	line("clawbridge", "%s, pid %d, up %s", s.Version, s.PID, now.Sub(s.Started).Round(time.Second))
@@ -89,25 +92,7 @@ func printState(w io.Writer, s *status.State, now time.Time) {
 	for _, a := range s.Aliases {
 		line("model", "%s → %s", a.Name, a.Model)
 	}
-	if !s.Patcher.Enabled {
-		line("pi-ai patch", "re-patching off")
-	}
-	if s.Patcher.Err != "" {
-		line("pi-ai patch", "FAILED: %s", s.Patcher.Err)
-	}
-	if len(s.Patcher.Targets) == 0 && s.Patcher.Err == "" {
-		line("pi-ai patch", "no Clawdbot install found (set clawbridge.patcher.dirs)")
-	}
-	for _, t := range s.Patcher.Targets {
-		msg := fmt.Sprintf("pi-ai %s: %d/%d URLs patched", t.Version, t.Patched, t.URLs)
-		if !t.Reapplied.IsZero() {
-			msg += " · re-applied " + t.Reapplied.Local().Format("15:04") + " after install"
-		}
-		if t.Err != "" {
-			msg += " · " + t.Err
-		}
-		line("pi-ai patch", "%s (%s)", msg, t.File)
-	}
+	printPatcher(line, s.Patcher, home)
 	switch {
 	case !s.Guard.Enabled:
 		line("guard", "off")
@@ -116,6 +101,8 @@ func printState(w io.Writer, s *status.State, now time.Time) {
 	default:
 		for _, d := range s.Guard.Dirs {
 			switch {
+			case d.Unread != "":
+				line("guard", "%s: not read by the app (%s)", d.Path, d.Unread)
 			case d.Missing:
 				line("guard", "%s: waiting for Clawdbot to create it", d.Path)
 			case d.Err != "":
@@ -149,4 +136,45 @@ func printState(w io.Writer, s *status.State, now time.Time) {
 		line("logs", "%s", s.LogPath)
 	}
 	tw.Flush()
+}
+
+// printPatcher prints one row per install (its route and that route's
+// state, with the reason and the fix when it is not in place), then the
+// catalogs no install owns.
+func printPatcher(line func(k, format string, a ...any), p status.PatcherState, home string) {
+	if !p.Enabled {
+		line("patcher", "re-patching off: routes are reported, not applied")
+	}
+	if p.Err != "" {
+		line("patcher", "FAILED: %s", p.Err)
+	}
+	loose := p.Loose()
+	if len(p.Installs) == 0 && len(loose) == 0 && p.Err == "" {
+		line("install", "no Clawdbot/Moltbot/OpenClaw install found (name yours in clawbridge.patcher.dirs)")
+	}
+	for _, in := range p.Installs {
+		msg := fmt.Sprintf("%s · %s · ", in.Name(), in.RouteDetail(home))
+		if in.Routed() {
+			msg += "routed"
+		} else {
+			msg += "NOT ROUTED (" + in.State + "): " + in.Problem
+		}
+		if !in.Reapplied.IsZero() {
+			msg += " · re-applied " + in.Reapplied.Local().Format("15:04")
+		}
+		line("install", "%s (%s)", msg, in.Dir)
+		if in.Fix != "" {
+			line("", "fix: %s", in.Fix)
+		}
+	}
+	for _, t := range loose {
+		msg := fmt.Sprintf("pi-ai %s: %d/%d URLs patched", t.Version, t.Patched, t.URLs)
+		if !t.Reapplied.IsZero() {
+			msg += " · re-applied " + t.Reapplied.Local().Format("15:04") + " after install"
+		}
+		if t.Err != "" {
+			msg += " · " + t.Err
+		}
+		line("pi-ai patch", "%s (%s)", msg, t.File)
+	}
 }

@@ -130,10 +130,14 @@ type GuardState struct {
 
 // GuardDirState is one Clawdbot agent directory.
 type GuardDirState struct {
-	Path     string   `json:"path"` // its auth-profiles.json
-	Missing  bool     `json:"missing,omitempty"`
-	Held     bool     `json:"held"`
-	Using    string   `json:"using,omitempty"` // the profile Clawdbot would use
+	Path    string `json:"path"` // its auth-profiles.json
+	Missing bool   `json:"missing,omitempty"`
+	Held    bool   `json:"held"`
+	Using   string `json:"using,omitempty"` // the profile Clawdbot would use
+	// Unread says why the app does not read this file (its auth store
+	// moved to SQLite; the config route's key is what counts), so that
+	// nothing claims the key pinned there; "" when the app reads it.
+	Unread   string   `json:"unread,omitempty"`
 	Problems []string `json:"problems,omitempty"`
 	Err      string   `json:"error,omitempty"`
 }
@@ -175,7 +179,7 @@ func (s *State) Healthy() bool {
 	}
 	if s.Guard.Enabled {
 		for _, d := range s.Guard.Dirs {
-			if !d.Held || d.Err != "" {
+			if d.Unread == "" && (!d.Held || d.Err != "") {
 				return false
 			}
 		}
