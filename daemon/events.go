@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -150,7 +149,7 @@ func (e *events) refreshGuard() {
 	var last time.Time
 	for _, s := range statuses {
 		ds := status.GuardDirState{Path: s.Path, Missing: s.Missing, Held: s.Held, Using: s.Using, Problems: s.Problems,
-			Unread: sqliteStore(s.Path)}
+			Unread: settings.SQLiteStore(s.Path)}
 		if s.Err != nil {
 			ds.Err = s.Err.Error()
 		}
@@ -242,20 +241,4 @@ func (e *events) onGuard(ev guard.Event) {
 		e.live.problem("guard", "The auth guard could not check a file", fmt.Sprintf("%s: %v", ev.Path, ev.Err))
 	}
 	e.soon()
-}
-
-// sqliteStore says where the app keeps its auth instead of the JSON
-// store at path, or "" when it still reads path: OpenClaw 2026.6 and
-// later keep it in the agent's openclaw-agent.sqlite, 2026.9 in the
-// state directory's state/openclaw.sqlite (docs/openclaw-releases.md),
-// and read the JSON files only to migrate them.
-func sqliteStore(path string) string {
-	agent := filepath.Dir(path)
-	state := filepath.Dir(filepath.Dir(filepath.Dir(agent))) // <state>/agents/<id>/agent
-	for _, db := range []string{filepath.Join(agent, "openclaw-agent.sqlite"), filepath.Join(state, "state", "openclaw.sqlite")} {
-		if _, err := os.Stat(db); err == nil {
-			return "its auth store is " + db + "; the config route's key is what counts"
-		}
-	}
-	return ""
 }

@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -55,42 +56,80 @@ func checkBackends(ctx context.Context, cfg *config.Config) []Check {
 	return out
 }
 
-// checkPatch checks that every pi-ai catalog found points at base.
-func checkPatch(cfg *config.Config, o Options, listen string) []Check {
+// checkPatch checks the route of every Clawdbot/OpenClaw install found,
+// one check each, and that every pi-ai catalog no install owns points at
+// base.
+func checkPatch(cfg *config.Config, o Options, listen string, live *status.State) []Check {
 	global := config.On(cfg.Clawbridge.Patcher.Global)
 	if o.IncludeGlobal != nil {
 		global = *o.IncludeGlobal
 	}
 	dirs := settings.ClawdbotDirs(cfg, o.Home)
 	base := settings.PatchBase(cfg, listen)
-	targets, err := patcher.Discover(dirs, global)
+	env := settings.PatcherEnv(o.Home, o.Getenv, global)
+	roots := patcher.ProjectRoots(dirs)
+	if global {
+		roots = append(roots, patcher.GlobalRootsFrom(env)...)
+	}
+	installs, ierr := patcher.FindInstalls(roots)
+	targets, err := patcher.DiscoverRoots(roots)
 	var out []Check
-	switch {
+	owned := map[string]bool{}
+	for _, in := range installs {
+		is := settings.InstallState(patcher.InspectInstall(in, patcher.RouteFor(in, env), base, settings.RouteKey(cfg)),
+			live != nil && live.Patcher.Enabled)
+		out = append(out, installCheck(is, o.Home))
+		for _, f := range is.Catalogs {
+			owned[f] = true
+		}
+	}
+	switch err = errors.Join(ierr, err); {
 	case err != nil:
 		out = append(out, Check{Name: "pi-ai patch", Detail: err.Error(), Fix: "check that the Clawdbot directories in clawbridge.patcher.dirs are readable"})
-	case len(targets) == 0:
+	case len(targets) == 0 && len(installs) == 0:
 		where := "no Clawdbot directory configured or found"
 		if len(dirs) > 0 {
 			where = "none in " + strings.Join(dirs, ", ")
 		}
-		out = append(out, Check{Name: "pi-ai patch", Detail: "no pi-ai model catalog found (" + where + ")",
-			Fix: "add your Clawdbot directory to clawbridge.patcher.dirs (newer OpenClaw without a catalog: clawbridge patch --config)"})
+		if global {
+			where += ", nor among the global installs"
+		}
+		out = append(out, Check{Name: "installs", Detail: "no Clawdbot/Moltbot/OpenClaw install found (" + where + ")",
+			Fix: "add the directory holding your install (its node_modules) to clawbridge.patcher.dirs, or keep clawbridge.patcher.global on for npm -g / pnpm -g installs"})
 	}
 	for _, t := range targets {
-		s := patcher.Inspect(t, base)
-		c := Check{Name: "pi-ai " + t.Version + " patch", Detail: fmt.Sprintf("%d/%d Anthropic URLs point at %s (%s)", s.Patched, s.URLs, base, t.File)}
-		switch {
-		case s.Err != nil:
-			c.Detail = fmt.Sprintf("%s: %v", t.File, s.Err)
-			c.Fix = "reinstall Clawdbot's dependencies (pnpm install); clawbridge patches the fresh copy"
-		case s.IsPatched():
-			c.OK = true
-		default:
-			c.Fix = "start the daemon (it patches and re-applies after every install), or run clawbridge patch once"
+		if !owned[t.File] {
+			out = append(out, catalogCheck(t, base))
 		}
-		out = append(out, c)
 	}
 	return out
+}
+
+// installCheck is the check of one install's route.
+func installCheck(is status.InstallState, home string) Check {
+	c := Check{Name: is.App + " " + is.Version + " route", OK: is.Routed(),
+		Detail: is.RouteDetail(home) + ": " + is.State + " (" + is.Dir + ")"}
+	if !c.OK {
+		c.Detail = is.RouteDetail(home) + " not in place (" + is.Dir + "): " + is.Problem
+		c.Fix = is.Fix
+	}
+	return c
+}
+
+// catalogCheck checks a pi-ai catalog no install owns.
+func catalogCheck(t patcher.Target, base string) Check {
+	s := patcher.Inspect(t, base)
+	c := Check{Name: "pi-ai " + t.Version + " patch", Detail: fmt.Sprintf("%d/%d Anthropic URLs point at %s (%s)", s.Patched, s.URLs, base, t.File)}
+	switch {
+	case s.Err != nil:
+		c.Detail = fmt.Sprintf("%s: %v", t.File, s.Err)
+		c.Fix = "reinstall Clawdbot's dependencies (pnpm install); clawbridge patches the fresh copy"
+	case s.IsPatched():
+		c.OK = true
+	default:
+		c.Fix = "start the daemon (it patches and re-applies after every install), or run clawbridge patch once"
+	}
+	return c
 }
 
 // checkGuard checks the auth guard's invariant in every agent directory.
@@ -103,6 +142,10 @@ func checkGuard(cfg *config.Config, o Options) []Check {
 	statuses, _ := g.Check()
 	for _, s := range statuses {
 		if s.Missing {
+			continue
+		}
+		if unread := settings.SQLiteStore(s.Path); unread != "" {
+			out = append(out, Check{Name: "auth profiles", OK: true, Detail: s.Path + ": not read by the app (" + unread + ")"})
 			continue
 		}
 		c := Check{Name: "auth profiles", Detail: s.Path + ": Clawdbot uses " + orNone(s.Using)}

@@ -1,6 +1,7 @@
 // Package doctor checks a whole clawbridge setup the way a user would by
 // hand from a troubleshooting guide: the config, the translator's port,
-// every Ollama server and mapped model, the pi-ai patch, the auth
+// every Ollama server and mapped model, each Clawdbot/OpenClaw install's
+// route (and any pi-ai catalog no install owns), the auth
 // profiles, the gateway ports and the login agent. Each check is one
 // function returning Checks that say how to fix a failure in words. It
 // only reads: nothing is patched or written.
@@ -120,7 +121,7 @@ func Run(ctx context.Context, o Options) Report {
 	c, listen := checkTranslator(cfg, live)
 	r.Checks = append(r.Checks, c)
 	r.Checks = append(r.Checks, checkBackends(ctx, cfg)...)
-	r.Checks = append(r.Checks, checkPatch(cfg, o, listen)...)
+	r.Checks = append(r.Checks, checkPatch(cfg, o, listen, live)...)
 	r.Checks = append(r.Checks, checkGuard(cfg, o)...)
 	r.Checks = append(r.Checks, checkGateways(cfg, o.GatewayPorts, live)...)
 	if o.Service != nil {

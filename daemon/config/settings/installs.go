@@ -100,3 +100,21 @@ func installFix(st patcher.InstallStatus, keeping bool) string {
 	}
 	return "report this: clawbridge chose no route for " + app
 }
+
+// SQLiteStore says where the app keeps its auth instead of the JSON
+// store at path, or "" when it still reads path: OpenClaw 2026.6 and
+// later keep it in the agent's openclaw-agent.sqlite, 2026.9 in the
+// state directory's state/openclaw.sqlite (docs/openclaw-releases.md),
+// and read the JSON files only to migrate them. The daemon's state and
+// the doctor use it so that neither claims a key pinned in a file the app
+// does not read.
+func SQLiteStore(path string) string {
+	agent := filepath.Dir(path)
+	state := filepath.Dir(filepath.Dir(filepath.Dir(agent))) // <state>/agents/<id>/agent
+	for _, db := range []string{filepath.Join(agent, "openclaw-agent.sqlite"), filepath.Join(state, "state", "openclaw.sqlite")} {
+		if _, err := os.Stat(db); err == nil {
+			return "its auth store is " + db + "; the config route's key is what counts"
+		}
+	}
+	return ""
+}
