@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -17,9 +18,11 @@ import (
 	"github.com/clawbridge/clawbridge/patcher"
 )
 
-// runPatch points pi-ai's model catalog at the translator once (the daemon
-// keeps it pointed), checks it, or undoes it; with --config it uses the
-// config-file route of OpenClaw releases that have no catalog.
+// runPatch routes every install once the way the daemon keeps it routed
+// (pi-ai's model catalog pointed at the translator, or the documented
+// provider block with the daemon's key in the config of OpenClaw releases
+// without a catalog), checks it, or undoes it; with --config it writes
+// the config route into the config files only.
 func runPatch(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("patch", stderr)
 	var dirs []string
@@ -46,11 +49,12 @@ func runPatch(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: clawbridge patch [-dir DIR ...] [-global=false] [-base-url URL] [-clawbridge-config FILE] [--check | --undo]")
 		fmt.Fprintln(stderr, "       clawbridge patch --config [-config-file FILE] [-base-url URL] [-clawbridge-config FILE] [--check | --undo]")
 		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Points the Anthropic models of pi-ai's catalog (dist/models.generated.js, where")
-		fmt.Fprintln(stderr, "Clawdbot takes them from) at clawbridge, in every installed pi-ai version, and")
-		fmt.Fprintln(stderr, "prints where each one stands. The running daemon re-applies this after installs;")
-		fmt.Fprintln(stderr, "the URL and the directories are the daemon's, from clawbridge's config.")
-		fmt.Fprintln(stderr, "Newer OpenClaw has no such catalog: use --config there.")
+		fmt.Fprintln(stderr, "Routes every Clawdbot/OpenClaw install found to clawbridge the way the daemon does:")
+		fmt.Fprintln(stderr, "releases that load pi-ai's catalog (dist/models.generated.js) get its Anthropic")
+		fmt.Fprintln(stderr, "base URLs pointed at clawbridge; OpenClaw 2026.5.28 and later get the provider")
+		fmt.Fprintln(stderr, "block models.providers.anthropic, with clawbridge's key, in their config file.")
+		fmt.Fprintln(stderr, "It prints where each one stands. The running daemon re-applies this; the URL,")
+		fmt.Fprintln(stderr, "the key and the directories are the daemon's, from clawbridge's config.")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
@@ -78,8 +82,9 @@ func runPatch(args []string, stdout, stderr io.Writer) error {
 			return &exitError{code: 2, msg: err.Error()}
 		}
 	}
+	key := settings.RouteKey(cfg)
 	if *configRoute {
-		return patchConfigs(stdout, *configFile, base, *check, *undo)
+		return patchConfigs(stdout, *configFile, base, key, *check, *undo)
 	}
 	for _, d := range dirs {
 		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
@@ -95,18 +100,61 @@ func runPatch(args []string, stdout, stderr io.Writer) error {
 		global = &on
 	}
 
-	targets, err := patcher.Discover(dirs, *global)
+	home, _ := os.UserHomeDir()
+	env := settings.PatcherEnv(home, os.Getenv, *global)
+	targets, configs, err := routesIn(dirs, *global, env)
 	if err != nil {
 		fmt.Fprintf(stderr, "clawbridge patch: warning: %v\n", err)
 	}
-	if len(targets) == 0 {
+	if len(targets) == 0 && len(configs) == 0 {
 		explainNoCatalog(stdout, dirs, *global, base)
 		if *undo {
 			return nil
 		}
 		return &exitError{code: 1, msg: "no pi-ai catalog found"}
 	}
+	var cerr error
+	if len(configs) > 0 {
+		cerr = patchConfigFiles(stdout, configs, base, key, *check, *undo)
+		if len(targets) == 0 {
+			return cerr
+		}
+	}
+	if err := patchCatalogs(stdout, targets, base, *check, *undo); err != nil {
+		return err
+	}
+	return cerr
+}
 
+// routesIn finds the installs under dirs (and the global ones) the way the
+// daemon does and returns what routes them: the pi-ai catalogs to patch
+// (those of the installs on the catalog patch, and any other found) and
+// the config files of the installs on the config route.
+func routesIn(dirs []string, global bool, env patcher.Env) ([]patcher.Target, []patcher.ConfigFile, error) {
+	roots := patcher.ProjectRoots(dirs)
+	if global {
+		roots = append(roots, patcher.GlobalRootsFrom(env)...)
+	}
+	targets, err := patcher.DiscoverRoots(roots)
+	installs, ierr := patcher.FindInstalls(roots)
+	var configs []patcher.ConfigFile
+	for _, in := range installs {
+		r := patcher.RouteFor(in, env)
+		for _, t := range r.Catalogs {
+			if !slices.ContainsFunc(targets, func(o patcher.Target) bool { return o.File == t.File }) {
+				targets = append(targets, t)
+			}
+		}
+		if r.Kind == patcher.ConfigRoute && r.Config.Path != "" && !slices.Contains(configs, r.Config) {
+			configs = append(configs, r.Config)
+		}
+	}
+	return targets, configs, errors.Join(err, ierr)
+}
+
+// patchCatalogs patches, checks or undoes each catalog and prints the
+// table.
+func patchCatalogs(stdout io.Writer, targets []patcher.Target, base string, check, undo bool) error {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STATE\tPI-AI\tURLS\tCHANGED\tMODIFIED\tCATALOG")
 	var problems []string
@@ -115,10 +163,10 @@ func runPatch(args []string, stdout, stderr io.Writer) error {
 		var res patcher.Result
 		var err error
 		switch {
-		case *check:
+		case check:
 			res.Status = patcher.Inspect(t, base)
 			err = res.Status.Err
-		case *undo:
+		case undo:
 			res, err = patcher.Undo(t)
 		default:
 			res, err = patcher.Patch(t, base)
@@ -127,12 +175,12 @@ func runPatch(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("%s: %v", t.File, err))
 		}
-		if err != nil || (!*undo && !st.IsPatched()) {
+		if err != nil || (!undo && !st.IsPatched()) {
 			bad++
 		}
 		changed += res.Changed
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", st.State(), orDash(t.Version),
-			fmt.Sprintf("%d/%d", st.Patched, st.URLs), changedCell(*check, res.Changed), timeCell(st.ModTime), t.File)
+			fmt.Sprintf("%d/%d", st.Patched, st.URLs), changedCell(check, res.Changed), timeCell(st.ModTime), t.File)
 	}
 	tw.Flush()
 	for _, p := range problems {
@@ -142,9 +190,9 @@ func runPatch(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "Restart Clawdbot if it is running: it reads the catalog when it starts.")
 	}
 	switch {
-	case bad > 0 && *check:
+	case bad > 0 && check:
 		return &exitError{code: 1, msg: fmt.Sprintf("%d of %d catalogs not patched; run 'clawbridge patch'", bad, len(targets))}
-	case bad > 0 && *undo:
+	case bad > 0 && undo:
 		return &exitError{code: 1, msg: fmt.Sprintf("%d of %d catalogs could not be restored", bad, len(targets))}
 	case bad > 0:
 		return &exitError{code: 1, msg: fmt.Sprintf("%d of %d catalogs could not be patched", bad, len(targets))}
@@ -184,43 +232,51 @@ func explainNoCatalog(w io.Writer, dirs []string, global bool, base string) {
 		fmt.Fprintln(w, "clawbridge.patcher.dirs), or leave -global on.")
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "OpenClaw 2026.6 and later ship no such catalog. Point them at clawbridge through")
-	fmt.Fprintln(w, "their config instead, with 'clawbridge patch --config', which adds to")
+	fmt.Fprintln(w, "No Clawdbot/OpenClaw install was found there either. OpenClaw 2026.5.28 and later")
+	fmt.Fprintln(w, "ship no such catalog; name the install in clawbridge.patcher.dirs and clawbridge")
+	fmt.Fprintln(w, "routes it through its config, or run 'clawbridge patch --config', which adds to")
 	fmt.Fprintln(w, "~/.openclaw/openclaw.json (or ~/.clawdbot/clawdbot.json):")
 	fmt.Fprintln(w, `  "models": { "providers": { "anthropic": {`)
-	fmt.Fprintf(w, "      \"baseUrl\": %q, \"api\": \"anthropic-messages\", \"models\": [] } } }\n", base)
+	fmt.Fprintf(w, "      \"baseUrl\": %q, \"api\": \"anthropic-messages\",\n", base)
+	fmt.Fprintln(w, `      "auth": "api-key", "apiKey": "<clawbridge's key>", "models": [] } } }`)
 }
 
-// patchConfigs is the --config route.
-func patchConfigs(w io.Writer, file, base string, check, undo bool) error {
-	var files []string
+// patchConfigs is the --config route: file, or every config file that
+// exists.
+func patchConfigs(w io.Writer, file, base, key string, check, undo bool) error {
+	var files []patcher.ConfigFile
 	if file != "" {
-		files = []string{file}
+		files = []patcher.ConfigFile{{Path: file}}
 	} else {
-		for _, f := range patcher.ConfigFiles() {
-			files = append(files, f.Path)
-		}
+		files = patcher.ConfigFiles()
 	}
 	if len(files) == 0 {
 		return &exitError{code: 1, msg: "no config file found (looked for ~/.openclaw/openclaw.json, ~/.clawdbot/clawdbot.json, ~/.moltbot/moltbot.json and $OPENCLAW_CONFIG_PATH, $CLAWDBOT_CONFIG_PATH); pass -config-file"}
 	}
+	return patchConfigFiles(w, files, base, key, check, undo)
+}
+
+// patchConfigFiles writes, checks or removes the config route's provider
+// block, with the daemon's key, in each file.
+func patchConfigFiles(w io.Writer, files []patcher.ConfigFile, base, key string, check, undo bool) error {
 	bad, changed := 0, false
-	for _, f := range files {
+	for _, cf := range files {
+		f := cf.Path
 		if check {
-			st, err := patcher.InspectConfig(f, base)
+			st, err := patcher.InspectConfigWithKey(f, base, key)
 			switch {
 			case err != nil:
 				bad++
 				fmt.Fprintf(w, "%s: cannot read: %v\n", f, err)
 			case st.Patched:
-				fmt.Fprintf(w, "%s: patched (anthropic provider at %s)\n", f, st.BaseURL)
+				fmt.Fprintf(w, "%s: patched (anthropic provider at %s), with clawbridge's key\n", f, st.BaseURL)
 			default:
 				bad++
 				at := st.BaseURL
 				if at == "" {
 					at = "the default, Anthropic's API"
 				}
-				fmt.Fprintf(w, "%s: NOT patched (anthropic provider at %s)\n", f, at)
+				fmt.Fprintf(w, "%s: NOT patched (anthropic provider at %s%s)\n", f, at, keyNote(st))
 			}
 			continue
 		}
@@ -229,7 +285,7 @@ func patchConfigs(w io.Writer, file, base string, check, undo bool) error {
 		if undo {
 			res, err = patcher.UndoConfig(f, time.Now())
 		} else {
-			res, err = patcher.PatchConfig(f, base, time.Now())
+			res, err = patcher.PatchConfigWithKey(f, base, key, time.Now())
 		}
 		switch {
 		case err != nil:
@@ -241,7 +297,7 @@ func patchConfigs(w io.Writer, file, base string, check, undo bool) error {
 			fmt.Fprintf(w, "%s: already points at %s\n", f, base)
 		default:
 			changed = true
-			what := "models.providers.anthropic now points at " + base
+			what := "models.providers.anthropic now points at " + base + ", with clawbridge's key"
 			if undo {
 				what = "removed the models.providers.anthropic block"
 			}
@@ -260,11 +316,27 @@ func patchConfigs(w io.Writer, file, base string, check, undo bool) error {
 	}
 	if bad > 0 {
 		if check {
-			return &exitError{code: 1, msg: fmt.Sprintf("%d of %d config files not patched; run 'clawbridge patch --config'", bad, len(files))}
+			return &exitError{code: 1, msg: fmt.Sprintf("%d of %d config files not patched; run 'clawbridge patch'", bad, len(files))}
 		}
 		return &exitError{code: 1, msg: fmt.Sprintf("%d of %d config files failed", bad, len(files))}
 	}
 	return nil
+}
+
+// keyNote says what is wrong with the key of a block that points at the
+// right place, never the key itself.
+func keyNote(st patcher.ConfigStatus) string {
+	switch {
+	case st.BaseURL == "":
+		return ""
+	case !st.HasAPIKey:
+		return "; no apiKey: OpenClaw fails with No API key found"
+	case !st.KeyMatches:
+		return "; its apiKey is not clawbridge's"
+	case st.Auth != "api-key":
+		return `; auth is not "api-key": a stored Anthropic profile would win`
+	}
+	return ""
 }
 
 func orDash(s string) string {
