@@ -13,6 +13,7 @@ import (
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/notify"
 	"github.com/clawbridge/clawbridge/patcher"
+	"github.com/clawbridge/clawbridge/patcher/guard"
 )
 
 // piAIInstall lays out pi-ai 0.49.3 as npm installs it, from the patcher's
@@ -260,4 +261,98 @@ func startQuietDaemon(t *testing.T, o daemon.Options) *daemon.Daemon {
 	}
 	t.Cleanup(func() { d.Stop() })
 	return d
+}
+
+// appPackageAt writes the package.json of an app package (clawdbot,
+// openclaw) at dir, the way FindInstalls finds one.
+func appPackageAt(t *testing.T, dir, app, version string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name": "`+app+`", "version": "`+version+`"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPatchCommandConfigWritesKey: --config writes the daemon's key (here
+// the config's master key) with auth "api-key", the block OpenClaw needs;
+// --check fails on a block without a key, which is what the keyless
+// --config used to write, naming the reason without printing any key.
+func TestPatchCommandConfigWritesKey(t *testing.T) {
+	home := isolateHome(t)
+	cfgPath := filepath.Join(home, "clawbridge.yaml")
+	const key = "sk-patch-master-1234"
+	os.WriteFile(cfgPath, []byte("general_settings:\n  master_key: "+key+"\nclawbridge:\n  patcher:\n    global: false\n"), 0o600)
+	file := filepath.Join(home, ".openclaw", "openclaw.json")
+	os.MkdirAll(filepath.Dir(file), 0o700)
+	os.WriteFile(file, []byte("{\n  // mine\n  \"agents\": {\"defaults\": {\"model\": {\"primary\": \"anthropic/claude-sonnet-5\"}}}\n}\n"), 0o600)
+	if _, err := patcher.PatchConfig(file, patcher.DefaultBaseURL, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI("patch", "-clawbridge-config", cfgPath, "--config", "--check")
+	if code != 1 || !strings.Contains(stdout, "no apiKey") {
+		t.Fatalf("--check on a keyless block: exit %d, want 1 naming the missing apiKey; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runCLI("patch", "-clawbridge-config", cfgPath, "--config")
+	if code != 0 || !strings.Contains(stdout, "with clawbridge's key") || strings.Contains(stdout+stderr, key) {
+		t.Fatalf("--config: exit %d; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	st, err := patcher.InspectConfigWithKey(file, patcher.DefaultBaseURL, key)
+	if err != nil || !st.Patched || st.Auth != "api-key" {
+		t.Fatalf("after --config: %+v %v; want the block with the master key and auth api-key", st, err)
+	}
+	if b, _ := os.ReadFile(file); !strings.Contains(string(b), "// mine") {
+		t.Errorf("comment lost:\n%s", b)
+	}
+	if code, stdout, _ := runCLI("patch", "-clawbridge-config", cfgPath, "--config", "--check"); code != 0 {
+		t.Fatalf("--check after --config: exit %d\n%s", code, stdout)
+	}
+}
+
+// TestPatchCommandRoutesEveryInstall: without flags, patch routes each
+// install as the daemon would: a Clawdbot on pi-ai gets its catalog
+// patched, an OpenClaw 2026.9.6 beside it gets the provider block with the
+// local placeholder key (no guard.key or master_key configured) in its
+// config; --check passes only then, and --undo takes both back.
+func TestPatchCommandRoutesEveryInstall(t *testing.T) {
+	home := isolateHome(t)
+	bot := filepath.Join(home, "bot")
+	_, catalog := piAIInstallAt(t, bot)
+	appPackageAt(t, filepath.Join(bot, "node_modules", "clawdbot"), "clawdbot", "2026.1.24-3")
+	claw := filepath.Join(home, "claw")
+	appPackageAt(t, filepath.Join(claw, "node_modules", "openclaw"), "openclaw", "2026.9.6")
+	ocfg := filepath.Join(home, ".openclaw", "openclaw.json")
+	os.MkdirAll(filepath.Dir(ocfg), 0o700)
+	user := "{\n  // mine\n  \"agents\": {\"defaults\": {\"model\": {\"primary\": \"anthropic/claude-sonnet-5\"}}}\n}\n"
+	os.WriteFile(ocfg, []byte(user), 0o600)
+	cfgPath := filepath.Join(home, "clawbridge.yaml")
+	os.WriteFile(cfgPath, []byte("clawbridge:\n  listen: 127.0.0.1:4111\n  patcher:\n    global: false\n    dirs: [~/bot, ~/claw]\n"), 0o600)
+
+	code, stdout, stderr := runCLI("patch", "-clawbridge-config", cfgPath, "--check")
+	if code != 1 || !strings.Contains(stdout, "unpatched  0.49.3  0/6") || !strings.Contains(stdout, ocfg+": NOT patched") {
+		t.Fatalf("--check before: exit %d; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runCLI("patch", "-clawbridge-config", cfgPath)
+	if code != 0 || !strings.Contains(stdout, "patched  0.49.3  6/6   6") || !strings.Contains(stdout, ocfg+": models.providers.anthropic now points at http://127.0.0.1:4111") {
+		t.Fatalf("patch: exit %d; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if st, err := patcher.InspectConfigWithKey(ocfg, "http://127.0.0.1:4111", guard.DefaultKey); err != nil || !st.Patched {
+		t.Fatalf("the config route: %+v %v; want the block with the local key", st, err)
+	}
+	if b, _ := os.ReadFile(catalog); strings.Count(string(b), `baseUrl: "http://127.0.0.1:4111"`) != 6 {
+		t.Fatal("the catalog is not patched")
+	}
+	if code, stdout, _ := runCLI("patch", "-clawbridge-config", cfgPath, "--check"); code != 0 {
+		t.Fatalf("--check after: exit %d\n%s", code, stdout)
+	}
+	if code, stdout, stderr := runCLI("patch", "-clawbridge-config", cfgPath, "--undo"); code != 0 {
+		t.Fatalf("--undo: exit %d; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if b, _ := os.ReadFile(ocfg); strings.Contains(string(b), "anthropic\":") || !strings.Contains(string(b), "// mine") {
+		t.Errorf("config after undo:\n%s", b)
+	}
+	if b, _ := os.ReadFile(catalog); strings.Contains(string(b), "127.0.0.1:4111") {
+		t.Error("catalog still patched after undo")
+	}
 }
