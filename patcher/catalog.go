@@ -79,22 +79,9 @@ func parseCatalog(src []byte) (*catalog, error) { return parseJSModule(src, "MOD
 // exporting the object literal name: provider -> model -> fields, or with
 // flat (providers/anthropic.models.js) model -> fields of one provider.
 func parseJSModule(src []byte, name string, flat bool) (*catalog, error) {
-	toks, err := tokenize(src)
+	p, models, err := parseExport(src, name)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotCatalog, err)
-	}
-	p := &parser{src: src, toks: toks}
-	start := p.findExport(name)
-	if start < 0 {
-		return nil, fmt.Errorf("%w: no `export const %s = {`", ErrNotCatalog, name)
-	}
-	p.i = start
-	models, err := p.object()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotCatalog, err)
-	}
-	if t, ok := p.next(); !ok || p.punct(t) != ';' {
-		return nil, fmt.Errorf("%w: %s object not followed by `;`", ErrNotCatalog, name)
+		return nil, err
 	}
 	providers := models.members
 	if flat {
@@ -125,6 +112,29 @@ func parseJSModule(src []byte, name string, flat bool) (*catalog, error) {
 		return nil, fmt.Errorf("%w: no anthropic provider with anthropic-messages models", ErrNotCatalog)
 	}
 	return c, nil
+}
+
+// parseExport parses the object literal of `export const name = {...};`
+// in a generated pi-ai module.
+func parseExport(src []byte, name string) (*parser, *object, error) {
+	toks, err := tokenize(src)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrNotCatalog, err)
+	}
+	p := &parser{src: src, toks: toks}
+	start := p.findExport(name)
+	if start < 0 {
+		return nil, nil, fmt.Errorf("%w: no `export const %s = {`", ErrNotCatalog, name)
+	}
+	p.i = start
+	obj, err := p.object()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrNotCatalog, err)
+	}
+	if t, ok := p.next(); !ok || p.punct(t) != ';' {
+		return nil, nil, fmt.Errorf("%w: %s object not followed by `;`", ErrNotCatalog, name)
+	}
+	return p, obj, nil
 }
 
 // site reports the model's baseUrl when it is Anthropic's or carries a

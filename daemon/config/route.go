@@ -3,6 +3,7 @@ package config
 import (
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -71,8 +72,13 @@ func (c *Config) ModelNames() []string {
 //  2. the name without a trailing date or -latest
 //     (claude-sonnet-4-5-20250929 -> claude-sonnet-4-5), exactly and then
 //     by pattern;
-//  3. for Claude names, the first entry of the same family (haiku, sonnet,
-//     opus), so claude-3-5-haiku-20241022 reaches claude-haiku-4-5.
+//  3. for Claude names, the first entry of the same family, so
+//     claude-3-5-haiku-20241022 reaches claude-haiku-4-5 and
+//     claude-opus-5-5 claude-opus-4-5 (see claudeFamily);
+//  4. for Claude names of a family other than haiku, sonnet and opus
+//     (claude-fable-5, claude-mythos-5) that no entry is named for, the
+//     first sonnet entry: Anthropic's default tier stands in for a
+//     family whose tier clawbridge cannot know.
 //
 // Each step is tried with the name as sent and without an "anthropic/"
 // prefix, which some clients add. The error is a *NotFoundError.
@@ -81,7 +87,7 @@ func (c *Config) Route(model string) (*Route, error) {
 	if bare, ok := strings.CutPrefix(model, "anthropic/"); ok && bare != "" {
 		names = append(names, bare)
 	}
-	for _, step := range []func(string) string{c.exactName, c.patternName, c.undatedName, c.familyName} {
+	for _, step := range []func(string) string{c.exactName, c.patternName, c.undatedName, c.familyName, c.newFamilyName} {
 		for _, name := range names {
 			if alias := step(name); alias != "" {
 				return c.route(alias), nil
@@ -168,26 +174,76 @@ func (c *Config) undatedName(name string) string {
 	return c.patternName(base)
 }
 
-// familyName matches a Claude name to the first literal entry of the same
-// family. Only names with a "claude" word qualify, so an unrelated name
+// knownFamilies are the Claude families an entry may be named for without
+// the word claude (my-opus serves opus names).
+var knownFamilies = []string{"haiku", "sonnet", "opus"}
+
+// claudeFamily is the family a model name asks for: haiku, sonnet or opus
+// wherever it stands (claude-3-5-haiku-20241022), else the first word of
+// letters after "claude" (claude-fable-5-1 -> fable; "" for claude-2-1).
+// ok is false for a name without a "claude" word, so an unrelated name
 // that happens to contain "opus" is not rerouted.
-func (c *Config) familyName(name string) string {
-	words := nameWords(name)
-	family := ""
+func claudeFamily(words []string) (family string, ok bool) {
+	at := slices.Index(words, "claude")
+	if at < 0 {
+		return "", false
+	}
 	for _, w := range words {
-		if w == "haiku" || w == "sonnet" || w == "opus" {
+		if slices.Contains(knownFamilies, w) {
 			family = w
 		}
 	}
-	if family == "" || !containsWord(words, "claude") {
+	if family != "" {
+		return family, true
+	}
+	for _, w := range words[at+1:] {
+		if w != "latest" && isLetters(w) {
+			return w, true
+		}
+	}
+	return "", true
+}
+
+// familyName matches a Claude name to the first literal entry of its
+// family: for haiku, sonnet and opus any entry with that word, for other
+// families (fable, mythos) an entry with the words claude and the
+// family, so claude-fable-5 serves claude-fable-5-1.
+func (c *Config) familyName(name string) string {
+	family, ok := claudeFamily(nameWords(name))
+	if !ok || family == "" {
 		return ""
 	}
+	known := slices.Contains(knownFamilies, family)
 	for _, e := range c.ModelList {
-		if !isPattern(e.ModelName) && containsWord(nameWords(e.ModelName), family) {
+		if isPattern(e.ModelName) {
+			continue
+		}
+		words := nameWords(e.ModelName)
+		if containsWord(words, family) && (known || containsWord(words, "claude")) {
 			return e.ModelName
 		}
 	}
 	return ""
+}
+
+// newFamilyName sends a Claude name of a family other than haiku, sonnet
+// and opus to the first sonnet entry (familyName has already looked for
+// an entry of its own family).
+func (c *Config) newFamilyName(name string) string {
+	family, ok := claudeFamily(nameWords(name))
+	if !ok || slices.Contains(knownFamilies, family) {
+		return ""
+	}
+	return c.familyName("claude-sonnet")
+}
+
+func isLetters(w string) bool {
+	for _, r := range w {
+		if r < 'a' || r > 'z' {
+			return false
+		}
+	}
+	return w != ""
 }
 
 // nameWords splits a model name into lower-case words at anything that is

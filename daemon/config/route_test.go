@@ -42,6 +42,17 @@ model_list:
   - model_name: "*"
     litellm_params: {model: ollama/everything}
 `)
+	fable := mustParse(t, `
+model_list:
+  - model_name: fable
+    litellm_params: {model: ollama/notclaude}
+  - model_name: claude-opus-4-5
+    litellm_params: {model: ollama/opus45}
+  - model_name: claude-fable-5
+    litellm_params: {model: ollama/fable5}
+  - model_name: claude-sonnet-4-5
+    litellm_params: {model: ollama/sonnet45}
+`)
 	opusOnly := mustParse(t, `
 model_list:
   - model_name: my-opus
@@ -75,9 +86,26 @@ model_list:
 		{explicit, "anthropic/claude-sonnet-4", "claude-sonnet-4", "sonnet4"},
 		{explicit, "anthropic/claude-sonnet-4-5-20250929", "claude-sonnet-4-5", "sonnet45"},
 		{explicit, "anthropic/claude-opus-4-1", "claude-opus-4-5", "opus45"},
+		// a family other than haiku, sonnet and opus: the first sonnet entry
+		{explicit, "claude-fable-5", "claude-sonnet-4-5", "sonnet45"},
+		{explicit, "claude-mythos-5", "claude-sonnet-4-5", "sonnet45"},
+		{explicit, "anthropic/claude-fable-5-1", "claude-sonnet-4-5", "sonnet45"},
+		{explicit, "claude-instant-1", "claude-sonnet-4-5", "sonnet45"},
+		{explicit, "claude-2-1", "claude-sonnet-4-5", "sonnet45"},
+		{explicit, "claude-latest", "claude-sonnet-4-5", "sonnet45"},
+		// versioned names of known families
+		{explicit, "claude-opus-5-5", "claude-opus-4-5", "opus45"},
+		{explicit, "claude-opus-4-8", "claude-opus-4-5", "opus45"},
+		// an entry named for a new family serves its versions; one without
+		// the word claude does not
+		{fable, "claude-fable-5-1", "claude-fable-5", "fable5"},
+		{fable, "anthropic/claude-fable-6-20270101", "claude-fable-5", "fable5"},
+		{fable, "claude-mythos-5", "claude-sonnet-4-5", "sonnet45"},
+		{fable, "claude-3-opus-20240229", "claude-opus-4-5", "opus45"},
+		{fable, "fable", "fable", "notclaude"},
 		// unroutable
 		{explicit, "gpt-4o-mini", "", ""},
-		{explicit, "claude-instant-1", "", ""},
+		{explicit, "fable-5", "", ""}, // no claude word
 		{explicit, "anthropic/", "", ""},
 		{explicit, "", "", ""},
 		{explicit, "opus", "", ""}, // no claude word: not a family match
@@ -90,6 +118,7 @@ model_list:
 		// family words are matched as words in the entry's name too
 		{opusOnly, "claude-opus-4-5", "my-opus", "opus"},
 		{opusOnly, "claude-sonnet-4-5", "", ""},
+		{opusOnly, "claude-fable-5", "", ""}, // a new family needs a sonnet entry
 	}
 	for _, tt := range tests {
 		r, err := tt.cfg.Route(tt.model)

@@ -1,10 +1,10 @@
 // Package doctor checks a whole clawbridge setup the way a user would by
 // hand from a troubleshooting guide: the config, the translator's port,
 // every Ollama server and mapped model, each Clawdbot/OpenClaw install's
-// route (and any pi-ai catalog no install owns), the auth
-// profiles, the gateway ports and the login agent. Each check is one
-// function returning Checks that say how to fix a failure in words. It
-// only reads: nothing is patched or written.
+// route (and any pi-ai catalog no install owns), that every model each
+// install offers routes, the auth profiles, the gateway ports and the
+// login agent. Each check is one function returning Checks that say how
+// to fix a failure in words. It only reads: nothing is patched or written.
 package doctor
 
 import (
@@ -122,6 +122,7 @@ func Run(ctx context.Context, o Options) Report {
 	r.Checks = append(r.Checks, c)
 	r.Checks = append(r.Checks, checkBackends(ctx, cfg)...)
 	r.Checks = append(r.Checks, checkPatch(cfg, o, listen, live)...)
+	r.Checks = append(r.Checks, checkRouting(cfg, o)...)
 	r.Checks = append(r.Checks, checkGuard(cfg, o)...)
 	r.Checks = append(r.Checks, checkGateways(cfg, o.GatewayPorts, live)...)
 	if o.Service != nil {
