@@ -396,7 +396,7 @@ func TestDataLossPathAfterRestart(t *testing.T) {
 func TestMissingFileIsCreated(t *testing.T) {
 	dir := agentDir(t, nil)
 	g := newGuard(t, nil, dir)
-	if ev := fixOne(t, g); ev.Kind != Restored {
+	if ev := fixOne(t, g); ev.Kind != Created {
 		t.Fatalf("event %v", ev.Kind)
 	}
 	path := filepath.Join(dir, FileName)

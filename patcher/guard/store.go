@@ -54,7 +54,7 @@ func (c change) String() string { return c.problem + "; " + c.action }
 // outcome is what the guard should do with one auth-profiles.json.
 type outcome struct {
 	write   []byte // new content, nil when the file is fine as it is
-	kind    Kind   // Restored or Recovered when write is set, else OK
+	kind    Kind   // Created, Restored or Recovered when write is set, else OK
 	changes []change
 	broken  bool // the file did not parse: keep a copy before replacing it
 }
@@ -76,7 +76,7 @@ func decide(data []byte, exists bool, last []byte, key string, now time.Time) ou
 		top := freshStore()
 		cs := []change{{FileName + " is missing", "created it"}}
 		cs = append(cs, pin(top, key, now)...)
-		return outcome{write: render(top), kind: Restored, changes: cs}
+		return outcome{write: render(top), kind: Created, changes: cs}
 	}
 	top, err := parseStore(data)
 	if err != nil {
