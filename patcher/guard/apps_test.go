@@ -240,14 +240,13 @@ func TestAppsUseTheCreatedStore(t *testing.T) {
 				}
 			}
 
-			// Whatever the app wrote meanwhile, the guard keeps the
-			// invariant without a failure.
+			// The app's own writes during the turn (Clawdbot's sync and
+			// usage stats; OpenClaw moving order and lastGood into
+			// auth-state.json) leave nothing to repair.
 			evs, err = g.Fix()
-			if err != nil || len(evs) != 1 || evs[0].Kind == Failed || evs[0].Kind == Created {
+			if err != nil || len(evs) != 1 || evs[0].Kind != OK {
 				t.Fatalf("Fix after the turn: %+v %v", evs, err)
 			}
-			t.Logf("after the turn: %v %q", evs[0].Kind, evs[0].Changes)
-			assertInvariant(t, readFile(t, filepath.Join(dir, FileName)), testKey)
 		})
 	}
 }

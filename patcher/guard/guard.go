@@ -445,8 +445,11 @@ func (g *Guard) fixDir(ctx context.Context, dir string, st *dirState) (ev Event,
 	if err != nil {
 		return fail(err)
 	}
-	out := decide(data, exists, st.last, g.key, time.Now())
-	if out.write == nil {
+	p, err := g.makePlan(dir, data, exists, st.last, time.Now())
+	if err != nil {
+		return fail(err)
+	}
+	if !p.needed() {
 		g.remember(dir, st, data)
 		return ev, true
 	}
@@ -466,8 +469,11 @@ func (g *Guard) fixDir(ctx context.Context, dir string, st *dirState) (ev Event,
 	if err != nil {
 		return fail(err)
 	}
-	out = decide(data, exists, st.last, g.key, time.Now())
-	if out.write == nil {
+	p, err = g.makePlan(dir, data, exists, st.last, time.Now())
+	if err != nil {
+		return fail(err)
+	}
+	if !p.needed() {
 		g.remember(dir, st, data)
 		return ev, true
 	}
@@ -476,22 +482,44 @@ func (g *Guard) fixDir(ctx context.Context, dir string, st *dirState) (ev Event,
 	if db := sqliteStore(dir); db != "" {
 		return leftAlone(ev, db), true
 	}
-	if out.broken {
-		if err := keepBrokenCopy(dir, data); err != nil {
-			return fail(fmt.Errorf("guard %s: keep a copy of the broken file: %w", path, err))
-		}
+	if err := g.write(dir, target, st, data, p); err != nil {
+		return fail(err)
 	}
-	// Private, as Clawdbot makes the store after each of its own writes.
-	if err := atomicfile.WritePrivate(target, out.write); err != nil {
-		return fail(fmt.Errorf("guard: %w", err))
+	ev.Kind, ev.Time = p.out.kind, st.lastRestore
+	if p.out.write == nil {
+		ev.Kind = Restored
 	}
-	g.remember(dir, st, out.write)
-	st.lastRestore = time.Now()
-	ev.Kind, ev.Time = out.kind, st.lastRestore
-	for _, c := range append(made, out.changes...) {
+	for _, c := range append(made, p.changes()...) {
 		ev.Changes = append(ev.Changes, c.String())
 	}
 	return ev, true
+}
+
+// write carries out p for dir, whose store is target and held data, with
+// the store lock held.
+func (g *Guard) write(dir, target string, st *dirState, data []byte, p plan) error {
+	if out := p.out; out.write != nil {
+		if out.broken {
+			if err := keepBrokenCopy(dir, data); err != nil {
+				return fmt.Errorf("guard %s: keep a copy of the broken file: %w", target, err)
+			}
+		}
+		// Private, as Clawdbot makes the store after each of its own writes.
+		if err := atomicfile.WritePrivate(target, out.write); err != nil {
+			return fmt.Errorf("guard: %w", err)
+		}
+		g.remember(dir, st, out.write)
+	} else {
+		g.remember(dir, st, data)
+	}
+	if p.stateWrite != nil {
+		// Private too, as OpenClaw keeps it.
+		if err := atomicfile.WritePrivate(p.state.path, p.stateWrite); err != nil {
+			return fmt.Errorf("guard: %w", err)
+		}
+	}
+	st.lastRestore = time.Now()
+	return nil
 }
 
 // cleanTemps removes the temporary files dead writers left for the store
@@ -549,13 +577,16 @@ func (g *Guard) status(ctx context.Context, dir string) Status {
 		s.Err = err
 		return s
 	}
-	out := decide(data, exists, st.last, g.key, time.Now())
-	s.Held = out.write == nil
-	for _, c := range out.changes {
+	p, err := g.makePlan(dir, data, exists, st.last, time.Now())
+	if err != nil {
+		s.Err = err
+		return s
+	}
+	s.Held, s.Using = !p.needed(), p.using
+	for _, c := range p.changes() {
 		s.Problems = append(s.Problems, c.problem)
 	}
 	if top, err := parseStore(data); err == nil {
-		s.Using, _ = preferred(top, time.Now())
 		if p, ok := section(top, "profiles"); ok {
 			s.Profiles = len(p.Members)
 		}
