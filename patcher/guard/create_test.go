@@ -263,3 +263,46 @@ func TestRunTellsSQLiteOnce(t *testing.T) {
 		t.Error("recreated the JSON store beside the SQLite one")
 	}
 }
+
+// TestRunRecreatesTheStore: under Run, a store (or the whole state
+// directory) that disappears comes back without waiting for a rescan.
+func TestRunRecreatesTheStore(t *testing.T) {
+	state := filepath.Join(t.TempDir(), ".openclaw")
+	dir := filepath.Join(state, "agents", "main", "agent")
+	path := filepath.Join(dir, FileName)
+	events := make(chan Event, 100)
+	g, err := New(Options{
+		Key: testKey, Dirs: []string{dir}, Create: func(string) bool { return true },
+		Debounce: 10 * time.Millisecond, RetryDelay: time.Millisecond, Rescan: time.Hour,
+		OnEvent: func(e Event) { events <- e }, Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	created := func(what string) {
+		t.Helper()
+		select {
+		case e := <-events:
+			if e.Kind != Created {
+				t.Fatalf("%s: event %v %q", what, e.Kind, e.Changes)
+			}
+		case <-time.After(hangGuard):
+			t.Fatalf("%s: no event", what)
+		}
+		if got := string(readFile(t, path)); got != freshStoreBytes {
+			t.Fatalf("%s: store\n%s", what, got)
+		}
+	}
+	created("first check")
+	os.Remove(path)
+	created("file removed")
+	os.RemoveAll(state)
+	created("state directory removed")
+}
