@@ -180,12 +180,62 @@ func (r *anthropicRecorder) credentials() []string {
 	return append([]string(nil), r.creds...)
 }
 
+// routedHome is a fresh home (see freshHome) with app's config naming an
+// Anthropic model and pointing the anthropic provider at rec, without a
+// key of its own: any key a turn sends comes from the auth store.
+func routedHome(t *testing.T, app realApp, rec *anthropicRecorder) (home, agentDir string) {
+	t.Helper()
+	home = freshHome(t)
+	state := filepath.Join(home, app.state)
+	os.MkdirAll(state, 0o700)
+	conf, _ := json.MarshalIndent(map[string]any{
+		"agents": map[string]any{"defaults": map[string]any{
+			"model": map[string]any{"primary": "anthropic/claude-sonnet-4-5"}}},
+		"models": map[string]any{"providers": map[string]any{
+			"anthropic": map[string]any{"baseUrl": rec.URL, "models": []any{}}}},
+	}, "", "  ")
+	if err := os.WriteFile(filepath.Join(state, app.conf), conf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return home, filepath.Join(state, "agents", "main", "agent")
+}
+
+// turnSendsLocalKey runs one real agent turn and checks that it was
+// answered and that every request carried exactly the local key.
+func turnSendsLocalKey(t *testing.T, app realApp, home string, rec *anthropicRecorder) {
+	t.Helper()
+	out := app.run(t, home, "", "agent", "--local", "--session-id", "t", "--message", "hello", "--json", "--timeout", "180")
+	if !bytes.Contains(out, []byte(recorderReply)) {
+		t.Errorf("%s's turn did not return the reply:\n%s", app.name, out)
+	}
+	creds := rec.credentials()
+	if len(creds) == 0 {
+		t.Fatalf("%s made no request to the recorder:\n%s", app.name, out)
+	}
+	for _, cr := range creds {
+		if cr != "x-api-key "+testKey {
+			t.Errorf("%s sent %q, want the local key", app.name, maskCred(cr))
+		}
+	}
+}
+
+// guardFor is a guard over home's discovered agent directories that may
+// create the store in dir only, as the daemon would set it up.
+func guardFor(t *testing.T, home, dir string) *Guard {
+	t.Helper()
+	g, err := New(Options{Key: testKey, Home: home, Getenv: func(string) string { return "" },
+		Create: func(d string) bool { return d == dir }, RetryDelay: time.Millisecond,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
 // TestAppsUseTheCreatedStore: for a user with no auth store at all, the
 // guard creates the agent directory and the store, and a real agent turn
 // of the app (`agent --local`) then sends the local key from it, although
-// a Claude-CLI login is present. The app's config only names the model
-// and points the anthropic provider at the recorder, without a key of its
-// own, so the key can only come from the store the guard made.
+// a Claude-CLI login is present.
 func TestAppsUseTheCreatedStore(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -193,31 +243,14 @@ func TestAppsUseTheCreatedStore(t *testing.T) {
 	}{
 		{"clawdbot-2026.1.24", clawdbotApp},
 		{"openclaw-2026.5.7", func(t *testing.T) realApp { return openclawApp(t, "2026.5.7") }},
+		{"openclaw-2026.5.27", func(t *testing.T) realApp { return openclawApp(t, "2026.5.27") }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			app := c.app(t)
 			rec := newAnthropicRecorder(t)
-			home := freshHome(t)
-			state := filepath.Join(home, app.state)
-			os.MkdirAll(state, 0o700)
-			conf, _ := json.MarshalIndent(map[string]any{
-				"agents": map[string]any{"defaults": map[string]any{
-					"model": map[string]any{"primary": "anthropic/claude-sonnet-4-5"}}},
-				"models": map[string]any{"providers": map[string]any{
-					"anthropic": map[string]any{"baseUrl": rec.URL, "models": []any{}}}},
-			}, "", "  ")
-			if err := os.WriteFile(filepath.Join(state, app.conf), conf, 0o600); err != nil {
-				t.Fatal(err)
-			}
-
-			dir := filepath.Join(state, "agents", "main", "agent")
-			g, err := New(Options{Key: testKey, Home: home, Getenv: func(string) string { return "" },
-				Create: func(d string) bool { return d == dir }, RetryDelay: time.Millisecond,
-				Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				t.Fatal(err)
-			}
+			home, dir := routedHome(t, app, rec)
+			g := guardFor(t, home, dir)
 			evs, err := g.Fix()
 			if err != nil || len(evs) != 1 || evs[0].Kind != Created || evs[0].Path != filepath.Join(dir, FileName) {
 				t.Fatalf("Fix: %+v %v; want one Created for %s", evs, err, dir)
@@ -226,19 +259,7 @@ func TestAppsUseTheCreatedStore(t *testing.T) {
 				t.Fatalf("created store:\n%s", got)
 			}
 
-			out := app.run(t, home, "", "agent", "--local", "--session-id", "t", "--message", "hello", "--json", "--timeout", "180")
-			if !bytes.Contains(out, []byte(recorderReply)) {
-				t.Errorf("%s's turn did not return the reply:\n%s", app.name, out)
-			}
-			creds := rec.credentials()
-			if len(creds) == 0 {
-				t.Fatalf("%s made no request to the recorder:\n%s", app.name, out)
-			}
-			for _, cr := range creds {
-				if cr != "x-api-key "+testKey {
-					t.Errorf("%s sent %q, want the local key from the created store", app.name, maskCred(cr))
-				}
-			}
+			turnSendsLocalKey(t, app, home, rec)
 
 			// The app's own writes during the turn (Clawdbot's sync and
 			// usage stats; OpenClaw moving order and lastGood into
@@ -248,6 +269,57 @@ func TestAppsUseTheCreatedStore(t *testing.T) {
 				t.Fatalf("Fix after the turn: %+v %v", evs, err)
 			}
 		})
+	}
+}
+
+// TestOpenClawTakeoverIsUndone: an OpenClaw 2026.5.7 store whose
+// auth-state.json prefers a Claude-CLI OAuth profile (what its sync and
+// lastGood bookkeeping leave behind) sends the OAuth token; after the
+// guard the same turn sends the local key, and the OAuth profile is kept.
+func TestOpenClawTakeoverIsUndone(t *testing.T) {
+	app := openclawApp(t, "2026.5.7")
+	rec := newAnthropicRecorder(t)
+	home, dir := routedHome(t, app, rec)
+	os.MkdirAll(dir, 0o700)
+	oauth := `{
+  "version": 1,
+  "profiles": {
+    "anthropic:claude-cli": {
+      "type": "oauth",
+      "provider": "anthropic",
+      "access": "sk-ant-oat01-FAKE",
+      "refresh": "sk-ant-ort01-FAKE",
+      "expires": 4102444800000
+    }
+  }
+}
+`
+	state := `{
+  "version": 1,
+  "order": {
+    "anthropic": [
+      "anthropic:claude-cli"
+    ]
+  },
+  "lastGood": {
+    "anthropic": "anthropic:claude-cli"
+  }
+}
+`
+	os.WriteFile(filepath.Join(dir, FileName), []byte(oauth), 0o600)
+	os.WriteFile(filepath.Join(dir, StateFileName), []byte(state), 0o600)
+	g := guardFor(t, home, dir)
+	evs, err := g.Fix()
+	if err != nil || len(evs) != 1 || evs[0].Kind != Restored {
+		t.Fatalf("Fix: %+v %v", evs, err)
+	}
+	turnSendsLocalKey(t, app, home, rec)
+	s := decodeStore(t, readFile(t, filepath.Join(dir, FileName)))
+	if _, ok := s.Profiles[ClaudeCLIProfile]; !ok {
+		t.Error("the OAuth profile was removed")
+	}
+	if evs, err := g.Fix(); err != nil || len(evs) != 1 || evs[0].Kind != OK {
+		t.Fatalf("Fix after the turn: %+v %v", evs, err)
 	}
 }
 
