@@ -8,13 +8,13 @@ import (
 )
 
 // mayCreate says what the guard may create for dir when it is missing:
-// the agent directory itself, and auth-profiles.json inside it (see
-// Options.Create).
-func (g *Guard) mayCreate(dir string) (mkdir, mkfile bool) {
-	if g.opts.Create == nil {
+// the agent directory itself, and auth-profiles.json inside it; create is
+// Options.Create.
+func mayCreate(create func(string) bool, dir string) (mkdir, mkfile bool) {
+	if create == nil {
 		return false, true
 	}
-	c := g.opts.Create(dir)
+	c := create(dir)
 	return c, c
 }
 

@@ -416,7 +416,7 @@ func (g *Guard) fixDir(ctx context.Context, dir string, st *dirState) (ev Event,
 		ev.Kind, ev.Err, ev.Time = Failed, err, time.Now()
 		return ev, true
 	}
-	mkdir, mkfile := g.mayCreate(dir)
+	mkdir, mkfile := mayCreate(g.opts.Create, dir)
 	dirExists := isDir(dir)
 	if !dirExists && !mkdir {
 		return ev, false
@@ -445,7 +445,7 @@ func (g *Guard) fixDir(ctx context.Context, dir string, st *dirState) (ev Event,
 	if err != nil {
 		return fail(err)
 	}
-	p, err := g.makePlan(dir, data, exists, st.last, time.Now())
+	p, err := makePlan(dir, data, exists, st.last, g.key, time.Now())
 	if err != nil {
 		return fail(err)
 	}
@@ -469,7 +469,7 @@ func (g *Guard) fixDir(ctx context.Context, dir string, st *dirState) (ev Event,
 	if err != nil {
 		return fail(err)
 	}
-	p, err = g.makePlan(dir, data, exists, st.last, time.Now())
+	p, err = makePlan(dir, data, exists, st.last, g.key, time.Now())
 	if err != nil {
 		return fail(err)
 	}
@@ -482,9 +482,14 @@ func (g *Guard) fixDir(ctx context.Context, dir string, st *dirState) (ev Event,
 	if db := sqliteStore(dir); db != "" {
 		return leftAlone(ev, db), true
 	}
-	if err := g.write(dir, target, st, data, p); err != nil {
+	if err := writePlan(dir, target, data, p); err != nil {
 		return fail(err)
 	}
+	if p.out.write != nil {
+		data = p.out.write
+	}
+	g.remember(dir, st, data)
+	st.lastRestore = time.Now()
 	ev.Kind, ev.Time = p.out.kind, st.lastRestore
 	if p.out.write == nil {
 		ev.Kind = Restored
@@ -495,9 +500,9 @@ func (g *Guard) fixDir(ctx context.Context, dir string, st *dirState) (ev Event,
 	return ev, true
 }
 
-// write carries out p for dir, whose store is target and held data, with
-// the store lock held.
-func (g *Guard) write(dir, target string, st *dirState, data []byte, p plan) error {
+// writePlan carries out p for dir, whose store is target and held data,
+// with the store lock held.
+func writePlan(dir, target string, data []byte, p plan) error {
 	if out := p.out; out.write != nil {
 		if out.broken {
 			if err := keepBrokenCopy(dir, data); err != nil {
@@ -508,9 +513,6 @@ func (g *Guard) write(dir, target string, st *dirState, data []byte, p plan) err
 		if err := atomicfile.WritePrivate(target, out.write); err != nil {
 			return fmt.Errorf("guard: %w", err)
 		}
-		g.remember(dir, st, out.write)
-	} else {
-		g.remember(dir, st, data)
 	}
 	if p.stateWrite != nil {
 		// Private too, as OpenClaw keeps it.
@@ -518,7 +520,6 @@ func (g *Guard) write(dir, target string, st *dirState, data []byte, p plan) err
 			return fmt.Errorf("guard: %w", err)
 		}
 	}
-	st.lastRestore = time.Now()
 	return nil
 }
 
@@ -548,7 +549,7 @@ func (g *Guard) status(ctx context.Context, dir string) Status {
 	st := g.state(dir)
 	path := filepath.Join(dir, FileName)
 	s := Status{Dir: dir, Path: path, LastRestore: st.lastRestore}
-	mkdir, mkfile := g.mayCreate(dir)
+	mkdir, mkfile := mayCreate(g.opts.Create, dir)
 	dirExists := isDir(dir)
 	if !dirExists && !mkdir {
 		s.Missing, s.Held = true, true
@@ -577,7 +578,7 @@ func (g *Guard) status(ctx context.Context, dir string) Status {
 		s.Err = err
 		return s
 	}
-	p, err := g.makePlan(dir, data, exists, st.last, time.Now())
+	p, err := makePlan(dir, data, exists, st.last, g.key, time.Now())
 	if err != nil {
 		s.Err = err
 		return s

@@ -71,12 +71,12 @@ func (p plan) changes() []change {
 // them first, and auth-profiles.json only needs the profile; so OpenClaw's
 // own saves, which move those entries out of auth-profiles.json, leave
 // nothing to repair.
-func (g *Guard) makePlan(dir string, data []byte, exists bool, last []byte, now time.Time) (plan, error) {
+func makePlan(dir string, data []byte, exists bool, last []byte, key string, now time.Time) (plan, error) {
 	s, split, err := readState(dir)
 	if err != nil {
 		return plan{}, err
 	}
-	p := plan{out: decideStore(data, exists, last, g.key, now, split), state: s, split: split}
+	p := plan{out: decideStore(data, exists, last, key, now, split), state: s, split: split}
 	view, err := parseStore(data)
 	if err != nil {
 		view = freshStore()
