@@ -26,6 +26,14 @@
 // file that stays unparsable is copied to auth-profiles.json.broken-<time>
 // and rebuilt from the last good version plus whatever entries of it are
 // complete.
+//
+// Where the caller says so (Options.Create), the guard does not wait for
+// the app: it creates the agent directory and a store holding only the
+// invariant, for a user who has none yet. OpenClaw from 2026.6 on keeps
+// its auth store in SQLite (openclaw-agent.sqlite in the agent directory,
+// or state/openclaw.sqlite in the state directory) and no longer reads
+// auth-profiles.json; where either database exists the guard writes
+// nothing and says so (SQLiteStore), looking again before every write.
 package guard
 
 import (
@@ -70,6 +78,14 @@ const (
 	Recovered
 	// Failed: the file could not be checked or repaired; Event.Err says why.
 	Failed
+	// Created: there was no store (or, where Options.Create allows it, no
+	// agent directory either) and the guard created it holding only the
+	// invariant.
+	Created
+	// SQLiteStore: the app keeps this agent directory's auth store in
+	// SQLite and does not read auth-profiles.json there, so the guard
+	// wrote nothing; Event.Changes names the database.
+	SQLiteStore
 )
 
 // String is the word the guard's log lines and `clawbridge guard` print
@@ -85,6 +101,10 @@ func (k Kind) String() string {
 		return "recovered"
 	case Failed:
 		return "failed"
+	case Created:
+		return "created"
+	case SQLiteStore:
+		return "left alone (SQLite store)"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -93,7 +113,7 @@ func (k Kind) String() string {
 // and tray.
 type Event struct {
 	Kind    Kind
-	Path    string   // the auth-profiles.json
+	Path    string   // the auth-profiles.json (for SQLiteStore, the one the guard did not write)
 	Changes []string // what was wrong and what the guard did; never credentials
 	Err     error    // set for Failed
 	Time    time.Time
@@ -104,11 +124,18 @@ type Event struct {
 type Status struct {
 	Dir  string // the agent directory
 	Path string // its auth-profiles.json
-	// Missing: the agent directory does not exist, so there is nothing to
-	// guard yet (Held is true).
+	// Missing: the agent directory does not exist, or auth-profiles.json
+	// does not and Options.Create says the guard may not create it. Held
+	// is true when the guard will not create them (nothing to guard yet),
+	// false with a Problem when it will.
 	Missing bool
-	// Held: the invariant holds. When false, Problems says which part is
-	// broken.
+	// SQLite is the database the app reads instead of auth-profiles.json
+	// in this directory ("" when the store is JSON). When set the guard
+	// writes nothing here, Held is false and Problems says why: the local
+	// key has to come from the app's config there.
+	SQLite string
+	// Held: the invariant holds in a store the app reads. When false,
+	// Problems says which part is broken.
 	Held     bool
 	Problems []string
 	// Using is the Anthropic profile Clawdbot would use with the file as
@@ -132,6 +159,22 @@ type Options struct {
 	// Dirs are the agent directories to guard; empty means Discover(Home,
 	// Getenv), re-run every Rescan.
 	Dirs []string
+	// Create, when set, says for each agent directory whether the guard
+	// may create the store where there is none. True: the guard creates
+	// the directory (0700, parents included, as the app does) and an
+	// auth-profiles.json holding only the invariant, at its first check
+	// and whenever either disappears; this is for a state directory whose
+	// app reads a JSON store (Clawdbot 2026.1.24, OpenClaw 2026.1.29 to
+	// 2026.5.27). False: the guard keeps a store the app made and creates
+	// nothing. Nil keeps the default: a missing auth-profiles.json is
+	// created in an agent directory that exists, a missing directory is
+	// left alone. Either way nothing is written where the app keeps its
+	// store in SQLite (see SQLiteStore).
+	//
+	// Creating a state directory can change which one the app uses:
+	// OpenClaw up to 2026.5.x uses ~/.clawdbot while ~/.openclaw does not
+	// exist. Say true only for the state directory the app resolves.
+	Create func(agentDir string) bool
 	// Home and Getenv feed Discover (defaults: os.UserHomeDir, os.Getenv).
 	Home   string
 	Getenv func(string) string
@@ -301,7 +344,7 @@ func (g *Guard) check(ctx context.Context, dir string) (Event, bool) {
 		g.mu.Unlock()
 		return ev, ok
 	}
-	emit := ok && (ev.Kind != OK || !st.announced || st.lastKind == Failed)
+	emit := ok && worthTelling(ev.Kind, st)
 	if ok {
 		st.announced = true
 		st.lastKind = ev.Kind
@@ -317,10 +360,27 @@ func (g *Guard) check(ctx context.Context, dir string) (Event, bool) {
 	return ev, ok
 }
 
+// worthTelling says whether a check that came out as kind is news: every
+// write and failure is; a quiet outcome (OK, SQLiteStore) only the first
+// time, after a failure, and for SQLiteStore when the directory was
+// something else before. An app writing its SQLite database wakes the
+// guard often, and each of those checks says the same.
+func worthTelling(kind Kind, st *dirState) bool {
+	switch kind {
+	case OK:
+		return !st.announced || st.lastKind == Failed
+	case SQLiteStore:
+		return !st.announced || st.lastKind != SQLiteStore
+	}
+	return true
+}
+
 func (g *Guard) logEvent(ev Event) {
 	switch ev.Kind {
 	case OK:
 		g.log.Debug("guard: auth store pinned to the local key", "path", ev.Path)
+	case SQLiteStore:
+		g.log.Info("guard: the app keeps this auth store in SQLite; left it alone", "path", ev.Path, "why", strings.Join(ev.Changes, "; "))
 	case Failed:
 		g.log.Warn("guard: cannot keep auth store pinned", "path", ev.Path, "err", ev.Err)
 	default:
@@ -346,17 +406,30 @@ func (g *Guard) state(dir string) *dirState {
 }
 
 // fixDir is one round for one directory: read, decide, and when a write is
-// needed, decide again under the store lock and write. Called with g.mu
-// held.
-func (g *Guard) fixDir(ctx context.Context, dir string, st *dirState) (Event, bool) {
+// needed, decide again under the store lock and write. ok is false when
+// there is nothing to guard (a directory or store that is missing and may
+// not be created). Called with g.mu held.
+func (g *Guard) fixDir(ctx context.Context, dir string, st *dirState) (ev Event, ok bool) {
 	path := filepath.Join(dir, FileName)
-	ev := Event{Kind: OK, Path: path, Time: time.Now()}
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return ev, false
-	}
+	ev = Event{Kind: OK, Path: path, Time: time.Now()}
 	fail := func(err error) (Event, bool) {
 		ev.Kind, ev.Err, ev.Time = Failed, err, time.Now()
 		return ev, true
+	}
+	mkdir, mkfile := mayCreate(g.opts.Create, dir)
+	dirExists := isDir(dir)
+	if !dirExists && !mkdir {
+		return ev, false
+	}
+	if db := sqliteStore(dir); db != "" {
+		return leftAlone(ev, db), true
+	}
+	var made []change
+	if !dirExists {
+		if err := makeAgentDir(dir); err != nil {
+			return fail(err)
+		}
+		made = append(made, change{"the agent directory " + dir + " is missing", "created it"})
 	}
 	target, err := resolveTarget(path)
 	if err != nil {
@@ -365,12 +438,18 @@ func (g *Guard) fixDir(ctx context.Context, dir string, st *dirState) (Event, bo
 	// A guard killed mid-write left temporary copies of the store (and of
 	// its backup) beside it: credentials, so they go as soon as we look.
 	g.cleanTemps(dir, target)
+	if !mkfile && !fileExists(target) {
+		return ev, false
+	}
 	data, exists, err := g.readSettled(ctx, target)
 	if err != nil {
 		return fail(err)
 	}
-	out := decide(data, exists, st.last, g.key, time.Now())
-	if out.write == nil {
+	p, err := makePlan(dir, data, exists, st.last, g.key, time.Now())
+	if err != nil {
+		return fail(err)
+	}
+	if !p.needed() {
 		g.remember(dir, st, data)
 		return ev, true
 	}
@@ -390,27 +469,58 @@ func (g *Guard) fixDir(ctx context.Context, dir string, st *dirState) (Event, bo
 	if err != nil {
 		return fail(err)
 	}
-	out = decide(data, exists, st.last, g.key, time.Now())
-	if out.write == nil {
+	p, err = makePlan(dir, data, exists, st.last, g.key, time.Now())
+	if err != nil {
+		return fail(err)
+	}
+	if !p.needed() {
 		g.remember(dir, st, data)
 		return ev, true
 	}
-	if out.broken {
-		if err := keepBrokenCopy(dir, data); err != nil {
-			return fail(fmt.Errorf("guard %s: keep a copy of the broken file: %w", path, err))
-		}
+	// The app may have moved this directory to SQLite since the first
+	// look; the last look before writing decides.
+	if db := sqliteStore(dir); db != "" {
+		return leftAlone(ev, db), true
 	}
-	// Private, as Clawdbot makes the store after each of its own writes.
-	if err := atomicfile.WritePrivate(target, out.write); err != nil {
-		return fail(fmt.Errorf("guard: %w", err))
+	if err := writePlan(dir, target, data, p); err != nil {
+		return fail(err)
 	}
-	g.remember(dir, st, out.write)
+	if p.out.write != nil {
+		data = p.out.write
+	}
+	g.remember(dir, st, data)
 	st.lastRestore = time.Now()
-	ev.Kind, ev.Time = out.kind, st.lastRestore
-	for _, c := range out.changes {
+	ev.Kind, ev.Time = p.out.kind, st.lastRestore
+	if p.out.write == nil {
+		ev.Kind = Restored
+	}
+	for _, c := range append(made, p.changes()...) {
 		ev.Changes = append(ev.Changes, c.String())
 	}
 	return ev, true
+}
+
+// writePlan carries out p for dir, whose store is target and held data,
+// with the store lock held.
+func writePlan(dir, target string, data []byte, p plan) error {
+	if out := p.out; out.write != nil {
+		if out.broken {
+			if err := keepBrokenCopy(dir, data); err != nil {
+				return fmt.Errorf("guard %s: keep a copy of the broken file: %w", target, err)
+			}
+		}
+		// Private, as Clawdbot makes the store after each of its own writes.
+		if err := atomicfile.WritePrivate(target, out.write); err != nil {
+			return fmt.Errorf("guard: %w", err)
+		}
+	}
+	if p.stateWrite != nil {
+		// Private too, as OpenClaw keeps it.
+		if err := atomicfile.WritePrivate(p.state.path, p.stateWrite); err != nil {
+			return fmt.Errorf("guard: %w", err)
+		}
+	}
+	return nil
 }
 
 // cleanTemps removes the temporary files dead writers left for the store
@@ -439,8 +549,19 @@ func (g *Guard) status(ctx context.Context, dir string) Status {
 	st := g.state(dir)
 	path := filepath.Join(dir, FileName)
 	s := Status{Dir: dir, Path: path, LastRestore: st.lastRestore}
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+	mkdir, mkfile := mayCreate(g.opts.Create, dir)
+	dirExists := isDir(dir)
+	if !dirExists && !mkdir {
 		s.Missing, s.Held = true, true
+		return s
+	}
+	if db := sqliteStore(dir); db != "" {
+		s.SQLite, s.Problems = db, []string{sqliteNote(db)}
+		return s
+	}
+	if !dirExists {
+		s.Missing = true
+		s.Problems = []string{"the agent directory is missing; the guard creates it with " + FileName}
 		return s
 	}
 	target, err := resolveTarget(path)
@@ -448,18 +569,25 @@ func (g *Guard) status(ctx context.Context, dir string) Status {
 		s.Err = err
 		return s
 	}
+	if !mkfile && !fileExists(target) {
+		s.Missing, s.Held = true, true
+		return s
+	}
 	data, exists, err := g.readSettled(ctx, target)
 	if err != nil {
 		s.Err = err
 		return s
 	}
-	out := decide(data, exists, st.last, g.key, time.Now())
-	s.Held = out.write == nil
-	for _, c := range out.changes {
+	p, err := makePlan(dir, data, exists, st.last, g.key, time.Now())
+	if err != nil {
+		s.Err = err
+		return s
+	}
+	s.Held, s.Using = !p.needed(), p.using
+	for _, c := range p.changes() {
 		s.Problems = append(s.Problems, c.problem)
 	}
 	if top, err := parseStore(data); err == nil {
-		s.Using, _ = preferred(top, time.Now())
 		if p, ok := section(top, "profiles"); ok {
 			s.Profiles = len(p.Members)
 		}

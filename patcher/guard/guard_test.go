@@ -396,7 +396,7 @@ func TestDataLossPathAfterRestart(t *testing.T) {
 func TestMissingFileIsCreated(t *testing.T) {
 	dir := agentDir(t, nil)
 	g := newGuard(t, nil, dir)
-	if ev := fixOne(t, g); ev.Kind != Restored {
+	if ev := fixOne(t, g); ev.Kind != Created {
 		t.Fatalf("event %v", ev.Kind)
 	}
 	path := filepath.Join(dir, FileName)
@@ -522,11 +522,45 @@ func TestDiscover(t *testing.T) {
 	if got[0] != filepath.Join(home, "elsewhere") || contains(got, "/ignored") {
 		t.Errorf("agent dir override: %q", got)
 	}
-	// A fresh machine: only the default main agent directory, to watch for
-	// Clawdbot creating it.
+	// A fresh machine: only the default main agent directories of
+	// Clawdbot and OpenClaw, to watch for the app creating them (or to
+	// create them, see Options.Create).
 	got = Discover(t.TempDir(), func(string) string { return "" })
-	if len(got) != 1 || !strings.HasSuffix(got[0], ".clawdbot/agents/main/agent") {
+	if len(got) != 2 || !strings.HasSuffix(got[0], ".clawdbot/agents/main/agent") ||
+		!strings.HasSuffix(got[1], ".openclaw/agents/main/agent") {
 		t.Errorf("fresh machine: %q", got)
+	}
+}
+
+// TestDiscoverOpenClawEnvironment: OpenClaw's own variables name agent
+// and state directories that do not exist yet.
+func TestDiscoverOpenClawEnvironment(t *testing.T) {
+	home := t.TempDir()
+	other := t.TempDir()
+	os.MkdirAll(filepath.Join(other, ".openclaw", "agents", "ops", "agent"), 0o700)
+	os.MkdirAll(filepath.Join(home, ".openclaw-work", "agents", "main", "agent"), 0o700)
+	env := map[string]string{"OPENCLAW_AGENT_DIR": "~/agent-here", "OPENCLAW_STATE_DIR": "~/state-there"}
+	got := Discover(home, func(k string) string { return env[k] })
+	want := []string{
+		filepath.Join(home, "agent-here"),
+		filepath.Join(home, "state-there/agents/main/agent"),
+		filepath.Join(home, ".clawdbot/agents/main/agent"),
+		filepath.Join(home, ".openclaw/agents/main/agent"),
+		filepath.Join(home, ".openclaw-work/agents/main/agent"),
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Discover:\n got %q\nwant %q", got, want)
+	}
+	env = map[string]string{"OPENCLAW_HOME": other, "OPENCLAW_PROFILE": "lab"}
+	got = Discover(home, func(k string) string { return env[k] })
+	want = []string{
+		filepath.Join(other, ".openclaw-lab/agents/main/agent"),
+		filepath.Join(home, ".clawdbot/agents/main/agent"),
+		filepath.Join(other, ".openclaw/agents/main/agent"),
+		filepath.Join(other, ".openclaw/agents/ops/agent"),
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("OPENCLAW_HOME and OPENCLAW_PROFILE:\n got %q\nwant %q", got, want)
 	}
 }
 

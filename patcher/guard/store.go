@@ -54,7 +54,7 @@ func (c change) String() string { return c.problem + "; " + c.action }
 // outcome is what the guard should do with one auth-profiles.json.
 type outcome struct {
 	write   []byte // new content, nil when the file is fine as it is
-	kind    Kind   // Restored or Recovered when write is set, else OK
+	kind    Kind   // Created, Restored or Recovered when write is set, else OK
 	changes []change
 	broken  bool // the file did not parse: keep a copy before replacing it
 }
@@ -65,6 +65,13 @@ type outcome struct {
 // already satisfies the invariant, which is what keeps the guard from
 // fighting Clawdbot's own per-turn writes.
 func decide(data []byte, exists bool, last []byte, key string, now time.Time) outcome {
+	return decideStore(data, exists, last, key, now, false)
+}
+
+// decideStore is decide for either layout: with split set (OpenClaw's
+// auth-state.json exists, see StateFileName) order and lastGood are left
+// to that file, and only the profile is pinned here.
+func decideStore(data []byte, exists bool, last []byte, key string, now time.Time, split bool) outcome {
 	var lastTop object
 	haveLast := false
 	if last != nil {
@@ -75,8 +82,8 @@ func decide(data []byte, exists bool, last []byte, key string, now time.Time) ou
 	if !exists {
 		top := freshStore()
 		cs := []change{{FileName + " is missing", "created it"}}
-		cs = append(cs, pin(top, key, now)...)
-		return outcome{write: render(top), kind: Restored, changes: cs}
+		cs = append(cs, pin(top, key, now, split)...)
+		return outcome{write: render(top), kind: Created, changes: cs}
 	}
 	top, err := parseStore(data)
 	if err != nil {
@@ -92,7 +99,7 @@ func decide(data []byte, exists bool, last []byte, key string, now time.Time) ou
 			fmt.Sprintf("%s does not parse (%v)", FileName, err),
 			fmt.Sprintf("rebuilt it from %s and the %d complete entries of the broken file", from, n),
 		}}
-		cs = append(cs, pin(base, key, now)...)
+		cs = append(cs, pin(base, key, now, split)...)
 		return outcome{write: render(base), kind: Recovered, changes: cs, broken: true}
 	}
 	var cs []change
@@ -103,7 +110,7 @@ func decide(data []byte, exists bool, last []byte, key string, now time.Time) ou
 			kind = Recovered
 		}
 	}
-	cs = append(cs, pin(top, key, now)...)
+	cs = append(cs, pin(top, key, now, split)...)
 	if len(cs) == 0 {
 		return outcome{kind: OK}
 	}
@@ -178,8 +185,9 @@ func localProfile(key string) hujson.Value {
 // pin makes top satisfy the invariant and says what it changed:
 // profiles["anthropic:default"] is the local API key, order.anthropic is
 // ["anthropic:default"] and lastGood.anthropic is "anthropic:default".
-// Everything else keeps its bytes.
-func pin(top object, key string, now time.Time) []change {
+// Everything else keeps its bytes. With split set only the profile is
+// pinned: order and lastGood live in auth-state.json (see decideState).
+func pin(top object, key string, now time.Time, split bool) []change {
 	var cs []change
 	note := usingNote(preferred(top, now))
 
@@ -187,6 +195,9 @@ func pin(top object, key string, now time.Time) []change {
 	if c, changed := pinProfile(profiles, key); changed {
 		cs = append(cs, c...)
 		putSection(top, "profiles", profiles, true, "version")
+	}
+	if split {
+		return cs
 	}
 	cs = append(cs, pinOrder(top, note)...)
 	return append(cs, pinLastGood(top)...)

@@ -312,7 +312,7 @@ func nodeBin(t *testing.T) string {
 
 func TestDecideMissingFile(t *testing.T) {
 	out := decide(nil, false, nil, testKey, testNow)
-	if out.kind != Restored || out.write == nil {
+	if out.kind != Created || out.write == nil {
 		t.Fatalf("kind %v write %v", out.kind, out.write != nil)
 	}
 	assertInvariant(t, out.write, testKey)
