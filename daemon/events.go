@@ -76,6 +76,7 @@ func (e *events) refreshPatches() {
 		return
 	}
 	installs := e.refreshInstalls(k, pst, rp.key)
+	e.parts.setJSONStates(settings.JSONStateDirs(installs, e.parts.opts.Home, e.parts.opts.Getenv))
 	e.mu.Lock()
 	for _, s := range k.Statuses() {
 		e.targets[s.Target.File] = s.Target
@@ -149,7 +150,7 @@ func (e *events) refreshGuard() {
 	var last time.Time
 	for _, s := range statuses {
 		ds := status.GuardDirState{Path: s.Path, Missing: s.Missing, Held: s.Held, Using: s.Using, Problems: s.Problems,
-			Unread: settings.SQLiteStore(s.Path)}
+			Unread: s.SQLite}
 		if s.Err != nil {
 			ds.Err = s.Err.Error()
 		}
@@ -237,6 +238,9 @@ func (e *events) onGuard(ev guard.Event) {
 		e.live.update(func(st *status.State) { st.Guard.LastRestore = ev.Time })
 		e.live.notifier.Notify(notify.Message{Key: "recover:" + ev.Path, Title: "clawbridge recovered Clawdbot's auth profiles",
 			Body: "Profiles lost from " + ev.Path + " were put back; nothing was deleted."})
+	case guard.Created:
+		e.live.notifier.Notify(notify.Message{Key: "create:" + ev.Path, Title: "clawbridge gave the app its local key",
+			Body: "Created " + ev.Path + " holding the local key, so the app's first turn goes to clawbridge."})
 	case guard.Failed:
 		e.live.problem("guard", "The auth guard could not check a file", fmt.Sprintf("%s: %v", ev.Path, ev.Err))
 	}

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,10 +42,14 @@ type parts struct {
 	// is taken before live.mu (apply updates the state while holding it),
 	// never after.
 	applyMu sync.Mutex
-	serving *apiListener
-	keeper  *component[keeperSettings, *patcher.Keeper]
-	guard   *component[guardSettings, *guard.Guard]
-	gateway *component[gatewaySettings, *gateway.Supervisor]
+	cfg     *config.Config // the config last applied
+	// jsonStates are the state directories the guard may create a JSON
+	// auth store in (settings.JSONStateDirs of the installs found).
+	jsonStates []string
+	serving    *apiListener
+	keeper     *component[keeperSettings, *patcher.Keeper]
+	guard      *component[guardSettings, *guard.Guard]
+	gateway    *component[gatewaySettings, *gateway.Supervisor]
 }
 
 // apiListener is the translator's listener with the address it was asked
@@ -66,6 +71,7 @@ type (
 	guardSettings struct {
 		Key       string
 		StateDirs []string // as configured; the guard finds their agents
+		CreateIn  []string // state directories where it may create the store
 	}
 	gatewaySettings struct {
 		Argv []string
@@ -122,6 +128,7 @@ func reconcile[S, T any](ctx context.Context, c **component[S, T], want *S, star
 func (p *parts) apply(cfg *config.Config, first bool) error {
 	p.applyMu.Lock()
 	defer p.applyMu.Unlock()
+	p.cfg = cfg
 	p.live.notifier.SetEnabled(config.On(cfg.Clawbridge.Notifications.Enabled))
 	if err := p.applyAPI(cfg); err != nil {
 		if first {
@@ -242,11 +249,12 @@ func (p *parts) env(global bool) patcher.Env {
 func (p *parts) applyGuard(cfg *config.Config) {
 	var want *guardSettings
 	if config.On(cfg.Clawbridge.Guard.Enabled) {
-		want = &guardSettings{Key: settings.GuardKey(cfg), StateDirs: cfg.Clawbridge.Guard.StateDirs}
+		want = &guardSettings{Key: settings.GuardKey(cfg), StateDirs: cfg.Clawbridge.Guard.StateDirs, CreateIn: p.jsonStates}
 	}
 	err := reconcile(p.ctx, &p.guard, want, func(gs guardSettings) (*guard.Guard, func(context.Context), error) {
 		g, err := guard.New(guard.Options{Key: gs.Key, Dirs: settings.GuardDirs(cfg, p.opts.Home), Home: p.opts.Home,
-			Getenv: p.opts.Getenv, Rescan: p.opts.GuardRescan, OnEvent: p.onGuard, Logger: p.live.log})
+			Getenv: p.opts.Getenv, Create: settings.MayCreateStore(gs.CreateIn), Rescan: p.opts.GuardRescan,
+			OnEvent: p.onGuard, Logger: p.live.log})
 		if err == nil {
 			p.live.update(func(st *status.State) { st.Guard = status.GuardState{Enabled: true, Key: guard.MaskKey(gs.Key)} })
 		}
@@ -262,6 +270,20 @@ func (p *parts) applyGuard(cfg *config.Config) {
 	case err != nil:
 		p.live.update(func(st *status.State) { st.Guard = status.GuardState{Enabled: true, Err: err.Error()} })
 	}
+}
+
+// setJSONStates tells the guard where it may create a JSON auth store
+// (settings.JSONStateDirs of the installs found), restarting it when that
+// changed: a fresh HOME with a pi-ai release has no store until the guard
+// makes one, and a SQLite-era state directory must never get one.
+func (p *parts) setJSONStates(dirs []string) {
+	p.applyMu.Lock()
+	defer p.applyMu.Unlock()
+	if slices.Equal(dirs, p.jsonStates) || p.cfg == nil || p.ctx == nil || p.ctx.Err() != nil {
+		return
+	}
+	p.jsonStates = dirs
+	p.applyGuard(p.cfg)
 }
 
 // applyGateway runs the supervised gateway when gateway.enabled is on. It

@@ -98,3 +98,77 @@ func TestDaemonRoutesEveryReleaseLine(t *testing.T) {
 		t.Errorf("Re-patch now = %v; want 1 of 2 installs not routed, naming OpenClaw", err)
 	}
 }
+
+// freshHome is a HOME with one app install in ~/app (its pi-ai catalog,
+// when catalog is set) and a clawbridge config naming it, with the guard
+// on and discovering the state directories itself.
+func freshHome(t *testing.T, app, version string, catalog bool) *world {
+	t.Helper()
+	w := &world{home: t.TempDir()}
+	w.clawdbot = filepath.Join(w.home, "app")
+	mustMkdir(t, filepath.Join(w.clawdbot, "node_modules", app))
+	mustWrite(t, filepath.Join(w.clawdbot, "node_modules", app, "package.json"), `{"name": "`+app+`", "version": "`+version+`"}`)
+	if catalog {
+		pkg := filepath.Join(w.clawdbot, "node_modules", "@mariozechner", "pi-ai")
+		mustMkdir(t, filepath.Join(pkg, "dist"))
+		mustWrite(t, filepath.Join(pkg, "package.json"), `{"name": "@mariozechner/pi-ai", "version": "0.49.3", "type": "module"}`)
+		orig, err := os.ReadFile("../patcher/testdata/pi-ai-0.49.3.models.generated.js")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.catalog = filepath.Join(pkg, "dist", "models.generated.js")
+		mustWrite(t, w.catalog, string(orig))
+	}
+	w.configPath = filepath.Join(w.home, "config", "config.yaml")
+	mustMkdir(t, filepath.Dir(w.configPath))
+	mustWrite(t, w.configPath, "model_list:\n  - model_name: claude-*\n    litellm_params: {model: ollama/x, api_base: http://127.0.0.1:1}\n"+
+		"general_settings:\n  master_key: sk-test-local\nclawbridge:\n  patcher:\n    dirs: [~/app]\n    global: false\n")
+	return w
+}
+
+// TestDaemonCreatesJSONStoreOnlyForPiAIReleases: a fresh HOME with an
+// OpenClaw on pi-ai (2026.5.7: JSON auth store, read from ~/.openclaw)
+// gets its store created by the guard with the local key, state directory
+// and all; a fresh HOME with OpenClaw 2026.9.6 (SQLite store) never gets a
+// JSON store, even once the app has made its agent directory.
+func TestDaemonCreatesJSONStoreOnlyForPiAIReleases(t *testing.T) {
+	t.Run("2026.5.7", func(t *testing.T) {
+		w := freshHome(t, "openclaw", "2026.5.7", true)
+		d := startDaemon(t, w, Options{})
+		store := filepath.Join(w.home, ".openclaw", "agents", "main", "agent", "auth-profiles.json")
+		waitFor(t, "the guard to create "+store, func() bool {
+			b, err := os.ReadFile(store)
+			return err == nil && strings.Contains(string(b), "sk-test-local")
+		})
+		waitFor(t, "the store shown held", func() bool {
+			for _, g := range d.State().Guard.Dirs {
+				if g.Path == store {
+					return g.Held && g.Unread == ""
+				}
+			}
+			return false
+		})
+		if _, err := os.Stat(filepath.Join(w.home, ".clawdbot")); err == nil {
+			t.Error("the guard made ~/.clawdbot for an OpenClaw")
+		}
+	})
+	t.Run("2026.9.6", func(t *testing.T) {
+		w := freshHome(t, "openclaw", "2026.9.6", false)
+		mustMkdir(t, filepath.Join(w.home, ".openclaw"))
+		mustWrite(t, filepath.Join(w.home, ".openclaw", "openclaw.json"), "{}\n")
+		d := startDaemon(t, w, Options{GuardRescan: 50 * time.Millisecond})
+		waitFor(t, "OpenClaw routed", func() bool {
+			in := d.State().Patcher.Installs
+			return len(in) == 1 && in[0].Routed()
+		})
+		agent := filepath.Join(w.home, ".openclaw", "agents", "main", "agent")
+		mustMkdir(t, agent) // the app's first turn makes it, before its database
+		// Without the daemon's "create nothing here", the guard (rescanning
+		// every 50ms) writes the store about 2s later: watch for twice that.
+		for t0 := time.Now(); time.Since(t0) < 4*time.Second; time.Sleep(20 * time.Millisecond) {
+			if _, err := os.Stat(filepath.Join(agent, "auth-profiles.json")); err == nil {
+				t.Fatal("the guard wrote a JSON auth store where OpenClaw 2026.9.6 keeps it in SQLite")
+			}
+		}
+	})
+}

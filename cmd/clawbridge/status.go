@@ -102,7 +102,7 @@ func printState(w io.Writer, s *status.State, now time.Time, home string) {
 		for _, d := range s.Guard.Dirs {
 			switch {
 			case d.Unread != "":
-				line("guard", "%s: not read by the app (%s)", d.Path, d.Unread)
+				line("guard", "%s: not read by the app: SQLite store %s, the config route's key is used", d.Path, d.Unread)
 			case d.Missing:
 				line("guard", "%s: waiting for Clawdbot to create it", d.Path)
 			case d.Err != "":

@@ -25,7 +25,7 @@ func TestPrintStateInstalls(t *testing.T) {
 		Targets: []status.TargetState{{File: "/home/ada/bot/pi/models.generated.js", Version: "0.49.3", URLs: 21, Patched: 21},
 			{File: "/x/models.generated.js", Version: "0.49.3", URLs: 6, Patched: 6}}},
 		Guard: status.GuardState{Enabled: true, Key: "sk-…", Dirs: []status.GuardDirState{
-			{Path: "/home/ada/.openclaw/agents/main/agent/auth-profiles.json", Held: true, Unread: "its auth store is openclaw-agent.sqlite"}}}}
+			{Path: "/home/ada/.openclaw/agents/main/agent/auth-profiles.json", Held: true, Unread: "/home/ada/.openclaw/agents/main/agent/openclaw-agent.sqlite"}}}}
 	var b bytes.Buffer
 	printState(&b, s, now, "/home/ada")
 	out := b.String()
@@ -38,7 +38,7 @@ func TestPrintStateInstalls(t *testing.T) {
 		"install     OpenClaw 2026.9.6 · config route (~/.openclaw/openclaw.json) · NOT ROUTED (unpatched): models.providers.anthropic in /home/ada/.openclaw/openclaw.json has no apiKey (/g/openclaw)",
 		"            fix: clawbridge re-applies it within seconds",
 		"pi-ai patch pi-ai 0.49.3: 6/6 URLs patched (/x/models.generated.js)",
-		"guard       /home/ada/.openclaw/agents/main/agent/auth-profiles.json: not read by the app (its auth store is openclaw-agent.sqlite)",
+		"guard       /home/ada/.openclaw/agents/main/agent/auth-profiles.json: not read by the app: SQLite store /home/ada/.openclaw/agents/main/agent/openclaw-agent.sqlite, the config route's key is used",
 	} {
 		if !slices.Contains(lines, strings.Join(strings.Fields(want), " ")) {
 			t.Errorf("no line %q in:\n%s", want, out)

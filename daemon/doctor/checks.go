@@ -144,8 +144,8 @@ func checkGuard(cfg *config.Config, o Options) []Check {
 		if s.Missing {
 			continue
 		}
-		if unread := settings.SQLiteStore(s.Path); unread != "" {
-			out = append(out, Check{Name: "auth profiles", OK: true, Detail: s.Path + ": not read by the app (" + unread + ")"})
+		if s.SQLite != "" {
+			out = append(out, Check{Name: "auth profiles", OK: true, Detail: s.Path + ": not read by the app (its auth store is " + s.SQLite + "; the config route's key is used)"})
 			continue
 		}
 		c := Check{Name: "auth profiles", Detail: s.Path + ": Clawdbot uses " + orNone(s.Using)}

@@ -134,9 +134,10 @@ type GuardDirState struct {
 	Missing bool   `json:"missing,omitempty"`
 	Held    bool   `json:"held"`
 	Using   string `json:"using,omitempty"` // the profile Clawdbot would use
-	// Unread says why the app does not read this file (its auth store
-	// moved to SQLite; the config route's key is what counts), so that
-	// nothing claims the key pinned there; "" when the app reads it.
+	// Unread is the SQLite database the app reads instead of this file
+	// (OpenClaw 2026.6 and later), where the config route's key is what
+	// counts: nothing claims the key pinned here. "" when the app reads
+	// the file.
 	Unread   string   `json:"unread,omitempty"`
 	Problems []string `json:"problems,omitempty"`
 	Err      string   `json:"error,omitempty"`

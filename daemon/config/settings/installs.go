@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
@@ -101,20 +103,61 @@ func installFix(st patcher.InstallStatus, keeping bool) string {
 	return "report this: clawbridge chose no route for " + app
 }
 
-// SQLiteStore says where the app keeps its auth instead of the JSON
-// store at path, or "" when it still reads path: OpenClaw 2026.6 and
-// later keep it in the agent's openclaw-agent.sqlite, 2026.9 in the
-// state directory's state/openclaw.sqlite (docs/openclaw-releases.md),
-// and read the JSON files only to migrate them. The daemon's state and
-// the doctor use it so that neither claims a key pinned in a file the app
-// does not read.
-func SQLiteStore(path string) string {
-	agent := filepath.Dir(path)
-	state := filepath.Dir(filepath.Dir(filepath.Dir(agent))) // <state>/agents/<id>/agent
-	for _, db := range []string{filepath.Join(agent, "openclaw-agent.sqlite"), filepath.Join(state, "state", "openclaw.sqlite")} {
-		if _, err := os.Stat(db); err == nil {
-			return "its auth store is " + db + "; the config route's key is what counts"
+// JSONStateDirs are the state directories whose auth store the guard may
+// create: those the apps on the catalog patch (the pi-ai releases, which
+// read a JSON store: Clawdbot 2026.1.24, OpenClaw up to 2026.5.27) resolve,
+// sorted. A state directory only releases on the config route use is not
+// among them: those keep their store in SQLite, and the guard must not
+// put a JSON store there.
+func JSONStateDirs(installs []status.InstallState, home string, getenv func(string) string) []string {
+	var out []string
+	for _, in := range installs {
+		if in.Route != patcher.CatalogPatch.String() {
+			continue
+		}
+		if d := StateDir(in.App, home, getenv); d != "" && !slices.Contains(out, d) {
+			out = append(out, d)
 		}
 	}
-	return ""
+	sort.Strings(out)
+	return out
+}
+
+// StateDir is the state directory app resolves: $<APP>_STATE_DIR, else
+// ~/.<app>; OpenClaw keeps using ~/.clawdbot while that exists and
+// ~/.openclaw does not (so creating ~/.openclaw would move it). "" without
+// a home.
+func StateDir(app, home string, getenv func(string) string) string {
+	if getenv != nil {
+		if d := getenv(strings.ToUpper(app) + "_STATE_DIR"); d != "" {
+			return patcher.ExpandHome(d, home)
+		}
+	}
+	if home == "" {
+		return ""
+	}
+	own := filepath.Join(home, "."+app)
+	if app == "openclaw" && !isDir(own) && isDir(filepath.Join(home, ".clawdbot")) {
+		return filepath.Join(home, ".clawdbot")
+	}
+	return own
+}
+
+// MayCreateStore is the guard's Options.Create for the state directories
+// dirs (JSONStateDirs): true for an agent directory <state>/agents/<id>/agent
+// of one of them.
+func MayCreateStore(dirs []string) func(agentDir string) bool {
+	return func(agentDir string) bool {
+		agentDir = filepath.Clean(agentDir)
+		agents := filepath.Dir(filepath.Dir(agentDir))
+		if filepath.Base(agentDir) != "agent" || filepath.Base(agents) != "agents" {
+			return false
+		}
+		return slices.Contains(dirs, filepath.Dir(agents))
+	}
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }
