@@ -155,7 +155,7 @@ clawbridge:
 		{"x-api-key, streamed", "/v1/messages", messages("claude-sonnet-4-5", true), []string{"x-api-key", s.master}, 200},
 		{"Bearer", "/v1/messages", messages("claude-sonnet-4-5", false), []string{"Authorization", "Bearer " + s.master}, 200},
 		{"OpenAI-compatible backend", "/v1/messages", messages("gpt-remote", true), []string{"x-api-key", s.master}, 200},
-		{"unknown model", "/v1/messages", messages("claude-nope", false), []string{"x-api-key", s.master}, 404},
+		{"unknown model", "/v1/messages", messages("no-such-model", false), []string{"x-api-key", s.master}, 404},
 		{"count_tokens", "/v1/messages/count_tokens", `{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"Hi"}]}`, []string{"x-api-key", s.master}, 200},
 		{"models", "/v1/models", "", []string{"x-api-key", s.master}, 200},
 		{"chat completions", "/v1/chat/completions", chat, []string{"Authorization", "Bearer " + s.master}, 200},
