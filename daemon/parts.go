@@ -46,6 +46,7 @@ type parts struct {
 	// jsonStates are the state directories the guard may create a JSON
 	// auth store in (settings.JSONStateDirs of the installs found).
 	jsonStates []string
+	stopped    bool // stop ran: nothing starts again
 	serving    *apiListener
 	keeper     *component[keeperSettings, *patcher.Keeper]
 	guard      *component[guardSettings, *guard.Guard]
@@ -279,7 +280,7 @@ func (p *parts) applyGuard(cfg *config.Config) {
 func (p *parts) setJSONStates(dirs []string) {
 	p.applyMu.Lock()
 	defer p.applyMu.Unlock()
-	if slices.Equal(dirs, p.jsonStates) || p.cfg == nil || p.ctx == nil || p.ctx.Err() != nil {
+	if slices.Equal(dirs, p.jsonStates) || p.cfg == nil || p.stopped {
 		return
 	}
 	p.jsonStates = dirs
@@ -359,4 +360,5 @@ func (p *parts) stop() {
 	p.guard.stop()
 	p.gateway.stop()
 	p.keeper, p.guard, p.gateway = nil, nil, nil
+	p.stopped = true
 }
