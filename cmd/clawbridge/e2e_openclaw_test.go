@@ -254,6 +254,9 @@ type e2eStatus struct {
 			URLs    int `json:"urls"`
 			Patched int `json:"patched"`
 		} `json:"targets"`
+		Installs []struct {
+			State string `json:"state"`
+		} `json:"installs"`
 	} `json:"patcher"`
 }
 
@@ -278,18 +281,24 @@ func e2eRequests(d *e2eDaemon) int64 {
 
 // e2eWaitRouted gives the daemon time to notice what the previous step
 // changed (an install, a reinstall, a config rewrite): at least the
-// watcher's settle time, then until no catalog target it reports still
-// waits for its patch. Whether the route works is the turn's to prove;
+// watcher's settle time, then until it reports an install and neither
+// an install nor a catalog target still waits for its route. Whether the
+// route works is the turn's to prove;
 // this only keeps the turn from racing the daemon.
 func e2eWaitRouted(t *testing.T, d *e2eDaemon) {
 	t.Helper()
 	time.Sleep(3 * time.Second)
 	deadline := time.Now().Add(60 * time.Second) // hang guard
 	for time.Now().Before(deadline) {
-		if st := e2eReadStatus(d); st != nil {
+		if st := e2eReadStatus(d); st != nil && len(st.Patcher.Installs) > 0 {
 			pending := false
 			for _, tg := range st.Patcher.Targets {
 				if tg.Patched < tg.URLs {
+					pending = true
+				}
+			}
+			for _, in := range st.Patcher.Installs {
+				if in.State != "patched" {
 					pending = true
 				}
 			}
@@ -299,7 +308,7 @@ func e2eWaitRouted(t *testing.T, d *e2eDaemon) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Logf("after 60s the daemon still reports a catalog waiting for its patch; running the turn anyway:\n%s", e2eStatusJSON(d))
+	t.Logf("after 60s the daemon still reports an install not routed; running the turn anyway:\n%s", e2eStatusJSON(d))
 }
 
 // e2eTail returns the last n lines of s.
