@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -77,7 +78,7 @@ func tildePath(p, home string) string {
 	if home == "" || home == "/" {
 		return p
 	}
-	if rel, err := filepath.Rel(home, p); err == nil && rel != ".." && !filepath.IsAbs(rel) && len(rel) >= 2 && rel[:2] != ".." {
+	if rel, err := filepath.Rel(home, p); err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return filepath.Join("~", rel)
 	}
 	return p
