@@ -59,26 +59,17 @@ func checkBackends(ctx context.Context, cfg *config.Config) []Check {
 // checkPatch checks the route of every Clawdbot/OpenClaw install found,
 // one check each, and that every pi-ai catalog no install owns points at
 // base.
-func checkPatch(cfg *config.Config, o Options, listen string, live *status.State) []Check {
-	global := config.On(cfg.Clawbridge.Patcher.Global)
-	if o.IncludeGlobal != nil {
-		global = *o.IncludeGlobal
-	}
-	dirs := settings.ClawdbotDirs(cfg, o.Home)
+func checkPatch(cfg *config.Config, p places, home, listen string, live *status.State) []Check {
+	dirs, global, env := p.dirs, p.global, p.env
 	base := settings.PatchBase(cfg, listen)
-	env := settings.PatcherEnv(o.Home, o.Getenv, global)
-	roots := patcher.ProjectRoots(dirs)
-	if global {
-		roots = append(roots, patcher.GlobalRootsFrom(env)...)
-	}
-	installs, ierr := patcher.FindInstalls(roots)
-	targets, err := patcher.DiscoverRoots(roots)
+	installs, ierr := patcher.FindInstalls(p.roots)
+	targets, err := patcher.DiscoverRoots(p.roots)
 	var out []Check
 	owned := map[string]bool{}
 	for _, in := range installs {
 		is := settings.InstallState(patcher.InspectInstall(in, patcher.RouteFor(in, env), base, settings.RouteKey(cfg)),
 			live != nil && live.Patcher.Enabled)
-		out = append(out, installCheck(is, o.Home))
+		out = append(out, installCheck(is, home))
 		for _, f := range is.Catalogs {
 			owned[f] = true
 		}
@@ -103,6 +94,29 @@ func checkPatch(cfg *config.Config, o Options, listen string, live *status.State
 		}
 	}
 	return out
+}
+
+// places are where the doctor looks for installs, as the daemon does:
+// the configured and usual directories and, with patcher.global, the
+// global ones (finding those runs npm and pnpm: once per report).
+type places struct {
+	dirs   []string
+	global bool
+	env    patcher.Env
+	roots  []patcher.Root
+}
+
+func searchPlaces(cfg *config.Config, o Options) places {
+	p := places{dirs: settings.ClawdbotDirs(cfg, o.Home), global: config.On(cfg.Clawbridge.Patcher.Global)}
+	if o.IncludeGlobal != nil {
+		p.global = *o.IncludeGlobal
+	}
+	p.env = settings.PatcherEnv(o.Home, o.Getenv, p.global)
+	p.roots = patcher.ProjectRoots(p.dirs)
+	if p.global {
+		p.roots = append(p.roots, patcher.GlobalRootsFrom(p.env)...)
+	}
+	return p
 }
 
 // installCheck is the check of one install's route.

@@ -121,8 +121,9 @@ func Run(ctx context.Context, o Options) Report {
 	c, listen := checkTranslator(cfg, live)
 	r.Checks = append(r.Checks, c)
 	r.Checks = append(r.Checks, checkBackends(ctx, cfg)...)
-	r.Checks = append(r.Checks, checkPatch(cfg, o, listen, live)...)
-	r.Checks = append(r.Checks, checkRouting(cfg, o)...)
+	where := searchPlaces(cfg, o)
+	r.Checks = append(r.Checks, checkPatch(cfg, where, o.Home, listen, live)...)
+	r.Checks = append(r.Checks, checkRouting(cfg, where)...)
 	r.Checks = append(r.Checks, checkGuard(cfg, o)...)
 	r.Checks = append(r.Checks, checkGateways(cfg, o.GatewayPorts, live)...)
 	if o.Service != nil {

@@ -2,11 +2,9 @@ package doctor
 
 import (
 	"fmt"
-	"runtime"
 	"strings"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
-	"github.com/clawbridge/clawbridge/daemon/config/settings"
 	"github.com/clawbridge/clawbridge/patcher"
 )
 
@@ -19,18 +17,8 @@ const routingFix = "add a model_list entry named for each model or its family (m
 // checkRouting checks, for every Clawdbot/OpenClaw install found where the
 // patcher looks, that each Anthropic model id its release offers reaches
 // a model_list entry: these are the names the app sends clawbridge.
-func checkRouting(cfg *config.Config, o Options) []Check {
-	global := config.On(cfg.Clawbridge.Patcher.Global)
-	if o.IncludeGlobal != nil {
-		global = *o.IncludeGlobal
-	}
-	roots := patcher.ProjectRoots(settings.ClawdbotDirs(cfg, o.Home))
-	if global {
-		env := patcher.MachineEnv()
-		env.Home, env.GOOS, env.Getenv = o.Home, runtime.GOOS, o.Getenv
-		roots = append(roots, patcher.GlobalRootsFrom(env)...)
-	}
-	installs, err := patcher.FindInstalls(roots)
+func checkRouting(cfg *config.Config, p places) []Check {
+	installs, err := patcher.FindInstalls(p.roots)
 	var out []Check
 	if err != nil {
 		out = append(out, Check{Name: "routing", Detail: err.Error(),

@@ -121,7 +121,7 @@ func TestDoctorRoutingRealInstalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	noGlobal := false
-	checks := checkRouting(cfg, Options{Home: t.TempDir(), Getenv: func(string) string { return "" }, IncludeGlobal: &noGlobal})
+	checks := checkRouting(cfg, searchPlaces(cfg, Options{Home: t.TempDir(), Getenv: func(string) string { return "" }, IncludeGlobal: &noGlobal}))
 	if len(checks) != len(dirs) {
 		t.Errorf("%d routing checks for %d installs: %+v", len(checks), len(dirs), checks)
 	}
