@@ -155,8 +155,10 @@ type Status struct {
 	// Legacy: beside the SQLite store there is an auth-profiles.json,
 	// which OpenClaw 2026.9 refuses until it is migrated. Problems says
 	// whether the guard takes it back at its next check (clawbridge wrote
-	// it) or the user has to run `openclaw doctor --fix` (anything else).
-	Legacy bool
+	// it) or the user has to run `openclaw doctor --fix` (anything else,
+	// and then LegacyForeign is set too).
+	Legacy        bool
+	LegacyForeign bool
 	// Removed is the newest auth-profiles.json the guard took back from
 	// this SQLite directory (see RemovedSuffix), "" when none.
 	Removed string

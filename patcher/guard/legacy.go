@@ -121,7 +121,7 @@ func sqliteStatus(s *Status, keys []string) {
 		s.Problems = []string{FileName + " still holds the store clawbridge wrote, which OpenClaw 2026.9 refuses beside " +
 			"its SQLite store; the guard moves it aside at its next check (or run `clawbridge guard --fix`)"}
 	default:
-		s.Legacy = true
+		s.Legacy, s.LegacyForeign = true, true
 		s.Problems = []string{foreignNote}
 	}
 }

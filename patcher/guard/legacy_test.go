@@ -41,7 +41,7 @@ func TestTakeBackOwnStore(t *testing.T) {
 			g := createGuard(t, true, dir)
 
 			st, err := g.Check()
-			if err != nil || len(st) != 1 || st[0].SQLite != db || st[0].Held || !st[0].Legacy || len(st[0].Problems) != 1 ||
+			if err != nil || len(st) != 1 || st[0].SQLite != db || st[0].Held || !st[0].Legacy || st[0].LegacyForeign || len(st[0].Problems) != 1 ||
 				!strings.Contains(st[0].Problems[0], "moves it aside") || st[0].Removed != "" {
 				t.Fatalf("Check before: %+v %v", st, err)
 			}
@@ -125,7 +125,7 @@ func TestForeignLegacyStoreIsKept(t *testing.T) {
 				t.Error("the file was touched")
 			}
 			st, err := g.Check()
-			if err != nil || len(st) != 1 || st[0].SQLite != db || !st[0].Legacy || len(st[0].Problems) != 1 ||
+			if err != nil || len(st) != 1 || st[0].SQLite != db || !st[0].Legacy || !st[0].LegacyForeign || len(st[0].Problems) != 1 ||
 				!strings.Contains(st[0].Problems[0], "run `openclaw doctor --fix` to migrate it into the SQLite store") {
 				t.Fatalf("Check: %+v %v", st, err)
 			}
