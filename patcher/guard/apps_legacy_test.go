@@ -33,12 +33,12 @@ func configRoutedHome(t *testing.T, app realApp, rec *anthropicRecorder) (home, 
 	return home, filepath.Join(state, "agents", "main", "agent")
 }
 
-// TestOpenClaw96TakesBackLegacyStore: OpenClaw 2026.9.6 with the config
+// TestGuardTakesBackLegacyStoreOnOpenClaw96: OpenClaw 2026.9.6 with the config
 // route answers a turn; the auth-profiles.json an older clawbridge wrote
 // makes its next turn fail (AUTH_PROFILE_MIGRATION_REQUIRED); the guard
 // takes that file back, and the turn after it succeeds with the block's
 // key again.
-func TestOpenClaw96TakesBackLegacyStore(t *testing.T) {
+func TestGuardTakesBackLegacyStoreOnOpenClaw96(t *testing.T) {
 	app := openclawApp(t, "2026.9.6")
 	rec := newAnthropicRecorder(t)
 	home, dir := configRoutedHome(t, app, rec)
