@@ -196,8 +196,9 @@ type Options struct {
 	// 2026.5.27). False: the guard keeps a store the app made and creates
 	// nothing. Nil keeps the default: a missing auth-profiles.json is
 	// created in an agent directory that exists, a missing directory is
-	// left alone. Either way nothing is written where the app keeps its
-	// store in SQLite (see SQLiteStore).
+	// left alone. Either way no store is written where the app keeps its
+	// store in SQLite (see SQLiteStore); one clawbridge wrote there before
+	// is moved aside (see Removed).
 	//
 	// Creating a state directory can change which one the app uses:
 	// OpenClaw up to 2026.5.x uses ~/.clawdbot while ~/.openclaw does not
@@ -393,8 +394,11 @@ func worthTelling(kind Kind, st *dirState) bool {
 	switch kind {
 	case OK:
 		return !st.announced || st.lastKind == Failed
-	case SQLiteStore, LegacyStore:
-		return !st.announced || st.lastKind != kind
+	case SQLiteStore:
+		// Right after a take-back the directory is as Removed said.
+		return !st.announced || (st.lastKind != SQLiteStore && st.lastKind != Removed)
+	case LegacyStore:
+		return !st.announced || st.lastKind != LegacyStore
 	}
 	return true
 }

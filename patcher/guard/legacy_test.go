@@ -2,10 +2,14 @@ package guard
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // sqliteDir makes an agent directory of a state directory that has moved
@@ -81,8 +85,8 @@ func TestTakeBackOwnStore(t *testing.T) {
 			if err != nil || len(st) != 1 || st[0].Legacy || len(st[0].Problems) != 0 || st[0].Removed != moved {
 				t.Fatalf("Check after: %+v %v", st, err)
 			}
-			if ev := fixOne(t, g); ev.Kind != SQLiteStore {
-				t.Fatalf("second Fix: %v %q", ev.Kind, ev.Changes)
+			if ev := fixOne(t, g); ev.Kind != SQLiteStore || len(events) != 1 {
+				t.Fatalf("second Fix: %v %q; told %d events", ev.Kind, ev.Changes, len(events))
 			}
 			if _, err := os.Lstat(path); !os.IsNotExist(err) {
 				t.Error("a store was written again")
@@ -193,5 +197,94 @@ func TestOwnStore(t *testing.T) {
 		if got := ownStore([]byte(c.data), keys); got != c.own {
 			t.Errorf("%s: ownStore = %v, want %v\n%s", c.name, got, c.own, c.data)
 		}
+	}
+}
+
+// FuzzOwnStore: whatever ownStore calls clawbridge's decodes, with
+// encoding/json as an independent reader, to exactly the invariant
+// (order and lastGood optional) with one of the keys; so a file holding
+// anything of the user's is never taken back.
+func FuzzOwnStore(f *testing.F) {
+	f.Add([]byte(freshStoreBytes))
+	if sync, err := os.ReadFile(filepath.Join("testdata", "pin", "claude-sync.in.json")); err == nil {
+		f.Add(sync)
+	}
+	f.Add([]byte(`{"version":1,"profiles":{"anthropic:default":{"type":"api_key","provider":"anthropic","key":"` + DefaultKey + `"}}}`))
+	f.Add([]byte(`{"profiles":{"anthropic:default":{"key":"` + testKey + `","provider":"anthropic","type":"api_key"}},"profiles":{}}`))
+	keys := []string{testKey, DefaultKey}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !ownStore(data, keys) {
+			return
+		}
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal(data, &top); err != nil {
+			t.Fatalf("taken as clawbridge's but does not decode: %v\n%s", err, data)
+		}
+		var profiles map[string]map[string]any
+		if err := json.Unmarshal(top["profiles"], &profiles); err != nil || len(profiles) != 1 {
+			t.Fatalf("profiles %s", top["profiles"])
+		}
+		p := profiles[DefaultProfile]
+		key, _ := p["key"].(string)
+		if len(p) != 3 || p["type"] != "api_key" || p["provider"] != "anthropic" || !contains(keys, key) {
+			t.Fatalf("profile %v", p)
+		}
+		want := map[string]string{"version": "1", "order": `{"anthropic":["anthropic:default"]}`, "lastGood": `{"anthropic":"anthropic:default"}`}
+		for name, raw := range top {
+			if name == "profiles" {
+				continue
+			}
+			var b bytes.Buffer
+			if err := json.Compact(&b, raw); err != nil || b.String() != want[name] {
+				t.Fatalf("member %q = %s", name, raw)
+			}
+		}
+	})
+}
+
+// TestRunTakesBackOnce: under Run, clawbridge's store in a SQLite
+// directory is taken back and told once (the rename it causes is no
+// news); a store the user puts there later is told, and kept.
+func TestRunTakesBackOnce(t *testing.T) {
+	dir, _ := sqliteDir(t, 1, []byte(freshStoreBytes))
+	path := filepath.Join(dir, FileName)
+	events := make(chan Event, 100)
+	g, err := New(Options{
+		Key: testKey, Dirs: []string{dir}, Create: func(string) bool { return true },
+		Debounce: 10 * time.Millisecond, RetryDelay: time.Millisecond, Rescan: time.Hour,
+		OnEvent: func(e Event) { events <- e }, Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	next := func(want Kind) {
+		t.Helper()
+		select {
+		case e := <-events:
+			if e.Kind != want {
+				t.Fatalf("event %v %q, want %v", e.Kind, e.Changes, want)
+			}
+		case <-time.After(hangGuard):
+			t.Fatalf("no %v event", want)
+		}
+	}
+	next(Removed)
+	select {
+	case e := <-events:
+		t.Fatalf("another event: %v %q", e.Kind, e.Changes)
+	case <-time.After(300 * time.Millisecond):
+	}
+	user := testdata(t, "pin/claude-sync.in.json")
+	os.WriteFile(path, user, 0o600)
+	next(LegacyStore)
+	if !bytes.Equal(readFile(t, path), user) {
+		t.Error("the user's store was touched")
 	}
 }
