@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
-	"github.com/clawbridge/clawbridge/daemon/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
 // backendPoller asks every Ollama server of the config what it runs and

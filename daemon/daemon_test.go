@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/notify"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 	"github.com/clawbridge/clawbridge/patcher/guard"
 )
 

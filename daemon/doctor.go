@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
-	"github.com/clawbridge/clawbridge/daemon/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 	"github.com/clawbridge/clawbridge/patcher"
 	"github.com/clawbridge/clawbridge/patcher/guard"
 )

@@ -16,7 +16,7 @@ import (
 
 	"github.com/clawbridge/clawbridge/daemon/notify"
 	"github.com/clawbridge/clawbridge/daemon/notify/notifytest"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 	"github.com/clawbridge/clawbridge/patcher/guard"
 )
 

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/notify"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 	"github.com/clawbridge/clawbridge/tray"
 	"github.com/clawbridge/clawbridge/tray/traytest"
 )

@@ -391,7 +391,7 @@ func (r *report) writeGaps(b *strings.Builder) {
 			}
 			if pr := r.profile; pr != nil {
 				p += fmt.Sprintf(" In the profile below, decoding Ollama's lines (`tokenLineDecoder`) is %.0f%% of clawbridge's CPU, reading them (`syscall.read`) %.0f%%, the handoff (`runtime.selectgo`) %.0f%%, and writing and flushing (`syscall.write`) %.0f%%.",
-					100*pr.share("github.com/clawbridge/clawbridge/daemon/ollama.(*tokenLineDecoder).decode"), 100*pr.share("syscall.read"), 100*pr.share("runtime.selectgo"), 100*pr.share("syscall.write"))
+					100*pr.share("github.com/clawbridge/clawbridge/daemon/upstream/ollama.(*tokenLineDecoder).decode"), 100*pr.share("syscall.read"), 100*pr.share("runtime.selectgo"), 100*pr.share("syscall.write"))
 			}
 			p += fmt.Sprintf(" Against a real model this ceiling is far away: a stream at 30 tokens/s, a fast local model, costs clawbridge %s of CPU a second at this rate, %.3f%% of one core.", fmtDur(30*cb32.cpuPer1k/1000), 100*30*float64(cb32.cpuPer1k/1000)/float64(time.Second))
 			paras = append(paras, p)

@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamafake"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamafake"
 )
 
 // options are run's flags. Defaults come from the environment that

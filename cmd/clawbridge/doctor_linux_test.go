@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"github.com/clawbridge/clawbridge/daemon"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
 	"github.com/clawbridge/clawbridge/daemon/service/servicetest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
 // TestDoctorCommandPasses sets up everything the doctor asks for, the

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
 // e2eRecorder sits between Clawdbot and clawbridge and remembers the

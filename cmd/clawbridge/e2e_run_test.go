@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
 // e2eHome is a throwaway HOME holding a real Clawdbot install (a

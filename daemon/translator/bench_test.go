@@ -4,7 +4,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
 // BenchmarkStreamToken measures the per-token path: one Ollama text chunk

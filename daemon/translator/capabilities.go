@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
 // capCache remembers what /api/show said about each backend model, for a

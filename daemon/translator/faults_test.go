@@ -19,9 +19,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
-	"github.com/clawbridge/clawbridge/daemon/ollama"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
-	"github.com/clawbridge/clawbridge/daemon/openaicompat"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/openaicompat"
 )
 
 // Faults from the backend, each seen through all four ways a client asks:

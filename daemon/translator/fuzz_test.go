@@ -20,9 +20,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
-	"github.com/clawbridge/clawbridge/daemon/ollama"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
-	"github.com/clawbridge/clawbridge/daemon/openaicompat"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/openaicompat"
 )
 
 // Fuzzers for what the translator takes from clients: Anthropic Messages
@@ -265,9 +265,9 @@ func FuzzRepair(f *testing.F) {
 // ways agree on when the answer ends, and every tool_use the client gets
 // has an object for its input.
 func FuzzOpenAIBackend(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("..", "openaicompat", "testdata", "streams", "*.http"))
+	files, _ := filepath.Glob(filepath.Join("..", "upstream", "openaicompat", "testdata", "streams", "*.http"))
 	if len(files) == 0 {
-		f.Fatal("no recorded streams in ../openaicompat/testdata/streams")
+		f.Fatal("no recorded streams in ../upstream/openaicompat/testdata/streams")
 	}
 	for _, file := range files {
 		data, err := os.ReadFile(file)

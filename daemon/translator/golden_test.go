@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama"
-	"github.com/clawbridge/clawbridge/daemon/openaicompat"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/openaicompat"
 )
 
 // An OpenAI-compatible backend (litellm_params.model openai/<name> with an

@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
-	"github.com/clawbridge/clawbridge/daemon/openaicompat"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/openaicompat"
 )
 
 // The tests in this file run the translator's breadth features against

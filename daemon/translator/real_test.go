@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
 // TestRealOllama runs the translator in front of a real Ollama serving the

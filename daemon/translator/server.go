@@ -30,7 +30,7 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
-	"github.com/clawbridge/clawbridge/daemon/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
 // Options tune a Server. The zero value gives the production settings;

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"io"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
 // anthropicAPI is the Messages API front end: answers as Anthropic

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
 var capture = flag.Bool("capture", false, "record testdata/streams/ from the real Ollama's OpenAI-compatible API (needs $CLAWBRIDGE_OLLAMA_BIN)")

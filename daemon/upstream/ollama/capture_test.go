@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
 var capture = flag.Bool("capture", false, "record testdata/streams/ from the real Ollama (needs $CLAWBRIDGE_OLLAMA_BIN)")
