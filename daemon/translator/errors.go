@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream"
 )
 
 // apiError is a failure that answers the client: the HTTP status and the
@@ -60,10 +60,10 @@ func (t target) errorFor(err error) *apiError {
 	var (
 		ae *apiError
 		be *backendError
-		ue *ollama.UnreachableError
-		se *ollama.StatusError
-		me *ollama.StreamError
-		pe *ollama.ProtocolError
+		ue *upstream.UnreachableError
+		se *upstream.StatusError
+		me *upstream.StreamError
+		pe *upstream.ProtocolError
 		bz *busyError
 	)
 	if errors.As(err, &be) && !errors.As(err, &ae) {
@@ -107,7 +107,7 @@ func (t target) errorFor(err error) *apiError {
 		return apiFailure("%s failed in the middle of the answer (model %q): %s", kind, t.Model, me.Message)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return apiFailure("%s at %s dropped the connection in the middle of the answer (model %q): %v", kind, t.Addr, t.Model, err)
-	case errors.Is(err, ollama.ErrIncomplete):
+	case errors.Is(err, upstream.ErrIncomplete):
 		return apiFailure("%s ended the answer early (model %q)", kind, t.Model)
 	case errors.Is(err, errNoDeployment):
 		return apiFailure("model %q has no usable entry in the config", t.Alias)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
@@ -78,7 +79,7 @@ func loadReplay(t *testing.T, path string) replay {
 				t.Fatalf("%s: %v", path, err)
 			}
 			if c.Error != "" {
-				r.err = &ollama.StreamError{Message: c.Error}
+				r.err = &upstream.StreamError{Message: c.Error}
 				return r
 			}
 			r.chunks = append(r.chunks, &c)
@@ -86,7 +87,7 @@ func loadReplay(t *testing.T, path string) replay {
 		}
 	}
 	if !done {
-		r.err = ollama.ErrIncomplete
+		r.err = upstream.ErrIncomplete
 	}
 	return r
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
+	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 	"github.com/clawbridge/clawbridge/daemon/upstream/openaicompat"
 )
@@ -546,7 +547,7 @@ func (o *openaiStream) fail(ae *apiError) {
 func (o *openaiStream) end(err error) {
 	switch {
 	case o.ans.ended:
-	case err == nil || errors.Is(err, ollama.ErrIncomplete):
+	case err == nil || errors.Is(err, upstream.ErrIncomplete):
 		o.ans.finishIncomplete()
 	default:
 		o.fail(o.t.errorFor(err))
@@ -614,7 +615,7 @@ func (o *openaiCollector) answer() *answer                   { return o.ans }
 func (o *openaiCollector) end(err error) (any, *apiError) {
 	switch {
 	case o.ans.ended:
-	case err == nil || errors.Is(err, ollama.ErrIncomplete):
+	case err == nil || errors.Is(err, upstream.ErrIncomplete):
 		o.ans.finishIncomplete()
 	default:
 		return nil, o.t.errorFor(err)

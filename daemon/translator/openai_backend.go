@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 	"github.com/clawbridge/clawbridge/daemon/upstream/openaicompat"
 )
@@ -27,7 +28,7 @@ type openaiBackend struct {
 func (b *openaiBackend) BaseURL() string { return b.c.BaseURL() }
 
 // Chat sends req and hands each chunk to fn as an Ollama chunk. Errors
-// come back as the Ollama client's, which mean the same things.
+// are package upstream's, as the Ollama client's are.
 func (b *openaiBackend) Chat(ctx context.Context, req *ollama.ChatRequest, fn func(*ollama.ChatResponse) error) error {
 	conv := newChunkConverter(req)
 	var fnErr error
@@ -39,32 +40,12 @@ func (b *openaiBackend) Chat(ctx context.Context, req *ollama.ChatRequest, fn fu
 		}
 		return nil
 	})
-	if err == nil || errors.Is(err, openaicompat.ErrIncomplete) {
+	if err == nil || errors.Is(err, upstream.ErrIncomplete) {
 		if last := conv.finish(); last != nil && (fnErr == nil) {
 			if ferr := fn(last); ferr != nil {
 				return ferr
 			}
 		}
-		if err != nil {
-			return ollama.ErrIncomplete
-		}
-		return nil
-	}
-	if fnErr != nil && errors.Is(err, fnErr) {
-		return err
-	}
-	var (
-		ue *openaicompat.UnreachableError
-		se *openaicompat.StatusError
-		me *openaicompat.StreamError
-	)
-	switch {
-	case errors.As(err, &ue):
-		return &ollama.UnreachableError{Addr: ue.Addr, Err: ue.Err}
-	case errors.As(err, &se):
-		return &ollama.StatusError{StatusCode: se.StatusCode, Message: se.Message}
-	case errors.As(err, &me):
-		return &ollama.StreamError{Message: me.Message}
 	}
 	return err
 }

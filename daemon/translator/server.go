@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
+	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
@@ -105,7 +106,7 @@ func New(cfg func() *config.Config, opts Options) *Server {
 		opts.Logger = slog.Default()
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = defaultHTTPClient()
+		opts.HTTPClient = upstream.NewHTTPClient()
 	}
 	if opts.PingInterval <= 0 {
 		opts.PingInterval = 5 * time.Second
@@ -150,13 +151,6 @@ func (s *Server) Stats() Stats {
 		st.Backends = s.pool.snapshot(keys)
 	}
 	return st
-}
-
-func defaultHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.MaxIdleConnsPerHost = 16
-	return &http.Client{Transport: t}
 }
 
 // ReadHeaderTimeout bounds how long a client may take to send a
@@ -542,25 +536,6 @@ func (s *Server) complete(ctx context.Context, w http.ResponseWriter, rec *reque
 	writeJSON(w, rec, http.StatusOK, body)
 }
 
-// bearerTransport adds a deployment's api_key to every request to Ollama.
-type bearerTransport struct {
-	key  string
-	next http.RoundTripper
-}
-
-func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.key)
-	return b.next.RoundTrip(r)
-}
-
-func transportOf(hc *http.Client) http.RoundTripper {
-	if hc.Transport != nil {
-		return hc.Transport
-	}
-	return http.DefaultTransport
-}
-
 // upstreamItem is what the upstream goroutine hands the stream loop: a
 // chunk, or the backend that starts answering.
 type upstreamItem struct {
@@ -688,7 +663,7 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 			if errors.Is(err, errStopSequence) {
 				err = nil
 			}
-			if err != nil && !errors.Is(err, ollama.ErrIncomplete) && !out.answer().ended {
+			if err != nil && !errors.Is(err, upstream.ErrIncomplete) && !out.answer().ended {
 				fail(err)
 				return
 			}

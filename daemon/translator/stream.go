@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 
+	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
@@ -55,7 +56,7 @@ func (s *eventStream) writeTo(w io.Writer) error { return s.enc.writeTo(w) }
 func (s *eventStream) end(err error) {
 	switch {
 	case s.ans.ended:
-	case err == nil || errors.Is(err, ollama.ErrIncomplete):
+	case err == nil || errors.Is(err, upstream.ErrIncomplete):
 		s.ans.finishIncomplete()
 	default:
 		ae := s.t.errorFor(err)
@@ -96,7 +97,7 @@ func (c *collector) end(err error) (any, *apiError) {
 func (c *collector) message(err error) (*Message, *apiError) {
 	switch {
 	case c.ans.ended:
-	case err == nil || errors.Is(err, ollama.ErrIncomplete):
+	case err == nil || errors.Is(err, upstream.ErrIncomplete):
 		c.ans.finishIncomplete()
 	default:
 		return nil, c.t.errorFor(err)

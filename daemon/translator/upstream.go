@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
+	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 	"github.com/clawbridge/clawbridge/daemon/upstream/openaicompat"
 )
@@ -199,7 +200,7 @@ const maxCtxGrowth = 4
 func (s *Server) chatGrowing(ctx context.Context, a *attempt, fn func(*ollama.ChatResponse) error) error {
 	for tries := 0; ; tries++ {
 		err := a.client.Chat(ctx, a.creq, fn)
-		var se *ollama.StatusError
+		var se *upstream.StatusError
 		if tries == maxCtxGrowth || !(a.dep.Provider == "ollama" && a.dep.NumCtx == 0 && errors.As(err, &se) &&
 			se.StatusCode == http.StatusBadRequest && strings.Contains(se.Message, "exceeds the context length")) {
 			return err
@@ -222,8 +223,8 @@ func (s *Server) chatGrowing(ctx context.Context, a *attempt, fn func(*ollama.Ch
 // canFailOver reports whether another backend may answer after err: this
 // one could not be reached, does not have the model, or is busy.
 func canFailOver(err error) bool {
-	var ue *ollama.UnreachableError
-	var se *ollama.StatusError
+	var ue *upstream.UnreachableError
+	var se *upstream.StatusError
 	var be *busyError
 	switch {
 	case errors.As(err, &ue), errors.As(err, &be):
@@ -240,7 +241,7 @@ func canFailOver(err error) bool {
 // noteFailure records a backend that could not answer: an unreachable
 // server is marked down. more says whether another will be tried.
 func (s *Server) noteFailure(a *attempt, err error, more bool) {
-	var ue *ollama.UnreachableError
+	var ue *upstream.UnreachableError
 	if errors.As(err, &ue) {
 		s.pool.report(a.key, err)
 	}
@@ -264,8 +265,8 @@ func (s *Server) prepare(ctx context.Context, cfg *config.Config, alias string, 
 	var info *showInfo
 	if oc, ok := client.(*ollama.Client); ok {
 		info, err = s.caps.get(ctx, oc, d.Model)
-		var ue *ollama.UnreachableError
-		var se *ollama.StatusError
+		var ue *upstream.UnreachableError
+		var se *upstream.StatusError
 		switch {
 		case err == nil:
 			s.pool.report(a.key, nil)
@@ -338,11 +339,7 @@ func (s *Server) client(d config.Deployment) (chatClient, error) {
 	var c chatClient
 	switch d.Provider {
 	case "ollama":
-		hc := s.opts.HTTPClient
-		if d.APIKey != "" {
-			hc = &http.Client{Transport: bearerTransport{key: d.APIKey, next: transportOf(hc)}}
-		}
-		oc, err := ollama.New(k.base, hc)
+		oc, err := ollama.New(k.base, upstream.WithBearer(s.opts.HTTPClient, d.APIKey))
 		if err != nil {
 			return nil, err
 		}

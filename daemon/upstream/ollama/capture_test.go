@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
@@ -62,8 +63,8 @@ func TestCaptureStreams(t *testing.T) {
 func TestCapturedStreams(t *testing.T) {
 	want := map[string]func(error, []*ChatResponse) error{
 		"repeat-incomplete": func(err error, _ []*ChatResponse) error {
-			if !errors.Is(err, ErrIncomplete) {
-				return fmt.Errorf("err = %v, want ErrIncomplete", err)
+			if !errors.Is(err, upstream.ErrIncomplete) {
+				return fmt.Errorf("err = %v, want upstream.ErrIncomplete", err)
 			}
 			return nil
 		},
@@ -101,9 +102,9 @@ func wantDone(err error, got []*ChatResponse) error {
 
 func wantStatus(code int, msg string) func(error, []*ChatResponse) error {
 	return func(err error, _ []*ChatResponse) error {
-		var se *StatusError
+		var se *upstream.StatusError
 		if !errors.As(err, &se) || se.StatusCode != code || !strings.Contains(se.Message, msg) {
-			return fmt.Errorf("err = %v, want a %d StatusError saying %q", err, code, msg)
+			return fmt.Errorf("err = %v, want a %d upstream.StatusError saying %q", err, code, msg)
 		}
 		return nil
 	}

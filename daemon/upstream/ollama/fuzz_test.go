@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
@@ -38,21 +39,21 @@ func addStreamSeeds(f *testing.F, add func(status int, body []byte)) {
 var errCallback = errors.New("callback stop")
 
 // checkStreamError fails unless err is one Chat documents for a body that
-// arrived: nil after a done line, ErrIncomplete, a *StreamError, the
-// callback's own error, or a *ProtocolError for a line that is not
+// arrived: nil after a done line, upstream.ErrIncomplete, a *upstream.StreamError, the
+// callback's own error, or a *upstream.ProtocolError for a line that is not
 // Ollama's JSON.
 func checkStreamError(t *testing.T, err error, got []*ChatResponse) {
 	t.Helper()
 	var (
-		se *StreamError
-		pe *ProtocolError
+		se *upstream.StreamError
+		pe *upstream.ProtocolError
 	)
 	switch {
 	case err == nil:
 		if len(got) == 0 || !got[len(got)-1].Done {
 			t.Fatal("nil error without a done line")
 		}
-	case errors.Is(err, ErrIncomplete), errors.Is(err, errCallback), errors.As(err, &se), errors.As(err, &pe):
+	case errors.Is(err, upstream.ErrIncomplete), errors.Is(err, errCallback), errors.As(err, &se), errors.As(err, &pe):
 	default:
 		t.Fatalf("untyped error %T: %v", err, err)
 	}
@@ -132,7 +133,7 @@ func chatWith(t testing.TB, status int, body []byte, fn func(*ChatResponse) erro
 
 // FuzzChat sends arbitrary answers, status code included, through a real
 // HTTP exchange to Chat. Beyond FuzzReadStream's rules: a non-2xx answer is
-// a *StatusError with that code and a non-empty message of bounded length,
+// a *upstream.StatusError with that code and a non-empty message of bounded length,
 // and nothing reaches the callback.
 func FuzzChat(f *testing.F) {
 	addStreamSeeds(f, func(status int, body []byte) { f.Add(uint16(status), body) })
@@ -148,9 +149,9 @@ func FuzzChat(f *testing.F) {
 			return nil
 		})
 		if code/100 != 2 {
-			var se *StatusError
+			var se *upstream.StatusError
 			if !errors.As(err, &se) || se.StatusCode != code {
-				t.Fatalf("status %d: err = %v, want a StatusError", code, err)
+				t.Fatalf("status %d: err = %v, want a upstream.StatusError", code, err)
 			}
 			if se.Message == "" || len(se.Message) > 4<<10 {
 				t.Fatalf("status %d: message of %d bytes", code, len(se.Message))
@@ -175,7 +176,7 @@ func TestStatusMessages(t *testing.T) {
 		long:                                                      long[:200] + "…",
 	} {
 		err := chatWith(t, 502, []byte(body), func(*ChatResponse) error { return nil })
-		var se *StatusError
+		var se *upstream.StatusError
 		if !errors.As(err, &se) || se.StatusCode != 502 || se.Message != want {
 			t.Errorf("body %s: err = %v, want message %q", strconv.Quote(body), err, want)
 		}

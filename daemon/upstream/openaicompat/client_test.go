@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
@@ -78,7 +79,7 @@ func TestAgainstOllama(t *testing.T) {
 	})
 	t.Run("unknown model", func(t *testing.T) {
 		err := c.ChatStream(ctx, &ChatRequest{Model: "not-pulled", Messages: user("Hi")}, func(*ChatCompletionChunk) error { return nil })
-		var se *StatusError
+		var se *upstream.StatusError
 		if !errors.As(err, &se) || se.StatusCode != 404 || !strings.Contains(se.Message, "not-pulled") {
 			t.Errorf("got %v, want a 404 naming the model", err)
 		}
@@ -104,9 +105,9 @@ func TestAgainstOllama(t *testing.T) {
 		addr := ln.Addr().String()
 		ln.Close()
 		down, _ := New("http://"+addr+"/v1", "", nil)
-		var ue *UnreachableError
+		var ue *upstream.UnreachableError
 		if _, err := down.Models(ctx); !errors.As(err, &ue) || ue.Addr != addr {
-			t.Errorf("got %v, want an UnreachableError for %s", err, addr)
+			t.Errorf("got %v, want an upstream.UnreachableError for %s", err, addr)
 		}
 	})
 }
@@ -124,7 +125,7 @@ func TestReadEvents(t *testing.T) {
 		{"done", chunk + "\n\n" + last + "\n\ndata: [DONE]\n\n", 2, ""},
 		{"comments and event lines", ": keep-alive\n\nevent: message\n" + chunk + "\n\n" + last + "\n\ndata:[DONE]\n", 2, ""},
 		{"finished without DONE", chunk + "\n\n" + last + "\n\n", 2, ""},
-		{"cut off", chunk + "\n\n", 1, ErrIncomplete.Error()},
+		{"cut off", chunk + "\n\n", 1, upstream.ErrIncomplete.Error()},
 		{"error event", chunk + "\n\ndata: {\"error\":{\"message\":\"out of memory\",\"type\":\"server_error\"}}\n\n", 1, "stream error: out of memory"},
 		{"bad JSON", "data: {nope\n\n", 0, "decode stream event"},
 	}
@@ -139,19 +140,6 @@ func TestReadEvents(t *testing.T) {
 				t.Errorf("%d chunks, want %d", n, tt.chunks)
 			}
 		})
-	}
-}
-
-func TestErrorMessage(t *testing.T) {
-	for body, want := range map[string]string{
-		`{"error":{"message":"model 'x' not found","type":"api_error"}}`: "model 'x' not found",
-		`{"error":"busy"}`:         "busy",
-		`<html>Bad Gateway</html>`: "<html>Bad Gateway</html>",
-		``:                         "(empty body)",
-	} {
-		if got := errorMessage(strings.NewReader(body)); got != want {
-			t.Errorf("errorMessage(%q) = %q, want %q", body, got, want)
-		}
 	}
 }
 

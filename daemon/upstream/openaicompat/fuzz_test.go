@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
@@ -107,17 +108,17 @@ func TestCapturedStreams(t *testing.T) {
 				return nil
 			})
 			if code, ok := want[c.Name]; ok {
-				var se *StatusError
+				var se *upstream.StatusError
 				if !errors.As(err, &se) || fmt.Sprint(se.StatusCode) != code || se.Message == "" {
-					t.Fatalf("err = %v, want a %s StatusError", err, code)
+					t.Fatalf("err = %v, want a %s upstream.StatusError", err, code)
 				}
 				return
 			}
 			if c.Name == "repeat" {
 				// Ollama aborts a model repeating itself and ends the
 				// stream with neither a finish_reason nor [DONE].
-				if !errors.Is(err, ErrIncomplete) || len(chunks) == 0 {
-					t.Fatalf("err = %v after %d chunks, want ErrIncomplete after some", err, len(chunks))
+				if !errors.Is(err, upstream.ErrIncomplete) || len(chunks) == 0 {
+					t.Fatalf("err = %v after %d chunks, want upstream.ErrIncomplete after some", err, len(chunks))
 				}
 				return
 			}
@@ -161,14 +162,14 @@ func addStreamSeeds(f *testing.F, add func(status int, body []byte)) {
 var errCallback = errors.New("callback stop")
 
 // checkStreamError fails unless err is one ChatStream documents for a body
-// that arrived: nil once the answer finished, ErrIncomplete, a
-// *StreamError, a *ProtocolError, or the callback's own error; and unless
+// that arrived: nil once the answer finished, upstream.ErrIncomplete, a
+// *upstream.StreamError, a *upstream.ProtocolError, or the callback's own error; and unless
 // every chunk delivered is a chunk, never an error event.
 func checkStreamError(t *testing.T, err error, body []byte, got []*ChatCompletionChunk) {
 	t.Helper()
 	var (
-		se *StreamError
-		pe *ProtocolError
+		se *upstream.StreamError
+		pe *upstream.ProtocolError
 	)
 	switch {
 	case err == nil:
@@ -181,7 +182,7 @@ func checkStreamError(t *testing.T, err error, body []byte, got []*ChatCompletio
 		if !finished {
 			t.Fatal("nil error for an answer that neither finished nor sent [DONE]")
 		}
-	case errors.Is(err, ErrIncomplete), errors.Is(err, errCallback), errors.As(err, &se), errors.As(err, &pe):
+	case errors.Is(err, upstream.ErrIncomplete), errors.Is(err, errCallback), errors.As(err, &se), errors.As(err, &pe):
 	default:
 		t.Fatalf("untyped error %T: %v", err, err)
 	}
@@ -194,7 +195,7 @@ func checkStreamError(t *testing.T, err error, body []byte, got []*ChatCompletio
 
 // FuzzReadEvents feeds arbitrary bytes to the server-sent events reader as
 // a /chat/completions body. It must never panic, stop at [DONE], turn
-// error events into a *StreamError rather than a chunk, and fail only with
+// error events into a *upstream.StreamError rather than a chunk, and fail only with
 // the errors ChatStream documents.
 func FuzzReadEvents(f *testing.F) {
 	addStreamSeeds(f, func(_ int, body []byte) { f.Add(body, uint8(0)) })
@@ -224,7 +225,7 @@ func FuzzReadEvents(f *testing.F) {
 }
 
 // TestErrorEvents pins down the error event shapes servers send: each is
-// a *StreamError with the server's message, never a chunk (found while
+// a *upstream.StreamError with the server's message, never a chunk (found while
 // fuzzing: an error with a numeric code, as llama.cpp sends, or a bare
 // string used to pass as an empty chunk).
 func TestErrorEvents(t *testing.T) {
@@ -236,9 +237,9 @@ func TestErrorEvents(t *testing.T) {
 	} {
 		n := 0
 		err := readEvents(strings.NewReader("data: "+event+"\n\n"), func(*ChatCompletionChunk) error { n++; return nil })
-		var se *StreamError
+		var se *upstream.StreamError
 		if !errors.As(err, &se) || se.Message != want || n != 0 {
-			t.Errorf("%s: err = %v after %d chunks, want a StreamError saying %q", event, err, n, want)
+			t.Errorf("%s: err = %v after %d chunks, want a upstream.StreamError saying %q", event, err, n, want)
 		}
 	}
 	n := 0
@@ -246,15 +247,15 @@ func TestErrorEvents(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Errorf("a chunk with a null error: err = %v after %d chunks, want one chunk", err, n)
 	}
-	var pe *ProtocolError
+	var pe *upstream.ProtocolError
 	if err := readEvents(strings.NewReader("data: {nope\n\n"), func(*ChatCompletionChunk) error { return nil }); !errors.As(err, &pe) {
-		t.Errorf("an event that is not JSON: err = %v, want a ProtocolError", err)
+		t.Errorf("an event that is not JSON: err = %v, want a upstream.ProtocolError", err)
 	}
 }
 
 // FuzzChatStream sends arbitrary answers, status code included, through a
 // real HTTP exchange to ChatStream. Beyond FuzzReadEvents' rules: a non-2xx
-// answer is a *StatusError with that code and a non-empty message of
+// answer is a *upstream.StatusError with that code and a non-empty message of
 // bounded length, and nothing reaches the callback.
 func FuzzChatStream(f *testing.F) {
 	addStreamSeeds(f, func(status int, body []byte) { f.Add(uint16(status), body) })
@@ -270,9 +271,9 @@ func FuzzChatStream(f *testing.F) {
 			return nil
 		})
 		if code/100 != 2 {
-			var se *StatusError
+			var se *upstream.StatusError
 			if !errors.As(err, &se) || se.StatusCode != code {
-				t.Fatalf("status %d: err = %v, want a StatusError", code, err)
+				t.Fatalf("status %d: err = %v, want a upstream.StatusError", code, err)
 			}
 			if se.Message == "" || len(se.Message) > 4<<10 {
 				t.Fatalf("status %d: message of %d bytes", code, len(se.Message))

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
@@ -207,7 +208,7 @@ func TestRepeatEndsWithoutDone(t *testing.T) {
 	c := client(t, s)
 	for _, stream := range []bool{true, false} {
 		r := chat(t, c, ollama.ChatRequest{Model: ollamatest.ModelTiny, Messages: user("repeat"), Stream: stream})
-		if !errors.Is(r.err, ollama.ErrIncomplete) {
+		if !errors.Is(r.err, upstream.ErrIncomplete) {
 			t.Errorf("stream=%v: error %v, want ErrIncomplete", stream, r.err)
 		}
 		if !strings.HasPrefix(r.content, strings.Repeat(ollamatest.ReplyRepeat, 10)) {
@@ -267,7 +268,7 @@ func TestMissingCapabilitiesAreRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := chat(t, c, tc.req)
-			var se *ollama.StatusError
+			var se *upstream.StatusError
 			if !errors.As(r.err, &se) || se.StatusCode/100 != 4 || !strings.Contains(se.Message, tc.want) {
 				t.Errorf("error %v, want a 4xx saying %q", r.err, tc.want)
 			}
@@ -285,7 +286,7 @@ func TestStopAndRestart(t *testing.T) {
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	var ue *ollama.UnreachableError
+	var ue *upstream.UnreachableError
 	if _, err := c.Version(hangGuard(t)); !errors.As(err, &ue) {
 		t.Fatalf("stopped server: error %v, want UnreachableError", err)
 	}
