@@ -404,7 +404,7 @@ func (r *report) writeGaps(b *strings.Builder) {
 			if n1.requests > 0 {
 				reads = float64(n1.reads) / float64(n1.requests)
 			}
-			paras = append(paras, fmt.Sprintf("**Not streaming**: clawbridge asks Ollama for a streamed answer even when its client does not stream (`chatRequest` in `daemon/translator/request.go`), so that stop sequences, tool-call repair and the idle timeout act as tokens arrive and a stop sequence ends generation early. "+
+			paras = append(paras, fmt.Sprintf("**Not streaming**: clawbridge asks Ollama for a streamed answer even when its client does not stream (`OllamaRequest` in `daemon/anthropic/request.go`), so that stop sequences, tool-call repair and the idle timeout act as tokens arrive and a stop sequence ends generation early. "+
 				"Against the fake that turns one JSON body into %d separately flushed lines, read here with %.0f read system calls per request. The fake alone takes %s (p50) to stream them at concurrency 1, against the %s the floor needs for the whole non-streamed exchange, and at concurrency 32 streams at most %s answers a second (the fake, direct, streaming), fewer than the floor's %s req/s: neither target can be met while the upstream answer is streamed, however little the relay costs. "+
 				"With a real model the difference vanishes: Ollama produces tokens thousands of times slower than this fake, and reading them as they come costs microseconds each.",
 				r.opts.tokens, reads, fmtDur(d1.total50), fmtDur(nf1.total50), fmtRate(d32.rps), fmtRate(nf32.rps)))

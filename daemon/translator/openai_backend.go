@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/clawbridge/clawbridge/daemon/anthropic"
 	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 	"github.com/clawbridge/clawbridge/daemon/upstream/openaicompat"
@@ -61,7 +62,7 @@ func openAIRequest(r *ollama.ChatRequest) *openaicompat.ChatRequest {
 			out.Stop, _ = json.Marshal(o.Stop)
 		}
 	}
-	switch jsonKind(r.Format) {
+	switch anthropic.JSONKind(r.Format) {
 	case "string":
 		out.ResponseFormat = &openaicompat.ResponseFormat{Type: "json_object"}
 	case "object":
@@ -206,11 +207,11 @@ func callArguments(args string) json.RawMessage {
 		return json.RawMessage("{}")
 	}
 	raw := json.RawMessage(args)
-	if json.Valid(raw) && jsonKind(raw) == "object" {
+	if json.Valid(raw) && anthropic.JSONKind(raw) == "object" {
 		return raw
 	}
 	var inner string
-	if json.Unmarshal(raw, &inner) == nil && json.Valid([]byte(inner)) && jsonKind(json.RawMessage(inner)) == "object" {
+	if json.Unmarshal(raw, &inner) == nil && json.Valid([]byte(inner)) && anthropic.JSONKind(json.RawMessage(inner)) == "object" {
 		return json.RawMessage(inner)
 	}
 	b, _ := json.Marshal(args)

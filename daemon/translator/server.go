@@ -1,12 +1,16 @@
-// Package translator serves Anthropic's Messages API (/v1/messages,
-// /v1/models) and answers it from Ollama's native /api/chat, mapping the
-// model names clients ask for onto local models through the config.
+// Package translator is clawbridge's HTTP edge. It serves Anthropic's
+// Messages API (/v1/messages, /v1/messages/count_tokens), OpenAI's Chat
+// Completions (/v1/chat/completions), the model list both kinds of client
+// read (/v1/models) and /health, and answers from the backends of the
+// config: Ollama's /api/chat or an OpenAI-compatible server, chosen per
+// model name, balanced and failed over between servers.
 //
-// The conversions are pure and live in their own files: request.go
-// (Anthropic request to Ollama request), answer.go (the state machine
-// that turns Ollama's chunks into content blocks), sse.go (the stream
-// encoder). This file is the HTTP edge: routing, auth, errors, logging,
-// and moving bytes between the client and Ollama.
+// Around the pure conversions of daemon/anthropic it does what needs the
+// network or memory across requests: auth and origin checks, routing,
+// dispatch to a backend, the relay of a streamed answer (pings, back
+// pressure, deadlines), token counting calibrated per backend model (for
+// count_tokens and for sizing Ollama's num_ctx), turning tool-call repair
+// on or off per backend, and the one log line of each request.
 package translator
 
 import (
@@ -29,6 +33,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/anthropic"
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
@@ -198,7 +203,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if cfg == nil {
-		writeError(w, rec, apiFailure("no configuration is loaded"))
+		writeError(w, rec, anthropic.Failure("no configuration is loaded"))
 		return
 	}
 	if ae := checkKey(r, cfg.GeneralSettings.MasterKey); ae != nil {
@@ -227,7 +232,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.getModel(w, cfg, rec, strings.TrimPrefix(p, "/v1/models/"))
 		}
 	default:
-		writeError(w, rec, notFound("no such endpoint: %s %s (clawbridge serves POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/chat/completions, GET /v1/models, GET /health)", r.Method, r.URL.Path))
+		writeError(w, rec, anthropic.NotFound("no such endpoint: %s %s (clawbridge serves POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/chat/completions, GET /v1/models, GET /health)", r.Method, r.URL.Path))
 	}
 }
 
@@ -238,15 +243,15 @@ func allowMethod(w http.ResponseWriter, r *http.Request, rec *requestLog, method
 		}
 	}
 	w.Header().Set("Allow", strings.Join(methods, ", "))
-	writeError(w, rec, &apiError{http.StatusMethodNotAllowed, "invalid_request_error",
-		fmt.Sprintf("method %s is not allowed on %s: use %s", r.Method, r.URL.Path, strings.Join(methods, " or "))})
+	writeError(w, rec, &anthropic.Error{Status: http.StatusMethodNotAllowed, Type: "invalid_request_error",
+		Message: fmt.Sprintf("method %s is not allowed on %s: use %s", r.Method, r.URL.Path, strings.Join(methods, " or "))})
 	return false
 }
 
 // checkKey accepts the master key from x-api-key (Anthropic clients) or
 // Authorization: Bearer (OpenAI clients), compared in constant time. With
 // no master key configured every request is accepted.
-func checkKey(r *http.Request, key string) *apiError {
+func checkKey(r *http.Request, key string) *anthropic.Error {
 	if key == "" {
 		return nil
 	}
@@ -256,14 +261,14 @@ func checkKey(r *http.Request, key string) *apiError {
 		bearer = strings.TrimSpace(a[7:])
 	}
 	if apiKey == "" && bearer == "" {
-		return &apiError{http.StatusUnauthorized, "authentication_error",
-			"missing API key: send the master_key from the clawbridge config in the x-api-key header (or Authorization: Bearer)"}
+		return &anthropic.Error{Status: http.StatusUnauthorized, Type: "authentication_error",
+			Message: "missing API key: send the master_key from the clawbridge config in the x-api-key header (or Authorization: Bearer)"}
 	}
 	ok := subtle.ConstantTimeCompare([]byte(apiKey), []byte(key)) == 1
 	ok = subtle.ConstantTimeCompare([]byte(bearer), []byte(key)) == 1 || ok
 	if !ok {
-		return &apiError{http.StatusUnauthorized, "authentication_error",
-			"invalid API key: it does not match general_settings.master_key in the clawbridge config"}
+		return &anthropic.Error{Status: http.StatusUnauthorized, Type: "authentication_error",
+			Message: "invalid API key: it does not match general_settings.master_key in the clawbridge config"}
 	}
 	return nil
 }
@@ -275,14 +280,14 @@ func checkKey(r *http.Request, key string) *apiError {
 // (an Origin header not on this machine), which a browser sends even
 // though it cannot read the answer. The translator serves programs, never
 // pages: it sends no CORS headers, so no browser may read an answer.
-func (s *Server) checkOrigin(r *http.Request, cfg *config.Config) *apiError {
+func (s *Server) checkOrigin(r *http.Request, cfg *config.Config) *anthropic.Error {
 	if !s.hostAllowed(r.Host, cfg) {
-		return &apiError{http.StatusForbidden, "permission_error",
-			fmt.Sprintf("the Host header %q is not a name of this machine that clawbridge knows: use 127.0.0.1 or localhost, or add the name to clawbridge.translator.allowed_hosts in the config", r.Host)}
+		return &anthropic.Error{Status: http.StatusForbidden, Type: "permission_error",
+			Message: fmt.Sprintf("the Host header %q is not a name of this machine that clawbridge knows: use 127.0.0.1 or localhost, or add the name to clawbridge.translator.allowed_hosts in the config", r.Host)}
 	}
 	if origin, ok := r.Header["Origin"]; ok && (len(origin) != 1 || !loopbackOrigin(origin[0])) {
-		return &apiError{http.StatusForbidden, "permission_error",
-			fmt.Sprintf("requests from web pages are refused (the Origin header is %q): clawbridge answers programs on this machine, not browsers", strings.Join(origin, ", "))}
+		return &anthropic.Error{Status: http.StatusForbidden, Type: "permission_error",
+			Message: fmt.Sprintf("requests from web pages are refused (the Origin header is %q): clawbridge answers programs on this machine, not browsers", strings.Join(origin, ", "))}
 	}
 	return nil
 }
@@ -369,7 +374,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, cfg *config.Co
 	if !ok {
 		return
 	}
-	req, err := decodeRequest(body)
+	req, err := anthropic.DecodeRequest(body)
 	if err != nil {
 		writeError(w, rec, asAPIError(err))
 		return
@@ -398,13 +403,13 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, rec *requestLo
 		var mbe *http.MaxBytesError
 		switch {
 		case errors.As(err, &mbe):
-			writeError(w, rec, &apiError{http.StatusRequestEntityTooLarge, "request_too_large",
-				fmt.Sprintf("request body is larger than the limit of %s", byteSize(s.opts.MaxBodyBytes))})
+			writeError(w, rec, &anthropic.Error{Status: http.StatusRequestEntityTooLarge, Type: "request_too_large",
+				Message: fmt.Sprintf("request body is larger than the limit of %s", byteSize(s.opts.MaxBodyBytes))})
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			writeError(w, rec, &apiError{http.StatusRequestTimeout, "invalid_request_error",
-				fmt.Sprintf("the request body stopped arriving: nothing came for %v", s.opts.BodyIdleTimeout)})
+			writeError(w, rec, &anthropic.Error{Status: http.StatusRequestTimeout, Type: "invalid_request_error",
+				Message: fmt.Sprintf("the request body stopped arriving: nothing came for %v", s.opts.BodyIdleTimeout)})
 		default:
-			writeError(w, rec, invalidRequest("reading the request body: %v", err))
+			writeError(w, rec, anthropic.InvalidRequest("reading the request body: %v", err))
 		}
 		return nil, false
 	}
@@ -426,14 +431,14 @@ func (b *idleReader) Read(p []byte) (int, error) {
 }
 
 // route finds the deployments for a model name, or the error to answer.
-func (s *Server) route(cfg *config.Config, model string) (*config.Route, *apiError) {
+func (s *Server) route(cfg *config.Config, model string) (*config.Route, *anthropic.Error) {
 	route, err := cfg.Route(model)
 	if err != nil {
 		var nf *config.NotFoundError
 		if errors.As(err, &nf) {
-			return nil, notFound("model %q is not configured in clawbridge; configured models: %s", nf.Model, knownList(nf.Known))
+			return nil, anthropic.NotFound("model %q is not configured in clawbridge; configured models: %s", nf.Model, knownList(nf.Known))
 		}
-		return nil, apiFailure("routing model %q: %v", model, err)
+		return nil, anthropic.Failure("routing model %q: %v", model, err)
 	}
 	return route, nil
 }
@@ -441,8 +446,8 @@ func (s *Server) route(cfg *config.Config, model string) (*config.Route, *apiErr
 // frontEnd is one of the APIs the translator serves: it makes the output
 // that writes an answer in its terms, streamed or whole.
 type frontEnd interface {
-	newStream(t target, cfg answerConfig) streamOutput
-	newCollect(t target, cfg answerConfig) collectOutput
+	newStream(t target, cfg anthropic.AnswerConfig) streamOutput
+	newCollect(t target, cfg anthropic.AnswerConfig) collectOutput
 	// toolIDPrefix starts the ids of tool calls ("toolu_", "call_").
 	toolIDPrefix() string
 }
@@ -453,7 +458,7 @@ type output interface {
 	chunk(c *ollama.ChatResponse) bool
 	// started says which backend answers, before its first chunk.
 	started(a *attempt)
-	answer() *answer
+	answer() *anthropic.Answer
 }
 
 // streamOutput writes an answer as server-sent events.
@@ -463,7 +468,7 @@ type streamOutput interface {
 	end(err error)
 	ping()
 	// fail ends the stream with an error event.
-	fail(ae *apiError)
+	fail(ae *anthropic.Error)
 	writeTo(w io.Writer) error
 }
 
@@ -471,12 +476,12 @@ type streamOutput interface {
 type collectOutput interface {
 	output
 	// end returns the body, or the error the client gets instead.
-	end(err error) (any, *apiError)
+	end(err error) (any, *anthropic.Error)
 }
 
 // chat answers a request of either API: routing, the backends, and the
 // answer streamed or whole.
-func (s *Server) chat(w http.ResponseWriter, r *http.Request, cfg *config.Config, rec *requestLog, req *request, fe frontEnd) {
+func (s *Server) chat(w http.ResponseWriter, r *http.Request, cfg *config.Config, rec *requestLog, req *anthropic.Request, fe frontEnd) {
 	rec.alias, rec.stream = req.Model, req.Stream
 	route, ae := s.route(cfg, req.Model)
 	if ae != nil {
@@ -491,7 +496,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, cfg *config.Config
 	}
 	t := target{Alias: req.Model}
 	prefix := fe.toolIDPrefix()
-	acfg := answerConfig{stops: req.StopSequences, tools: newToolSet(req.Tools), newToolID: func() string { return s.newID(prefix) }}
+	acfg := anthropic.AnswerConfig{Stops: req.StopSequences, Tools: anthropic.NewToolSet(req.Tools), NewToolID: func() string { return s.newID(prefix) }}
 	if req.Stream {
 		s.stream(r.Context(), w, rec, cfg, route, req, fe.newStream(t, acfg))
 		return
@@ -502,14 +507,14 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, cfg *config.Config
 // startBackend adapts the output to the backend that answers.
 func startBackend(out output, rec *requestLog, a *attempt) {
 	if !a.backend.Repair {
-		out.answer().repair = nil
+		out.answer().NoRepair()
 	}
 	out.started(a)
 }
 
 // complete answers a non-streaming request: the whole answer, collected,
 // as one JSON body.
-func (s *Server) complete(ctx context.Context, w http.ResponseWriter, rec *requestLog, cfg *config.Config, route *config.Route, req *request, col collectOutput) {
+func (s *Server) complete(ctx context.Context, w http.ResponseWriter, rec *requestLog, cfg *config.Config, route *config.Route, req *anthropic.Request, col collectOutput) {
 	err := s.dispatch(ctx, cfg, route, req, rec, func(a *attempt) { startBackend(col, rec, a) }, func(c *ollama.ChatResponse) error {
 		rec.firstToken(c)
 		if col.chunk(c) && !c.Done {
@@ -531,8 +536,7 @@ func (s *Server) complete(ctx context.Context, w http.ResponseWriter, rec *reque
 		writeError(w, rec, ae)
 		return
 	}
-	ans := col.answer()
-	rec.usage, rec.stopReason, rec.genTime, rec.repairs = ans.usage, ans.stopReason, ans.genTime, ans.repairs()
+	rec.outcome = col.answer().Outcome()
 	writeJSON(w, rec, http.StatusOK, body)
 }
 
@@ -551,7 +555,7 @@ type upstreamItem struct {
 // comes first; until then an upstream failure is a plain HTTP error, after
 // it an error event. When the client goes away the request context is
 // cancelled, which cancels the upstream request with it.
-func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requestLog, cfg *config.Config, route *config.Route, req *request, out streamOutput) {
+func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requestLog, cfg *config.Config, route *config.Route, req *anthropic.Request, out streamOutput) {
 	ctx, cancel := context.WithCancel(parent)
 	items := newHandoff(maxQueuedChunks)
 	var upstreamErr error // written before items is closed, read after
@@ -565,8 +569,7 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 	defer func() {
 		cancel()
 		<-upstreamDone
-		ans := out.answer()
-		rec.usage, rec.stopReason, rec.genTime, rec.repairs = ans.usage, ans.stopReason, ans.genTime, ans.repairs()
+		rec.outcome = out.answer().Outcome()
 	}()
 
 	rc := http.NewResponseController(w)
@@ -663,7 +666,7 @@ func (s *Server) stream(parent context.Context, w http.ResponseWriter, rec *requ
 			if errors.Is(err, errStopSequence) {
 				err = nil
 			}
-			if err != nil && !errors.Is(err, upstream.ErrIncomplete) && !out.answer().ended {
+			if err != nil && !errors.Is(err, upstream.ErrIncomplete) && !out.answer().Ended() {
 				fail(err)
 				return
 			}
@@ -703,7 +706,7 @@ const maxUnflushedChunks = 32
 const maxQueuedChunks = 64
 
 func isAPIError(err error) bool {
-	var ae *apiError
+	var ae *anthropic.Error
 	return errors.As(err, &ae)
 }
 
@@ -717,14 +720,14 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request, cfg *config.
 	if id := q.Get("after_id"); id != "" {
 		lo = indexOf(names, id) + 1
 		if lo == 0 {
-			writeError(w, rec, invalidRequest("after_id: no model %q", id))
+			writeError(w, rec, anthropic.InvalidRequest("after_id: no model %q", id))
 			return
 		}
 	}
 	if id := q.Get("before_id"); id != "" {
 		hi = indexOf(names, id)
 		if hi < 0 {
-			writeError(w, rec, invalidRequest("before_id: no model %q", id))
+			writeError(w, rec, anthropic.InvalidRequest("before_id: no model %q", id))
 			return
 		}
 	}
@@ -732,7 +735,7 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request, cfg *config.
 	if l := q.Get("limit"); l != "" {
 		var n int
 		if _, err := fmt.Sscan(l, &n); err != nil || n < 1 || n > 1000 {
-			writeError(w, rec, invalidRequest("limit: expected an integer from 1 to 1000, got %q", l))
+			writeError(w, rec, anthropic.InvalidRequest("limit: expected an integer from 1 to 1000, got %q", l))
 			return
 		}
 		if q.Get("before_id") != "" {
@@ -741,7 +744,7 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request, cfg *config.
 			hi = min(hi, lo+n)
 		}
 	}
-	list := ModelList{Data: []ModelInfo{}, Object: "list", HasMore: lo > 0 && q.Get("before_id") != "" || hi < len(names) && q.Get("before_id") == ""}
+	list := anthropic.ModelList{Data: []anthropic.ModelInfo{}, Object: "list", HasMore: lo > 0 && q.Get("before_id") != "" || hi < len(names) && q.Get("before_id") == ""}
 	for _, n := range names[lo:hi] {
 		list.Data = append(list.Data, s.modelInfo(n))
 	}
@@ -754,14 +757,14 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request, cfg *config.
 func (s *Server) getModel(w http.ResponseWriter, cfg *config.Config, rec *requestLog, id string) {
 	names := cfg.ModelNames()
 	if indexOf(names, id) < 0 {
-		writeError(w, rec, notFound("model %q is not configured in clawbridge; configured models: %s", id, knownList(names)))
+		writeError(w, rec, anthropic.NotFound("model %q is not configured in clawbridge; configured models: %s", id, knownList(names)))
 		return
 	}
 	writeJSON(w, rec, http.StatusOK, s.modelInfo(id))
 }
 
-func (s *Server) modelInfo(name string) ModelInfo {
-	return ModelInfo{Type: "model", ID: name, DisplayName: name, CreatedAt: s.started.Format(time.RFC3339),
+func (s *Server) modelInfo(name string) anthropic.ModelInfo {
+	return anthropic.ModelInfo{Type: "model", ID: name, DisplayName: name, CreatedAt: s.started.Format(time.RFC3339),
 		Object: "model", Created: s.started.Unix(), OwnedBy: "clawbridge"}
 }
 
@@ -833,11 +836,10 @@ type requestLog struct {
 	stream           bool
 	status           int
 	err              string
-	usage            Usage
-	stopReason       string
 	start, first     time.Time
-	genTime          time.Duration // Ollama's eval_duration
-	repairs          int           // tool calls repaired from text
+	// outcome is how the answer ended: stop reason, usage, Ollama's
+	// eval_duration and the tool calls repaired from text.
+	outcome anthropic.Outcome
 	// openai is set for the Chat Completions endpoint, whose errors have
 	// OpenAI's shape.
 	openai bool
@@ -857,7 +859,8 @@ func (s *Server) logRequest(l *requestLog) {
 			s.failures.Add(1)
 		}
 	}
-	s.repairs.Add(uint64(l.repairs))
+	o := l.outcome
+	s.repairs.Add(uint64(o.Repairs))
 	dur := time.Since(l.start)
 	attrs := []any{"request_id", l.id, "method", l.method, "path", l.path, "status", l.status,
 		"duration_ms", dur.Milliseconds()}
@@ -867,20 +870,20 @@ func (s *Server) logRequest(l *requestLog) {
 			attrs = append(attrs, "route", l.route)
 		}
 	}
-	if l.stopReason != "" {
-		attrs = append(attrs, "stop_reason", l.stopReason, "input_tokens", l.usage.InputTokens, "output_tokens", l.usage.OutputTokens)
+	if o.StopReason != "" {
+		attrs = append(attrs, "stop_reason", o.StopReason, "input_tokens", o.Usage.InputTokens, "output_tokens", o.Usage.OutputTokens)
 	}
-	if l.repairs > 0 {
-		attrs = append(attrs, "repaired_tool_calls", l.repairs)
+	if o.Repairs > 0 {
+		attrs = append(attrs, "repaired_tool_calls", o.Repairs)
 	}
 	if !l.first.IsZero() {
 		attrs = append(attrs, "ttft_ms", l.first.Sub(l.start).Milliseconds())
-		gen := l.genTime
+		gen := o.GenTime
 		if gen <= 0 {
 			gen = time.Since(l.first)
 		}
-		if gen > 0 && l.usage.OutputTokens > 0 {
-			attrs = append(attrs, "tokens_per_s", float64(int(float64(l.usage.OutputTokens)/gen.Seconds()*10))/10)
+		if gen > 0 && o.Usage.OutputTokens > 0 {
+			attrs = append(attrs, "tokens_per_s", float64(int(float64(o.Usage.OutputTokens)/gen.Seconds()*10))/10)
 		}
 	}
 	level := slog.LevelInfo
@@ -898,22 +901,22 @@ func (s *Server) logRequest(l *requestLog) {
 	s.log.Log(context.Background(), level, "request", attrs...)
 }
 
-func asAPIError(err error) *apiError {
-	var ae *apiError
+func asAPIError(err error) *anthropic.Error {
+	var ae *anthropic.Error
 	if errors.As(err, &ae) {
 		return ae
 	}
-	return apiFailure("%v", err)
+	return anthropic.Failure("%v", err)
 }
 
-func writeError(w http.ResponseWriter, rec *requestLog, ae *apiError) {
+func writeError(w http.ResponseWriter, rec *requestLog, ae *anthropic.Error) {
 	rec.err = ae.Message
 	if rec.openai {
 		status, body := openAIError(ae)
 		writeJSON(w, rec, status, body)
 		return
 	}
-	writeJSON(w, rec, ae.Status, ErrorResponse{Type: "error", Error: ErrorBody{Type: ae.Type, Message: ae.Message}, RequestID: rec.id})
+	writeJSON(w, rec, ae.Status, anthropic.ErrorResponse{Type: "error", Error: anthropic.ErrorBody{Type: ae.Type, Message: ae.Message}, RequestID: rec.id})
 }
 
 func writeJSON(w http.ResponseWriter, rec *requestLog, status int, v any) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 
+	"github.com/clawbridge/clawbridge/daemon/anthropic"
 	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
@@ -12,11 +13,11 @@ import (
 // messages and message events.
 type anthropicAPI struct{ s *Server }
 
-func (f anthropicAPI) newStream(t target, cfg answerConfig) streamOutput {
+func (f anthropicAPI) newStream(t target, cfg anthropic.AnswerConfig) streamOutput {
 	return newEventStream(f.s.newID("msg_"), t, cfg)
 }
 
-func (f anthropicAPI) newCollect(t target, cfg answerConfig) collectOutput {
+func (f anthropicAPI) newCollect(t target, cfg anthropic.AnswerConfig) collectOutput {
 	return newCollector(f.s.newID("msg_"), t, cfg)
 }
 
@@ -27,64 +28,63 @@ func (anthropicAPI) toolIDPrefix() string { return "toolu_" }
 // and moves its bytes to the network, and tests feed it recorded chunks
 // and compare the transcript with a golden file.
 type eventStream struct {
-	enc streamEncoder
-	ans *answer
+	enc anthropic.StreamEncoder
+	ans *anthropic.Answer
 	t   target
 }
 
 // newEventStream starts a stream (its message_start is buffered at once)
 // for an answer to the client's model t.Alias.
-func newEventStream(msgID string, t target, cfg answerConfig) *eventStream {
+func newEventStream(msgID string, t target, cfg anthropic.AnswerConfig) *eventStream {
 	s := &eventStream{t: t}
-	s.ans = newAnswer(&s.enc, cfg)
-	s.enc.messageStart(msgID, t.Alias)
+	s.ans = anthropic.NewAnswer(&s.enc, cfg)
+	s.enc.MessageStart(msgID, t.Alias)
 	return s
 }
 
 // chunk takes one Ollama chunk; true means the answer is complete.
-func (s *eventStream) chunk(c *ollama.ChatResponse) bool { return s.ans.add(c) }
+func (s *eventStream) chunk(c *ollama.ChatResponse) bool { return s.ans.Add(c) }
 
 func (s *eventStream) started(a *attempt)        { s.t = a.target }
-func (s *eventStream) answer() *answer           { return s.ans }
-func (s *eventStream) ping()                     { s.enc.ping() }
-func (s *eventStream) fail(ae *apiError)         { s.enc.fail(ae.Type, ae.Message) }
-func (s *eventStream) writeTo(w io.Writer) error { return s.enc.writeTo(w) }
+func (s *eventStream) answer() *anthropic.Answer { return s.ans }
+func (s *eventStream) ping()                     { s.enc.Ping() }
+func (s *eventStream) fail(ae *anthropic.Error)  { s.enc.Fail(ae.Type, ae.Message) }
+func (s *eventStream) writeTo(w io.Writer) error { return s.enc.WriteEvents(w) }
 
 // end closes the stream after the upstream call returned err. A stream
 // that closed without its done line still ends as a normal message; any
 // other failure becomes an error event, after which nothing follows.
 func (s *eventStream) end(err error) {
 	switch {
-	case s.ans.ended:
+	case s.ans.Ended():
 	case err == nil || errors.Is(err, upstream.ErrIncomplete):
-		s.ans.finishIncomplete()
+		s.ans.FinishIncomplete()
 	default:
 		ae := s.t.errorFor(err)
-		s.enc.fail(ae.Type, ae.Message)
+		s.enc.Fail(ae.Type, ae.Message)
 	}
 }
 
 // collector is eventStream's counterpart for clients that did not ask for
 // a stream: the same state machine, collecting one Message.
 type collector struct {
-	b   messageBuilder
-	ans *answer
+	b   *anthropic.MessageBuilder
+	ans *anthropic.Answer
 	t   target
 }
 
-func newCollector(msgID string, t target, cfg answerConfig) *collector {
-	c := &collector{t: t}
-	c.b.msg = Message{ID: msgID, Type: "message", Role: "assistant", Model: t.Alias, Content: []ContentBlock{}}
-	c.ans = newAnswer(&c.b, cfg)
+func newCollector(msgID string, t target, cfg anthropic.AnswerConfig) *collector {
+	c := &collector{t: t, b: anthropic.NewMessageBuilder(msgID, t.Alias)}
+	c.ans = anthropic.NewAnswer(c.b, cfg)
 	return c
 }
 
-func (c *collector) chunk(r *ollama.ChatResponse) bool { return c.ans.add(r) }
+func (c *collector) chunk(r *ollama.ChatResponse) bool { return c.ans.Add(r) }
 func (c *collector) started(a *attempt)                { c.t = a.target }
-func (c *collector) answer() *answer                   { return c.ans }
+func (c *collector) answer() *anthropic.Answer         { return c.ans }
 
 // end returns the finished message, or the error the client gets instead.
-func (c *collector) end(err error) (any, *apiError) {
+func (c *collector) end(err error) (any, *anthropic.Error) {
 	msg, ae := c.message(err)
 	if ae != nil {
 		return nil, ae
@@ -94,13 +94,13 @@ func (c *collector) end(err error) (any, *apiError) {
 
 // message returns the finished message, or the error the client gets
 // instead.
-func (c *collector) message(err error) (*Message, *apiError) {
+func (c *collector) message(err error) (*anthropic.Message, *anthropic.Error) {
 	switch {
-	case c.ans.ended:
+	case c.ans.Ended():
 	case err == nil || errors.Is(err, upstream.ErrIncomplete):
-		c.ans.finishIncomplete()
+		c.ans.FinishIncomplete()
 	default:
 		return nil, c.t.errorFor(err)
 	}
-	return &c.b.msg, nil
+	return c.b.Message(), nil
 }

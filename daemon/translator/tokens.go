@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/clawbridge/clawbridge/daemon/anthropic"
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
@@ -411,11 +412,6 @@ func solve(p *[fitUnknowns][fitUnknowns]float64, q *[fitUnknowns]float64) bool {
 	return true
 }
 
-// CountTokensResponse is the answer of POST /v1/messages/count_tokens.
-type CountTokensResponse struct {
-	InputTokens int `json:"input_tokens"`
-}
-
 // countTokens answers POST /v1/messages/count_tokens: the estimated
 // prompt tokens of a messages body (system, messages, tools and their
 // schemas), calibrated for the backend model that would answer it. It
@@ -425,7 +421,7 @@ func (s *Server) countTokens(w http.ResponseWriter, r *http.Request, cfg *config
 	if !ok {
 		return
 	}
-	req, err := decodeCountRequest(body)
+	req, err := anthropic.DecodeCountRequest(body)
 	if err != nil {
 		writeError(w, rec, asAPIError(err))
 		return
@@ -450,18 +446,18 @@ func (s *Server) countTokens(w http.ResponseWriter, r *http.Request, cfg *config
 	// already: count_tokens does not call the backend itself. Unknown
 	// capabilities count the tools (dropsTools keeps them, as the real
 	// request does when /api/show cannot answer).
-	var caps *capabilities
+	var caps *anthropic.Capabilities
 	if info := s.cachedInfo(d); info != nil {
 		caps = info.Caps
 	}
-	creq, err := chatRequest(req, backend{Model: d.Model, NumCtx: d.NumCtx, Caps: caps, Vision: d.SupportsVision, NoTools: dropsTools(d, caps)})
+	creq, err := anthropic.OllamaRequest(req, anthropic.Backend{Model: d.Model, NumCtx: d.NumCtx, Caps: caps, Vision: d.SupportsVision, NoTools: dropsTools(d, caps)})
 	if err != nil {
 		writeError(w, rec, asAPIError(err))
 		return
 	}
 	rec.backend = d.Model + "@" + hostOf(keyOf(d).base)
 	n := s.pool.model(modelKey{keyOf(d), d.Model}).cal.apply(estimateTokens(creq))
-	writeJSON(w, rec, http.StatusOK, CountTokensResponse{InputTokens: n})
+	writeJSON(w, rec, http.StatusOK, anthropic.CountTokensResponse{InputTokens: n})
 }
 
 // dropsTools reports whether requests to deployment d go without their
@@ -471,7 +467,7 @@ func (s *Server) countTokens(w http.ResponseWriter, r *http.Request, cfg *config
 // model lacks tools. caps is nil when /api/show has not said: the tools
 // are kept then. The real request (prepare) and count_tokens both decide
 // here, so that the count includes exactly the tools the model is sent.
-func dropsTools(d config.Deployment, caps *capabilities) bool {
+func dropsTools(d config.Deployment, caps *anthropic.Capabilities) bool {
 	if d.SupportsFunctionCalling != nil {
 		return !*d.SupportsFunctionCalling
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/anthropic"
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
@@ -28,7 +29,7 @@ type attempt struct {
 	key     serverKey
 	client  chatClient
 	target  target
-	backend backend
+	backend anthropic.Backend
 	creq    *ollama.ChatRequest
 	model   *modelState
 	// est is the raw token estimate of the prompt, kept to calibrate
@@ -62,7 +63,7 @@ var errNoDeployment = errors.New("no deployment")
 // could not be reached, lacks the model or is busy. onStart is called with
 // the backend that answers just before fn gets its first chunk. Errors
 // are *backendError where a backend is known.
-func (s *Server) dispatch(ctx context.Context, cfg *config.Config, route *config.Route, req *request, rec *requestLog, onStart func(*attempt), fn func(*ollama.ChatResponse) error) error {
+func (s *Server) dispatch(ctx context.Context, cfg *config.Config, route *config.Route, req *anthropic.Request, rec *requestLog, onStart func(*attempt), fn func(*ollama.ChatResponse) error) error {
 	deps, due := s.pool.order(route.Deployments, s.opts.BackendRecheck)
 	for _, d := range due {
 		go s.probe(d)
@@ -101,8 +102,8 @@ func (s *Server) dispatch(ctx context.Context, cfg *config.Config, route *config
 		started := false
 		actx, cancel := ctx, context.CancelFunc(func() {})
 		if a.timeout > 0 {
-			actx, cancel = context.WithTimeoutCause(ctx, a.timeout, &apiError{http.StatusGatewayTimeout, "timeout_error",
-				fmt.Sprintf("model %q did not finish within %v (litellm_params.timeout in the config)", req.Model, a.timeout)})
+			actx, cancel = context.WithTimeoutCause(ctx, a.timeout, &anthropic.Error{Status: http.StatusGatewayTimeout, Type: "timeout_error",
+				Message: fmt.Sprintf("model %q did not finish within %v (litellm_params.timeout in the config)", req.Model, a.timeout)})
 		}
 		idle := newIdleWatch(actx, cfg.Clawbridge.Translator.IdleTimeout(), a)
 		err = s.chatGrowing(idle.ctx, a, func(c *ollama.ChatResponse) error {
@@ -162,8 +163,8 @@ func newIdleWatch(parent context.Context, idle time.Duration, a *attempt) *idleW
 	w.ctx, w.cancel = context.WithCancelCause(parent)
 	if idle > 0 {
 		w.timer = time.AfterFunc(idle, func() {
-			w.cancel(&apiError{http.StatusGatewayTimeout, "timeout_error",
-				fmt.Sprintf("%s at %s sent nothing for %v (model %q): it may be stuck; clawbridge.translator.stream_idle_timeout in the config sets how long to wait",
+			w.cancel(&anthropic.Error{Status: http.StatusGatewayTimeout, Type: "timeout_error",
+				Message: fmt.Sprintf("%s at %s sent nothing for %v (model %q): it may be stuck; clawbridge.translator.stream_idle_timeout in the config sets how long to wait",
 					serverKind(a.target), a.target.Addr, idle, a.target.Model)})
 		})
 	}
@@ -253,10 +254,10 @@ func (s *Server) noteFailure(a *attempt, err error, more bool) {
 // prepare builds the request for one deployment: it asks Ollama (cached)
 // what the model can do, converts the request, and sizes its context. The
 // attempt is returned with any error that concerns its backend.
-func (s *Server) prepare(ctx context.Context, cfg *config.Config, alias string, d config.Deployment, req *request) (*attempt, error) {
+func (s *Server) prepare(ctx context.Context, cfg *config.Config, alias string, d config.Deployment, req *anthropic.Request) (*attempt, error) {
 	client, err := s.client(d)
 	if err != nil {
-		return nil, apiFailure("model %q: %v", alias, err)
+		return nil, anthropic.Failure("model %q: %v", alias, err)
 	}
 	a := &attempt{dep: d, key: keyOf(d), client: client,
 		target:  target{Alias: alias, Model: d.Model, Addr: hostOf(client.BaseURL()), Kind: kindOf(d)},
@@ -286,8 +287,8 @@ func (s *Server) prepare(ctx context.Context, cfg *config.Config, alias string, 
 	// Tools go unless the config says the model cannot call them, or
 	// allows dropping what the model cannot do and Ollama says so too.
 	noTools := dropsTools(d, info.Caps)
-	a.backend = backend{Model: d.Model, NumCtx: d.NumCtx, Caps: info.Caps, Vision: d.SupportsVision, NoTools: noTools, Repair: config.On(d.RepairToolCalls)}
-	if a.creq, err = chatRequest(req, a.backend); err != nil {
+	a.backend = anthropic.Backend{Model: d.Model, NumCtx: d.NumCtx, Caps: info.Caps, Vision: d.SupportsVision, NoTools: noTools, Repair: config.On(d.RepairToolCalls)}
+	if a.creq, err = anthropic.OllamaRequest(req, a.backend); err != nil {
 		return a, err
 	}
 	a.model = s.pool.model(modelKey{a.key, d.Model})
@@ -319,10 +320,10 @@ func (s *Server) prepare(ctx context.Context, cfg *config.Config, alias string, 
 }
 
 // tooLong logs and explains a prompt that cannot fit.
-func (s *Server) tooLong(a *attempt, ce *contextError) *apiError {
+func (s *Server) tooLong(a *attempt, ce *contextError) *anthropic.Error {
 	s.log.Warn("request does not fit the model's context", "model", a.target.Alias, "backend", a.target.Model+"@"+a.target.Addr,
 		"prompt_tokens", ce.Prompt, "limit", ce.Limit, "set_by", ce.What)
-	return invalidRequest("prompt is too long: about %d tokens, but %q (%s) has room for %d (%s); shorten the conversation or raise the limit",
+	return anthropic.InvalidRequest("prompt is too long: about %d tokens, but %q (%s) has room for %d (%s); shorten the conversation or raise the limit",
 		ce.Prompt, a.target.Alias, a.target.Model, ce.Limit, ce.What)
 }
 

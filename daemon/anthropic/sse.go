@@ -1,4 +1,4 @@
-package translator
+package anthropic
 
 import (
 	"encoding/json"
@@ -7,23 +7,23 @@ import (
 	"unicode/utf8"
 )
 
-// streamEncoder writes an answer as Anthropic server-sent events. Every
+// StreamEncoder writes an answer as Anthropic server-sent events. Every
 // frame has an "event:" line equal to its data's type (the official SDK
 // drops frames without one). It keeps the stream's invariants: exactly
 // one message_start first, and nothing after message_stop or an error.
 //
 // Events accumulate in a buffer that is reused for the whole stream;
-// writeTo sends what one Ollama chunk produced in a single write, so the
+// WriteEvents sends what one Ollama chunk produced in a single write, so the
 // per-token path allocates nothing of its own.
-type streamEncoder struct {
+type StreamEncoder struct {
 	buf     []byte
 	started bool
 	closed  bool
 }
 
-// messageStart opens the stream. Input tokens are not known yet (Ollama
+// MessageStart opens the stream. Input tokens are not known yet (Ollama
 // counts them only at the end); message_delta carries them.
-func (e *streamEncoder) messageStart(id, model string) {
+func (e *StreamEncoder) MessageStart(id, model string) {
 	if e.started || e.closed {
 		return
 	}
@@ -35,18 +35,18 @@ func (e *streamEncoder) messageStart(id, model string) {
 	e.frame("message_start", data)
 }
 
-// ping keeps an idle connection alive while Ollama loads the model or
+// Ping keeps an idle connection alive while Ollama loads the model or
 // reads a long prompt.
-func (e *streamEncoder) ping() {
+func (e *StreamEncoder) Ping() {
 	if e.closed {
 		return
 	}
 	e.frame("ping", []byte(`{"type":"ping"}`))
 }
 
-// fail ends the stream with an error event; errType is an Anthropic error
+// Fail ends the stream with an error event; errType is an Anthropic error
 // type such as "api_error" or "overloaded_error".
-func (e *streamEncoder) fail(errType, message string) {
+func (e *StreamEncoder) Fail(errType, message string) {
 	if e.closed {
 		return
 	}
@@ -55,7 +55,8 @@ func (e *streamEncoder) fail(errType, message string) {
 	e.frame("error", data)
 }
 
-func (e *streamEncoder) blockStart(index int, kind blockKind, id, name string) {
+// BlockStart writes content_block_start.
+func (e *StreamEncoder) BlockStart(index int, kind BlockKind, id, name string) {
 	if e.closed {
 		return
 	}
@@ -63,9 +64,9 @@ func (e *streamEncoder) blockStart(index int, kind blockKind, id, name string) {
 	e.buf = append(e.buf, `{"type":"content_block_start","index":`...)
 	e.buf = strconv.AppendInt(e.buf, int64(index), 10)
 	switch kind {
-	case thinkingBlock:
+	case ThinkingBlock:
 		e.buf = append(e.buf, `,"content_block":{"type":"thinking","thinking":"","signature":""}}`...)
-	case toolUseBlock:
+	case ToolUseBlock:
 		e.buf = append(e.buf, `,"content_block":{"type":"tool_use","id":`...)
 		e.buf = appendJSONString(e.buf, id)
 		e.buf = append(e.buf, `,"name":`...)
@@ -77,7 +78,8 @@ func (e *streamEncoder) blockStart(index int, kind blockKind, id, name string) {
 	e.end()
 }
 
-func (e *streamEncoder) blockDelta(index int, kind blockKind, s string) {
+// BlockDelta writes a content_block_delta of the block's kind.
+func (e *StreamEncoder) BlockDelta(index int, kind BlockKind, s string) {
 	if e.closed {
 		return
 	}
@@ -85,9 +87,9 @@ func (e *streamEncoder) blockDelta(index int, kind blockKind, s string) {
 	e.buf = append(e.buf, `{"type":"content_block_delta","index":`...)
 	e.buf = strconv.AppendInt(e.buf, int64(index), 10)
 	switch kind {
-	case thinkingBlock:
+	case ThinkingBlock:
 		e.buf = append(e.buf, `,"delta":{"type":"thinking_delta","thinking":`...)
-	case toolUseBlock:
+	case ToolUseBlock:
 		e.buf = append(e.buf, `,"delta":{"type":"input_json_delta","partial_json":`...)
 	default:
 		e.buf = append(e.buf, `,"delta":{"type":"text_delta","text":`...)
@@ -97,11 +99,13 @@ func (e *streamEncoder) blockDelta(index int, kind blockKind, s string) {
 	e.end()
 }
 
-func (e *streamEncoder) blockStop(index int, kind blockKind) {
+// BlockStop writes content_block_stop, after a thinking block's
+// signature_delta.
+func (e *StreamEncoder) BlockStop(index int, kind BlockKind) {
 	if e.closed {
 		return
 	}
-	if kind == thinkingBlock {
+	if kind == ThinkingBlock {
 		e.open("content_block_delta")
 		e.buf = append(e.buf, `{"type":"content_block_delta","index":`...)
 		e.buf = strconv.AppendInt(e.buf, int64(index), 10)
@@ -117,9 +121,9 @@ func (e *streamEncoder) blockStop(index int, kind blockKind) {
 	e.end()
 }
 
-// messageEnd writes message_delta (stop reason, stop sequence, cumulative
+// MessageEnd writes message_delta (stop reason, stop sequence, cumulative
 // usage) and message_stop, which closes the stream.
-func (e *streamEncoder) messageEnd(stopReason, stopSequence string, u Usage) {
+func (e *StreamEncoder) MessageEnd(stopReason, stopSequence string, u Usage) {
 	if e.closed {
 		return
 	}
@@ -143,12 +147,12 @@ func (e *streamEncoder) messageEnd(stopReason, stopSequence string, u Usage) {
 	e.closed = true
 }
 
-// pending reports whether events are waiting for writeTo.
-func (e *streamEncoder) pending() bool { return len(e.buf) > 0 }
+// pending reports whether events are waiting for WriteEvents.
+func (e *StreamEncoder) pending() bool { return len(e.buf) > 0 }
 
-// writeTo writes the buffered events to w in one call and empties the
+// WriteEvents writes the buffered events to w in one call and empties the
 // buffer for reuse.
-func (e *streamEncoder) writeTo(w io.Writer) error {
+func (e *StreamEncoder) WriteEvents(w io.Writer) error {
 	if len(e.buf) == 0 {
 		return nil
 	}
@@ -157,19 +161,19 @@ func (e *streamEncoder) writeTo(w io.Writer) error {
 	return err
 }
 
-func (e *streamEncoder) frame(event string, data []byte) {
+func (e *StreamEncoder) frame(event string, data []byte) {
 	e.open(event)
 	e.buf = append(e.buf, data...)
 	e.end()
 }
 
-func (e *streamEncoder) open(event string) {
+func (e *StreamEncoder) open(event string) {
 	e.buf = append(e.buf, "event: "...)
 	e.buf = append(e.buf, event...)
 	e.buf = append(e.buf, "\ndata: "...)
 }
 
-func (e *streamEncoder) end() { e.buf = append(e.buf, "\n\n"...) }
+func (e *StreamEncoder) end() { e.buf = append(e.buf, "\n\n"...) }
 
 // appendJSONString appends s as a JSON string. Unlike encoding/json it
 // does not escape <, > and &, which SSE has no reason to fear; invalid

@@ -1,4 +1,4 @@
-package translator
+package anthropic
 
 import (
 	"encoding/json"
@@ -35,21 +35,21 @@ func TestRequestGolden(t *testing.T) {
 					Model   string        `json:"model"`
 					NumCtx  int           `json:"num_ctx"`
 					NoTools bool          `json:"no_tools"`
-					Caps    *capabilities `json:"caps"`
+					Caps    *Capabilities `json:"caps"`
 				} `json:"backend"`
 				Body json.RawMessage `json:"body"`
 			}
 			if err := json.Unmarshal(data, &tc); err != nil {
 				t.Fatal(err)
 			}
-			r, err := decodeRequest(tc.Body)
+			r, err := DecodeRequest(tc.Body)
 			if err != nil {
-				t.Fatalf("decodeRequest: %v", err)
+				t.Fatalf("DecodeRequest: %v", err)
 			}
-			b := backend{Model: tc.Backend.Model, NumCtx: tc.Backend.NumCtx, Caps: tc.Backend.Caps, NoTools: tc.Backend.NoTools}
-			chat, err := chatRequest(r, b)
+			b := Backend{Model: tc.Backend.Model, NumCtx: tc.Backend.NumCtx, Caps: tc.Backend.Caps, NoTools: tc.Backend.NoTools}
+			chat, err := OllamaRequest(r, b)
 			if err != nil {
-				t.Fatalf("chatRequest: %v", err)
+				t.Fatalf("OllamaRequest: %v", err)
 			}
 			got, err := json.MarshalIndent(struct {
 				Chat          any      `json:"chat"`
@@ -117,8 +117,8 @@ func TestRequestErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := decodeRequest([]byte(tt.body))
-			var ae *apiError
+			_, err := DecodeRequest([]byte(tt.body))
+			var ae *Error
 			if !errors.As(err, &ae) {
 				t.Fatalf("got %v, want a 400 containing %q", err, tt.want)
 			}
@@ -136,14 +136,14 @@ func TestRequestErrors(t *testing.T) {
 // the backend: images for a model Ollama says cannot see.
 func TestImageNeedsVision(t *testing.T) {
 	body := `{"model":"claude-x","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}}]}]}`
-	r, err := decodeRequest([]byte(body))
+	r, err := DecodeRequest([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := chatRequest(r, backend{Model: "llama3.2:1b", Caps: &capabilities{Tools: true}}); err == nil || !strings.Contains(err.Error(), "cannot read images") {
+	if _, err := OllamaRequest(r, Backend{Model: "llama3.2:1b", Caps: &Capabilities{Tools: true}}); err == nil || !strings.Contains(err.Error(), "cannot read images") {
 		t.Errorf("no-vision model: got %v, want a cannot-read-images error", err)
 	}
-	if _, err := chatRequest(r, backend{Model: "unknown"}); err != nil {
+	if _, err := OllamaRequest(r, Backend{Model: "unknown"}); err != nil {
 		t.Errorf("unknown capabilities must not block images: %v", err)
 	}
 }

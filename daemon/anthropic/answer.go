@@ -1,4 +1,4 @@
-package translator
+package anthropic
 
 import (
 	"bytes"
@@ -10,14 +10,14 @@ import (
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
-// blockKind is the type of an Anthropic content block.
-type blockKind uint8
+// BlockKind is the type of an Anthropic content block.
+type BlockKind uint8
 
 const (
-	noBlock blockKind = iota
-	thinkingBlock
-	textBlock
-	toolUseBlock
+	NoBlock BlockKind = iota
+	ThinkingBlock
+	TextBlock
+	ToolUseBlock
 )
 
 // thinkingSignature signs every thinking block. The API requires one and
@@ -28,31 +28,31 @@ const thinkingSignature = "Y2xhd2JyaWRnZS1sb2NhbC10aGlua2luZw=="
 // sink receives an answer as Anthropic content blocks. The SSE encoder
 // writes them as stream events, the message builder collects them into
 // one Message: both see exactly the same blocks, in the same order.
-type sink interface {
-	// blockStart opens block index; id and name are set for tool_use.
-	blockStart(index int, kind blockKind, id, name string)
-	// blockDelta appends text, thinking, or a tool call's input JSON.
-	blockDelta(index int, kind blockKind, s string)
-	blockStop(index int, kind blockKind)
-	messageEnd(stopReason, stopSequence string, usage Usage)
+type Sink interface {
+	// BlockStart opens block index; id and name are set for tool_use.
+	BlockStart(index int, kind BlockKind, id, name string)
+	// BlockDelta appends text, thinking, or a tool call's input JSON.
+	BlockDelta(index int, kind BlockKind, s string)
+	BlockStop(index int, kind BlockKind)
+	MessageEnd(stopReason, stopSequence string, usage Usage)
 }
 
 // answer is the state machine that turns Ollama's streamed chunks into
 // Anthropic content blocks: thinking, text, and one tool_use per call,
 // each closed before the next opens, with indexes from 0.
 //
-// It also finds the client's stop sequences itself (see chatRequest): it
+// It also finds the client's stop sequences itself (see OllamaRequest): it
 // holds back any tail of the text that could be the start of one, and
 // when one appears it ends the answer there, leaving the sequence out.
 // Text that gets past the stop sequences goes through the tool-call
 // repairer when the request offered tools (see repair.go).
-type answer struct {
-	sink      sink
+type Answer struct {
+	sink      Sink
 	stops     [][]byte
 	newToolID func() string
 	repair    *repairer // nil: text is passed on as is
 
-	open    blockKind
+	open    BlockKind
 	next    int    // index the next block gets
 	pending []byte // text held back: it may be the start of a stop sequence
 
@@ -60,7 +60,7 @@ type answer struct {
 	chunks    int // chunks that carried output: the token count when Ollama gives none
 	matched   string
 	ended     bool
-	// stopReason and usage are what messageEnd reported, for the log.
+	// stopReason and usage are what MessageEnd reported, for the log.
 	stopReason string
 	usage      Usage
 	// genTime is Ollama's eval_duration: generation time without loading
@@ -68,40 +68,61 @@ type answer struct {
 	genTime time.Duration
 }
 
-// answerConfig is what the answer needs from the request.
-type answerConfig struct {
-	// stops are the client's stop sequences.
-	stops []string
-	// tools are the offered tools whose calls written as text are
+// AnswerConfig is what the answer needs from the request.
+type AnswerConfig struct {
+	// Stops are the client's stop sequences.
+	Stops []string
+	// Tools are the offered tools whose calls written as text are
 	// repaired; nil turns repair off.
-	tools toolSet
-	// newToolID makes the id of each tool call.
-	newToolID func() string
+	Tools ToolSet
+	// NewToolID makes the id of each tool call.
+	NewToolID func() string
 }
 
-func newAnswer(s sink, cfg answerConfig) *answer {
-	a := &answer{sink: s, newToolID: cfg.newToolID}
-	for _, st := range cfg.stops {
+func NewAnswer(s Sink, cfg AnswerConfig) *Answer {
+	a := &Answer{sink: s, newToolID: cfg.NewToolID}
+	for _, st := range cfg.Stops {
 		a.stops = append(a.stops, []byte(st))
 	}
-	if len(cfg.tools) > 0 {
-		a.repair = newRepairer(cfg.tools)
+	if len(cfg.Tools) > 0 {
+		a.repair = newRepairer(cfg.Tools)
 	}
 	return a
 }
 
-// repairs is how many tool calls were repaired from text.
-func (a *answer) repairs() int {
-	if a.repair == nil {
-		return 0
-	}
-	return a.repair.repairs
+// Outcome is how an answer ended, for the request's log line.
+type Outcome struct {
+	// StopReason and Usage are what the answer's end reported.
+	StopReason string
+	Usage      Usage
+	// GenTime is Ollama's eval_duration: generation time without loading
+	// and prompt reading, for an honest tokens per second.
+	GenTime time.Duration
+	// Repairs is how many tool calls were repaired from text.
+	Repairs int
 }
+
+// Outcome reports how the answer ended so far.
+func (a *Answer) Outcome() Outcome {
+	o := Outcome{StopReason: a.stopReason, Usage: a.usage, GenTime: a.genTime}
+	if a.repair != nil {
+		o.Repairs = a.repair.repairs
+	}
+	return o
+}
+
+// Ended reports whether the answer is complete: its end has been written
+// (or collected), and nothing more will be.
+func (a *Answer) Ended() bool { return a.ended }
+
+// NoRepair turns tool-call repair off, for a backend whose config says
+// not to repair (litellm_params.repair_tool_calls: false).
+func (a *Answer) NoRepair() { a.repair = nil }
 
 // add takes one chunk. It returns true once the answer is complete: at the
 // chunk marked done, or at a stop sequence, after which the caller should
 // stop reading (and cancel the upstream request).
-func (a *answer) add(c *ollama.ChatResponse) bool {
+func (a *Answer) Add(c *ollama.ChatResponse) bool {
 	if a.ended {
 		return true
 	}
@@ -112,8 +133,8 @@ func (a *answer) add(c *ollama.ChatResponse) bool {
 	if m.Thinking != "" {
 		a.flushPending()
 		a.flushRepair()
-		a.ensure(thinkingBlock)
-		a.sink.blockDelta(a.next-1, thinkingBlock, m.Thinking)
+		a.ensure(ThinkingBlock)
+		a.sink.BlockDelta(a.next-1, ThinkingBlock, m.Thinking)
 	}
 	if m.Content != "" && a.text(m.Content) {
 		a.finish("stop", Usage{OutputTokens: a.chunks})
@@ -131,7 +152,7 @@ func (a *answer) add(c *ollama.ChatResponse) bool {
 }
 
 // text handles generated text, reporting whether a stop sequence ended it.
-func (a *answer) text(s string) bool {
+func (a *Answer) text(s string) bool {
 	if len(a.stops) == 0 {
 		a.emitText(s)
 		return false
@@ -153,7 +174,7 @@ func (a *answer) text(s string) bool {
 
 // emitText passes text that no stop sequence ended on, through the
 // repairer when there is one.
-func (a *answer) emitText(s string) {
+func (a *Answer) emitText(s string) {
 	if a.repair != nil {
 		a.repair.push(s, false, a.repaired)
 		return
@@ -161,16 +182,16 @@ func (a *answer) emitText(s string) {
 	a.plainText(s)
 }
 
-func (a *answer) plainText(s string) {
+func (a *Answer) plainText(s string) {
 	if s == "" {
 		return
 	}
-	a.ensure(textBlock)
-	a.sink.blockDelta(a.next-1, textBlock, s)
+	a.ensure(TextBlock)
+	a.sink.BlockDelta(a.next-1, TextBlock, s)
 }
 
 // repaired takes the repairer's output: text, or a call it found.
-func (a *answer) repaired(seg segment) {
+func (a *Answer) repaired(seg segment) {
 	if seg.call != nil {
 		a.emitCall(seg.call)
 		return
@@ -179,7 +200,7 @@ func (a *answer) repaired(seg segment) {
 }
 
 // flushRepair makes the repairer decide what it holds: the text has ended.
-func (a *answer) flushRepair() {
+func (a *Answer) flushRepair() {
 	if a.repair != nil {
 		a.repair.push("", true, a.repaired)
 	}
@@ -187,7 +208,7 @@ func (a *answer) flushRepair() {
 
 // flushPending lets held-back text go once something else follows it: a
 // stop sequence cannot span a thinking block or a tool call.
-func (a *answer) flushPending() {
+func (a *Answer) flushPending() {
 	if len(a.pending) > 0 {
 		s := string(a.pending)
 		a.pending = a.pending[:0]
@@ -197,17 +218,17 @@ func (a *answer) flushPending() {
 
 // toolCall takes a call Ollama parsed: whatever text came before it is
 // final.
-func (a *answer) toolCall(f *ollama.ToolCallFunction) {
+func (a *Answer) toolCall(f *ollama.ToolCallFunction) {
 	a.flushPending()
 	a.flushRepair()
 	a.emitCall(f)
 }
 
-func (a *answer) emitCall(f *ollama.ToolCallFunction) {
+func (a *Answer) emitCall(f *ollama.ToolCallFunction) {
 	a.closeOpen()
 	i := a.next
 	a.next++
-	a.sink.blockStart(i, toolUseBlock, a.newToolID(), f.Name)
+	a.sink.BlockStart(i, ToolUseBlock, a.newToolID(), f.Name)
 	if args := strings.TrimSpace(string(f.Arguments)); args != "" && args != "null" && args != "{}" {
 		if !utf8.ValidString(args) {
 			// Raw arguments keep the backend's bytes; a client must get
@@ -215,33 +236,33 @@ func (a *answer) emitCall(f *ollama.ToolCallFunction) {
 			// inside strings).
 			args = strings.ToValidUTF8(args, "\uFFFD")
 		}
-		a.sink.blockDelta(i, toolUseBlock, args)
+		a.sink.BlockDelta(i, ToolUseBlock, args)
 	}
-	a.sink.blockStop(i, toolUseBlock)
+	a.sink.BlockStop(i, ToolUseBlock)
 	a.toolCalls++
 }
 
 // ensure makes sure a block of kind is the open one.
-func (a *answer) ensure(kind blockKind) {
+func (a *Answer) ensure(kind BlockKind) {
 	if a.open == kind {
 		return
 	}
 	a.closeOpen()
 	a.open = kind
-	a.sink.blockStart(a.next, kind, "", "")
+	a.sink.BlockStart(a.next, kind, "", "")
 	a.next++
 }
 
-func (a *answer) closeOpen() {
-	if a.open != noBlock {
-		a.sink.blockStop(a.next-1, a.open)
-		a.open = noBlock
+func (a *Answer) closeOpen() {
+	if a.open != NoBlock {
+		a.sink.BlockStop(a.next-1, a.open)
+		a.open = NoBlock
 	}
 }
 
 // finish ends the answer with Ollama's done reason ("stop", "length", or
 // "" when the stream ended without a done line) and token counts.
-func (a *answer) finish(doneReason string, u Usage) {
+func (a *Answer) finish(doneReason string, u Usage) {
 	if a.ended {
 		return
 	}
@@ -261,13 +282,13 @@ func (a *answer) finish(doneReason string, u Usage) {
 		reason = "max_tokens"
 	}
 	a.stopReason = reason
-	a.sink.messageEnd(reason, a.matched, u)
+	a.sink.MessageEnd(reason, a.matched, u)
 }
 
-// finishIncomplete ends an answer whose stream closed without a done line
+// FinishIncomplete ends an answer whose stream closed without a done line
 // (Ollama does that, for example, after 30 identical tokens): what came is
 // kept and the turn ends normally, counting tokens as chunks.
-func (a *answer) finishIncomplete() {
+func (a *Answer) FinishIncomplete() {
 	a.finish("", Usage{OutputTokens: a.chunks})
 }
 
@@ -299,42 +320,55 @@ func stopPrefixLen(text []byte, stops [][]byte) int {
 	return best
 }
 
-// messageBuilder is the sink for non-streaming requests: it collects the
+// MessageBuilder is the sink for non-streaming requests: it collects the
 // blocks into one Message.
-type messageBuilder struct {
+type MessageBuilder struct {
 	msg   Message
 	parts []strings.Builder // text of each block, by index
 }
 
-func (m *messageBuilder) blockStart(index int, kind blockKind, id, name string) {
+// NewMessageBuilder starts the message id, an answer to the client's
+// model.
+func NewMessageBuilder(id, model string) *MessageBuilder {
+	return &MessageBuilder{msg: Message{ID: id, Type: "message", Role: "assistant", Model: model, Content: []ContentBlock{}}}
+}
+
+// Message is the message collected so far; whole once the answer ended.
+func (m *MessageBuilder) Message() *Message { return &m.msg }
+
+// BlockStart appends block index.
+func (m *MessageBuilder) BlockStart(index int, kind BlockKind, id, name string) {
 	b := ContentBlock{Type: kindName(kind), ID: id, Name: name}
-	if kind == thinkingBlock {
+	if kind == ThinkingBlock {
 		b.Signature = thinkingSignature
 	}
 	m.msg.Content = append(m.msg.Content, b)
 	m.parts = append(m.parts, strings.Builder{})
 }
 
-func (m *messageBuilder) blockDelta(index int, kind blockKind, s string) {
+// BlockDelta appends to block index.
+func (m *MessageBuilder) BlockDelta(index int, kind BlockKind, s string) {
 	m.parts[index].WriteString(s)
 }
 
-func (m *messageBuilder) blockStop(index int, kind blockKind) {
+// BlockStop sets the block's text, thinking or input.
+func (m *MessageBuilder) BlockStop(index int, kind BlockKind) {
 	b := &m.msg.Content[index]
 	s := m.parts[index].String()
 	switch kind {
-	case thinkingBlock:
+	case ThinkingBlock:
 		b.Thinking = s
-	case textBlock:
+	case TextBlock:
 		b.Text = s
-	case toolUseBlock:
+	case ToolUseBlock:
 		if s != "" {
 			b.Input = json.RawMessage(s)
 		}
 	}
 }
 
-func (m *messageBuilder) messageEnd(stopReason, stopSequence string, usage Usage) {
+// MessageEnd sets the stop reason, stop sequence and usage.
+func (m *MessageBuilder) MessageEnd(stopReason, stopSequence string, usage Usage) {
 	m.msg.StopReason = &stopReason
 	if stopSequence != "" {
 		m.msg.StopSequence = &stopSequence
@@ -342,13 +376,13 @@ func (m *messageBuilder) messageEnd(stopReason, stopSequence string, usage Usage
 	m.msg.Usage = usage
 }
 
-func kindName(k blockKind) string {
+func kindName(k BlockKind) string {
 	switch k {
-	case thinkingBlock:
+	case ThinkingBlock:
 		return "thinking"
-	case textBlock:
+	case TextBlock:
 		return "text"
-	case toolUseBlock:
+	case ToolUseBlock:
 		return "tool_use"
 	}
 	return ""

@@ -1,4 +1,4 @@
-package translator
+package anthropic
 
 import (
 	"bytes"
@@ -46,7 +46,7 @@ func (s *schema) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*s = schema(raw.plain)
-	switch jsonKind(raw.Type) {
+	switch JSONKind(raw.Type) {
 	case "string":
 		var t string
 		json.Unmarshal(raw.Type, &t)
@@ -54,18 +54,18 @@ func (s *schema) UnmarshalJSON(b []byte) error {
 	case "array":
 		json.Unmarshal(raw.Type, &s.Types)
 	}
-	if jsonKind(raw.Items) == "object" {
+	if JSONKind(raw.Items) == "object" {
 		s.Items = new(schema)
 		if err := json.Unmarshal(raw.Items, s.Items); err != nil {
 			return err
 		}
 	}
-	if jsonKind(raw.Enum) == "array" {
+	if JSONKind(raw.Enum) == "array" {
 		if v, err := decodeExact(raw.Enum); err == nil {
 			s.Enum, _ = v.([]any)
 		}
 	}
-	if jsonKind(raw.AdditionalProperties) == "boolean" {
+	if JSONKind(raw.AdditionalProperties) == "boolean" {
 		var ok bool
 		json.Unmarshal(raw.AdditionalProperties, &ok)
 		s.AdditionalProperties = &ok

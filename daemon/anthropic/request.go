@@ -1,4 +1,4 @@
-package translator
+package anthropic
 
 import (
 	"bytes"
@@ -15,8 +15,8 @@ import (
 
 // request is a validated /v1/messages request, converted to Ollama's terms
 // as far as that can go without knowing which backend model answers it.
-// chatRequest finishes the job once the model's capabilities are known.
-type request struct {
+// OllamaRequest finishes the job once the model's capabilities are known.
+type Request struct {
 	Model string
 	// MaxTokens limits the answer; 0 means the client set no limit (OpenAI
 	// clients may leave it out).
@@ -38,7 +38,7 @@ type request struct {
 	// response_format); nil leaves the answer free.
 	Format json.RawMessage
 
-	Thinking thinking
+	Thinking Thinking
 	// HasImages is set when any message carries an image, so that a model
 	// without vision gets a clear error instead of a confused answer.
 	HasImages bool
@@ -46,7 +46,7 @@ type request struct {
 
 // thinking is what the client asked for: Enabled, and how hard to think
 // ("low", "medium", "high", or "" when it did not say).
-type thinking struct {
+type Thinking struct {
 	Enabled bool
 	Level   string
 }
@@ -54,49 +54,53 @@ type thinking struct {
 // imageTypes are the image media types the Messages API accepts.
 var imageTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true}
 
-// decodeRequest parses and validates a /v1/messages body. Every error is a
+// IsImageType reports whether the Messages API accepts images of media
+// type mt (and so whether a local model may be sent one).
+func IsImageType(mt string) bool { return imageTypes[mt] }
+
+// DecodeRequest parses and validates a /v1/messages body. Every error is a
 // 400 invalid_request_error whose message starts with the path of the
 // offending field.
-func decodeRequest(body []byte) (*request, error) {
+func DecodeRequest(body []byte) (*Request, error) {
 	return decodeBody(body, true)
 }
 
-// decodeCountRequest parses a /v1/messages/count_tokens body: a messages
+// DecodeCountRequest parses a /v1/messages/count_tokens body: a messages
 // body without max_tokens.
-func decodeCountRequest(body []byte) (*request, error) {
+func DecodeCountRequest(body []byte) (*Request, error) {
 	return decodeBody(body, false)
 }
 
-func decodeBody(body []byte, needMaxTokens bool) (*request, error) {
+func decodeBody(body []byte, needMaxTokens bool) (*Request, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, invalidRequest("request body is empty: send a JSON object")
+		return nil, InvalidRequest("request body is empty: send a JSON object")
 	}
 	var in MessagesRequest
 	if err := json.Unmarshal(body, &in); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			return nil, invalidRequest("request body is not valid JSON: %v (at byte %d)", err, se.Offset)
+			return nil, InvalidRequest("request body is not valid JSON: %v (at byte %d)", err, se.Offset)
 		}
-		return nil, fieldError("", err)
+		return nil, FieldError("", err)
 	}
 	if in.Model == "" {
-		return nil, invalidRequest("model: field required")
+		return nil, InvalidRequest("model: field required")
 	}
 	if in.MaxTokens == nil && needMaxTokens {
-		return nil, invalidRequest("max_tokens: field required")
+		return nil, InvalidRequest("max_tokens: field required")
 	}
 	if in.MaxTokens != nil && *in.MaxTokens < 1 {
-		return nil, invalidRequest("max_tokens: must be at least 1, got %d", *in.MaxTokens)
+		return nil, InvalidRequest("max_tokens: must be at least 1, got %d", *in.MaxTokens)
 	}
 	if len(in.Messages) == 0 {
-		return nil, invalidRequest("messages: at least one message is required")
+		return nil, InvalidRequest("messages: at least one message is required")
 	}
 	for i, s := range in.StopSequences {
 		if s == "" {
-			return nil, invalidRequest("stop_sequences.%d: must not be empty", i)
+			return nil, InvalidRequest("stop_sequences.%d: must not be empty", i)
 		}
 	}
-	r := &request{
+	r := &Request{
 		Model:         in.Model,
 		Stream:        in.Stream,
 		Temperature:   in.Temperature,
@@ -126,8 +130,8 @@ func decodeBody(body []byte, needMaxTokens bool) (*request, error) {
 	return r, nil
 }
 
-func decodeThinking(t *ThinkingConfig, oc *OutputConfig) (thinking, error) {
-	var out thinking
+func decodeThinking(t *ThinkingConfig, oc *OutputConfig) (Thinking, error) {
+	var out Thinking
 	if t != nil {
 		switch t.Type {
 		case "enabled":
@@ -145,7 +149,7 @@ func decodeThinking(t *ThinkingConfig, oc *OutputConfig) (thinking, error) {
 			out.Enabled = true
 		case "disabled":
 		default:
-			return out, invalidRequest(`thinking.type: expected "enabled", "adaptive" or "disabled", got %q`, t.Type)
+			return out, InvalidRequest(`thinking.type: expected "enabled", "adaptive" or "disabled", got %q`, t.Type)
 		}
 	}
 	if oc != nil && oc.Effort != "" {
@@ -155,7 +159,7 @@ func decodeThinking(t *ThinkingConfig, oc *OutputConfig) (thinking, error) {
 		case "xhigh", "max":
 			out.Level = "high"
 		default:
-			return out, invalidRequest(`output_config.effort: expected "low", "medium", "high", "xhigh" or "max", got %q`, oc.Effort)
+			return out, InvalidRequest(`output_config.effort: expected "low", "medium", "high", "xhigh" or "max", got %q`, oc.Effort)
 		}
 	}
 	return out, nil
@@ -163,8 +167,8 @@ func decodeThinking(t *ThinkingConfig, oc *OutputConfig) (thinking, error) {
 
 // decodeSystem turns the top-level system prompt (a string or text blocks,
 // joined with blank lines) into a leading system message.
-func (r *request) decodeSystem(raw json.RawMessage) error {
-	if isAbsent(raw) {
+func (r *Request) decodeSystem(raw json.RawMessage) error {
+	if IsAbsent(raw) {
 		return nil
 	}
 	text, err := textOnly("system", raw)
@@ -180,7 +184,7 @@ func (r *request) decodeSystem(raw json.RawMessage) error {
 // textOnly reads content that may only hold text: a string or an array of
 // text blocks, joined with blank lines.
 func textOnly(path string, raw json.RawMessage) (string, error) {
-	if s, ok, err := asString(path, raw); err != nil || ok {
+	if s, ok, err := AsString(path, raw); err != nil || ok {
 		return s, err
 	}
 	blocks, err := blockArray(path, raw)
@@ -190,7 +194,7 @@ func textOnly(path string, raw json.RawMessage) (string, error) {
 	parts := make([]string, 0, len(blocks))
 	for i, b := range blocks {
 		if b.Type != "text" {
-			return "", invalidRequest(`%s.%d.type: expected "text", got %q`, path, i, b.Type)
+			return "", InvalidRequest(`%s.%d.type: expected "text", got %q`, path, i, b.Type)
 		}
 		parts = append(parts, b.Text)
 	}
@@ -201,17 +205,17 @@ func textOnly(path string, raw json.RawMessage) (string, error) {
 // name of every tool_use id it has seen, because Ollama's tool messages
 // name the function while Anthropic's tool_result only names the call.
 type converter struct {
-	r         *request
+	r         *Request
 	toolNames map[string]string
 }
 
 func (c *converter) message(path string, raw json.RawMessage) error {
 	var m MessageParam
-	if err := decodeAt(path, raw, &m); err != nil {
+	if err := DecodeAt(path, raw, &m); err != nil {
 		return err
 	}
-	if isAbsent(m.Content) {
-		return invalidRequest("%s.content: field required", path)
+	if IsAbsent(m.Content) {
+		return InvalidRequest("%s.content: field required", path)
 	}
 	switch m.Role {
 	case "user":
@@ -226,9 +230,9 @@ func (c *converter) message(path string, raw json.RawMessage) error {
 		c.r.Messages = append(c.r.Messages, ollama.Message{Role: "system", Content: text})
 		return nil
 	case "":
-		return invalidRequest("%s.role: field required", path)
+		return InvalidRequest("%s.role: field required", path)
 	default:
-		return invalidRequest(`%s.role: expected "user" or "assistant", got %q`, path, m.Role)
+		return InvalidRequest(`%s.role: expected "user" or "assistant", got %q`, path, m.Role)
 	}
 }
 
@@ -236,7 +240,7 @@ func (c *converter) message(path string, raw json.RawMessage) error {
 // their own, in order; the text and images around them become user
 // messages, so the model sees everything in the order it was sent.
 func (c *converter) user(path string, content json.RawMessage) error {
-	if s, ok, err := asString(path+".content", content); err != nil {
+	if s, ok, err := AsString(path+".content", content); err != nil {
 		return err
 	} else if ok {
 		c.r.Messages = append(c.r.Messages, ollama.Message{Role: "user", Content: s})
@@ -285,7 +289,7 @@ func (c *converter) user(path string, content json.RawMessage) error {
 		case "thinking", "redacted_thinking":
 			// Thinking belongs to the model's own turns; it is never replayed.
 		case "tool_use":
-			return invalidRequest("%s.type: tool_use blocks belong in assistant messages", bp)
+			return InvalidRequest("%s.type: tool_use blocks belong in assistant messages", bp)
 		default:
 			return unsupportedBlock(bp, b.Type)
 		}
@@ -302,7 +306,7 @@ func (c *converter) user(path string, content json.RawMessage) error {
 // neither need nor can verify it).
 func (c *converter) assistant(path string, content json.RawMessage) error {
 	msg := ollama.Message{Role: "assistant"}
-	if s, ok, err := asString(path+".content", content); err != nil {
+	if s, ok, err := AsString(path+".content", content); err != nil {
 		return err
 	} else if ok {
 		msg.Content = s
@@ -327,7 +331,7 @@ func (c *converter) assistant(path string, content json.RawMessage) error {
 			msg.ToolCalls = append(msg.ToolCalls, call)
 		case "thinking", "redacted_thinking":
 		case "tool_result", "image", "document":
-			return invalidRequest("%s.type: %s blocks belong in user messages", bp, b.Type)
+			return InvalidRequest("%s.type: %s blocks belong in user messages", bp, b.Type)
 		default:
 			return unsupportedBlock(bp, b.Type)
 		}
@@ -339,15 +343,15 @@ func (c *converter) assistant(path string, content json.RawMessage) error {
 
 func (c *converter) toolUse(path string, b *RequestBlock) (ollama.ToolCall, error) {
 	if b.ID == "" {
-		return ollama.ToolCall{}, invalidRequest("%s.id: field required", path)
+		return ollama.ToolCall{}, InvalidRequest("%s.id: field required", path)
 	}
 	if b.Name == "" {
-		return ollama.ToolCall{}, invalidRequest("%s.name: field required", path)
+		return ollama.ToolCall{}, InvalidRequest("%s.name: field required", path)
 	}
 	args := json.RawMessage("{}")
-	if !isAbsent(b.Input) {
-		if k := jsonKind(b.Input); k != "object" {
-			return ollama.ToolCall{}, invalidRequest("%s.input: expected object, got %s", path, k)
+	if !IsAbsent(b.Input) {
+		if k := JSONKind(b.Input); k != "object" {
+			return ollama.ToolCall{}, InvalidRequest("%s.input: expected object, got %s", path, k)
 		}
 		args = b.Input
 	}
@@ -359,20 +363,20 @@ func (c *converter) toolUse(path string, b *RequestBlock) (ollama.ToolCall, erro
 // naming the function, with a failed call's output marked as an error.
 func (c *converter) toolResult(path string, b *RequestBlock) (ollama.Message, error) {
 	if b.ToolUseID == "" {
-		return ollama.Message{}, invalidRequest("%s.tool_use_id: field required", path)
+		return ollama.Message{}, InvalidRequest("%s.tool_use_id: field required", path)
 	}
 	name, ok := c.toolNames[b.ToolUseID]
 	if !ok {
-		return ollama.Message{}, invalidRequest("%s.tool_use_id: no earlier tool_use block has id %q", path, b.ToolUseID)
+		return ollama.Message{}, InvalidRequest("%s.tool_use_id: no earlier tool_use block has id %q", path, b.ToolUseID)
 	}
 	msg := ollama.Message{Role: "tool", ToolName: name, ToolCallID: b.ToolUseID}
 	cp := path + ".content"
-	switch s, isString, err := asString(cp, b.Content); {
+	switch s, isString, err := AsString(cp, b.Content); {
 	case err != nil:
 		return msg, err
 	case isString:
 		msg.Content = s
-	case isAbsent(b.Content):
+	case IsAbsent(b.Content):
 	default:
 		blocks, err := blockArray(cp, b.Content)
 		if err != nil {
@@ -411,28 +415,28 @@ func (c *converter) toolResult(path string, b *RequestBlock) (ollama.Message, er
 // image decodes a base64 image source; Ollama takes the raw bytes.
 func (c *converter) image(path string, src *BlockSource) ([]byte, error) {
 	if src == nil {
-		return nil, invalidRequest("%s.source: field required", path)
+		return nil, InvalidRequest("%s.source: field required", path)
 	}
 	switch src.Type {
 	case "base64":
 	case "url":
-		return nil, invalidRequest("%s.source.type: image URLs are not supported (Ollama cannot fetch them): send the image as base64 data", path)
+		return nil, InvalidRequest("%s.source.type: image URLs are not supported (Ollama cannot fetch them): send the image as base64 data", path)
 	case "file":
-		return nil, invalidRequest("%s.source.type: Files API images are not supported: send the image as base64 data", path)
+		return nil, InvalidRequest("%s.source.type: Files API images are not supported: send the image as base64 data", path)
 	case "":
-		return nil, invalidRequest("%s.source.type: field required", path)
+		return nil, InvalidRequest("%s.source.type: field required", path)
 	default:
-		return nil, invalidRequest(`%s.source.type: expected "base64", got %q`, path, src.Type)
+		return nil, InvalidRequest(`%s.source.type: expected "base64", got %q`, path, src.Type)
 	}
 	if !imageTypes[src.MediaType] {
-		return nil, invalidRequest("%s.source.media_type: expected image/jpeg, image/png, image/gif or image/webp, got %q", path, src.MediaType)
+		return nil, InvalidRequest("%s.source.media_type: expected image/jpeg, image/png, image/gif or image/webp, got %q", path, src.MediaType)
 	}
 	if src.Data == "" {
-		return nil, invalidRequest("%s.source.data: field required", path)
+		return nil, InvalidRequest("%s.source.data: field required", path)
 	}
 	img, err := base64.StdEncoding.DecodeString(src.Data)
 	if err != nil {
-		return nil, invalidRequest("%s.source.data: invalid base64: %v", path, err)
+		return nil, InvalidRequest("%s.source.data: invalid base64: %v", path, err)
 	}
 	c.r.HasImages = true
 	return img, nil
@@ -443,7 +447,7 @@ func (c *converter) image(path string, src *BlockSource) ([]byte, error) {
 func document(path string, b *RequestBlock) (string, error) {
 	src := b.Source
 	if src == nil {
-		return "", invalidRequest("%s.source: field required", path)
+		return "", InvalidRequest("%s.source: field required", path)
 	}
 	var text string
 	switch src.Type {
@@ -456,9 +460,9 @@ func document(path string, b *RequestBlock) (string, error) {
 		}
 		text = t
 	case "base64", "url", "file":
-		return "", invalidRequest("%s.source.type: %s documents (PDFs) are not supported by local models: extract the text and send it as a text block", path, src.Type)
+		return "", InvalidRequest("%s.source.type: %s documents (PDFs) are not supported by local models: extract the text and send it as a text block", path, src.Type)
 	default:
-		return "", invalidRequest(`%s.source.type: expected "text" or "content", got %q`, path, src.Type)
+		return "", InvalidRequest(`%s.source.type: expected "text" or "content", got %q`, path, src.Type)
 	}
 	if b.Title != "" {
 		text = b.Title + "\n\n" + text
@@ -470,12 +474,12 @@ func document(path string, b *RequestBlock) (string, error) {
 // out server tools, and applies tool_choice as far as Ollama can: "none"
 // offers no tools and "tool" offers only the named one (Ollama cannot force
 // a call, so "any" offers them all).
-func (r *request) decodeTools(raws []json.RawMessage, choice *ToolChoice) error {
+func (r *Request) decodeTools(raws []json.RawMessage, choice *ToolChoice) error {
 	seen := map[string]bool{}
 	for i, raw := range raws {
 		path := fmt.Sprintf("tools.%d", i)
 		var t ToolParam
-		if err := decodeAt(path, raw, &t); err != nil {
+		if err := DecodeAt(path, raw, &t); err != nil {
 			return err
 		}
 		if t.Type != "" && t.Type != "custom" {
@@ -487,17 +491,17 @@ func (r *request) decodeTools(raws []json.RawMessage, choice *ToolChoice) error 
 			continue
 		}
 		if t.Name == "" {
-			return invalidRequest("%s.name: field required", path)
+			return InvalidRequest("%s.name: field required", path)
 		}
 		if seen[t.Name] {
-			return invalidRequest("%s.name: tool name %q is used twice", path, t.Name)
+			return InvalidRequest("%s.name: tool name %q is used twice", path, t.Name)
 		}
 		seen[t.Name] = true
-		if isAbsent(t.InputSchema) {
-			return invalidRequest("%s.input_schema: field required", path)
+		if IsAbsent(t.InputSchema) {
+			return InvalidRequest("%s.input_schema: field required", path)
 		}
-		if k := jsonKind(t.InputSchema); k != "object" {
-			return invalidRequest("%s.input_schema: expected object, got %s", path, k)
+		if k := JSONKind(t.InputSchema); k != "object" {
+			return InvalidRequest("%s.input_schema: expected object, got %s", path, k)
 		}
 		r.Tools = append(r.Tools, ollama.Tool{
 			Type:     "function",
@@ -513,7 +517,7 @@ func (r *request) decodeTools(raws []json.RawMessage, choice *ToolChoice) error 
 		r.Tools = nil
 	case "tool":
 		if choice.Name == "" {
-			return invalidRequest("tool_choice.name: field required when type is \"tool\"")
+			return InvalidRequest("tool_choice.name: field required when type is \"tool\"")
 		}
 		for _, t := range r.Tools {
 			if t.Function.Name == choice.Name {
@@ -521,15 +525,15 @@ func (r *request) decodeTools(raws []json.RawMessage, choice *ToolChoice) error 
 				return nil
 			}
 		}
-		return invalidRequest("tool_choice.name: no tool named %q in tools", choice.Name)
+		return InvalidRequest("tool_choice.name: no tool named %q in tools", choice.Name)
 	default:
-		return invalidRequest(`tool_choice.type: expected "auto", "any", "tool" or "none", got %q`, choice.Type)
+		return InvalidRequest(`tool_choice.type: expected "auto", "any", "tool" or "none", got %q`, choice.Type)
 	}
 	return nil
 }
 
 // capabilities is what Ollama's /api/show says a backend model can do.
-type capabilities struct {
+type Capabilities struct {
 	Thinking bool
 	Tools    bool
 	Vision   bool
@@ -538,12 +542,12 @@ type capabilities struct {
 	Family string
 }
 
-// backend is the model that answers a request, as chatRequest needs it.
-type backend struct {
+// backend is the model that answers a request, as OllamaRequest needs it.
+type Backend struct {
 	Model  string
 	NumCtx int
 	// Caps is nil when /api/show could not say; then nothing is assumed.
-	Caps *capabilities
+	Caps *Capabilities
 	// NoTools is set when the config says the model cannot call functions
 	// (supports_function_calling: false): tools are left out.
 	NoTools bool
@@ -556,22 +560,22 @@ type backend struct {
 }
 
 // cannotSee reports whether the model is known not to read images.
-func (b backend) cannotSee() bool {
+func (b Backend) cannotSee() bool {
 	if b.Vision != nil {
 		return !*b.Vision
 	}
 	return b.Caps != nil && !b.Caps.Vision
 }
 
-// chatRequest builds the Ollama request for r on backend b.
+// OllamaRequest builds the Ollama request for r on backend b.
 //
 // The client's stop sequences are not passed on: Ollama strips a matched
 // stop string without saying which one matched (and a request's stop list
 // replaces the model's own template stops), so the answer state machine
 // watches for them itself.
-func chatRequest(r *request, b backend) (*ollama.ChatRequest, error) {
+func OllamaRequest(r *Request, b Backend) (*ollama.ChatRequest, error) {
 	if r.HasImages && b.cannotSee() {
-		return nil, invalidRequest("model %q answers with %q, which cannot read images (no vision capability): pick a vision model for requests with images", r.Model, b.Model)
+		return nil, InvalidRequest("model %q answers with %q, which cannot read images (no vision capability): pick a vision model for requests with images", r.Model, b.Model)
 	}
 	out := &ollama.ChatRequest{
 		Model:    b.Model,
@@ -603,7 +607,7 @@ func chatRequest(r *request, b backend) (*ollama.ChatRequest, error) {
 // thinkValue is Ollama's "think" for a thinking-capable model. Claude does
 // not think unless asked, so neither does the model; gpt-oss cannot stop
 // thinking and takes a level instead of a switch.
-func thinkValue(t thinking, family string) json.RawMessage {
+func thinkValue(t Thinking, family string) json.RawMessage {
 	if family == "gptoss" || family == "gpt-oss" {
 		switch {
 		case !t.Enabled:
@@ -620,19 +624,19 @@ func thinkValue(t thinking, family string) json.RawMessage {
 	return json.RawMessage("false")
 }
 
-// decodeAt unmarshals raw into v, reporting a type error at path.
-func decodeAt(path string, raw json.RawMessage, v any) error {
-	if isAbsent(raw) {
-		return invalidRequest("%s: expected %s, got null", pathOr(path), kindOfType(reflect.TypeOf(v)))
+// DecodeAt unmarshals raw into v, reporting a type error at path.
+func DecodeAt(path string, raw json.RawMessage, v any) error {
+	if IsAbsent(raw) {
+		return InvalidRequest("%s: expected %s, got null", pathOr(path), kindOfType(reflect.TypeOf(v)))
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
-		return fieldError(path, err)
+		return FieldError(path, err)
 	}
 	return nil
 }
 
-// fieldError turns a decoding error into a 400 naming the field.
-func fieldError(path string, err error) error {
+// FieldError turns a decoding error into a 400 naming the field.
+func FieldError(path string, err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		p := path
@@ -642,9 +646,9 @@ func fieldError(path string, err error) error {
 			}
 			p += te.Field
 		}
-		return invalidRequest("%s: expected %s, got %s", pathOr(p), kindOfType(te.Type), te.Value)
+		return InvalidRequest("%s: expected %s, got %s", pathOr(p), kindOfType(te.Type), te.Value)
 	}
-	return invalidRequest("%s: %v", pathOr(path), err)
+	return InvalidRequest("%s: %v", pathOr(path), err)
 }
 
 func pathOr(p string) string {
@@ -654,58 +658,58 @@ func pathOr(p string) string {
 	return p
 }
 
-// asString reports whether raw is a JSON string and returns it.
-func asString(path string, raw json.RawMessage) (string, bool, error) {
+// AsString reports whether raw is a JSON string and returns it.
+func AsString(path string, raw json.RawMessage) (string, bool, error) {
 	if len(raw) == 0 || raw[0] != '"' {
 		return "", false, nil
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", true, fieldError(path, err)
+		return "", true, FieldError(path, err)
 	}
 	return s, true, nil
 }
 
 // blockArray decodes an array of content blocks, each at its own index.
 func blockArray(path string, raw json.RawMessage) ([]RequestBlock, error) {
-	if k := jsonKind(raw); k != "array" {
-		return nil, invalidRequest("%s: expected string or array of content blocks, got %s", path, k)
+	if k := JSONKind(raw); k != "array" {
+		return nil, InvalidRequest("%s: expected string or array of content blocks, got %s", path, k)
 	}
-	return typedArray(path, raw, func(b *RequestBlock) string { return b.Type })
+	return TypedArray(path, raw, func(b *RequestBlock) string { return b.Type })
 }
 
-// typedArray decodes an array whose elements each carry a "type", naming
+// TypedArray decodes an array whose elements each carry a "type", naming
 // the element (path.i) in any error so the client sees which one was
 // wrong. Both APIs' content arrays go through it.
-func typedArray[T any](path string, raw json.RawMessage, typeOf func(*T) string) ([]T, error) {
+func TypedArray[T any](path string, raw json.RawMessage, typeOf func(*T) string) ([]T, error) {
 	var raws []json.RawMessage
 	if err := json.Unmarshal(raw, &raws); err != nil {
-		return nil, fieldError(path, err)
+		return nil, FieldError(path, err)
 	}
 	out := make([]T, len(raws))
 	for i, r := range raws {
 		ep := fmt.Sprintf("%s.%d", path, i)
-		if err := decodeAt(ep, r, &out[i]); err != nil {
+		if err := DecodeAt(ep, r, &out[i]); err != nil {
 			return nil, err
 		}
 		if typeOf(&out[i]) == "" {
-			return nil, invalidRequest("%s.type: field required", ep)
+			return nil, InvalidRequest("%s.type: field required", ep)
 		}
 	}
 	return out, nil
 }
 
 func unsupportedBlock(path, typ string) error {
-	return invalidRequest("%s.type: content blocks of type %q are not supported", path, typ)
+	return InvalidRequest("%s.type: content blocks of type %q are not supported", path, typ)
 }
 
-// isAbsent reports whether a raw field was missing or null.
-func isAbsent(raw json.RawMessage) bool {
+// IsAbsent reports whether a raw field was missing or null.
+func IsAbsent(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
 
-// jsonKind names the kind of a raw JSON value, for error messages.
-func jsonKind(raw json.RawMessage) string {
+// JSONKind names the kind of a raw JSON value, for error messages.
+func JSONKind(raw json.RawMessage) string {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return "nothing"

@@ -1,4 +1,15 @@
-package translator
+// Package anthropic holds Anthropic's Messages API as clawbridge speaks
+// it, with no I/O: the wire types (this file), the decoding and
+// validation of a request and its conversion into Ollama's /api/chat
+// request (request.go), the state machine that turns Ollama's chunks into
+// content blocks (answer.go), the server-sent events encoder (sse.go),
+// and the repair of tool calls that a model wrote as text, checked
+// against the tool's JSON schema (repair.go, schema.go). Errors that
+// answer a client are *Error, with the Anthropic status and type.
+//
+// The translator's HTTP edge (daemon/translator) feeds these with bytes
+// and backend chunks; table and golden tests here pin them down.
+package anthropic
 
 import "encoding/json"
 
@@ -210,4 +221,9 @@ type ModelList struct {
 	LastID  *string     `json:"last_id"`
 	HasMore bool        `json:"has_more"`
 	Object  string      `json:"object"` // "list"
+}
+
+// CountTokensResponse is the answer of POST /v1/messages/count_tokens.
+type CountTokensResponse struct {
+	InputTokens int `json:"input_tokens"`
 }

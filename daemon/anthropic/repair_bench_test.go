@@ -1,4 +1,4 @@
-package translator
+package anthropic
 
 import (
 	"encoding/json"
@@ -29,13 +29,13 @@ func longAnswer() string {
 }
 
 // benchTools offers the 23 Clawdbot tools with one schema.
-func benchTools() toolSet {
+func benchTools() ToolSet {
 	params := json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"command":{"type":"string"}},"required":["path"]}`)
 	var tools []ollama.Tool
 	for _, name := range clawdbotTools {
 		tools = append(tools, ollama.Tool{Type: "function", Function: ollama.ToolFunction{Name: name, Parameters: params}})
 	}
-	return newToolSet(tools)
+	return NewToolSet(tools)
 }
 
 // benchmarkRepair pushes text through a repairer in 4-byte tokens, as a

@@ -1,17 +1,13 @@
-package translator
+package anthropic
 
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
@@ -40,7 +36,7 @@ type goldenSegment struct {
 // (whole runes), then ends it, and returns the output with adjacent text
 // joined.
 func runRepair(text string, n int) []goldenSegment {
-	r := newRepairer(newToolSet(repairTools))
+	r := newRepairer(NewToolSet(repairTools))
 	var out []goldenSegment
 	collect := func(s segment) {
 		if s.call != nil {
@@ -117,7 +113,7 @@ func TestRepairFixtures(t *testing.T) {
 // piece comes out as soon as it arrives, but for trailing whitespace,
 // which waits for what follows it.
 func TestRepairStreamsProse(t *testing.T) {
-	r := newRepairer(newToolSet(repairTools))
+	r := newRepairer(NewToolSet(repairTools))
 	var got strings.Builder
 	out := func(s segment) { got.WriteString(s.text) }
 	sent := ""
@@ -150,7 +146,7 @@ func TestRepairHoldsOnlyPossibleCalls(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newRepairer(newToolSet(repairTools))
+			r := newRepairer(NewToolSet(repairTools))
 			var got strings.Builder
 			for i, p := range tt.pieces {
 				r.push(p, false, func(s segment) {
@@ -216,95 +212,4 @@ func indentJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
-}
-
-// TestRepairThroughServer streams each fixture from a fake Ollama, a few
-// bytes per chunk as a model would, and asks for it both ways with the
-// fixture tools offered: the streamed and the collected answers must be
-// the same message, with the repaired calls as tool_use blocks, and the
-// log line must count them.
-func TestRepairThroughServer(t *testing.T) {
-	fake := newFakeOllama(t)
-	var buf syncBuffer
-	ts := newTestServer(t, fake, "", Options{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
-	var tools []string
-	for _, tl := range repairTools {
-		tools = append(tools, fmt.Sprintf(`{"name":%q,"input_schema":%s}`, tl.Function.Name, tl.Function.Parameters))
-	}
-	files, _ := filepath.Glob("testdata/repair/*.txt")
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fake.chat = func(w http.ResponseWriter, r *http.Request, req *ollama.ChatRequest) {
-				var parts []string
-				for s := string(data); len(s) > 0; {
-					k := min(4, len(s))
-					for k < len(s) && !utf8.RuneStart(s[k]) {
-						k++
-					}
-					parts = append(parts, s[:k])
-					s = s[k:]
-				}
-				writeChunks(w, textChunks(parts...)...)
-			}
-			body := `{"model":"claude-sonnet-4-5","max_tokens":100,"tools":[` + strings.Join(tools, ",") + `],"messages":[{"role":"user","content":"go"}]}`
-			logFrom := len(buf.String())
-			plain := postMessage(t, ts.URL, body, false)
-			streamed := postMessage(t, ts.URL, body, true)
-			if p, s := mustJSON(withoutIDs(plain)), mustJSON(withoutIDs(streamed)); p != s {
-				t.Fatalf("streamed and collected answers differ:\nplain:    %s\nstreamed: %s", p, s)
-			}
-			var want []goldenSegment
-			golden, err := os.ReadFile(strings.TrimSuffix(f, ".txt") + ".golden.json")
-			if err != nil {
-				t.Fatal(err)
-			}
-			json.Unmarshal(golden, &want)
-			calls := 0
-			if len(plain.Content) != len(want) {
-				t.Fatalf("blocks %s, want the segments %s", mustJSON(plain.Content), golden)
-			}
-			for i, b := range plain.Content {
-				switch {
-				case want[i].Call != nil:
-					var c struct {
-						Name      string
-						Arguments json.RawMessage
-					}
-					json.Unmarshal(want[i].Call, &c)
-					var compact bytes.Buffer
-					json.Compact(&compact, c.Arguments)
-					if b.Type != "tool_use" || b.Name != c.Name || string(b.Input) != compact.String() {
-						t.Errorf("block %d: %s, want the call %s", i, mustJSON(b), want[i].Call)
-					}
-					calls++
-				case b.Type != "text" || b.Text != want[i].Text:
-					t.Errorf("block %d: %s, want the text %q", i, mustJSON(b), want[i].Text)
-				}
-			}
-			if wantStop := map[bool]string{true: "tool_use", false: "end_turn"}[calls > 0]; *plain.StopReason != wantStop {
-				t.Errorf("stop_reason %s, want %s", *plain.StopReason, wantStop)
-			}
-			if calls > 0 {
-				// Two requests, two log lines, each counting the calls.
-				waitLog(t, &buf, logFrom, fmt.Sprintf(`"repaired_tool_calls":%d`, calls), 2)
-			}
-		})
-	}
-}
-
-// waitLog waits until the log written after offset from holds want n
-// times: a handler logs its request after the client has read the answer.
-func waitLog(t *testing.T, buf *syncBuffer, from int, want string, n int) {
-	t.Helper()
-	deadline := time.Now().Add(hangGuard)
-	for strings.Count(buf.String()[from:], want) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("the log does not say %s %d times:\n%s", want, n, buf.String()[from:])
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

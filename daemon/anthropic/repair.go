@@ -1,4 +1,4 @@
-package translator
+package anthropic
 
 import (
 	"bytes"
@@ -29,14 +29,14 @@ import (
 // text, never on how it was split into chunks: streamed and collected
 // answers come out the same.
 
-// toolSet is the tools a request offered, by name, with their schemas.
-type toolSet map[string]*schema
+// ToolSet is the tools a request offered, by name, with their schemas.
+type ToolSet map[string]*schema
 
-func newToolSet(tools []ollama.Tool) toolSet {
+func NewToolSet(tools []ollama.Tool) ToolSet {
 	if len(tools) == 0 {
 		return nil
 	}
-	ts := toolSet{}
+	ts := ToolSet{}
 	for _, t := range tools {
 		ts[t.Function.Name] = compileSchema(t.Function.Parameters)
 	}
@@ -52,7 +52,7 @@ type segment struct {
 // repairer is the streaming state. The zero value is unusable; use
 // newRepairer.
 type repairer struct {
-	tools toolSet
+	tools ToolSet
 	held  []byte
 	// lineStart is whether held[0] begins a line (the text before it ended
 	// with a newline, or there was none).
@@ -66,7 +66,7 @@ type repairer struct {
 	repairs int
 }
 
-func newRepairer(tools toolSet) *repairer {
+func newRepairer(tools ToolSet) *repairer {
 	return &repairer{tools: tools, lineStart: true}
 }
 
@@ -379,7 +379,7 @@ func (r *repairer) calls(text []byte, needArgs bool) ([]ollama.ToolCallFunction,
 // callsIn reads calls from one JSON value: a call object, a list of them,
 // or {"tool_calls": [...]}.
 func (r *repairer) callsIn(raw []byte, needArgs bool) ([]ollama.ToolCallFunction, bool) {
-	switch jsonKind(raw) {
+	switch JSONKind(raw) {
 	case "array":
 		var items []json.RawMessage
 		if json.Unmarshal(raw, &items) != nil {
@@ -428,7 +428,7 @@ var callKeys = append(append([]string{"type", "id", "tool_calls"}, nameKeys...),
 // arguments keep the model's key order, compacted.
 func (r *repairer) call(m map[string]json.RawMessage, needArgs bool) (ollama.ToolCallFunction, bool) {
 	var none ollama.ToolCallFunction
-	if f := m["function"]; jsonKind(f) == "object" {
+	if f := m["function"]; JSONKind(f) == "object" {
 		var inner map[string]json.RawMessage
 		if json.Unmarshal(f, &inner) != nil {
 			return none, false
@@ -452,7 +452,7 @@ func (r *repairer) call(m map[string]json.RawMessage, needArgs bool) (ollama.Too
 			break
 		}
 	}
-	switch jsonKind(args) {
+	switch JSONKind(args) {
 	case "nothing":
 		if needArgs {
 			return none, false
@@ -465,7 +465,7 @@ func (r *repairer) call(m map[string]json.RawMessage, needArgs bool) (ollama.Too
 		}
 		args = json.RawMessage(str)
 	}
-	if jsonKind(args) != "object" || !json.Valid(args) {
+	if JSONKind(args) != "object" || !json.Valid(args) {
 		return none, false
 	}
 	v, err := decodeExact(args)
