@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/anthropic"
-	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 	"github.com/clawbridge/clawbridge/daemon/upstream/openaicompat"
@@ -370,17 +369,17 @@ func decodeOpenAITools(r *anthropic.Request, tools []openaicompat.Tool, choice j
 }
 
 // chatCompletions answers POST /v1/chat/completions.
-func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, cfg *config.Config, rec *requestLog) {
-	body, ok := s.readBody(w, r, rec)
+func (s *Server) chatCompletions(x *exchange) {
+	body, ok := x.readBody()
 	if !ok {
 		return
 	}
 	req, err := decodeOpenAIRequest(body)
 	if err != nil {
-		writeError(w, rec, asAPIError(err))
+		x.fail(asAPIError(err))
 		return
 	}
-	s.chat(w, r, cfg, rec, req.Request, openaiAPI{s: s, includeUsage: req.includeUsage})
+	x.chat(req.Request, openaiAPI{s: s, includeUsage: req.includeUsage})
 }
 
 // openaiAPI is the Chat Completions front end.

@@ -416,20 +416,20 @@ func solve(p *[fitUnknowns][fitUnknowns]float64, q *[fitUnknowns]float64) bool {
 // prompt tokens of a messages body (system, messages, tools and their
 // schemas), calibrated for the backend model that would answer it. It
 // does not talk to the backend.
-func (s *Server) countTokens(w http.ResponseWriter, r *http.Request, cfg *config.Config, rec *requestLog) {
-	body, ok := s.readBody(w, r, rec)
+func (s *Server) countTokens(x *exchange) {
+	body, ok := x.readBody()
 	if !ok {
 		return
 	}
 	req, err := anthropic.DecodeCountRequest(body)
 	if err != nil {
-		writeError(w, rec, asAPIError(err))
+		x.fail(asAPIError(err))
 		return
 	}
-	rec.alias = req.Model
-	route, ae := s.route(cfg, req.Model)
+	x.rec.alias = req.Model
+	route, ae := findRoute(x.cfg, req.Model)
 	if ae != nil {
-		writeError(w, rec, ae)
+		x.fail(ae)
 		return
 	}
 	// The deployment that would answer next, preferring one whose model
@@ -452,12 +452,12 @@ func (s *Server) countTokens(w http.ResponseWriter, r *http.Request, cfg *config
 	}
 	creq, err := anthropic.OllamaRequest(req, anthropic.Backend{Model: d.Model, NumCtx: d.NumCtx, Caps: caps, Vision: d.SupportsVision, NoTools: dropsTools(d, caps)})
 	if err != nil {
-		writeError(w, rec, asAPIError(err))
+		x.fail(asAPIError(err))
 		return
 	}
-	rec.backend = d.Model + "@" + hostOf(keyOf(d).base)
+	x.rec.backend = d.Model + "@" + hostOf(keyOf(d).base)
 	n := s.pool.model(modelKey{keyOf(d), d.Model}).cal.apply(estimateTokens(creq))
-	writeJSON(w, rec, http.StatusOK, anthropic.CountTokensResponse{InputTokens: n})
+	x.reply(http.StatusOK, anthropic.CountTokensResponse{InputTokens: n})
 }
 
 // dropsTools reports whether requests to deployment d go without their

@@ -57,22 +57,22 @@ func (e *backendError) Unwrap() error { return e.err }
 // errNoDeployment: a route whose entries were all skipped.
 var errNoDeployment = errors.New("no deployment")
 
-// dispatch answers req from the route's deployments. It tries them in the
+// dispatch answers the exchange's request from its route's deployments. It tries them in the
 // pool's order (healthy first, fewest requests in flight first) and moves
 // on to the next while nothing has been received yet and the backend
 // could not be reached, lacks the model or is busy. onStart is called with
 // the backend that answers just before fn gets its first chunk. Errors
 // are *backendError where a backend is known.
-func (s *Server) dispatch(ctx context.Context, cfg *config.Config, route *config.Route, req *anthropic.Request, rec *requestLog, onStart func(*attempt), fn func(*ollama.ChatResponse) error) error {
-	deps, due := s.pool.order(route.Deployments, s.opts.BackendRecheck)
+func (s *Server) dispatch(ctx context.Context, x *exchange, onStart func(*attempt), fn func(*ollama.ChatResponse) error) error {
+	deps, due := s.pool.order(x.route.Deployments, s.opts.BackendRecheck)
 	for _, d := range due {
 		go s.probe(d)
 	}
 	var lastErr error = errNoDeployment
 	for i, d := range deps {
-		a, err := s.prepare(ctx, cfg, route.Alias, d, req)
+		a, err := s.prepare(ctx, x, d)
 		if a != nil {
-			rec.backend = a.target.Model + "@" + a.target.Addr
+			x.rec.backend = a.target.Model + "@" + a.target.Addr
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -103,9 +103,9 @@ func (s *Server) dispatch(ctx context.Context, cfg *config.Config, route *config
 		actx, cancel := ctx, context.CancelFunc(func() {})
 		if a.timeout > 0 {
 			actx, cancel = context.WithTimeoutCause(ctx, a.timeout, &anthropic.Error{Status: http.StatusGatewayTimeout, Type: "timeout_error",
-				Message: fmt.Sprintf("model %q did not finish within %v (litellm_params.timeout in the config)", req.Model, a.timeout)})
+				Message: fmt.Sprintf("model %q did not finish within %v (litellm_params.timeout in the config)", x.req.Model, a.timeout)})
 		}
-		idle := newIdleWatch(actx, cfg.Clawbridge.Translator.IdleTimeout(), a)
+		idle := newIdleWatch(actx, x.cfg.Clawbridge.Translator.IdleTimeout(), a)
 		err = s.chatGrowing(idle.ctx, a, func(c *ollama.ChatResponse) error {
 			idle.pause()
 			defer idle.resume()
@@ -254,7 +254,8 @@ func (s *Server) noteFailure(a *attempt, err error, more bool) {
 // prepare builds the request for one deployment: it asks Ollama (cached)
 // what the model can do, converts the request, and sizes its context. The
 // attempt is returned with any error that concerns its backend.
-func (s *Server) prepare(ctx context.Context, cfg *config.Config, alias string, d config.Deployment, req *anthropic.Request) (*attempt, error) {
+func (s *Server) prepare(ctx context.Context, x *exchange, d config.Deployment) (*attempt, error) {
+	cfg, alias, req := x.cfg, x.route.Alias, x.req
 	client, err := s.client(d)
 	if err != nil {
 		return nil, anthropic.Failure("model %q: %v", alias, err)
@@ -413,4 +414,15 @@ func (p *pool) keepNumCtx(m *modelState, n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	m.numCtx = max(m.numCtx, n)
+}
+
+// hostOf returns the host:port of a base URL, for messages.
+func hostOf(base string) string {
+	if i := strings.Index(base, "://"); i >= 0 {
+		base = base[i+3:]
+	}
+	if i := strings.IndexByte(base, '/'); i >= 0 {
+		base = base[:i]
+	}
+	return base
 }
