@@ -13,6 +13,7 @@ import (
 // BlockKind is the type of an Anthropic content block.
 type BlockKind uint8
 
+// The kinds of block an answer has; NoBlock is none open.
 const (
 	NoBlock BlockKind = iota
 	ThinkingBlock
@@ -25,7 +26,7 @@ const (
 // forwards, so nothing ever verifies it: a stable opaque string is enough.
 const thinkingSignature = "Y2xhd2JyaWRnZS1sb2NhbC10aGlua2luZw=="
 
-// sink receives an answer as Anthropic content blocks. The SSE encoder
+// Sink receives an answer as Anthropic content blocks. The SSE encoder
 // writes them as stream events, the message builder collects them into
 // one Message: both see exactly the same blocks, in the same order.
 type Sink interface {
@@ -33,11 +34,13 @@ type Sink interface {
 	BlockStart(index int, kind BlockKind, id, name string)
 	// BlockDelta appends text, thinking, or a tool call's input JSON.
 	BlockDelta(index int, kind BlockKind, s string)
+	// BlockStop closes block index.
 	BlockStop(index int, kind BlockKind)
+	// MessageEnd ends the answer with its stop reason and usage.
 	MessageEnd(stopReason, stopSequence string, usage Usage)
 }
 
-// answer is the state machine that turns Ollama's streamed chunks into
+// Answer is the state machine that turns Ollama's streamed chunks into
 // Anthropic content blocks: thinking, text, and one tool_use per call,
 // each closed before the next opens, with indexes from 0.
 //
@@ -68,7 +71,7 @@ type Answer struct {
 	genTime time.Duration
 }
 
-// AnswerConfig is what the answer needs from the request.
+// AnswerConfig is what an Answer needs from the request.
 type AnswerConfig struct {
 	// Stops are the client's stop sequences.
 	Stops []string
@@ -79,6 +82,7 @@ type AnswerConfig struct {
 	NewToolID func() string
 }
 
+// NewAnswer starts an answer that writes its blocks to s.
 func NewAnswer(s Sink, cfg AnswerConfig) *Answer {
 	a := &Answer{sink: s, newToolID: cfg.NewToolID}
 	for _, st := range cfg.Stops {

@@ -32,6 +32,8 @@ import (
 // ToolSet is the tools a request offered, by name, with their schemas.
 type ToolSet map[string]*schema
 
+// NewToolSet compiles the schemas of the offered tools; nil when there
+// are none, which turns repair off.
 func NewToolSet(tools []ollama.Tool) ToolSet {
 	if len(tools) == 0 {
 		return nil
