@@ -382,7 +382,7 @@ func (r *report) writeGaps(b *strings.Builder) {
 			p := fmt.Sprintf("**Streaming at concurrency 32** (%s the floor): per token clawbridge spends %s of CPU against the reverse proxy's %s, and makes %s write system calls against its %s. ",
 				fmtRatio(ratio), fmtDur(cb32.cpuPer1k/1000), fmtDur(f32.cpuPer1k/1000), fmtNum(cb32.writesPerToken()), fmtNum(f32.writesPerToken()))
 			if cb32.writesPerToken() > 2*f32.writesPerToken() {
-				p += fmt.Sprintf("The reverse proxy copies whatever it has read in one write, so when tokens queue up one write carries about %.0f of them; this clawbridge writes far more often: its stream loop (`daemon/translator/server.go`) should write the chunks already waiting in its channel together and flush once.",
+				p += fmt.Sprintf("The reverse proxy copies whatever it has read in one write, so when tokens queue up one write carries about %.0f of them; this clawbridge writes far more often: its stream loop (`daemon/translator/relay.go`) should write the chunks already waiting in its channel together and flush once.",
 					1/max(f32.writesPerToken(), 1e-9))
 			} else {
 				p += "Writes are not the difference: like the reverse proxy, clawbridge writes the tokens that queued up together. " +
