@@ -3,10 +3,12 @@ package anthropic
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
@@ -289,10 +291,25 @@ func (a *Answer) finish(doneReason string, u Usage) {
 	a.sink.MessageEnd(reason, a.matched, u)
 }
 
-// FinishIncomplete ends an answer whose stream closed without a done line
-// (Ollama does that, for example, after 30 identical tokens): what came is
-// kept and the turn ends normally, counting tokens as chunks.
-func (a *Answer) FinishIncomplete() {
+// Close ends the answer after its backend's stream returned err. An
+// answer whose stream closed without a done line (upstream.ErrIncomplete:
+// Ollama does that, for example, after 30 identical tokens) keeps what
+// came and ends the turn normally. It reports false, leaving the answer
+// open, when err is a failure the client must be told about instead.
+func (a *Answer) Close(err error) bool {
+	switch {
+	case a.ended:
+	case err == nil || errors.Is(err, upstream.ErrIncomplete):
+		a.finishIncomplete()
+	default:
+		return false
+	}
+	return true
+}
+
+// finishIncomplete ends an answer whose stream ended without a done line,
+// counting its tokens as chunks.
+func (a *Answer) finishIncomplete() {
 	a.finish("", Usage{OutputTokens: a.chunks})
 }
 

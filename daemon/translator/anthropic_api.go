@@ -1,11 +1,9 @@
 package translator
 
 import (
-	"errors"
 	"io"
 
 	"github.com/clawbridge/clawbridge/daemon/anthropic"
-	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
@@ -55,11 +53,7 @@ func (s *eventStream) writeTo(w io.Writer) error { return s.enc.WriteEvents(w) }
 // that closed without its done line still ends as a normal message; any
 // other failure becomes an error event, after which nothing follows.
 func (s *eventStream) end(err error) {
-	switch {
-	case s.ans.Ended():
-	case err == nil || errors.Is(err, upstream.ErrIncomplete):
-		s.ans.FinishIncomplete()
-	default:
+	if !s.ans.Close(err) {
 		ae := s.t.errorFor(err)
 		s.enc.Fail(ae.Type, ae.Message)
 	}
@@ -95,11 +89,7 @@ func (c *collector) end(err error) (any, *anthropic.Error) {
 // message returns the finished message, or the error the client gets
 // instead.
 func (c *collector) message(err error) (*anthropic.Message, *anthropic.Error) {
-	switch {
-	case c.ans.Ended():
-	case err == nil || errors.Is(err, upstream.ErrIncomplete):
-		c.ans.FinishIncomplete()
-	default:
+	if !c.ans.Close(err) {
 		return nil, c.t.errorFor(err)
 	}
 	return c.b.Message(), nil

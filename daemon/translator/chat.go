@@ -19,16 +19,25 @@ import (
 
 // messages answers POST /v1/messages.
 func (s *Server) messages(x *exchange) {
+	if req, ok := readRequest(x, anthropic.DecodeRequest); ok {
+		x.chat(req, anthropicAPI{s})
+	}
+}
+
+// readRequest reads the body and decodes it with decode, answering the
+// client itself when either fails.
+func readRequest[T any](x *exchange, decode func([]byte) (T, error)) (T, bool) {
+	var req T
 	body, ok := x.readBody()
 	if !ok {
-		return
+		return req, false
 	}
-	req, err := anthropic.DecodeRequest(body)
+	req, err := decode(body)
 	if err != nil {
 		x.fail(asAPIError(err))
-		return
+		return req, false
 	}
-	x.chat(req, anthropicAPI{s})
+	return req, true
 }
 
 // chat answers a decoded request of either API: routing, the backends,

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/anthropic"
-	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 	"github.com/clawbridge/clawbridge/daemon/upstream/openaicompat"
 )
@@ -370,13 +369,8 @@ func decodeOpenAITools(r *anthropic.Request, tools []openaicompat.Tool, choice j
 
 // chatCompletions answers POST /v1/chat/completions.
 func (s *Server) chatCompletions(x *exchange) {
-	body, ok := x.readBody()
+	req, ok := readRequest(x, decodeOpenAIRequest)
 	if !ok {
-		return
-	}
-	req, err := decodeOpenAIRequest(body)
-	if err != nil {
-		x.fail(asAPIError(err))
 		return
 	}
 	x.chat(req.Request, openaiAPI{s: s, includeUsage: req.includeUsage})
@@ -545,11 +539,7 @@ func (o *openaiStream) fail(ae *anthropic.Error) {
 }
 
 func (o *openaiStream) end(err error) {
-	switch {
-	case o.ans.Ended():
-	case err == nil || errors.Is(err, upstream.ErrIncomplete):
-		o.ans.FinishIncomplete()
-	default:
+	if !o.ans.Close(err) {
 		o.fail(o.t.errorFor(err))
 	}
 }
@@ -613,11 +603,7 @@ func (o *openaiCollector) started(a *attempt)                { o.t = a.target }
 func (o *openaiCollector) answer() *anthropic.Answer         { return o.ans }
 
 func (o *openaiCollector) end(err error) (any, *anthropic.Error) {
-	switch {
-	case o.ans.Ended():
-	case err == nil || errors.Is(err, upstream.ErrIncomplete):
-		o.ans.FinishIncomplete()
-	default:
+	if !o.ans.Close(err) {
 		return nil, o.t.errorFor(err)
 	}
 	msg := openaicompat.ResponseMessage{Role: "assistant", ToolCalls: o.calls, ReasoningContent: o.think.String()}

@@ -374,13 +374,8 @@ func solve(p *[fitUnknowns][fitUnknowns]float64, q *[fitUnknowns]float64) bool {
 // schemas), calibrated for the backend model that would answer it. It
 // does not talk to the backend.
 func (s *Server) countTokens(x *exchange) {
-	body, ok := x.readBody()
+	req, ok := readRequest(x, anthropic.DecodeCountRequest)
 	if !ok {
-		return
-	}
-	req, err := anthropic.DecodeCountRequest(body)
-	if err != nil {
-		x.fail(asAPIError(err))
 		return
 	}
 	x.rec.alias = req.Model

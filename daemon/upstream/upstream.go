@@ -60,6 +60,16 @@ func NewEndpoint(k Kind, baseURL string, hc *http.Client) (*Endpoint, error) {
 	return &Endpoint{kind: k, base: u, http: hc}, nil
 }
 
+// New makes a client of kind k for the server at baseURL, wrapping its
+// endpoint: the New of every backend client.
+func New[C any](k Kind, baseURL string, hc *http.Client, wrap func(*Endpoint) *C) (*C, error) {
+	ep, err := NewEndpoint(k, baseURL, hc)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(ep), nil
+}
+
 // BaseURL returns the server address the endpoint was made for.
 func (e *Endpoint) BaseURL() string { return e.base.String() }
 
@@ -94,6 +104,21 @@ func (e *Endpoint) Do(ctx context.Context, method, path string, body []byte) (*h
 		return nil, &StatusError{Server: e.kind.Server, StatusCode: resp.StatusCode, Message: errorMessage(resp.Body)}
 	}
 	return resp, nil
+}
+
+// PostStream posts v as JSON to path and hands the answer's body, which
+// streams, to read: the request of every chat client.
+func (e *Endpoint) PostStream(ctx context.Context, path string, v any, read func(io.Reader) error) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode chat request: %w", err)
+	}
+	resp, err := e.Do(ctx, http.MethodPost, path, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return read(resp.Body)
 }
 
 // errorMessage reads the message of an error body: {"error": "..."}

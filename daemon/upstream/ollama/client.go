@@ -20,10 +20,8 @@ import (
 	"github.com/clawbridge/clawbridge/daemon/upstream"
 )
 
-// Client talks to one Ollama server.
-type Client struct {
-	ep *upstream.Endpoint
-}
+// Client talks to one Ollama server through its endpoint.
+type Client struct{ *upstream.Endpoint }
 
 // kind is how errors name Ollama and its base URL.
 var kind = upstream.Kind{Name: "ollama", Form: "http(s)://host:port", Server: "ollama", Accept: "application/x-ndjson, application/json"}
@@ -33,15 +31,8 @@ var kind = upstream.Kind{Name: "ollama", Form: "http(s)://host:port", Server: "o
 // sets no overall timeout of its own: streams can last minutes, so callers
 // bound requests with their context.
 func New(baseURL string, hc *http.Client) (*Client, error) {
-	ep, err := upstream.NewEndpoint(kind, baseURL, hc)
-	if err != nil {
-		return nil, err
-	}
-	return &Client{ep: ep}, nil
+	return upstream.New(kind, baseURL, hc, func(ep *upstream.Endpoint) *Client { return &Client{ep} })
 }
-
-// BaseURL returns the server address the client was made for.
-func (c *Client) BaseURL() string { return c.ep.BaseURL() }
 
 // maxLine bounds one NDJSON line; a longer one is an error rather than an
 // unbounded allocation.
@@ -56,16 +47,7 @@ const maxLine = 64 << 20
 // Cancelling ctx closes the upstream connection, which makes Ollama stop
 // generating.
 func (c *Client) Chat(ctx context.Context, req *ChatRequest, fn func(*ChatResponse) error) error {
-	body, err := json.Marshal(req)
-	if err != nil {
-		return fmt.Errorf("encode chat request: %w", err)
-	}
-	resp, err := c.ep.Do(ctx, http.MethodPost, "/api/chat", body)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	return readStream(resp.Body, fn)
+	return c.PostStream(ctx, "/api/chat", req, func(r io.Reader) error { return readStream(r, fn) })
 }
 
 // readStream decodes NDJSON lines from r and hands each to fn. Token
@@ -147,7 +129,7 @@ func (c *Client) Version(ctx context.Context) (string, error) {
 }
 
 func (c *Client) getJSON(ctx context.Context, method, path string, body []byte, out any) error {
-	resp, err := c.ep.Do(ctx, method, path, body)
+	resp, err := c.Do(ctx, method, path, body)
 	if err != nil {
 		return err
 	}

@@ -24,10 +24,8 @@ import (
 	"github.com/clawbridge/clawbridge/daemon/upstream"
 )
 
-// Client talks to one OpenAI-compatible server.
-type Client struct {
-	ep *upstream.Endpoint
-}
+// Client talks to one OpenAI-compatible server through its endpoint.
+type Client struct{ *upstream.Endpoint }
 
 // kind is how errors name an OpenAI-compatible server and its base URL:
 // the answers' errors name it by its address alone.
@@ -39,15 +37,8 @@ var kind = upstream.Kind{Name: "OpenAI-compatible", Form: "http(s)://host:port/v
 // http.DefaultClient; the client sets no timeout of its own, so callers
 // bound requests with their context.
 func New(baseURL, key string, hc *http.Client) (*Client, error) {
-	ep, err := upstream.NewEndpoint(kind, baseURL, upstream.WithBearer(hc, key))
-	if err != nil {
-		return nil, err
-	}
-	return &Client{ep: ep}, nil
+	return upstream.New(kind, baseURL, upstream.WithBearer(hc, key), func(ep *upstream.Endpoint) *Client { return &Client{ep} })
 }
-
-// BaseURL returns the address the client was made for.
-func (c *Client) BaseURL() string { return c.ep.BaseURL() }
 
 // maxEvent bounds one server-sent event.
 const maxEvent = 64 << 20
@@ -63,16 +54,7 @@ func (c *Client) ChatStream(ctx context.Context, req *ChatRequest, fn func(*Chat
 	r := *req
 	r.Stream = true
 	r.StreamOptions = &StreamOptions{IncludeUsage: true}
-	body, err := json.Marshal(&r)
-	if err != nil {
-		return fmt.Errorf("encode chat request: %w", err)
-	}
-	resp, err := c.ep.Do(ctx, http.MethodPost, "/chat/completions", body)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	return readEvents(resp.Body, fn)
+	return c.PostStream(ctx, "/chat/completions", &r, func(body io.Reader) error { return readEvents(body, fn) })
 }
 
 // readEvents decodes the data lines of a server-sent event stream.
@@ -150,7 +132,7 @@ func eventError(data []byte) (string, bool) {
 // Models lists the models the server serves; it is also the cheapest way
 // to ask whether the server is up.
 func (c *Client) Models(ctx context.Context) (*ModelList, error) {
-	resp, err := c.ep.Do(ctx, http.MethodGet, "/models", nil)
+	resp, err := c.Do(ctx, http.MethodGet, "/models", nil)
 	if err != nil {
 		return nil, err
 	}
