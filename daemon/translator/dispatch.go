@@ -57,10 +57,10 @@ func (e *backendError) Unwrap() error { return e.err }
 // errNoDeployment: a route whose entries were all skipped.
 var errNoDeployment = errors.New("no deployment")
 
-// dispatch answers the exchange's request from its route's deployments. It tries them in the
-// pool's order (healthy first, fewest requests in flight first) and moves
-// on to the next while nothing has been received yet and the backend
-// could not be reached, lacks the model or is busy. onStart is called with
+// dispatch answers the exchange's request from its route's deployments.
+// It tries them in the pool's order (healthy first, fewest requests in
+// flight first) and moves on to the next while nothing has been received
+// yet and the backend could not be reached, lacks the model or is busy. onStart is called with
 // the backend that answers just before fn gets its first chunk. Errors
 // are *backendError where a backend is known.
 func (s *Server) dispatch(ctx context.Context, x *exchange, onStart func(*attempt), fn func(*ollama.ChatResponse) error) error {
@@ -99,35 +99,7 @@ func (s *Server) dispatch(ctx context.Context, x *exchange, onStart func(*attemp
 			lastErr = &backendError{a.target, err}
 			continue
 		}
-		started := false
-		actx, cancel := ctx, context.CancelFunc(func() {})
-		if a.timeout > 0 {
-			actx, cancel = context.WithTimeoutCause(ctx, a.timeout, &anthropic.Error{Status: http.StatusGatewayTimeout, Type: "timeout_error",
-				Message: fmt.Sprintf("model %q did not finish within %v (litellm_params.timeout in the config)", x.req.Model, a.timeout)})
-		}
-		idle := newIdleWatch(actx, x.cfg.Clawbridge.Translator.IdleTimeout(), a)
-		err = s.chatGrowing(idle.ctx, a, func(c *ollama.ChatResponse) error {
-			idle.pause()
-			defer idle.resume()
-			if !started {
-				started = true
-				s.pool.report(a.key, nil)
-				if a.autoCtx && a.creq.Options.NumCtx != nil {
-					s.pool.keepNumCtx(a.model, *a.creq.Options.NumCtx)
-				}
-				onStart(a)
-			}
-			if c.Done && c.PromptEvalCount > 0 {
-				a.model.cal.observe(a.est, c.PromptEvalCount)
-			}
-			return fn(c)
-		})
-		idle.stop()
-		if err != nil && idle.ctx.Err() != nil && ctx.Err() == nil {
-			err = context.Cause(idle.ctx)
-		}
-		idle.cancel(nil)
-		cancel()
+		started, err := s.run(ctx, x, a, onStart, fn)
 		release()
 		if err != nil && !started && ctx.Err() == nil && canFailOver(err) {
 			s.noteFailure(a, err, i < len(deps)-1)
@@ -143,6 +115,41 @@ func (s *Server) dispatch(ctx context.Context, x *exchange, onStart func(*attemp
 		return err
 	}
 	return lastErr
+}
+
+// run sends an attempt's request, bounded by its timeout and by the
+// stream idle timeout, and hands each chunk to fn, after calling onStart
+// before the first; started reports whether any chunk came.
+func (s *Server) run(ctx context.Context, x *exchange, a *attempt, onStart func(*attempt), fn func(*ollama.ChatResponse) error) (started bool, err error) {
+	actx, cancel := ctx, context.CancelFunc(func() {})
+	if a.timeout > 0 {
+		actx, cancel = context.WithTimeoutCause(ctx, a.timeout, &anthropic.Error{Status: http.StatusGatewayTimeout, Type: "timeout_error",
+			Message: fmt.Sprintf("model %q did not finish within %v (litellm_params.timeout in the config)", x.req.Model, a.timeout)})
+	}
+	defer cancel()
+	idle := newIdleWatch(actx, x.cfg.Clawbridge.Translator.IdleTimeout(), a)
+	err = s.chatGrowing(idle.ctx, a, func(c *ollama.ChatResponse) error {
+		idle.pause()
+		defer idle.resume()
+		if !started {
+			started = true
+			s.pool.report(a.key, nil)
+			if a.autoCtx && a.creq.Options.NumCtx != nil {
+				s.pool.keepNumCtx(a.model, *a.creq.Options.NumCtx)
+			}
+			onStart(a)
+		}
+		if c.Done && c.PromptEvalCount > 0 {
+			a.model.cal.observe(a.est, c.PromptEvalCount)
+		}
+		return fn(c)
+	})
+	idle.stop()
+	if err != nil && idle.ctx.Err() != nil && ctx.Err() == nil {
+		err = context.Cause(idle.ctx)
+	}
+	idle.cancel(nil)
+	return started, err
 }
 
 // idleWatch fails a backend request that has sent nothing for the
