@@ -134,7 +134,7 @@ var errStopSequence = errors.New("stop sequence reached")
 // as one JSON body.
 func (x *exchange) complete(col collectOutput) {
 	ctx := x.r.Context()
-	err := x.s.dispatch(ctx, x, func(a *attempt) { startBackend(col, a) }, func(c *ollama.ChatResponse) error {
+	err := x.s.be.dispatch(ctx, x, func(a *attempt) { startBackend(col, a) }, func(c *ollama.ChatResponse) error {
 		x.rec.firstToken(c)
 		if col.chunk(c) && !c.Done {
 			return errStopSequence

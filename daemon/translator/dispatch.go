@@ -63,14 +63,14 @@ var errNoDeployment = errors.New("no deployment")
 // yet and the backend could not be reached, lacks the model or is busy. onStart is called with
 // the backend that answers just before fn gets its first chunk. Errors
 // are *backendError where a backend is known.
-func (s *Server) dispatch(ctx context.Context, x *exchange, onStart func(*attempt), fn func(*ollama.ChatResponse) error) error {
-	deps, due := s.pool.order(x.route.Deployments, s.opts.BackendRecheck)
+func (b *backends) dispatch(ctx context.Context, x *exchange, onStart func(*attempt), fn func(*ollama.ChatResponse) error) error {
+	deps, due := b.pool.order(x.route.Deployments, b.recheck)
 	for _, d := range due {
-		go s.probe(d)
+		go b.probe(d)
 	}
 	var lastErr error = errNoDeployment
 	for i, d := range deps {
-		a, err := s.prepare(ctx, x, d)
+		a, err := b.prepare(ctx, x, d)
 		if a != nil {
 			x.rec.backend = a.target.Model + "@" + a.target.Addr
 		}
@@ -79,7 +79,7 @@ func (s *Server) dispatch(ctx context.Context, x *exchange, onStart func(*attemp
 				return ctx.Err()
 			}
 			if a != nil && canFailOver(err) {
-				s.noteFailure(a, err, i < len(deps)-1)
+				b.noteFailure(a, err, i < len(deps)-1)
 				lastErr = &backendError{a.target, err}
 				continue
 			}
@@ -92,17 +92,17 @@ func (s *Server) dispatch(ctx context.Context, x *exchange, onStart func(*attemp
 		if limit <= 0 {
 			limit = defaultMaxParallel
 		}
-		release, ok := s.pool.acquire(a.key, a.model, limit)
+		release, ok := b.pool.acquire(a.key, a.model, limit)
 		if !ok {
 			err = &busyError{limit: limit}
-			s.noteFailure(a, err, i < len(deps)-1)
+			b.noteFailure(a, err, i < len(deps)-1)
 			lastErr = &backendError{a.target, err}
 			continue
 		}
-		started, err := s.run(ctx, x, a, onStart, fn)
+		started, err := b.run(ctx, x, a, onStart, fn)
 		release()
 		if err != nil && !started && ctx.Err() == nil && canFailOver(err) {
-			s.noteFailure(a, err, i < len(deps)-1)
+			b.noteFailure(a, err, i < len(deps)-1)
 			lastErr = &backendError{a.target, err}
 			continue
 		}
@@ -120,7 +120,7 @@ func (s *Server) dispatch(ctx context.Context, x *exchange, onStart func(*attemp
 // run sends an attempt's request, bounded by its timeout and by the
 // stream idle timeout, and hands each chunk to fn, after calling onStart
 // before the first; started reports whether any chunk came.
-func (s *Server) run(ctx context.Context, x *exchange, a *attempt, onStart func(*attempt), fn func(*ollama.ChatResponse) error) (started bool, err error) {
+func (b *backends) run(ctx context.Context, x *exchange, a *attempt, onStart func(*attempt), fn func(*ollama.ChatResponse) error) (started bool, err error) {
 	actx, cancel := ctx, context.CancelFunc(func() {})
 	if a.timeout > 0 {
 		actx, cancel = context.WithTimeoutCause(ctx, a.timeout, &anthropic.Error{Status: http.StatusGatewayTimeout, Type: "timeout_error",
@@ -128,14 +128,14 @@ func (s *Server) run(ctx context.Context, x *exchange, a *attempt, onStart func(
 	}
 	defer cancel()
 	idle := newIdleWatch(actx, x.cfg.Clawbridge.Translator.IdleTimeout(), a)
-	err = s.chatGrowing(idle.ctx, a, func(c *ollama.ChatResponse) error {
+	err = b.chatGrowing(idle.ctx, a, func(c *ollama.ChatResponse) error {
 		idle.pause()
 		defer idle.resume()
 		if !started {
 			started = true
-			s.pool.report(a.key, nil)
+			b.pool.report(a.key, nil)
 			if a.autoCtx && a.creq.Options.NumCtx != nil {
-				s.pool.keepNumCtx(a.model, *a.creq.Options.NumCtx)
+				b.pool.keepNumCtx(a.model, *a.creq.Options.NumCtx)
 			}
 			onStart(a)
 		}
@@ -205,7 +205,7 @@ const maxCtxGrowth = 4
 // and Ollama says the prompt does not fit (the estimate was short, as it
 // can be before the model is calibrated), it doubles num_ctx, up to the
 // limit, and asks again: nothing has reached the client yet.
-func (s *Server) chatGrowing(ctx context.Context, a *attempt, fn func(*ollama.ChatResponse) error) error {
+func (b *backends) chatGrowing(ctx context.Context, a *attempt, fn func(*ollama.ChatResponse) error) error {
 	for tries := 0; ; tries++ {
 		err := a.client.Chat(ctx, a.creq, fn)
 		var se *upstream.StatusError
@@ -223,7 +223,7 @@ func (s *Server) chatGrowing(ctx context.Context, a *attempt, fn func(*ollama.Ch
 		if a.creq.Options.NumCtx != nil && n <= *a.creq.Options.NumCtx {
 			return err
 		}
-		s.log.Info("prompt longer than estimated, raising num_ctx", "model", a.target.Alias, "backend", a.target.Model+"@"+a.target.Addr, "num_ctx", n)
+		b.log.Info("prompt longer than estimated, raising num_ctx", "model", a.target.Alias, "backend", a.target.Model+"@"+a.target.Addr, "num_ctx", n)
 		a.creq.Options.NumCtx, a.autoCtx = &n, true
 	}
 }
@@ -248,22 +248,22 @@ func canFailOver(err error) bool {
 
 // noteFailure records a backend that could not answer: an unreachable
 // server is marked down. more says whether another will be tried.
-func (s *Server) noteFailure(a *attempt, err error, more bool) {
+func (b *backends) noteFailure(a *attempt, err error, more bool) {
 	var ue *upstream.UnreachableError
 	if errors.As(err, &ue) {
-		s.pool.report(a.key, err)
+		b.pool.report(a.key, err)
 	}
 	if more {
-		s.log.Warn("backend cannot answer, trying the next", "model", a.target.Alias, "backend", a.target.Model+"@"+a.target.Addr, "error", err)
+		b.log.Warn("backend cannot answer, trying the next", "model", a.target.Alias, "backend", a.target.Model+"@"+a.target.Addr, "error", err)
 	}
 }
 
 // prepare builds the request for one deployment: it asks Ollama (cached)
 // what the model can do, converts the request, and sizes its context. The
 // attempt is returned with any error that concerns its backend.
-func (s *Server) prepare(ctx context.Context, x *exchange, d config.Deployment) (*attempt, error) {
+func (b *backends) prepare(ctx context.Context, x *exchange, d config.Deployment) (*attempt, error) {
 	cfg, alias, req := x.cfg, x.route.Alias, x.req
-	client, err := s.client(d)
+	client, err := b.client(d)
 	if err != nil {
 		return nil, anthropic.Failure("model %q: %v", alias, err)
 	}
@@ -273,12 +273,12 @@ func (s *Server) prepare(ctx context.Context, x *exchange, d config.Deployment) 
 	}
 	var info *showInfo
 	if oc, ok := client.(*ollama.Client); ok {
-		info, err = s.caps.get(ctx, oc, d.Model)
+		info, err = b.caps.get(ctx, oc, d.Model)
 		var ue *upstream.UnreachableError
 		var se *upstream.StatusError
 		switch {
 		case err == nil:
-			s.pool.report(a.key, nil)
+			b.pool.report(a.key, nil)
 		case ctx.Err() != nil:
 			return a, ctx.Err()
 		case errors.As(err, &ue), errors.As(err, &se) && se.StatusCode == http.StatusNotFound:
@@ -286,7 +286,7 @@ func (s *Server) prepare(ctx context.Context, x *exchange, d config.Deployment) 
 		default:
 			// Answering without capabilities beats not answering: the chat
 			// request itself will say if the model is really unusable.
-			s.log.Warn("cannot read model capabilities", "model", d.Model, "ollama", a.target.Addr, "error", err)
+			b.log.Warn("cannot read model capabilities", "model", d.Model, "ollama", a.target.Addr, "error", err)
 		}
 	}
 	if info == nil {
@@ -299,19 +299,19 @@ func (s *Server) prepare(ctx context.Context, x *exchange, d config.Deployment) 
 	if a.creq, err = anthropic.OllamaRequest(req, a.backend); err != nil {
 		return a, err
 	}
-	a.model = s.pool.model(modelKey{a.key, d.Model})
+	a.model = b.pool.model(modelKey{a.key, d.Model})
 	a.est = estimateTokens(a.creq)
 	prompt := a.model.cal.apply(a.est)
 	if d.Provider != "ollama" {
 		if d.MaxInputTokens > 0 && prompt > d.MaxInputTokens {
-			return a, s.tooLong(a, &contextError{Prompt: prompt, Limit: d.MaxInputTokens, What: "model_info.max_input_tokens"})
+			return a, b.tooLong(a, &contextError{Prompt: prompt, Limit: d.MaxInputTokens, What: "model_info.max_input_tokens"})
 		}
 		return a, nil
 	}
 	n, cerr := sizeContext(sizing{Fixed: d.NumCtx, Prompt: prompt, MaxTokens: req.MaxTokens, ModelDefault: info.NumCtx,
-		ContextLength: info.ContextLength, Limit: cfg.Clawbridge.Translator.MaxNumCtx, Last: s.pool.lastNumCtx(a.model)})
+		ContextLength: info.ContextLength, Limit: cfg.Clawbridge.Translator.MaxNumCtx, Last: b.pool.lastNumCtx(a.model)})
 	if cerr != nil {
-		return a, s.tooLong(a, cerr)
+		return a, b.tooLong(a, cerr)
 	}
 	if n > 0 {
 		a.creq.Options.NumCtx = &n
@@ -328,8 +328,8 @@ func (s *Server) prepare(ctx context.Context, x *exchange, d config.Deployment) 
 }
 
 // tooLong logs and explains a prompt that cannot fit.
-func (s *Server) tooLong(a *attempt, ce *contextError) *anthropic.Error {
-	s.log.Warn("request does not fit the model's context", "model", a.target.Alias, "backend", a.target.Model+"@"+a.target.Addr,
+func (b *backends) tooLong(a *attempt, ce *contextError) *anthropic.Error {
+	b.log.Warn("request does not fit the model's context", "model", a.target.Alias, "backend", a.target.Model+"@"+a.target.Addr,
 		"prompt_tokens", ce.Prompt, "limit", ce.Limit, "set_by", ce.What)
 	return anthropic.InvalidRequest("prompt is too long: about %d tokens, but %q (%s) has room for %d (%s); shorten the conversation or raise the limit",
 		ce.Prompt, a.target.Alias, a.target.Model, ce.Limit, ce.What)
@@ -337,24 +337,24 @@ func (s *Server) tooLong(a *attempt, ce *contextError) *anthropic.Error {
 
 // client returns the client for a deployment's server (and key),
 // reusing connections.
-func (s *Server) client(d config.Deployment) (chatClient, error) {
+func (b *backends) client(d config.Deployment) (chatClient, error) {
 	k := keyOf(d)
 	ck := k.provider + "\x00" + k.base + "\x00" + d.APIKey
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c, ok := s.clients[ck]; ok {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if c, ok := b.clients[ck]; ok {
 		return c, nil
 	}
 	var c chatClient
 	switch d.Provider {
 	case "ollama":
-		oc, err := ollama.New(k.base, upstream.WithBearer(s.opts.HTTPClient, d.APIKey))
+		oc, err := ollama.New(k.base, upstream.WithBearer(b.http, d.APIKey))
 		if err != nil {
 			return nil, err
 		}
 		c = oc
 	case "openai":
-		oc, err := openaicompat.New(k.base, d.APIKey, s.opts.HTTPClient)
+		oc, err := openaicompat.New(k.base, d.APIKey, b.http)
 		if err != nil {
 			return nil, err
 		}
@@ -362,23 +362,23 @@ func (s *Server) client(d config.Deployment) (chatClient, error) {
 	default:
 		return nil, fmt.Errorf("provider %q is not supported", d.Provider)
 	}
-	s.clients[ck] = c
+	b.clients[ck] = c
 	return c, nil
 }
 
 // probe checks a server that is down, in the background, so that it is
 // used again once it is back even while others take all the requests.
-func (s *Server) probe(d config.Deployment) {
+func (b *backends) probe(d config.Deployment) {
 	ctx, cancel := context.WithTimeout(context.Background(), healthTimeout)
 	defer cancel()
-	s.checkServer(ctx, d)
-	s.pool.probeDone(keyOf(d))
+	b.checkServer(ctx, d)
+	b.pool.probeDone(keyOf(d))
 }
 
 // checkServer asks a server whether it is up (Ollama's version, or an
 // OpenAI-compatible server's model list) and records the answer.
-func (s *Server) checkServer(ctx context.Context, d config.Deployment) (string, error) {
-	c, err := s.client(d)
+func (b *backends) checkServer(ctx context.Context, d config.Deployment) (string, error) {
+	c, err := b.client(d)
 	if err != nil {
 		return "", err
 	}
@@ -389,7 +389,7 @@ func (s *Server) checkServer(ctx context.Context, d config.Deployment) (string, 
 	case *openaiBackend:
 		_, err = c.c.Models(ctx)
 	}
-	s.pool.report(keyOf(d), err)
+	b.pool.report(keyOf(d), err)
 	return version, err
 }
 

@@ -47,7 +47,7 @@ func (s *Server) listModels(x *exchange) {
 	}
 	list := anthropic.ModelList{Data: []anthropic.ModelInfo{}, Object: "list", HasMore: lo > 0 && q.Get("before_id") != "" || hi < len(names) && q.Get("before_id") == ""}
 	for _, n := range names[lo:hi] {
-		list.Data = append(list.Data, s.modelInfo(n))
+		list.Data = append(list.Data, modelInfo(s.started, n))
 	}
 	if len(list.Data) > 0 {
 		list.FirstID, list.LastID = &list.Data[0].ID, &list.Data[len(list.Data)-1].ID
@@ -62,12 +62,14 @@ func (s *Server) getModel(x *exchange, id string) {
 		x.fail(anthropic.NotFound("model %q is not configured in clawbridge; configured models: %s", id, knownList(names)))
 		return
 	}
-	x.reply(http.StatusOK, s.modelInfo(id))
+	x.reply(http.StatusOK, modelInfo(s.started, id))
 }
 
-func (s *Server) modelInfo(name string) anthropic.ModelInfo {
-	return anthropic.ModelInfo{Type: "model", ID: name, DisplayName: name, CreatedAt: s.started.Format(time.RFC3339),
-		Object: "model", Created: s.started.Unix(), OwnedBy: "clawbridge"}
+// modelInfo is a model list entry; started stands in for its creation
+// time.
+func modelInfo(started time.Time, name string) anthropic.ModelInfo {
+	return anthropic.ModelInfo{Type: "model", ID: name, DisplayName: name, CreatedAt: started.Format(time.RFC3339),
+		Object: "model", Created: started.Unix(), OwnedBy: "clawbridge"}
 }
 
 func knownList(names []string) string {
@@ -128,13 +130,13 @@ func (s *Server) health(x *exchange) {
 				defer cancel()
 				k := keyOf(d)
 				bh := BackendHealth{APIBase: k.base, Provider: k.provider}
-				v, err := s.checkServer(ctx, d)
+				v, err := s.be.checkServer(ctx, d)
 				if err != nil {
 					bh.Error = err.Error()
 				} else {
 					bh.Reachable, bh.Version = true, v
 				}
-				bh.InFlight = s.pool.snapshot([]serverKey{k})[0].InFlight
+				bh.InFlight = s.be.pool.snapshot([]serverKey{k})[0].InFlight
 				h.Backends[i] = bh
 			}()
 		}

@@ -82,7 +82,7 @@ func (x *exchange) startUpstream(ctx context.Context) *upstreamRun {
 	go func() {
 		defer close(up.done)
 		defer up.items.close()
-		up.err = x.s.dispatch(ctx, x, func(a *attempt) { up.items.put(ctx, upstreamItem{start: a}) },
+		up.err = x.s.be.dispatch(ctx, x, func(a *attempt) { up.items.put(ctx, upstreamItem{start: a}) },
 			func(c *ollama.ChatResponse) error { return up.items.put(ctx, upstreamItem{chunk: c}) })
 	}()
 	return up

@@ -19,7 +19,6 @@ import (
 	"net/http"
 	"path"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -74,17 +73,13 @@ type Server struct {
 	config func() *config.Config
 	opts   Options
 	log    *slog.Logger
-	caps   *capCache
+	be     *backends
 	// newID makes message, tool-use and request ids; tests replace it.
 	newID   func(prefix string) string
 	started time.Time
 
-	pool *pool
 	// counts for Stats
 	requests, failures, repairs atomic.Uint64
-
-	mu      sync.Mutex
-	clients map[string]chatClient // by provider, api_base and key
 
 	// names are this machine's own host names, allowed in the Host header
 	// when listening on every interface.
@@ -121,14 +116,13 @@ func New(cfg func() *config.Config, opts Options) *Server {
 		opts.BodyIdleTimeout = 30 * time.Second
 	}
 	return &Server{
-		config:  cfg,
-		opts:    opts,
-		log:     opts.Logger,
-		caps:    newCapCache(opts.CapabilityTTL),
+		config: cfg,
+		opts:   opts,
+		log:    opts.Logger,
+		be: &backends{log: opts.Logger, http: opts.HTTPClient, recheck: opts.BackendRecheck,
+			caps: newCapCache(opts.CapabilityTTL), pool: newPool(opts.OnBackendChange), clients: map[string]chatClient{}},
 		newID:   func(prefix string) string { return prefix + rand.Text() },
 		started: time.Now().UTC().Truncate(time.Second),
-		clients: map[string]chatClient{},
-		pool:    newPool(opts.OnBackendChange),
 		names:   machineNames(),
 	}
 }
@@ -142,7 +136,7 @@ func (s *Server) Stats() Stats {
 		for _, d := range configServers(cfg) {
 			keys = append(keys, keyOf(d))
 		}
-		st.Backends = s.pool.snapshot(keys)
+		st.Backends = s.be.pool.snapshot(keys)
 	}
 	return st
 }

@@ -386,10 +386,10 @@ func (s *Server) countTokens(x *exchange) {
 	}
 	// The deployment that would answer next, preferring one whose model
 	// has been calibrated already.
-	deps, _ := s.pool.order(route.Deployments, time.Duration(math.MaxInt64))
+	deps, _ := s.be.pool.order(route.Deployments, time.Duration(math.MaxInt64))
 	d := deps[0]
 	for _, c := range deps {
-		if s.pool.model(modelKey{keyOf(c), c.Model}).cal.calibrated() {
+		if s.be.pool.model(modelKey{keyOf(c), c.Model}).cal.calibrated() {
 			d = c
 			break
 		}
@@ -399,7 +399,7 @@ func (s *Server) countTokens(x *exchange) {
 	// capabilities count the tools (dropsTools keeps them, as the real
 	// request does when /api/show cannot answer).
 	var caps *anthropic.Capabilities
-	if info := s.cachedInfo(d); info != nil {
+	if info := s.be.cachedInfo(d); info != nil {
 		caps = info.Caps
 	}
 	creq, err := anthropic.OllamaRequest(req, anthropic.Backend{Model: d.Model, NumCtx: d.NumCtx, Caps: caps, Vision: d.SupportsVision, NoTools: dropsTools(d, caps)})
@@ -408,7 +408,7 @@ func (s *Server) countTokens(x *exchange) {
 		return
 	}
 	x.rec.backend = d.Model + "@" + hostOf(keyOf(d).base)
-	n := s.pool.model(modelKey{keyOf(d), d.Model}).cal.apply(estimateTokens(creq))
+	n := s.be.pool.model(modelKey{keyOf(d), d.Model}).cal.apply(estimateTokens(creq))
 	x.reply(http.StatusOK, anthropic.CountTokensResponse{InputTokens: n})
 }
 
@@ -429,8 +429,8 @@ func dropsTools(d config.Deployment, caps *anthropic.Capabilities) bool {
 // cachedInfo returns what /api/show said about d's model if the
 // capability cache holds a fresh answer, without asking Ollama; nil
 // otherwise, and for backends that are not Ollama.
-func (s *Server) cachedInfo(d config.Deployment) *showInfo {
-	c, err := s.client(d)
+func (b *backends) cachedInfo(d config.Deployment) *showInfo {
+	c, err := b.client(d)
 	if err != nil {
 		return nil
 	}
@@ -440,10 +440,10 @@ func (s *Server) cachedInfo(d config.Deployment) *showInfo {
 	}
 	// The key capCache.get files the answer under.
 	key := oc.BaseURL() + "\x00" + d.Model
-	s.caps.mu.Lock()
-	e, ok := s.caps.m[key]
-	s.caps.mu.Unlock()
-	if !ok || !s.caps.now().Before(e.expires) {
+	b.caps.mu.Lock()
+	e, ok := b.caps.m[key]
+	b.caps.mu.Unlock()
+	if !ok || !b.caps.now().Before(e.expires) {
 		return nil
 	}
 	return e.info
