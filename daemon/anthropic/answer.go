@@ -52,19 +52,14 @@ type Sink interface {
 // Text that gets past the stop sequences goes through the tool-call
 // repairer when the request offered tools (see repair.go).
 type Answer struct {
-	sink      Sink
-	stops     [][]byte
-	newToolID func() string
-	repair    *repairer // nil: text is passed on as is
+	blocks  blockWriter
+	stops   [][]byte
+	repair  *repairer // nil: text is passed on as is
+	pending []byte    // text held back: it may be the start of a stop sequence
 
-	open    BlockKind
-	next    int    // index the next block gets
-	pending []byte // text held back: it may be the start of a stop sequence
-
-	toolCalls int
-	chunks    int // chunks that carried output: the token count when Ollama gives none
-	matched   string
-	ended     bool
+	chunks  int // chunks that carried output: the token count when Ollama gives none
+	matched string
+	ended   bool
 	// stopReason and usage are what MessageEnd reported, for the log.
 	stopReason string
 	usage      Usage
@@ -86,7 +81,7 @@ type AnswerConfig struct {
 
 // NewAnswer starts an answer that writes its blocks to s.
 func NewAnswer(s Sink, cfg AnswerConfig) *Answer {
-	a := &Answer{sink: s, newToolID: cfg.NewToolID}
+	a := &Answer{blocks: blockWriter{sink: s, newToolID: cfg.NewToolID}}
 	for _, st := range cfg.Stops {
 		a.stops = append(a.stops, []byte(st))
 	}
@@ -139,15 +134,17 @@ func (a *Answer) Add(c *ollama.ChatResponse) bool {
 	if m.Thinking != "" {
 		a.flushPending()
 		a.flushRepair()
-		a.ensure(ThinkingBlock)
-		a.sink.BlockDelta(a.next-1, ThinkingBlock, m.Thinking)
+		a.blocks.delta(ThinkingBlock, m.Thinking)
 	}
 	if m.Content != "" && a.text(m.Content) {
 		a.finish("stop", Usage{OutputTokens: a.chunks})
 		return true
 	}
 	for i := range m.ToolCalls {
-		a.toolCall(&m.ToolCalls[i].Function)
+		// A call Ollama parsed: whatever text came before it is final.
+		a.flushPending()
+		a.flushRepair()
+		a.blocks.call(&m.ToolCalls[i].Function)
 	}
 	if c.Done {
 		a.genTime = c.EvalDuration
@@ -185,24 +182,16 @@ func (a *Answer) emitText(s string) {
 		a.repair.push(s, false, a.repaired)
 		return
 	}
-	a.plainText(s)
-}
-
-func (a *Answer) plainText(s string) {
-	if s == "" {
-		return
-	}
-	a.ensure(TextBlock)
-	a.sink.BlockDelta(a.next-1, TextBlock, s)
+	a.blocks.text(s)
 }
 
 // repaired takes the repairer's output: text, or a call it found.
 func (a *Answer) repaired(seg segment) {
 	if seg.call != nil {
-		a.emitCall(seg.call)
+		a.blocks.call(seg.call)
 		return
 	}
-	a.plainText(seg.text)
+	a.blocks.text(seg.text)
 }
 
 // flushRepair makes the repairer decide what it holds: the text has ended.
@@ -222,50 +211,6 @@ func (a *Answer) flushPending() {
 	}
 }
 
-// toolCall takes a call Ollama parsed: whatever text came before it is
-// final.
-func (a *Answer) toolCall(f *ollama.ToolCallFunction) {
-	a.flushPending()
-	a.flushRepair()
-	a.emitCall(f)
-}
-
-func (a *Answer) emitCall(f *ollama.ToolCallFunction) {
-	a.closeOpen()
-	i := a.next
-	a.next++
-	a.sink.BlockStart(i, ToolUseBlock, a.newToolID(), f.Name)
-	if args := strings.TrimSpace(string(f.Arguments)); args != "" && args != "null" && args != "{}" {
-		if !utf8.ValidString(args) {
-			// Raw arguments keep the backend's bytes; a client must get
-			// valid UTF-8 (the JSON stays valid: such bytes can only be
-			// inside strings).
-			args = strings.ToValidUTF8(args, "\uFFFD")
-		}
-		a.sink.BlockDelta(i, ToolUseBlock, args)
-	}
-	a.sink.BlockStop(i, ToolUseBlock)
-	a.toolCalls++
-}
-
-// ensure makes sure a block of kind is the open one.
-func (a *Answer) ensure(kind BlockKind) {
-	if a.open == kind {
-		return
-	}
-	a.closeOpen()
-	a.open = kind
-	a.sink.BlockStart(a.next, kind, "", "")
-	a.next++
-}
-
-func (a *Answer) closeOpen() {
-	if a.open != NoBlock {
-		a.sink.BlockStop(a.next-1, a.open)
-		a.open = NoBlock
-	}
-}
-
 // finish ends the answer with Ollama's done reason ("stop", "length", or
 // "" when the stream ended without a done line) and token counts.
 func (a *Answer) finish(doneReason string, u Usage) {
@@ -274,21 +219,21 @@ func (a *Answer) finish(doneReason string, u Usage) {
 	}
 	a.flushPending()
 	a.flushRepair()
-	a.closeOpen()
+	a.blocks.closeOpen()
 	a.ended = true
 	a.usage = u
 	reason := "end_turn"
 	switch {
 	case a.matched != "":
 		reason = "stop_sequence"
-	case a.toolCalls > 0:
+	case a.blocks.toolCalls > 0:
 		// Ollama says "stop" after a tool call; clients wait for tool_use.
 		reason = "tool_use"
 	case doneReason == "length":
 		reason = "max_tokens"
 	}
 	a.stopReason = reason
-	a.sink.MessageEnd(reason, a.matched, u)
+	a.blocks.sink.MessageEnd(reason, a.matched, u)
 }
 
 // Close ends the answer after its backend's stream returned err. An
@@ -300,17 +245,66 @@ func (a *Answer) Close(err error) bool {
 	switch {
 	case a.ended:
 	case err == nil || errors.Is(err, upstream.ErrIncomplete):
-		a.finishIncomplete()
+		a.finish("", Usage{OutputTokens: a.chunks}) // tokens counted as chunks
 	default:
 		return false
 	}
 	return true
 }
 
-// finishIncomplete ends an answer whose stream ended without a done line,
-// counting its tokens as chunks.
-func (a *Answer) finishIncomplete() {
-	a.finish("", Usage{OutputTokens: a.chunks})
+// blockWriter numbers an answer's blocks and opens and closes them on the
+// sink, one open at a time.
+type blockWriter struct {
+	sink      Sink
+	newToolID func() string
+	open      BlockKind
+	next      int // index the next block gets
+	toolCalls int
+}
+
+// delta appends s to a block of kind, opening one unless it is the open
+// one.
+func (w *blockWriter) delta(kind BlockKind, s string) {
+	if w.open != kind {
+		w.closeOpen()
+		w.open = kind
+		w.sink.BlockStart(w.next, kind, "", "")
+		w.next++
+	}
+	w.sink.BlockDelta(w.next-1, kind, s)
+}
+
+// text appends text, if there is any, to a text block.
+func (w *blockWriter) text(s string) {
+	if s != "" {
+		w.delta(TextBlock, s)
+	}
+}
+
+// call writes a tool_use block for a whole call.
+func (w *blockWriter) call(f *ollama.ToolCallFunction) {
+	w.closeOpen()
+	i := w.next
+	w.next++
+	w.sink.BlockStart(i, ToolUseBlock, w.newToolID(), f.Name)
+	if args := strings.TrimSpace(string(f.Arguments)); args != "" && args != "null" && args != "{}" {
+		if !utf8.ValidString(args) {
+			// Raw arguments keep the backend's bytes; a client must get
+			// valid UTF-8 (the JSON stays valid: such bytes can only be
+			// inside strings).
+			args = strings.ToValidUTF8(args, "\uFFFD")
+		}
+		w.sink.BlockDelta(i, ToolUseBlock, args)
+	}
+	w.sink.BlockStop(i, ToolUseBlock)
+	w.toolCalls++
+}
+
+func (w *blockWriter) closeOpen() {
+	if w.open != NoBlock {
+		w.sink.BlockStop(w.next-1, w.open)
+		w.open = NoBlock
+	}
 }
 
 // firstStop returns where the earliest stop sequence in text starts, and
