@@ -147,9 +147,6 @@ func (e *StreamEncoder) MessageEnd(stopReason, stopSequence string, u Usage) {
 	e.closed = true
 }
 
-// pending reports whether events are waiting for WriteEvents.
-func (e *StreamEncoder) pending() bool { return len(e.buf) > 0 }
-
 // WriteEvents writes the buffered events to w in one call and empties the
 // buffer for reuse.
 func (e *StreamEncoder) WriteEvents(w io.Writer) error {
