@@ -363,3 +363,27 @@ func TestParseBaselines(t *testing.T) {
 		}
 	}
 }
+
+// TestMicroBaselineFollowsMoves compares a benchmark with the baseline's
+// run of it when it has moved to another package since (as the token
+// reader did from daemon/ollama to daemon/upstream/ollama).
+func TestMicroBaselineFollowsMoves(t *testing.T) {
+	parse := func(out string) *microResult {
+		res, err := parseMicro([]byte(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	r := &report{
+		micro: parse("pkg: github.com/clawbridge/clawbridge/daemon/upstream/ollama\n" +
+			"BenchmarkReadStreamToken-2   	    2636	    400000 ns/op	  500 allocs/op\n"),
+		microBaseline: parse("pkg: github.com/clawbridge/clawbridge/daemon/ollama\n" +
+			"BenchmarkReadStreamToken-2   	    2636	    800000 ns/op	  525 allocs/op\n"),
+	}
+	var b strings.Builder
+	r.writeMicroBaseline(&b)
+	if !strings.Contains(b.String(), "| ReadStreamToken | 800000 → 400000") {
+		t.Errorf("no before/after row for the moved benchmark:\n%s", b.String())
+	}
+}

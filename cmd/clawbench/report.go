@@ -472,19 +472,27 @@ func (r *report) writeMicro(b *strings.Builder) {
 }
 
 // writeMicroBaseline compares the benchmarks that the baseline's source
-// has too.
+// has too, in the same package or, when only one has the name, in
+// another.
 func (r *report) writeMicroBaseline(b *strings.Builder) {
 	if r.micro == nil || r.microBaseline == nil {
 		return
 	}
 	before := map[string]*microBench{}
+	byName := map[string][]*microBench{}
 	for _, mb := range r.microBaseline.benches {
 		before[mb.pkg+"."+mb.name] = mb
+		byName[mb.name] = append(byName[mb.name], mb)
 	}
 	type row struct{ name, cols string }
 	var rows []row
 	for _, mb := range r.micro.benches {
 		old := before[mb.pkg+"."+mb.name]
+		if old == nil && len(byName[mb.name]) == 1 {
+			// The benchmark moved to another package since the baseline
+			// (daemon/anthropic and daemon/upstream came out of others).
+			old = byName[mb.name][0]
+		}
 		if old == nil {
 			continue
 		}
