@@ -45,6 +45,9 @@ record provision-npm.sh
 step "clawdbot"
 record provision-clawdbot.sh
 
+step "openclaw releases"
+record provision-openclaw.sh
+
 mv "$tmp" "$out"
 trap - EXIT
 step "peers recorded in $out:"

@@ -8,7 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon/config"
+	"github.com/clawbridge/clawbridge/daemon/notify"
+	"github.com/clawbridge/clawbridge/daemon/status"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
@@ -16,48 +17,74 @@ import (
 // which models it has, so the tray can list them (models pulled or removed
 // show up within one poll) and the daemon can say when one goes down.
 type backendPoller struct {
-	hc *http.Client
+	hc    *http.Client
+	every time.Duration
+	now   chan struct{} // asks run to poll now
 
 	mu    sync.Mutex
 	tools map[string]*bool // "url\x00model\x00digest" -> tools capability
 }
 
-func newBackendPoller() *backendPoller {
+func newBackendPoller(every time.Duration) *backendPoller {
 	return &backendPoller{
 		hc:    &http.Client{Timeout: 10 * time.Second},
+		every: every,
+		now:   make(chan struct{}, 1),
 		tools: map[string]*bool{},
 	}
 }
 
-// ollamaBases lists the distinct api_base of the config's Ollama entries.
-func ollamaBases(cfg *config.Config) []string {
-	var bases []string
-	for _, a := range aliases(cfg) {
-		if a.Ollama && !slices.Contains(bases, a.Backend) {
-			bases = append(bases, a.Backend)
-		}
+// soon asks run to poll now; it never blocks.
+func (p *backendPoller) soon() {
+	select {
+	case p.now <- struct{}{}:
+	default:
 	}
-	sort.Strings(bases)
-	return bases
 }
 
-// aliases lists the config's model names with their first deployment.
-func aliases(cfg *config.Config) []AliasState {
-	var out []AliasState
-	for _, name := range cfg.ModelNames() {
-		r, err := cfg.Route(name)
-		if err != nil || len(r.Deployments) == 0 {
-			continue
+// run polls the Ollama servers bases returns now and then every p.every,
+// until ctx ends; it puts what it finds on l's state and tells the user
+// when one goes down or comes back.
+func (p *backendPoller) run(ctx context.Context, bases func() []string, l *live) {
+	var last []status.BackendState
+	first := true
+	t := time.NewTicker(p.every)
+	defer t.Stop()
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		now := p.poll(pctx, bases())
+		cancel()
+		if ctx.Err() != nil {
+			return
 		}
-		d := r.Deployments[0]
-		out = append(out, AliasState{Name: name, Model: d.Model, Backend: d.APIBase, Ollama: d.Provider == "ollama"})
+		down, up := backendChanges(last, now)
+		if first {
+			up = nil
+		}
+		for _, b := range down {
+			l.log.Warn("backend down", "url", b.URL, "err", b.Err)
+			l.notifier.Notify(notify.Message{Key: "backend-down:" + b.URL, Title: "Ollama is not answering",
+				Body: b.URL + ": " + b.Err})
+		}
+		for _, b := range up {
+			l.log.Info("backend back up", "url", b.URL, "version", b.Version)
+			l.notifier.Notify(notify.Message{Key: "backend-up:" + b.URL, Title: "Ollama is back",
+				Body: b.URL + " answers again (Ollama " + b.Version + ")."})
+		}
+		last, first = now, false
+		l.update(func(st *status.State) { st.Backends = now })
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-p.now:
+		}
 	}
-	return out
 }
 
 // poll checks every base concurrently.
-func (p *backendPoller) poll(ctx context.Context, bases []string) []BackendState {
-	out := make([]BackendState, len(bases))
+func (p *backendPoller) poll(ctx context.Context, bases []string) []status.BackendState {
+	out := make([]status.BackendState, len(bases))
 	var wg sync.WaitGroup
 	for i, base := range bases {
 		wg.Add(1)
@@ -70,8 +97,8 @@ func (p *backendPoller) poll(ctx context.Context, bases []string) []BackendState
 	return out
 }
 
-func (p *backendPoller) check(ctx context.Context, base string) BackendState {
-	b := BackendState{URL: base, Checked: time.Now()}
+func (p *backendPoller) check(ctx context.Context, base string) status.BackendState {
+	b := status.BackendState{URL: base, Checked: time.Now()}
 	c, err := ollama.New(base, p.hc)
 	if err != nil {
 		b.Err = err.Error()
@@ -88,7 +115,7 @@ func (p *backendPoller) check(ctx context.Context, base string) BackendState {
 	}
 	b.Reachable = true
 	for _, m := range tags.Models {
-		b.Models = append(b.Models, ModelState{Name: m.Name, Tools: p.hasTools(ctx, c, m)})
+		b.Models = append(b.Models, status.ModelState{Name: m.Name, Tools: p.hasTools(ctx, c, m)})
 	}
 	sort.Slice(b.Models, func(i, j int) bool { return b.Models[i].Name < b.Models[j].Name })
 	return b
@@ -122,7 +149,7 @@ func (p *backendPoller) hasTools(ctx context.Context, c *ollama.Client, m ollama
 // down and those that came back. A backend seen for the first time counts
 // as a change only when it is down: "Ollama is not running" is news at
 // start, "Ollama is running" is not.
-func backendChanges(before, after []BackendState) (down, up []BackendState) {
+func backendChanges(before, after []status.BackendState) (down, up []status.BackendState) {
 	prev := map[string]bool{}
 	seen := map[string]bool{}
 	for _, b := range before {

@@ -1,7 +1,11 @@
-// Package daemon is the clawbridge process: it owns the translator, the
-// pi-ai patcher, the auth guard, the optional Clawdbot gateway and the
-// notifier, keeps their live state, and carries their events to the tray,
-// to notifications and to `clawbridge status`.
+// Package daemon is the clawbridge process: its lifecycle (the instance
+// lock, the runtime file, Start and Stop), apply, which brings the
+// translator's listener, the pi-ai patcher's keeper, the auth guard and
+// the optional Clawdbot gateway in line with the config, the events they
+// report, the polling of the Ollama servers, and the live state
+// (daemon/status) it hands to subscribers, the admin endpoint
+// (daemon/admin) and notifications. The doctor, the gateway's supervisor
+// and the settings derived from the config live in packages of their own.
 //
 // Components never talk to each other; they report to the Daemon through
 // callbacks, and the Daemon decides what a change means (a re-patch is a
@@ -12,31 +16,22 @@ package daemon
 
 import (
 	"context"
-	"crypto/sha256"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"reflect"
-	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/clawbridge/clawbridge/assets"
+	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/config"
+	"github.com/clawbridge/clawbridge/daemon/config/settings"
 	"github.com/clawbridge/clawbridge/daemon/notify"
 	"github.com/clawbridge/clawbridge/daemon/service"
+	"github.com/clawbridge/clawbridge/daemon/status"
 	"github.com/clawbridge/clawbridge/daemon/translator"
-	"github.com/clawbridge/clawbridge/patcher"
-	"github.com/clawbridge/clawbridge/patcher/fswatch"
-	"github.com/clawbridge/clawbridge/patcher/guard"
-	"github.com/clawbridge/clawbridge/tray"
-	kservice "github.com/kardianos/service"
 )
 
 // Options configure a Daemon. Only ConfigPath matters to most callers.
@@ -49,12 +44,10 @@ type Options struct {
 	// RuntimeDir holds the instance lock and the runtime file; "" means the
 	// config file's directory, so one daemon runs per config.
 	RuntimeDir string
-	// LogDir receives the gateway's log; "" means service.LogDir().
+	// LogDir is the log directory; "" means service.LogDir(), where the
+	// login agent's stderr goes. The gateway's log is written there, and
+	// the tray's "Open logs" and `clawbridge status` show it.
 	LogDir string
-	// LogPath is where the daemon's own log is kept when it runs as the
-	// login agent (the directory service.LogDir names, which the agent's
-	// stderr goes to), shown by the tray's "Open logs" and by status.
-	LogPath string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Version is reported by status and /health.
@@ -89,23 +82,31 @@ type Options struct {
 // LoginItem is the "start at login" agent (a LaunchAgent on macOS, a
 // systemd user unit on Linux).
 type LoginItem interface {
+	// Installed reports whether the agent is installed.
 	Installed() bool
+	// Install installs the agent for the next login.
 	Install() error
+	// Uninstall removes it, without stopping the daemon that asks.
 	Uninstall() error
 }
 
-// Daemon runs clawbridge. Create it with New, then Start and Stop it (it
-// implements kardianos/service's Interface) or call Run.
+// Daemon runs clawbridge. Create it with New, then Start and Stop it, or
+// call Run. Its state and subscriptions (State, Subscribe) come from the
+// embedded live state.
+//
+// Locks, in the order they may be taken: parts.applyMu (one apply at a
+// time), then live.mu (the state). events.mu (the patch bookkeeping) is a
+// leaf, taken alone. Nothing calls into parts while holding live.mu.
 type Daemon struct {
+	*live
 	opts     Options
 	log      *slog.Logger
 	notifier *notify.Notifier
-	token    string
-	api      *translator.Server
-	requests atomic.Int64
+	token    string // the admin endpoint's
+	file     *configFile
+	parts    *parts
+	events   *events
 	poller   *backendPoller
-	cfg      atomic.Pointer[config.Config]
-	cfgHash  atomic.Value // [32]byte of the config file as last applied or rejected
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -114,86 +115,48 @@ type Daemon struct {
 	admin   *http.Server
 	quit    chan struct{}
 	quitted sync.Once
-	kick    chan struct{} // asks the refresher to look again
-	pollNow chan struct{} // asks the poller to poll now
-
-	applyMu sync.Mutex // one apply at a time
-	serving *apiListener
-	keeper  *component[*patcher.Keeper]
-	guard   *component[*guard.Guard]
-	gateway *component[*gateway]
-
-	mu        sync.Mutex // guards state, subs and the event-derived maps
-	state     State
-	subs      map[chan State]struct{}
-	targets   map[string]patcher.Target // by catalog file
-	reapplied map[string]time.Time
-	targetErr map[string]string
-}
-
-// component is one running part: how it was configured (key), and how to
-// stop it.
-type component[T any] struct {
-	key    string
-	v      T
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
-func (c *component[T]) stop() {
-	if c != nil {
-		c.cancel()
-		<-c.done
-	}
-}
-
-type apiListener struct {
-	addr string
-	srv  *http.Server
-	done chan struct{}
-}
-
-// ReadConfig reads the config at path ("" means config.DefaultPath()) for
-// the one-shot commands that must act as the daemon would (clawbridge
-// guard, patch). Where there is no file yet it returns the default config
-// the daemon writes on its first start, with exists false, and writes
-// nothing: a check must not leave a config file behind.
-func ReadConfig(path string) (cfg *config.Config, exists bool, err error) {
-	if path == "" {
-		if path, err = config.DefaultPath(); err != nil {
-			return nil, false, err
-		}
-	}
-	cfg, err = config.Load(path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		cfg, err = config.Parse(assets.DefaultConfig, "default config")
-		if err != nil {
-			return nil, false, fmt.Errorf("default config: %w", err)
-		}
-		return cfg, false, nil
-	case err != nil:
-		return nil, false, err
-	}
-	return cfg, true, nil
-}
-
-// LogIgnoredKeys logs, at debug level and one line each, the keys of cfg's
-// file that clawbridge does not use (LiteLLM's own settings, typos): what
-// README promises `--debug` shows, for `run` and `serve` alike.
-func LogIgnoredKeys(log *slog.Logger, cfg *config.Config) {
-	for _, k := range cfg.Ignored {
-		log.Debug("config key not used by clawbridge", "key", k)
-	}
 }
 
 // New reads (or first creates) the config and prepares a Daemon; it
 // starts nothing.
 func New(opts Options) (*Daemon, error) {
+	opts, err := withDefaults(opts)
+	if err != nil {
+		return nil, err
+	}
+	cfg, _, err := config.Open(opts.ConfigPath, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	d := &Daemon{
+		opts:     opts,
+		log:      opts.Logger,
+		notifier: opts.Notifier,
+		token:    admin.NewToken(),
+		file:     newConfigFile(opts.ConfigPath, cfg),
+		poller:   newBackendPoller(opts.BackendPoll),
+		quit:     make(chan struct{}),
+	}
+	d.live = newLive(status.State{Version: opts.Version, PID: os.Getpid(), ConfigPath: opts.ConfigPath, LogPath: opts.LogDir},
+		opts.Logger, opts.Notifier)
+	d.parts = &parts{opts: &d.opts, live: d.live}
+	d.events = newEvents(d.live, d.parts)
+	d.parts.onPatch, d.parts.onGuard = d.events.onPatch, d.events.onGuard
+	// After an apply, the state and the backends are looked at again.
+	d.parts.applied = func() { d.events.soon(); d.poller.soon() }
+	// A request that finds a backend down (or back) is news before the
+	// next poll: poll now, so the menu and the notification follow at once.
+	d.parts.api = translator.New(d.file.current, translator.Options{Logger: opts.Logger, Version: opts.Version,
+		OnBackendChange: func(string, bool, error) { d.poller.soon() }})
+	return d, nil
+}
+
+// withDefaults fills in what opts leaves out.
+func withDefaults(opts Options) (Options, error) {
 	if opts.ConfigPath == "" {
 		p, err := config.DefaultPath()
 		if err != nil {
-			return nil, err
+			return opts, err
 		}
 		opts.ConfigPath = p
 	}
@@ -202,6 +165,9 @@ func New(opts Options) (*Daemon, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Notifier == nil {
+		opts.Notifier = notify.New(notify.Options{Logger: opts.Logger})
 	}
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
@@ -212,7 +178,7 @@ func New(opts Options) (*Daemon, error) {
 	if opts.LogDir == "" {
 		dir, err := service.LogDir()
 		if err != nil {
-			return nil, err
+			return opts, err
 		}
 		opts.LogDir = dir
 	}
@@ -223,101 +189,60 @@ func New(opts Options) (*Daemon, error) {
 		opts.GatewayBackoff = time.Second
 	}
 	if opts.ShutdownGrace == 0 {
-		opts.ShutdownGrace = 10 * time.Second
+		opts.ShutdownGrace = translator.ShutdownGrace
 	}
-	cfg, created, err := config.LoadOrCreate(opts.ConfigPath)
-	if err != nil {
-		return nil, err
-	}
-	if created {
-		opts.Logger.Info("wrote the default config; edit it to map model names to your Ollama models", "config", opts.ConfigPath)
-	}
-	LogIgnoredKeys(opts.Logger, cfg)
-	d := &Daemon{
-		opts:      opts,
-		log:       opts.Logger,
-		notifier:  opts.Notifier,
-		token:     newToken(),
-		poller:    newBackendPoller(),
-		quit:      make(chan struct{}),
-		kick:      make(chan struct{}, 1),
-		pollNow:   make(chan struct{}, 1),
-		subs:      map[chan State]struct{}{},
-		targets:   map[string]patcher.Target{},
-		reapplied: map[string]time.Time{},
-		targetErr: map[string]string{},
-	}
-	if d.notifier == nil {
-		d.notifier = notify.New(notify.Options{Logger: opts.Logger})
-	}
-	d.cfg.Store(cfg)
-	d.cfgHash.Store(fileHash(opts.ConfigPath))
-	// A request that finds a backend down (or back) is news before the
-	// next poll: poll now, so the menu and the notification follow at once.
-	d.api = translator.New(d.config, translator.Options{Logger: opts.Logger, Version: opts.Version,
-		OnBackendChange: func(string, bool, error) { d.pollSoon() }})
-	d.state = State{Version: opts.Version, PID: os.Getpid(), ConfigPath: opts.ConfigPath, LogPath: opts.LogPath}
-	return d, nil
+	return opts, nil
 }
-
-func (d *Daemon) config() *config.Config { return d.cfg.Load() }
 
 // Start takes the instance lock, starts every enabled part and returns; it
 // does not block. It fails when another daemon runs (AlreadyRunningError)
-// or the translator's port is taken (PortInUseError).
-func (d *Daemon) Start(kservice.Service) error {
+// or the translator's port is taken (translator.PortInUseError).
+func (d *Daemon) Start() error {
 	release, err := acquireLock(d.opts.RuntimeDir)
 	if err != nil {
 		return err
 	}
 	d.release = release
 	d.ctx, d.cancel = context.WithCancel(context.Background())
-	d.state.Started = time.Now()
+	d.parts.ctx = d.ctx
+	started := time.Now()
+	d.update(func(st *status.State) { st.Started = started })
 
 	adminLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		d.abort()
+		d.Stop()
 		return fmt.Errorf("admin endpoint: %w", err)
 	}
-	d.admin = &http.Server{Handler: d.adminHandler(), ReadHeaderTimeout: 5 * time.Second}
-	d.goRun(func() { d.admin.Serve(adminLn) })
+	masterKey := func() string { return d.file.current().GeneralSettings.MasterKey }
+	d.admin = &http.Server{Handler: admin.Handler(d, d.token, masterKey), ReadHeaderTimeout: 5 * time.Second}
+	d.wg.Go(func() { d.admin.Serve(adminLn) })
 
-	if err := d.apply(d.config(), true); err != nil {
-		d.abort()
+	if err := d.parts.apply(d.file.current(), true); err != nil {
+		d.Stop()
 		return err
 	}
-	rt := &Runtime{PID: os.Getpid(), Admin: adminLn.Addr().String(), Token: d.token, Config: d.opts.ConfigPath,
-		Version: d.opts.Version, Started: d.state.Started, Listen: d.State().Translator.Addr}
-	if err := writeRuntime(d.opts.RuntimeDir, rt); err != nil {
-		d.abort()
+	rt := &admin.Runtime{PID: os.Getpid(), Admin: adminLn.Addr().String(), Token: d.token, Config: d.opts.ConfigPath,
+		Version: d.opts.Version, Started: started, Listen: d.State().Translator.Addr}
+	if err := admin.WriteRuntime(d.opts.RuntimeDir, rt); err != nil {
+		d.Stop()
 		return fmt.Errorf("publish runtime file: %w", err)
 	}
-	d.goRun(func() { d.notifier.Run(d.ctx) })
-	d.goRun(d.refresher)
-	d.goRun(d.pollBackends)
-	d.goRun(d.watchConfig)
+	d.wg.Go(func() { d.notifier.Run(d.ctx) })
+	d.wg.Go(func() { d.events.run(d.ctx) })
+	d.wg.Go(func() { d.poller.run(d.ctx, func() []string { return settings.OllamaBases(d.file.current()) }, d.live) })
+	d.wg.Go(func() { d.file.watch(d.ctx, d.log, func() { d.Reload() }) })
 	d.log.Info("clawbridge started", "version", d.opts.Version, "config", d.opts.ConfigPath, "translator", rt.Listen)
 	return nil
 }
 
-// abort undoes a Start that failed half way.
-func (d *Daemon) abort() {
-	d.Stop(nil)
-}
-
 // Stop stops every part: the translator finishes answers in flight for up
-// to ShutdownGrace, the gateway is terminated, the lock released.
-func (d *Daemon) Stop(kservice.Service) error {
+// to ShutdownGrace, the gateway is terminated, the lock released. It also
+// undoes a Start that failed half way.
+func (d *Daemon) Stop() error {
 	if d.cancel == nil {
 		return nil
 	}
-	d.applyMu.Lock()
-	d.stopAPI()
-	d.keeper.stop()
-	d.guard.stop()
-	d.gateway.stop()
-	d.keeper, d.guard, d.gateway = nil, nil, nil
-	d.applyMu.Unlock()
+	d.parts.stop()
 	d.cancel()
 	if d.admin != nil {
 		d.admin.Close()
@@ -334,14 +259,14 @@ func (d *Daemon) Stop(kservice.Service) error {
 // Run starts the daemon, waits until ctx is done or the user quits (tray
 // or admin), and stops it.
 func (d *Daemon) Run(ctx context.Context) error {
-	if err := d.Start(nil); err != nil {
+	if err := d.Start(); err != nil {
 		return err
 	}
 	select {
 	case <-ctx.Done():
 	case <-d.quit:
 	}
-	return d.Stop(nil)
+	return d.Stop()
 }
 
 // Quit asks Run (and whoever waits on Quitting) to stop the daemon: the
@@ -351,743 +276,6 @@ func (d *Daemon) Quit() { d.quitted.Do(func() { close(d.quit) }) }
 // Quitting is closed once Quit was called.
 func (d *Daemon) Quitting() <-chan struct{} { return d.quit }
 
-func (d *Daemon) goRun(f func()) {
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		f()
-	}()
-}
-
-// apply brings the running parts in line with cfg. At start (first) a
-// translator that cannot listen is an error; later it is reported in the
-// state and by a notification, and the rest keeps running.
-func (d *Daemon) apply(cfg *config.Config, first bool) error {
-	d.applyMu.Lock()
-	defer d.applyMu.Unlock()
-	s := &cfg.Clawbridge
-	d.notifier.SetEnabled(config.On(s.Notifications.Enabled))
-
-	if err := d.applyAPI(cfg); err != nil {
-		if first {
-			return err
-		}
-		d.problem("translator", "The translator could not listen", err.Error())
-	}
-	listen := d.listenAddr(cfg)
-	if a := d.State().Translator.Addr; a != "" {
-		listen = a // the bound address, which differs for port 0
-	}
-
-	// Keeper.
-	base := PatchBase(cfg, listen)
-	kopts := patcher.KeeperOptions{
-		Dirs:          d.clawdbotDirs(cfg),
-		IncludeGlobal: config.On(s.Patcher.Global),
-		BaseURL:       base,
-		ReportOnly:    !config.On(s.Patcher.Enabled),
-		Rescan:        d.opts.PatchRescan,
-		OnEvent:       d.onPatchEvent,
-		Logger:        d.log,
-	}
-	if key := fmt.Sprint(kopts.Dirs, kopts.IncludeGlobal, kopts.BaseURL, kopts.ReportOnly); d.keeper == nil || d.keeper.key != key {
-		d.keeper.stop()
-		d.keeper = nil
-		k, err := patcher.NewKeeper(kopts)
-		if err != nil {
-			d.setState(func(st *State) { st.Patcher.Err = err.Error() })
-		} else {
-			d.keeper = startComponent(d.ctx, key, k, func(ctx context.Context) {
-				if err := k.Run(ctx); err != nil {
-					d.problem("patcher", "The pi-ai patcher stopped", err.Error())
-				}
-			})
-		}
-	}
-	d.setState(func(st *State) {
-		st.Patcher.Enabled, st.Patcher.BaseURL = !kopts.ReportOnly, base
-		if d.keeper != nil {
-			st.Patcher.Err = ""
-		}
-	})
-
-	// Guard.
-	gkey := GuardKey(cfg)
-	if !config.On(s.Guard.Enabled) {
-		d.guard.stop()
-		d.guard = nil
-		d.setState(func(st *State) { st.Guard = GuardState{Enabled: false} })
-	} else if key := fmt.Sprint(gkey, s.Guard.StateDirs); d.guard == nil || d.guard.key != key {
-		d.guard.stop()
-		d.guard = nil
-		g, err := guard.New(guard.Options{Key: gkey, Dirs: GuardDirs(cfg, d.opts.Home), Home: d.opts.Home,
-			Getenv: d.opts.Getenv, Rescan: d.opts.GuardRescan, OnEvent: d.onGuardEvent, Logger: d.log})
-		if err != nil {
-			d.setState(func(st *State) { st.Guard = GuardState{Enabled: true, Err: err.Error()} })
-		} else {
-			d.guard = startComponent(d.ctx, key, g, func(ctx context.Context) {
-				if err := g.Run(ctx); err != nil {
-					d.problem("guard", "The auth guard stopped", err.Error())
-				}
-			})
-			d.setState(func(st *State) { st.Guard = GuardState{Enabled: true, Key: guard.MaskKey(gkey)} })
-		}
-	}
-
-	// Gateway.
-	d.applyGateway(cfg)
-
-	d.setState(func(st *State) {
-		st.Aliases = aliases(cfg)
-		st.Notifications = d.notifier.Enabled()
-		if d.opts.LoginItem != nil {
-			st.StartAtLogin = d.opts.LoginItem.Installed()
-		}
-	})
-	d.refreshSoon()
-	d.pollSoon()
-	return nil
-}
-
-// pollSoon asks the backend poller to poll now; it never blocks.
-func (d *Daemon) pollSoon() {
-	select {
-	case d.pollNow <- struct{}{}:
-	default:
-	}
-}
-
-// GuardKey is the key the guard pins: guard.key, else the master key (so
-// Clawdbot's requests pass the translator's check), else a local default.
-// `clawbridge guard` uses it too, so that a one-off --fix pins what the
-// daemon pins instead of fighting it.
-func GuardKey(cfg *config.Config) string {
-	switch {
-	case cfg.Clawbridge.Guard.Key != "":
-		return cfg.Clawbridge.Guard.Key
-	case cfg.GeneralSettings.MasterKey != "":
-		return cfg.GeneralSettings.MasterKey
-	}
-	return guard.DefaultKey
-}
-
-// PatchBase is where pi-ai is pointed: patcher.base_url, else the
-// translator's address listen ("" means the config's clawbridge.listen,
-// else config.DefaultListen). `clawbridge patch` uses it too, so that a
-// one-off patch points where the daemon would keep it pointed.
-func PatchBase(cfg *config.Config, listen string) string {
-	if cfg.Clawbridge.Patcher.BaseURL != "" {
-		return cfg.Clawbridge.Patcher.BaseURL
-	}
-	if listen == "" {
-		listen = cfg.Clawbridge.Listen
-	}
-	if listen == "" {
-		listen = config.DefaultListen
-	}
-	base, err := patcher.BaseURLForListen(listen)
-	if err != nil {
-		return patcher.DefaultBaseURL
-	}
-	return base
-}
-
-func startComponent[T any](ctx context.Context, key string, v T, run func(context.Context)) *component[T] {
-	ctx, cancel := context.WithCancel(ctx)
-	c := &component[T]{key: key, v: v, cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(c.done)
-		run(ctx)
-	}()
-	return c
-}
-
-func (d *Daemon) listenAddr(cfg *config.Config) string {
-	if d.opts.Listen != "" {
-		return d.opts.Listen
-	}
-	if cfg.Clawbridge.Listen != "" {
-		return cfg.Clawbridge.Listen
-	}
-	return config.DefaultListen
-}
-
-// applyAPI opens, moves or closes the translator's listener.
-func (d *Daemon) applyAPI(cfg *config.Config) error {
-	want := config.On(cfg.Clawbridge.Translator.Enabled)
-	addr := d.listenAddr(cfg)
-	if d.serving != nil && (!want || d.serving.addr != addr) {
-		d.stopAPI()
-	}
-	if !want {
-		d.setState(func(st *State) { st.Translator = TranslatorState{Enabled: false, Requests: d.requests.Load()} })
-		return nil
-	}
-	if d.serving != nil {
-		return nil
-	}
-	ln, err := listenExplained(addr)
-	if err != nil {
-		d.setState(func(st *State) {
-			st.Translator = TranslatorState{Enabled: true, Err: err.Error(), Requests: d.requests.Load()}
-		})
-		return err
-	}
-	if !isLoopback(ln.Addr()) && cfg.GeneralSettings.MasterKey == "" {
-		ln.Close()
-		err := fmt.Errorf("refusing to listen on %s without a master key: anyone who can reach it could use your models; set general_settings.master_key or listen on 127.0.0.1", addr)
-		d.setState(func(st *State) {
-			st.Translator = TranslatorState{Enabled: true, Err: err.Error(), Requests: d.requests.Load()}
-		})
-		return err
-	}
-	srv := translator.NewHTTPServer(d.countRequests(d.api), d.log)
-	l := &apiListener{addr: addr, srv: srv, done: make(chan struct{})}
-	go func() {
-		defer close(l.done)
-		srv.Serve(ln)
-	}()
-	d.serving = l
-	d.log.Info("translator listening", "addr", ln.Addr().String())
-	d.setState(func(st *State) {
-		st.Translator = TranslatorState{Enabled: true, Addr: ln.Addr().String(), Requests: d.requests.Load()}
-	})
-	return nil
-}
-
-// stopAPI closes the listener and lets answers in flight finish for up to
-// ShutdownGrace before cutting them off.
-func (d *Daemon) stopAPI() {
-	if d.serving == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), d.opts.ShutdownGrace)
-	defer cancel()
-	if err := d.serving.srv.Shutdown(ctx); err != nil {
-		d.log.Warn("translator: answers still in flight were cut off", "grace", d.opts.ShutdownGrace)
-		d.serving.srv.Close()
-	}
-	<-d.serving.done
-	d.serving = nil
-}
-
-func (d *Daemon) countRequests(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(r.URL.Path) > 4 && r.URL.Path[:4] == "/v1/" {
-			n := d.requests.Add(1)
-			d.setState(func(st *State) { st.Translator.Requests = n })
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
-func isLoopback(a net.Addr) bool {
-	tcp, ok := a.(*net.TCPAddr)
-	return ok && tcp.IP.IsLoopback()
-}
-
-func (d *Daemon) clawdbotDirs(cfg *config.Config) []string { return ClawdbotDirs(cfg, d.opts.Home) }
-
-// ClawdbotDirs are the Clawdbot installs to patch: the configured ones
-// (patcher.dirs, ~ meaning home), the gateway's, and the usual checkout
-// places under home that exist. `clawbridge patch` searches the same ones.
-func ClawdbotDirs(cfg *config.Config, home string) []string {
-	var dirs []string
-	add := func(p string) {
-		p = expandHome(p, home)
-		if p != "" && !slices.Contains(dirs, p) {
-			dirs = append(dirs, p)
-		}
-	}
-	for _, p := range cfg.Clawbridge.Patcher.Dirs {
-		add(p)
-	}
-	add(cfg.Clawbridge.Gateway.Dir)
-	for _, name := range []string{"clawdbot", "openclaw", "moltbot"} {
-		for _, parent := range []string{"", "src", "code", "dev", "Projects", "projects", "git"} {
-			p := filepath.Join(home, parent, name)
-			if fi, err := os.Stat(filepath.Join(p, "node_modules")); err == nil && fi.IsDir() {
-				add(p)
-			}
-		}
-	}
-	return dirs
-}
-
-// GuardDirs are the agent directories the guard watches: those of the
-// configured Clawdbot state directories (guard.state_dirs, ~ meaning
-// home); none means the guard discovers them. `clawbridge guard` uses it
-// too, so that a one-off check looks where the daemon looks.
-func GuardDirs(cfg *config.Config, home string) []string {
-	var out []string
-	for _, s := range cfg.Clawbridge.Guard.StateDirs {
-		s = expandHome(s, home)
-		out = append(out, filepath.Join(s, "agents", "main", "agent"))
-		more, _ := filepath.Glob(filepath.Join(s, "agents", "*", "agent"))
-		for _, m := range more {
-			if !slices.Contains(out, m) {
-				out = append(out, m)
-			}
-		}
-	}
-	return out
-}
-
-func expandHome(p, home string) string {
-	if p == "~" {
-		return home
-	}
-	if len(p) > 2 && p[:2] == "~/" {
-		return filepath.Join(home, p[2:])
-	}
-	return p
-}
-
-// applyGateway starts, restarts or stops the supervised gateway.
-func (d *Daemon) applyGateway(cfg *config.Config) {
-	gs := cfg.Clawbridge.Gateway
-	if !gs.Enabled {
-		d.gateway.stop()
-		d.gateway = nil
-		d.setState(func(st *State) { st.Gateway = GatewayState{Enabled: false} })
-		return
-	}
-	dir := expandHome(gs.Dir, d.opts.Home)
-	if dir == "" {
-		if dirs := d.clawdbotDirs(cfg); len(dirs) > 0 {
-			dir = dirs[0]
-		}
-	}
-	port := gs.Port
-	if port == 0 {
-		port = DefaultGatewayPort
-	}
-	argv, workdir, err := gatewayCommand(gs.Command, dir, port, exec.LookPath)
-	if err != nil {
-		d.gateway.stop()
-		d.gateway = nil
-		d.setState(func(st *State) { st.Gateway = GatewayState{Enabled: true, Port: port, Err: err.Error()} })
-		return
-	}
-	key := fmt.Sprint(argv, workdir)
-	if d.gateway != nil && d.gateway.key == key {
-		return
-	}
-	d.gateway.stop()
-	g := &gateway{argv: argv, dir: workdir, logPath: filepath.Join(d.opts.LogDir, "gateway.log"), log: d.log,
-		backoff: d.opts.GatewayBackoff, maxBackoff: time.Minute}
-	g.state = GatewayState{Enabled: true, Port: port, LogPath: g.logPath, TUICommand: tuiCommand(argv)}
-	g.onChange = func(gsState GatewayState) {
-		d.setState(func(st *State) { st.Gateway = gsState })
-	}
-	d.setState(func(st *State) { st.Gateway = g.state })
-	d.gateway = startComponent(d.ctx, key, g, func(ctx context.Context) {
-		// Clawdbot reads pi-ai's catalog once at start: a gateway started
-		// before the patch is in place would send the user's conversation
-		// to api.anthropic.com. Wait for it, however long that takes.
-		if d.awaitPatch(ctx, g, d.opts.GatewayPatchWait) {
-			g.run(ctx)
-		}
-	})
-}
-
-// DefaultGatewayPatchWait is how long the gateway waits quietly for the
-// pi-ai patch before it says it is waiting (it goes on waiting).
-const DefaultGatewayPatchWait = 15 * time.Second
-
-// awaitPatch returns true once every known catalog points at the
-// translator (or the patcher is off: the user's choice), false when ctx
-// ends first. After quiet it reports on the gateway's state, in the log
-// and as a notification why the gateway has not started.
-func (d *Daemon) awaitPatch(ctx context.Context, g *gateway, quiet time.Duration) bool {
-	if quiet <= 0 {
-		quiet = DefaultGatewayPatchWait
-	}
-	told := time.After(quiet)
-	for {
-		why := patchPending(d.State().Patcher)
-		if why == "" {
-			g.set(func(s *GatewayState) { s.Err = "" })
-			return true
-		}
-		select {
-		case <-ctx.Done():
-			return false
-		case <-told:
-			msg := "not started while " + why + ": it starts once every pi-ai catalog points at clawbridge"
-			g.set(func(s *GatewayState) { s.Err = msg })
-			d.problem("gateway", "Clawdbot gateway waiting", msg)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// patchPending says why Clawdbot would not reach the translator yet, or ""
-// when every catalog found points at it.
-func patchPending(st PatcherState) string {
-	if !st.Enabled {
-		return ""
-	}
-	if len(st.Targets) == 0 {
-		return "no pi-ai catalog has been found"
-	}
-	for _, t := range st.Targets {
-		switch why := t.unpatched(); {
-		case t.Err != "":
-			return fmt.Sprintf("%s cannot be patched (%s)", t.File, why)
-		case why != "":
-			return fmt.Sprintf("%s is not patched (%s)", t.File, why)
-		}
-	}
-	return ""
-}
-
-// Reload reads the config file again and applies it. An invalid file is
-// rejected with the reason (logged and notified) and the last good config
-// stays in force.
-func (d *Daemon) Reload() error {
-	d.cfgHash.Store(fileHash(d.opts.ConfigPath))
-	cfg, err := config.Load(d.opts.ConfigPath)
-	if err != nil {
-		d.problem("config", "Config not applied", err.Error()+" (the previous config stays in force)")
-		return err
-	}
-	d.cfg.Store(cfg)
-	d.log.Info("config reloaded", "config", d.opts.ConfigPath)
-	LogIgnoredKeys(d.log, cfg)
-	d.setState(func(st *State) {
-		if st.LastError != "" && st.lastErrorKind == "config" {
-			st.LastError, st.lastErrorKind = "", ""
-		}
-	})
-	return d.apply(cfg, false)
-}
-
-// watchConfig reloads the config when its file changes on disk (an editor,
-// the tray, another tool), ignoring events that leave its content as it
-// was (the runtime file lives in the same directory).
-func (d *Daemon) watchConfig() {
-	w, err := fswatch.New(200*time.Millisecond, func(string) {
-		if h := fileHash(d.opts.ConfigPath); h != d.cfgHash.Load().([32]byte) {
-			d.Reload()
-		}
-	})
-	if err != nil {
-		d.log.Warn("config changes will need a restart: cannot watch the config directory", "err", err)
-		return
-	}
-	if err := w.Add(filepath.Dir(d.opts.ConfigPath)); err != nil {
-		d.log.Warn("config changes will need a restart: cannot watch the config directory", "err", err)
-	}
-	w.Run(d.ctx)
-}
-
-func fileHash(path string) [32]byte {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return [32]byte{}
-	}
-	return sha256.Sum256(data)
-}
-
-// Toggle names a switch of the tray and the config; the tray's names are
-// the daemon's, so a click maps onto a config key without translation.
-type Toggle = tray.Toggle
-
-// The switches. Each but StartAtLogin is a key of the config's clawbridge
-// section, so it survives restarts and can be edited by hand.
-const (
-	ToggleTranslator    = tray.ToggleTranslator
-	ToggleAutoRepatch   = tray.ToggleAutoRepatch
-	ToggleGuard         = tray.ToggleGuard
-	ToggleNotifications = tray.ToggleNotifications
-	ToggleGateway       = tray.ToggleGateway
-	ToggleStartAtLogin  = tray.ToggleStartAtLogin
-)
-
-var toggleKeys = map[Toggle][]string{
-	ToggleTranslator:    {"translator", "enabled"},
-	ToggleAutoRepatch:   {"patcher", "enabled"},
-	ToggleGuard:         {"guard", "enabled"},
-	ToggleNotifications: {"notifications", "enabled"},
-	ToggleGateway:       {"gateway", "enabled"},
-}
-
-// SetToggle switches t and applies it at once. Config switches are written
-// to the config file (keeping its comments and layout).
-func (d *Daemon) SetToggle(t Toggle, on bool) error {
-	if t == ToggleStartAtLogin {
-		if d.opts.LoginItem == nil {
-			return errors.New("start at login is not available in this build")
-		}
-		var err error
-		if on {
-			err = d.opts.LoginItem.Install()
-		} else {
-			err = d.opts.LoginItem.Uninstall()
-		}
-		d.setState(func(st *State) { st.StartAtLogin = d.opts.LoginItem.Installed() })
-		return err
-	}
-	key, ok := toggleKeys[t]
-	if !ok {
-		return fmt.Errorf("unknown switch %q", t)
-	}
-	if err := config.SetSetting(d.opts.ConfigPath, key, on); err != nil {
-		return fmt.Errorf("save %s: %w", t, err)
-	}
-	return d.Reload()
-}
-
-// SetAliasModel makes alias answer from backend model model, writing the
-// config and applying it for the next request.
-func (d *Daemon) SetAliasModel(alias, model string) error {
-	if err := config.SetAliasModel(d.opts.ConfigPath, alias, model); err != nil {
-		return fmt.Errorf("switch %s to %s: %w", alias, model, err)
-	}
-	return d.Reload()
-}
-
-// State returns a copy of the live state.
-func (d *Daemon) State() State {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return cloneState(d.state)
-}
-
-// Subscribe returns a channel that receives the state after every change
-// (only the newest when the reader is slow), and a func to unsubscribe.
-func (d *Daemon) Subscribe() (<-chan State, func()) {
-	ch := make(chan State, 1)
-	d.mu.Lock()
-	d.subs[ch] = struct{}{}
-	ch <- cloneState(d.state)
-	d.mu.Unlock()
-	return ch, func() {
-		d.mu.Lock()
-		delete(d.subs, ch)
-		d.mu.Unlock()
-	}
-}
-
-func (d *Daemon) setState(f func(*State)) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	before := cloneState(d.state)
-	f(&d.state)
-	if reflect.DeepEqual(before, d.state) {
-		return
-	}
-	for ch := range d.subs {
-		select {
-		case <-ch:
-		default:
-		}
-		ch <- cloneState(d.state)
-	}
-}
-
-func cloneState(s State) State {
-	s.Backends = slices.Clone(s.Backends)
-	s.Aliases = slices.Clone(s.Aliases)
-	s.Patcher.Targets = slices.Clone(s.Patcher.Targets)
-	s.Guard.Dirs = slices.Clone(s.Guard.Dirs)
-	return s
-}
-
-// problem records something that went wrong, logs it and notifies the user.
-func (d *Daemon) problem(kind, title, msg string) {
-	d.log.Warn(title, "problem", msg)
-	d.setState(func(st *State) {
-		st.LastError, st.LastErrorTime, st.lastErrorKind = title+": "+msg, time.Now(), kind
-	})
-	d.notifier.Notify(notify.Message{Key: "problem:" + kind + ":" + msg, Title: title, Body: msg})
-}
-
-func (d *Daemon) refreshSoon() {
-	select {
-	case d.kick <- struct{}{}:
-	default:
-	}
-}
-
-// refresher recomputes the patch and guard parts of the state when a
-// component reported something, reading the files themselves so the state
-// never lags behind a component's bookkeeping.
-func (d *Daemon) refresher() {
-	for {
-		select {
-		case <-d.ctx.Done():
-			return
-		case <-d.kick:
-		}
-		// Let a burst of events settle into one look.
-		select {
-		case <-d.ctx.Done():
-			return
-		case <-time.After(50 * time.Millisecond):
-		}
-		d.refreshPatches()
-		d.refreshGuard()
-	}
-}
-
-func (d *Daemon) refreshPatches() {
-	d.applyMu.Lock()
-	k := d.keeper
-	d.applyMu.Unlock()
-	if k == nil {
-		return
-	}
-	base := d.State().Patcher.BaseURL
-	d.mu.Lock()
-	for _, s := range k.v.Statuses() {
-		d.targets[s.Target.File] = s.Target
-	}
-	targets := make([]patcher.Target, 0, len(d.targets))
-	for _, t := range d.targets {
-		targets = append(targets, t)
-	}
-	d.mu.Unlock()
-	var out []TargetState
-	for _, t := range targets {
-		s := patcher.Inspect(t, base)
-		if errors.Is(s.Err, os.ErrNotExist) {
-			continue
-		}
-		ts := targetState(s)
-		d.mu.Lock()
-		ts.Reapplied = d.reapplied[t.File]
-		if ts.Err == "" {
-			ts.Err = d.targetErr[t.File]
-		}
-		d.mu.Unlock()
-		out = append(out, ts)
-	}
-	slices.SortFunc(out, func(a, b TargetState) int { return compareStrings(a.File, b.File) })
-	d.setState(func(st *State) { st.Patcher.Targets = out })
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func (d *Daemon) refreshGuard() {
-	d.applyMu.Lock()
-	g := d.guard
-	d.applyMu.Unlock()
-	if g == nil {
-		return
-	}
-	statuses, _ := g.v.Check()
-	var dirs []GuardDirState
-	var last time.Time
-	for _, s := range statuses {
-		ds := GuardDirState{Path: s.Path, Missing: s.Missing, Held: s.Held, Using: s.Using, Problems: s.Problems}
-		if s.Err != nil {
-			ds.Err = s.Err.Error()
-		}
-		if s.LastRestore.After(last) {
-			last = s.LastRestore
-		}
-		dirs = append(dirs, ds)
-	}
-	d.setState(func(st *State) {
-		st.Guard.Dirs = dirs
-		if last.After(st.Guard.LastRestore) {
-			st.Guard.LastRestore = last
-		}
-	})
-}
-
-func (d *Daemon) onPatchEvent(e patcher.Event) {
-	file := e.Target.File
-	d.mu.Lock()
-	switch e.Kind {
-	case patcher.Removed:
-		delete(d.targets, file)
-		delete(d.targetErr, file)
-	case patcher.Failed:
-		d.targets[file] = e.Target
-		d.targetErr[file] = e.Err.Error()
-	default:
-		d.targets[file] = e.Target
-		delete(d.targetErr, file)
-	}
-	if e.Kind == patcher.Repatched {
-		d.reapplied[file] = e.Time
-	}
-	d.mu.Unlock()
-	switch e.Kind {
-	case patcher.Repatched:
-		d.notifier.Notify(notify.Message{Key: "repatch:" + file, Title: "clawbridge re-applied the pi-ai patch",
-			Body: fmt.Sprintf("An install restored pi-ai %s's Anthropic URLs; %d point at clawbridge again.", e.Target.Version, e.URLs)})
-	case patcher.Unpatched:
-		d.notifier.Notify(notify.Message{Key: "unpatched:" + file, Title: "Clawdbot talks to Anthropic again",
-			Body: fmt.Sprintf("pi-ai %s is not patched and re-patching is off; turn it on or run clawbridge patch.", e.Target.Version)})
-	case patcher.Failed:
-		d.problem("patch", "The pi-ai patch failed", e.String())
-	}
-	d.refreshSoon()
-}
-
-func (d *Daemon) onGuardEvent(e guard.Event) {
-	switch e.Kind {
-	case guard.Restored:
-		d.setState(func(st *State) { st.Guard.LastRestore = e.Time })
-		d.notifier.Notify(notify.Message{Key: "restore:" + e.Path, Title: "clawbridge restored Clawdbot's local key",
-			Body: "Claude-CLI sync had taken over " + e.Path + "; Clawdbot uses the local model again."})
-	case guard.Recovered:
-		d.setState(func(st *State) { st.Guard.LastRestore = e.Time })
-		d.notifier.Notify(notify.Message{Key: "recover:" + e.Path, Title: "clawbridge recovered Clawdbot's auth profiles",
-			Body: "Profiles lost from " + e.Path + " were put back; nothing was deleted."})
-	case guard.Failed:
-		d.problem("guard", "The auth guard could not check a file", fmt.Sprintf("%s: %v", e.Path, e.Err))
-	}
-	d.refreshSoon()
-}
-
-// pollBackends polls every Ollama server now and then every BackendPoll,
-// and tells the user when one goes down or comes back.
-func (d *Daemon) pollBackends() {
-	var last []BackendState
-	first := true
-	t := time.NewTicker(d.opts.BackendPoll)
-	defer t.Stop()
-	for {
-		ctx, cancel := context.WithTimeout(d.ctx, 20*time.Second)
-		now := d.poller.poll(ctx, ollamaBases(d.config()))
-		cancel()
-		if d.ctx.Err() != nil {
-			return
-		}
-		down, up := backendChanges(last, now)
-		if first {
-			up = nil
-		}
-		for _, b := range down {
-			d.log.Warn("backend down", "url", b.URL, "err", b.Err)
-			d.notifier.Notify(notify.Message{Key: "backend-down:" + b.URL, Title: "Ollama is not answering",
-				Body: b.URL + ": " + b.Err})
-		}
-		for _, b := range up {
-			d.log.Info("backend back up", "url", b.URL, "version", b.Version)
-			d.notifier.Notify(notify.Message{Key: "backend-up:" + b.URL, Title: "Ollama is back",
-				Body: b.URL + " answers again (Ollama " + b.Version + ")."})
-		}
-		last, first = now, false
-		d.setState(func(st *State) { st.Backends = now })
-		select {
-		case <-d.ctx.Done():
-			return
-		case <-t.C:
-		case <-d.pollNow:
-		}
-	}
-}
+// Stopped is closed once Stop began: a feed of the daemon's state ends
+// there. Call it after Start.
+func (d *Daemon) Stopped() <-chan struct{} { return d.ctx.Done() }

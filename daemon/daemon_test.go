@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/notify"
+	"github.com/clawbridge/clawbridge/daemon/translator"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 	"github.com/clawbridge/clawbridge/patcher/guard"
 )
@@ -164,10 +166,10 @@ func startDaemon(t *testing.T, w *world, o Options) *Daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Start(nil); err != nil {
+	if err := d.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { d.Stop(nil) })
+	t.Cleanup(func() { d.Stop() })
 	return d
 }
 
@@ -305,8 +307,8 @@ func TestPortInUseNamesTheOwner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = d.Start(nil)
-	var inUse *PortInUseError
+	err = d.Start()
+	var inUse *translator.PortInUseError
 	if !errors.As(err, &inUse) {
 		t.Fatalf("Start on a taken port: %v", err)
 	}
@@ -314,7 +316,7 @@ func TestPortInUseNamesTheOwner(t *testing.T) {
 		t.Errorf("owner pid %d, want this process %d (%v)", inUse.PID, os.Getpid(), err)
 	}
 	// The failed start released everything: the runtime dir is free.
-	if _, err := Connect(d.opts.RuntimeDir); !errors.Is(err, ErrNotRunning) {
+	if _, err := admin.Connect(d.opts.RuntimeDir); !errors.Is(err, admin.ErrNotRunning) {
 		t.Errorf("runtime file left behind: %v", err)
 	}
 }
@@ -329,9 +331,9 @@ func TestRefusesOpenListenWithoutKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = d.Start(nil)
+	err = d.Start()
 	if err == nil || !strings.Contains(err.Error(), "without a master key") {
-		d.Stop(nil)
+		d.Stop()
 		t.Fatalf("Start on 0.0.0.0 without a key: %v", err)
 	}
 }
@@ -364,7 +366,7 @@ func TestStopDrainsStreams(t *testing.T) {
 				t.Fatal(err)
 			}
 			stopped := make(chan struct{})
-			go func() { d.Stop(nil); close(stopped) }()
+			go func() { d.Stop(); close(stopped) }()
 			rest, _ := io.ReadAll(resp.Body)
 			<-stopped
 			done := strings.Contains(string(rest), "event: message_stop") && strings.Contains(string(rest), `"stop_reason":"max_tokens"`)

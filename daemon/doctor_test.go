@@ -3,15 +3,17 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/clawbridge/clawbridge/daemon/admin"
+	"github.com/clawbridge/clawbridge/daemon/doctor"
+	"github.com/clawbridge/clawbridge/daemon/status"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
-func findCheck(t *testing.T, r Report, name string) Check {
+func findCheck(t *testing.T, r doctor.Report, name string) doctor.Check {
 	t.Helper()
 	for _, c := range r.Checks {
 		if c.Name == name {
@@ -19,7 +21,16 @@ func findCheck(t *testing.T, r Report, name string) Check {
 		}
 	}
 	t.Fatalf("no check %q in %+v", name, r.Checks)
-	return Check{}
+	return doctor.Check{}
+}
+
+// askDaemon is how the CLI gives the doctor the live state: through the
+// admin endpoint of the daemon of runtimeDir.
+func askDaemon(runtimeDir string) func(context.Context) *status.State {
+	return func(ctx context.Context) *status.State {
+		st, _ := admin.LiveState(ctx, runtimeDir)
+		return st
+	}
 }
 
 // TestDoctor runs the doctor against the real Ollama, running and then
@@ -37,11 +48,12 @@ func TestDoctor(t *testing.T) {
     model_info: {supports_function_calling: false}
 general_settings:`, ol.URL, ollamatest.ModelNoTools, ollamatest.ModelPlain), 1)+"  listen: 127.0.0.1:"+fmt.Sprint(freePort(t))+"\n")
 	noGlobal := false
-	opts := DoctorOptions{ConfigPath: w.configPath, RuntimeDir: t.TempDir(), Home: w.home,
+	runtimeDir := t.TempDir()
+	opts := doctor.Options{ConfigPath: w.configPath, Live: askDaemon(runtimeDir), Home: w.home,
 		Getenv: func(string) string { return "" }, IncludeGlobal: &noGlobal, GatewayPorts: []int{freePort(t)},
-		Service: func() (ServiceStatus, error) { return ServiceStatus{}, nil }}
+		Service: func() (doctor.ServiceStatus, error) { return doctor.ServiceStatus{}, nil }}
 
-	r := Doctor(context.Background(), opts)
+	r := doctor.Run(context.Background(), opts)
 	if r.OK() {
 		t.Fatalf("doctor passed a broken setup: %+v", r.Checks)
 	}
@@ -71,7 +83,7 @@ general_settings:`, ol.URL, ollamatest.ModelNoTools, ollamatest.ModelPlain), 1)+
 
 	// With the daemon running, the patch and the guard pass; with Ollama
 	// stopped, the backend check says how to start it.
-	d := startDaemon(t, w, Options{RuntimeDir: opts.RuntimeDir})
+	d := startDaemon(t, w, Options{RuntimeDir: runtimeDir})
 	waitFor(t, "the patch", func() bool {
 		tg := d.State().Patcher.Targets
 		return len(tg) == 1 && tg[0].URLs > 0 && tg[0].Patched == tg[0].URLs
@@ -80,7 +92,7 @@ general_settings:`, ol.URL, ollamatest.ModelNoTools, ollamatest.ModelPlain), 1)+
 	if err := ol.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	r = Doctor(context.Background(), opts)
+	r = doctor.Run(context.Background(), opts)
 	for _, name := range []string{"translator", "pi-ai 0.49.3 patch", "auth profiles"} {
 		if c := findCheck(t, r, name); !c.OK {
 			t.Errorf("%s with the daemon running: %+v", name, c)
@@ -91,25 +103,5 @@ general_settings:`, ol.URL, ollamatest.ModelNoTools, ollamatest.ModelPlain), 1)+
 	}
 	if findCheck(t, r, "translator").Detail == "" || !strings.Contains(findCheck(t, r, "translator").Detail, d.State().Translator.Addr) {
 		t.Errorf("translator check does not name the address: %+v", findCheck(t, r, "translator"))
-	}
-}
-
-// TestDoctorConfiguredGatewayPort: a gateway port set in the config, not
-// one of Clawdbot's defaults, is checked too: taken by another process, it
-// is a failure naming the port.
-func TestDoctorConfiguredGatewayPort(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	port := ln.Addr().(*net.TCPAddr).Port
-	w := newWorld(t, "http://127.0.0.1:1", fmt.Sprintf("  gateway:\n    enabled: true\n    port: %d\n", port))
-	noGlobal := false
-	r := Doctor(context.Background(), DoctorOptions{ConfigPath: w.configPath, RuntimeDir: t.TempDir(), Home: w.home,
-		Getenv: func(string) string { return "" }, IncludeGlobal: &noGlobal, GatewayPorts: []int{freePort(t)}})
-	c := findCheck(t, r, "gateway")
-	if c.OK || !strings.Contains(c.Detail, fmt.Sprintf("port %d is taken", port)) || !strings.Contains(c.Fix, "clawbridge.gateway.port") {
-		t.Errorf("gateway check = %+v; want a failure naming port %d", c, port)
 	}
 }

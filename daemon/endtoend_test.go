@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/notify"
 	"github.com/clawbridge/clawbridge/daemon/notify/notifytest"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
@@ -75,18 +76,18 @@ func TestDaemonEndToEnd(t *testing.T) {
 
 	// `clawbridge status` sees the same state through the admin endpoint,
 	// and only with the token.
-	admin, err := Connect(runtimeDir)
+	ac, err := admin.Connect(runtimeDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	remote, err := admin.Status(context.Background())
+	remote, err := ac.Status(context.Background())
 	if err != nil || remote.Translator.Addr != addr || remote.PID != os.Getpid() || len(remote.Patcher.Targets) != 1 {
 		t.Fatalf("admin status %+v, %v", remote, err)
 	}
-	if info, err := os.Stat(filepath.Join(runtimeDir, RuntimeFile)); err != nil || info.Mode().Perm() != 0o600 {
+	if info, err := os.Stat(filepath.Join(runtimeDir, admin.RuntimeFile)); err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("runtime file: %v, %v", info, err)
 	}
-	if resp, err := http.Get("http://" + admin.Runtime().Admin + "/status"); err != nil || resp.StatusCode != 401 {
+	if resp, err := http.Get("http://" + ac.Runtime().Admin + "/status"); err != nil || resp.StatusCode != 401 {
 		t.Fatalf("admin without token: %v %v", resp, err)
 	}
 
@@ -136,22 +137,22 @@ func TestDaemonEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = d2.Start(nil)
+	err = d2.Start()
 	var running *AlreadyRunningError
 	if !errors.As(err, &running) || running.PID != os.Getpid() || !strings.Contains(err.Error(), addr) {
 		t.Fatalf("second daemon: %v", err)
 	}
 
 	// Stop: the port is closed, the runtime file gone, the lock free.
-	d.Stop(nil)
+	d.Stop()
 	if _, err := net.Dial("tcp", addr); err == nil {
 		t.Error("translator still listening after Stop")
 	}
-	if _, err := Connect(runtimeDir); !errors.Is(err, ErrNotRunning) {
-		t.Errorf("Connect after Stop: %v", err)
+	if _, err := admin.Connect(runtimeDir); !errors.Is(err, admin.ErrNotRunning) {
+		t.Errorf("admin.Connect after Stop: %v", err)
 	}
-	if err := d2.Start(nil); err != nil {
+	if err := d2.Start(); err != nil {
 		t.Errorf("a new daemon cannot start after Stop: %v", err)
 	}
-	d2.Stop(nil)
+	d2.Stop()
 }

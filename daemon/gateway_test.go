@@ -11,49 +11,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/clawbridge/clawbridge/daemon/status"
 )
-
-func TestGatewayCommand(t *testing.T) {
-	checkout := t.TempDir()
-	mustMkdir(t, filepath.Join(checkout, "dist"))
-	mustWrite(t, filepath.Join(checkout, "dist", "index.js"), "")
-	install := t.TempDir()
-	mustMkdir(t, filepath.Join(install, "node_modules", "openclaw", "dist"))
-	mustWrite(t, filepath.Join(install, "node_modules", "openclaw", "dist", "index.js"), "")
-	node := func(string) (string, error) { return "/usr/bin/node", nil }
-	noNode := func(string) (string, error) { return "", exec.ErrNotFound }
-
-	tests := []struct {
-		name    string
-		command []string
-		dir     string
-		port    int
-		look    func(string) (string, error)
-		want    string // argv joined by spaces, or the error's start
-	}{
-		{"checkout", nil, checkout, 0, node, "/usr/bin/node " + checkout + "/dist/index.js gateway --port 18789 --allow-unconfigured"},
-		{"install", nil, install, 18799, node, "/usr/bin/node " + install + "/node_modules/openclaw/dist/index.js gateway --port 18799 --allow-unconfigured"},
-		{"configured command wins", []string{"clawdbot", "gateway"}, "", 0, noNode, "clawdbot gateway"},
-		{"no dir", nil, "", 0, node, "error: no Clawdbot directory"},
-		{"not built", nil, t.TempDir(), 0, node, "error: no dist/index.js"},
-		{"no node", nil, checkout, 0, noNode, "error: node is not on PATH"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			argv, _, err := gatewayCommand(tc.command, tc.dir, tc.port, tc.look)
-			got := strings.Join(argv, " ")
-			if err != nil {
-				got = "error: " + err.Error()
-			}
-			if !strings.HasPrefix(got, tc.want) {
-				t.Errorf("got %q\nwant %q", got, tc.want)
-			}
-		})
-	}
-	if got := tuiCommand([]string{"/usr/bin/node", "/a b/dist/index.js", "gateway"}); got != `/usr/bin/node "/a b/dist/index.js" tui` {
-		t.Errorf("tuiCommand = %s", got)
-	}
-}
 
 // TestGatewaySupervisesRealClawdbot runs the real Clawdbot gateway (from
 // the provisioned install) under the daemon: started, killed and
@@ -105,7 +65,7 @@ func TestGatewaySupervisesRealClawdbot(t *testing.T) {
 	second := waitListening()
 
 	// Stopped with the daemon: nothing of its process group survives.
-	d.Stop(nil)
+	d.Stop()
 	if err := syscall.Kill(-second, 0); !errors.Is(err, syscall.ESRCH) {
 		t.Errorf("gateway process group %d still alive after Stop (%v)", second, err)
 	}
@@ -171,17 +131,17 @@ func TestGatewayWaitsForThePatch(t *testing.T) {
 
 func TestPatchPending(t *testing.T) {
 	for _, c := range []struct {
-		st   PatcherState
+		st   status.PatcherState
 		want string
 	}{
-		{PatcherState{Enabled: false}, ""},
-		{PatcherState{Enabled: true}, "no pi-ai catalog has been found"},
-		{PatcherState{Enabled: true, Targets: []TargetState{{File: "/a", URLs: 21, Patched: 21}}}, ""},
-		{PatcherState{Enabled: true, Targets: []TargetState{{File: "/a", URLs: 21, Patched: 21}, {File: "/b", URLs: 23, Patched: 0}}},
+		{status.PatcherState{Enabled: false}, ""},
+		{status.PatcherState{Enabled: true}, "no pi-ai catalog has been found"},
+		{status.PatcherState{Enabled: true, Targets: []status.TargetState{{File: "/a", URLs: 21, Patched: 21}}}, ""},
+		{status.PatcherState{Enabled: true, Targets: []status.TargetState{{File: "/a", URLs: 21, Patched: 21}, {File: "/b", URLs: 23, Patched: 0}}},
 			"/b is not patched (0 of 23 Anthropic base URLs point at clawbridge)"},
-		{PatcherState{Enabled: true, Targets: []TargetState{{File: "/a", Err: "not a complete pi-ai model catalog"}}},
+		{status.PatcherState{Enabled: true, Targets: []status.TargetState{{File: "/a", Err: "not a complete pi-ai model catalog"}}},
 			"/a cannot be patched (not a complete pi-ai model catalog)"},
-		{PatcherState{Enabled: true, Targets: []TargetState{{File: "/a"}}}, "/a is not patched (no Anthropic base URL found in it)"},
+		{status.PatcherState{Enabled: true, Targets: []status.TargetState{{File: "/a"}}}, "/a is not patched (no Anthropic base URL found in it)"},
 	} {
 		if got := patchPending(c.st); got != c.want {
 			t.Errorf("patchPending(%+v) = %q, want %q", c.st, got, c.want)

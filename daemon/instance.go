@@ -1,35 +1,15 @@
 package daemon
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/clawbridge/clawbridge/patcher/atomicfile"
+	"github.com/clawbridge/clawbridge/daemon/admin"
 )
-
-// Runtime is what a running daemon publishes about itself in RuntimeFile,
-// mode 0600, so that `clawbridge status` (run by the same user) can find
-// and authenticate to its admin endpoint, and a second `run` can say who
-// holds the lock.
-type Runtime struct {
-	PID     int       `json:"pid"`
-	Admin   string    `json:"admin"` // host:port of the admin endpoint
-	Token   string    `json:"token"` // bearer token for the admin endpoint
-	Listen  string    `json:"listen,omitempty"`
-	Config  string    `json:"config"`
-	Version string    `json:"version"`
-	Started time.Time `json:"started"`
-}
-
-// RuntimeFile is where the daemon for a config directory publishes its
-// Runtime.
-const RuntimeFile = "daemon.json"
 
 // lockFile is held (flock) by the one daemon of a user for as long as it
 // runs; the kernel releases it when the process dies, even on kill -9.
@@ -58,28 +38,6 @@ func (e *AlreadyRunningError) Error() string {
 	return msg + "; stop it first (clawbridge stop, or quit it from the menu bar)"
 }
 
-// ReadRuntime reads the Runtime a daemon published in dir. It returns an
-// error wrapping os.ErrNotExist when no daemon has published one.
-func ReadRuntime(dir string) (*Runtime, error) {
-	data, err := os.ReadFile(filepath.Join(dir, RuntimeFile))
-	if err != nil {
-		return nil, err
-	}
-	var rt Runtime
-	if err := json.Unmarshal(data, &rt); err != nil {
-		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, RuntimeFile), err)
-	}
-	return &rt, nil
-}
-
-func writeRuntime(dir string, rt *Runtime) error {
-	data, err := json.MarshalIndent(rt, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(filepath.Join(dir, RuntimeFile), append(data, '\n'), 0o600)
-}
-
 // acquireLock takes the per-user instance lock in dir, or explains who has
 // it. The returned func releases it.
 func acquireLock(dir string) (release func(), err error) {
@@ -100,7 +58,7 @@ func acquireLock(dir string) (release func(), err error) {
 		if data, err := os.ReadFile(path); err == nil {
 			e.PID, _ = strconv.Atoi(strings.TrimSpace(string(data)))
 		}
-		if rt, err := ReadRuntime(dir); err == nil && rt.PID == e.PID {
+		if rt, err := admin.ReadRuntime(dir); err == nil && rt.PID == e.PID {
 			e.Addr = rt.Listen
 		}
 		return nil, e
@@ -109,7 +67,7 @@ func acquireLock(dir string) (release func(), err error) {
 		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	return func() {
-		os.Remove(filepath.Join(dir, RuntimeFile))
+		os.Remove(filepath.Join(dir, admin.RuntimeFile))
 		unlock(f)
 		f.Close()
 	}, nil

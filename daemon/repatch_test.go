@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clawbridge/clawbridge/daemon/admin"
 )
 
 // TestRepatchNowTellsTheTruth drives the tray's "Re-patch now" through
@@ -20,8 +22,8 @@ func TestRepatchNowTellsTheTruth(t *testing.T) {
 	// No backend is needed: the address only has to parse.
 	w := newWorld(t, "http://127.0.0.1:1", "")
 	d := startDaemon(t, w, Options{RuntimeDir: filepath.Join(w.home, "run")})
-	tray := d.TrayOptions().Actions.Repatch
-	admin, err := Connect(filepath.Join(w.home, "run"))
+	tray := d.RepatchNow // the action the tray is given
+	ac, err := admin.Connect(filepath.Join(w.home, "run"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +31,7 @@ func TestRepatchNowTellsTheTruth(t *testing.T) {
 	defer cancel()
 	// repatch asks both ways and wants the same answer from each.
 	repatch := func(ctx context.Context) error {
-		errTray, errAdmin := tray(ctx), admin.Repatch(ctx)
+		errTray, errAdmin := tray(ctx), ac.Repatch(ctx)
 		if fmt.Sprint(errTray) != fmt.Sprint(errAdmin) {
 			t.Fatalf("the tray's action says %v, the admin endpoint %v", errTray, errAdmin)
 		}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/notify"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
@@ -110,10 +111,10 @@ clawbridge:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Start(nil); err != nil {
+	if err := d.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer d.Stop(nil)
+	defer d.Stop()
 	waitFor(t, "the guard to pin the master key", func() bool {
 		st := d.State()
 		return len(st.Guard.Dirs) == 1 && st.Guard.Dirs[0].Held
@@ -172,7 +173,7 @@ clawbridge:
 	}
 
 	// The admin endpoint, as `clawbridge status` and a stranger use it.
-	rt, err := ReadRuntime(runtimeDir)
+	rt, err := admin.ReadRuntime(runtimeDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,11 +202,11 @@ clawbridge:
 			t.Errorf("admin %s %s: status %d, want %d", c.method, c.path, got, c.want)
 		}
 	}
-	admin, err := Connect(runtimeDir)
+	ac, err := admin.Connect(runtimeDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := admin.Status(context.Background()); err != nil {
+	if _, err := ac.Status(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 
@@ -227,7 +228,7 @@ clawbridge:
 		return json.Unmarshal(data, &store) == nil && len(store.Order["anthropic"]) == 1 &&
 			store.Order["anthropic"][0] == guard.DefaultProfile && bytes.Contains(data, []byte(newAccess))
 	})
-	d.Stop(nil)
+	d.Stop()
 
 	all := map[string]string{
 		"master key": s.master, "wrong key": s.wrong, "backend api_key": s.apiKey, "displaced key": s.oldKey,

@@ -45,10 +45,10 @@ const (
 	markerWasFmt = "/* clawbridge: was %s */"
 )
 
-// ErrNotCatalog marks a file that is not a complete pi-ai model catalog:
-// truncated, half written, or some other module. Callers skip it and look
-// again after the next change.
-var ErrNotCatalog = errors.New("not a complete pi-ai model catalog")
+// ErrNotCatalog marks a file that is not a complete model catalog (of its
+// Format): truncated, half written, or some other module. Callers skip it
+// and look again after the next change.
+var ErrNotCatalog = errors.New("not a complete model catalog")
 
 // catalog is what patching needs to know about one models.generated.js.
 type catalog struct {
@@ -73,15 +73,20 @@ type site struct {
 }
 
 // parseCatalog finds every Anthropic base URL in a models.generated.js.
-func parseCatalog(src []byte) (*catalog, error) {
+func parseCatalog(src []byte) (*catalog, error) { return parseJSModule(src, "MODELS", false) }
+
+// parseJSModule finds every Anthropic base URL in a generated pi-ai module
+// exporting the object literal name: provider -> model -> fields, or with
+// flat (providers/anthropic.models.js) model -> fields of one provider.
+func parseJSModule(src []byte, name string, flat bool) (*catalog, error) {
 	toks, err := tokenize(src)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotCatalog, err)
 	}
 	p := &parser{src: src, toks: toks}
-	start := p.findExport("MODELS")
+	start := p.findExport(name)
 	if start < 0 {
-		return nil, fmt.Errorf("%w: no `export const MODELS = {`", ErrNotCatalog)
+		return nil, fmt.Errorf("%w: no `export const %s = {`", ErrNotCatalog, name)
 	}
 	p.i = start
 	models, err := p.object()
@@ -89,11 +94,15 @@ func parseCatalog(src []byte) (*catalog, error) {
 		return nil, fmt.Errorf("%w: %v", ErrNotCatalog, err)
 	}
 	if t, ok := p.next(); !ok || p.punct(t) != ';' {
-		return nil, fmt.Errorf("%w: MODELS object not followed by `;`", ErrNotCatalog)
+		return nil, fmt.Errorf("%w: %s object not followed by `;`", ErrNotCatalog, name)
+	}
+	providers := models.members
+	if flat {
+		providers = []objMember{{key: "anthropic", value: value{obj: models}}}
 	}
 	c := &catalog{}
 	anthropicMessages := 0
-	for _, prov := range models.members {
+	for _, prov := range providers {
 		if prov.value.obj == nil {
 			return nil, fmt.Errorf("%w: provider %q is not an object", ErrNotCatalog, prov.key)
 		}
@@ -192,6 +201,12 @@ func patchCatalog(src []byte, baseURL string) ([]byte, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	return patchMarked(c, src, baseURL)
+}
+
+// patchMarked rewrites the sites of a parsed JavaScript catalog, leaving a
+// marker comment after each.
+func patchMarked(c *catalog, src []byte, baseURL string) ([]byte, int, error) {
 	if len(c.sites) == 0 {
 		return nil, 0, fmt.Errorf("%w: no Anthropic base URL found", ErrNotCatalog)
 	}
@@ -224,6 +239,11 @@ func undoCatalog(src []byte) ([]byte, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	return undoMarked(c, src)
+}
+
+// undoMarked restores the marked sites of a parsed JavaScript catalog.
+func undoMarked(c *catalog, src []byte) ([]byte, int, error) {
 	var edits []edit
 	for _, s := range c.sites {
 		if s.marked {

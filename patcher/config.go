@@ -20,14 +20,30 @@ import (
 )
 
 // This file is the config route, for installs without a pi-ai catalog
-// (OpenClaw 2026.6 and later): a provider override in the app's JSON5
+// (OpenClaw 2026.5.28 and later): a provider override in the app's JSON5
 // config file,
 //
 //	"models": { "providers": { "anthropic": {
-//	    "baseUrl": "http://127.0.0.1:4000", "api": "anthropic-messages", "models": [] } } }
+//	    "baseUrl": "http://127.0.0.1:4000", "api": "anthropic-messages",
+//	    "auth": "api-key", "apiKey": "<the daemon's key>", "models": [] } } }
 //
 // OpenClaw requires `api`; Clawdbot 2026.1.24 accepts it as optional, so
-// the same block is written everywhere.
+// the same block is written everywhere. The key matters: without it
+// OpenClaw looks in its own auth store, finds nothing for anthropic and
+// fails with `No API key found for provider "anthropic"` before any
+// request is made. `auth: "api-key"` makes that key outrank any Anthropic
+// profile the user stored (a pasted token, an older claude-cli OAuth
+// profile), which otherwise wins over apiKey, on OpenClaw 2026.5.7 to
+// 2026.9.6 (docs/openclaw-releases.md); Clawdbot 2026.1.24 ignores it.
+// Both are written only with a key.
+//
+// The block overrides the built-in `anthropic` provider rather than adding
+// one of clawbridge's own: the user's `anthropic/claude-*` model choices
+// (agents.defaults.model.primary, per-agent models, fallbacks) keep
+// resolving with no further edit, and the empty models list keeps the
+// app's own Anthropic catalog, new model ids included. A provider of its
+// own would need every model reference rewritten and a models list
+// clawbridge would have to keep in step with each release.
 //
 // The edit goes through github.com/tailscale/hujson, which keeps comments,
 // trailing commas and layout of JSON-with-comments byte for byte except
@@ -50,26 +66,17 @@ type ConfigFile struct {
 }
 
 // ConfigFiles lists the config files that exist for the current user:
-// for each app, $<APP>_CONFIG_PATH, else $<APP>_STATE_DIR/<app>.json, else
-// ~/.<app>/<app>.json.
+// for each app, ConfigPath.
 func ConfigFiles() []ConfigFile {
 	home, _ := os.UserHomeDir()
+	env := Env{Home: home, Getenv: os.Getenv}
 	var out []ConfigFile
 	seen := map[string]bool{}
 	for _, app := range configApps {
-		env := strings.ToUpper(app)
-		path := os.Getenv(env + "_CONFIG_PATH")
+		path := ConfigPath(app, env)
 		if path == "" {
-			dir := os.Getenv(env + "_STATE_DIR")
-			if dir == "" {
-				if home == "" {
-					continue
-				}
-				dir = filepath.Join(home, "."+app)
-			}
-			path = filepath.Join(dir, app+".json")
+			continue
 		}
-		path = expandHome(path, home)
 		real, err := filepath.EvalSymlinks(path)
 		if err != nil || seen[real] {
 			continue
@@ -80,7 +87,33 @@ func ConfigFiles() []ConfigFile {
 	return out
 }
 
-func expandHome(p, home string) string {
+// ConfigPath is where app reads its config file, whether or not it exists
+// yet: $<APP>_CONFIG_PATH, else $<APP>_STATE_DIR/<app>.json, else
+// ~/.<app>/<app>.json; "" without a home to put it in.
+func ConfigPath(app string, env Env) string {
+	getenv := env.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	key := strings.ToUpper(app)
+	path := getenv(key + "_CONFIG_PATH")
+	if path == "" {
+		dir := getenv(key + "_STATE_DIR")
+		if dir == "" {
+			if env.Home == "" {
+				return ""
+			}
+			dir = filepath.Join(env.Home, "."+app)
+		}
+		path = filepath.Join(dir, app+".json")
+	}
+	return ExpandHome(path, env.Home)
+}
+
+// ExpandHome turns a leading "~" or "~/" of p into home. With home
+// unknown ("") p is returned as it is, never turned into a relative path.
+// The daemon's settings expand the config's directories with it too.
+func ExpandHome(p, home string) string {
 	if home != "" && (p == "~" || strings.HasPrefix(p, "~/")) {
 		return filepath.Join(home, p[1:])
 	}
@@ -92,8 +125,14 @@ type ConfigStatus struct {
 	Path string
 	// BaseURL and API are models.providers.anthropic's; empty when unset.
 	BaseURL, API string
+	// Auth is the block's auth mode ("api-key" as clawbridge writes it).
+	Auth string
+	// HasAPIKey reports a non-empty apiKey in the block (its value is
+	// never kept here); KeyMatches that it is the key asked about.
+	HasAPIKey, KeyMatches bool
 	// Patched reports the provider pointing at the wanted base URL with
-	// the anthropic-messages API.
+	// the anthropic-messages API and, when a key was asked about, that
+	// key with auth "api-key".
 	Patched bool
 }
 
@@ -111,8 +150,18 @@ type ConfigResult struct {
 
 const providerAPI = "anthropic-messages"
 
-// InspectConfig reads the Anthropic provider override from a config file.
+// authAPIKey is the provider auth mode that makes the block's apiKey win.
+const authAPIKey = "api-key"
+
+// InspectConfig reads the Anthropic provider override from a config file,
+// without looking at its key (see InspectConfigWithKey).
 func InspectConfig(path, baseURL string) (ConfigStatus, error) {
+	return InspectConfigWithKey(path, baseURL, "")
+}
+
+// InspectConfigWithKey is InspectConfig that also checks the block
+// carries apiKey (when not empty), as the config route needs.
+func InspectConfigWithKey(path, baseURL, apiKey string) (ConfigStatus, error) {
 	st := ConfigStatus{Path: path}
 	_, data, err := readConfig(path)
 	if err != nil {
@@ -125,27 +174,43 @@ func InspectConfig(path, baseURL string) (ConfigStatus, error) {
 	if p, ok := dig(m, "models", "providers", "anthropic").(map[string]any); ok {
 		st.BaseURL, _ = p["baseUrl"].(string)
 		st.API, _ = p["api"].(string)
+		st.Auth, _ = p["auth"].(string)
+		key, _ := p["apiKey"].(string)
+		st.HasAPIKey = key != ""
+		st.KeyMatches = apiKey != "" && key == apiKey
 	}
-	st.Patched = st.BaseURL == strings.TrimRight(baseURL, "/") && st.API == providerAPI
+	st.Patched = st.BaseURL == strings.TrimRight(baseURL, "/") && st.API == providerAPI &&
+		(apiKey == "" || st.KeyMatches && st.Auth == authAPIKey)
 	return st, nil
 }
 
-// PatchConfig points the config file's Anthropic provider at baseURL,
-// adding the block (and models / models.providers) where missing and
-// keeping any other settings of an existing anthropic provider. A file that
-// does not exist is created if its directory does. A symlinked config file
-// is edited where it leads.
+// PatchConfig is PatchConfigWithKey without a key: enough for Clawdbot,
+// whose JSON auth store the guard keeps, not for OpenClaw 2026.9.
 func PatchConfig(path, baseURL string, now time.Time) (ConfigResult, error) {
+	return PatchConfigWithKey(path, baseURL, "", now)
+}
+
+// PatchConfigWithKey points the config file's Anthropic provider at
+// baseURL with apiKey (the daemon's key, with auth "api-key"; none when
+// empty), adding the
+// block (and models / models.providers) where missing and keeping any
+// other settings of an existing anthropic provider. A file that does not
+// exist is created if its directory does. A symlinked config file is
+// edited where it leads. The key never appears in an error.
+func PatchConfigWithKey(path, baseURL, apiKey string, now time.Time) (ConfigResult, error) {
 	base, err := CheckBaseURL(baseURL)
 	if err != nil {
 		return ConfigResult{Path: path}, err
 	}
+	if strings.TrimSpace(apiKey) != apiKey || strings.ContainsFunc(apiKey, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return ConfigResult{Path: path}, errors.New("config route: the API key has spaces or control characters")
+	}
 	return editConfig(path, now, func(v *hujson.Value) (bool, error) {
-		return setProvider(v, base)
+		return setProvider(v, base, apiKey)
 	}, func(m map[string]any) (bool, error) {
-		return setProviderMap(m, base)
+		return setProviderMap(m, base, apiKey)
 	}, func(before, after map[string]any) error {
-		return checkPatched(before, after, base)
+		return checkPatched(before, after, base, apiKey)
 	})
 }
 
@@ -213,9 +278,10 @@ func UndoConfig(path string, now time.Time) (ConfigResult, error) {
 	})
 }
 
-// checkOurs accepts an anthropic provider block that PatchConfig could have
-// written: only baseUrl, api and an empty models list, the base URL on
-// this machine.
+// checkOurs accepts an anthropic provider block that PatchConfigWithKey
+// could have written: only baseUrl, api, auth, apiKey and an empty models
+// list,
+// the base URL on this machine.
 func checkOurs(p *hujson.Value) error {
 	b, err := hujson.Standardize(p.Pack())
 	if err != nil {
@@ -232,7 +298,7 @@ func checkOurs(p *hujson.Value) error {
 			if !isLoopbackURL(s) {
 				return fmt.Errorf("anthropic provider points at %q, not at this machine; not written by clawbridge, left alone", s)
 			}
-		case "api":
+		case "api", "auth", "apiKey":
 		case "models":
 			if l, ok := v.([]any); !ok || len(l) > 0 {
 				return errors.New("anthropic provider lists models, edited since clawbridge wrote it; restore a backup or edit by hand")
@@ -381,12 +447,32 @@ func dig(v any, keys ...string) any {
 type providerBlock struct {
 	BaseURL string `json:"baseUrl"`
 	API     string `json:"api"`
+	Auth    string `json:"auth,omitempty"`
+	APIKey  string `json:"apiKey,omitempty"`
 	Models  []any  `json:"models"`
 }
 
+// configField is one member of the provider block.
+type configField struct {
+	name  string
+	value any
+}
+
+// providerFields are the members set in an existing block, in order.
+func providerFields(base, key string) []configField {
+	fields := []configField{{"baseUrl", base}, {"api", providerAPI}}
+	if key != "" {
+		fields = append(fields, configField{"auth", authAPIKey}, configField{"apiKey", key})
+	}
+	return append(fields, configField{"models", []any{}})
+}
+
 // setProvider edits the hujson document in place.
-func setProvider(v *hujson.Value, base string) (bool, error) {
+func setProvider(v *hujson.Value, base, key string) (bool, error) {
 	block := providerBlock{BaseURL: base, API: providerAPI, Models: []any{}}
+	if key != "" {
+		block.Auth, block.APIKey = authAPIKey, key
+	}
 	unit := indentUnit(v)
 	wrap := []struct {
 		ptr, name string
@@ -411,10 +497,7 @@ func setProvider(v *hujson.Value, base string) (bool, error) {
 		return false, err
 	}
 	changed := false
-	for _, f := range []struct {
-		name  string
-		value any
-	}{{"baseUrl", base}, {"api", providerAPI}, {"models", []any{}}} {
+	for _, f := range providerFields(base, key) {
 		m := member(obj, f.name)
 		switch {
 		case m == nil:
@@ -438,7 +521,7 @@ func setProvider(v *hujson.Value, base string) (bool, error) {
 }
 
 // setProviderMap is setProvider on a decoded document.
-func setProviderMap(m map[string]any, base string) (bool, error) {
+func setProviderMap(m map[string]any, base, key string) (bool, error) {
 	cur := m
 	for _, k := range []string{"models", "providers", "anthropic"} {
 		next, ok := cur[k]
@@ -459,146 +542,24 @@ func setProviderMap(m map[string]any, base string) (bool, error) {
 	if cur["api"] != providerAPI {
 		cur["api"], changed = providerAPI, true
 	}
+	if key != "" && cur["auth"] != authAPIKey {
+		cur["auth"], changed = authAPIKey, true
+	}
+	if key != "" && cur["apiKey"] != key {
+		cur["apiKey"], changed = key, true
+	}
 	if _, ok := cur["models"]; !ok {
 		cur["models"], changed = []any{}, true
 	}
 	return changed, nil
 }
 
-func objectAt(v *hujson.Value, ptr string) (*hujson.Object, error) {
-	f := v.Find(ptr)
-	if f == nil {
-		return nil, fmt.Errorf("%s: not found", ptr)
-	}
-	obj, ok := f.Value.(*hujson.Object)
-	if !ok {
-		name := strings.TrimPrefix(strings.ReplaceAll(ptr, "/", "."), ".")
-		return nil, fmt.Errorf("%s is not an object; fix it by hand", name)
-	}
-	return obj, nil
-}
-
-func member(obj *hujson.Object, name string) *hujson.ObjectMember {
-	for i := range obj.Members {
-		if lit, ok := obj.Members[i].Name.Value.(hujson.Literal); ok && lit.String() == name {
-			return &obj.Members[i]
-		}
-	}
-	return nil
-}
-
-// addMember appends name: value to the object at ptr through hujson's
-// patch (which keeps comments with the members they belong to) and lays it
-// out like its siblings: on its own line, indented one unit deeper than
-// the object, its value indented to match.
-func addMember(doc *hujson.Value, ptr, name string, value any, unit string) error {
-	obj, err := objectAt(doc, ptr)
-	if err != nil {
-		return err
-	}
-	depth := strings.Count(ptr, "/")
-	indent := strings.Repeat(unit, depth+1)
-	if n := len(obj.Members); n > 0 {
-		if be := obj.Members[n-1].Name.BeforeExtra; bytes.IndexByte(be, '\n') >= 0 {
-			indent = string(be[bytes.LastIndexByte(be, '\n')+1:])
-		}
-	}
-	trailingComma := len(obj.Members) > 0 && obj.Members[len(obj.Members)-1].Value.AfterExtra != nil
-	rendered, err := json.MarshalIndent(value, indent, unit)
-	if err != nil {
-		return err
-	}
-	op, _ := json.Marshal(ptr + "/" + name)
-	patch := fmt.Sprintf(`[{"op": "add", "path": %s, "value": %s}]`, op, rendered)
-	if err := doc.Patch([]byte(patch)); err != nil {
-		return err
-	}
-	obj, err = objectAt(doc, ptr)
-	if err != nil {
-		return err
-	}
-	m := member(obj, name)
-	if m == nil {
-		return fmt.Errorf("%s/%s: not added", ptr, name)
-	}
-	be := m.Name.BeforeExtra
-	if i := bytes.LastIndexByte(be, '\n'); i >= 0 {
-		be = be[:i+1]
-	} else {
-		be = append(be, '\n')
-	}
-	m.Name.BeforeExtra = append(be, indent...)
-	m.Name.AfterExtra = nil
-	m.Value.BeforeExtra = []byte(" ")
-	if trailingComma && m == &obj.Members[len(obj.Members)-1] {
-		m.Value.AfterExtra = []byte{}
-	}
-	if ae := obj.AfterExtra; len(bytes.TrimSpace(ae)) == 0 && bytes.IndexByte(ae, '\n') < 0 {
-		obj.AfterExtra = []byte("\n" + strings.Repeat(unit, depth))
-	}
-	return nil
-}
-
-// removeMember removes name from the object at ptr through hujson's patch
-// and puts back the layout around it: the closing brace's indentation and
-// a trailing comma style.
-func removeMember(doc *hujson.Value, ptr, name string) error {
-	obj, err := objectAt(doc, ptr)
-	if err != nil {
-		return err
-	}
-	last := member(obj, name) == &obj.Members[len(obj.Members)-1]
-	trailingComma := obj.Members[len(obj.Members)-1].Value.AfterExtra != nil
-	closing := obj.AfterExtra
-	if i := bytes.LastIndexByte(closing, '\n'); i >= 0 {
-		closing = closing[i+1:]
-	} else {
-		closing = nil
-	}
-	op, _ := json.Marshal(ptr + "/" + name)
-	if err := doc.Patch([]byte(fmt.Sprintf(`[{"op": "remove", "path": %s}]`, op))); err != nil {
-		return err
-	}
-	if obj, err = objectAt(doc, ptr); err != nil {
-		return err
-	}
-	switch ae := obj.AfterExtra; {
-	case len(obj.Members) == 0 && len(bytes.TrimSpace(ae)) == 0:
-		obj.AfterExtra = nil // an empty object reads {}
-	case closing != nil:
-		if i := bytes.LastIndexByte(ae, '\n'); i >= 0 {
-			obj.AfterExtra = append(ae[:i+1:i+1], closing...)
-		}
-	}
-	if n := len(obj.Members); last && trailingComma && n > 0 && obj.Members[n-1].Value.AfterExtra == nil {
-		obj.Members[n-1].Value.AfterExtra = []byte{}
-	}
-	return nil
-}
-
-// indentUnit guesses the document's indentation step from the root
-// object's first member on its own line; two spaces otherwise, as
-// OpenClaw writes.
-func indentUnit(v *hujson.Value) string {
-	if obj, ok := v.Value.(*hujson.Object); ok {
-		for _, m := range obj.Members {
-			be := m.Name.BeforeExtra
-			if i := bytes.LastIndexByte(be, '\n'); i >= 0 && i+1 < len(be) {
-				if u := string(be[i+1:]); strings.Trim(u, " \t") == "" {
-					return u
-				}
-			}
-		}
-	}
-	return "  "
-}
-
 // checkPatched verifies an edited config: the provider is as wanted and
 // nothing else changed beyond the block (and the objects created to hold
 // it).
-func checkPatched(before, after map[string]any, base string) error {
+func checkPatched(before, after map[string]any, base, key string) error {
 	p, ok := dig(after, "models", "providers", "anthropic").(map[string]any)
-	if !ok || p["baseUrl"] != base || p["api"] != providerAPI {
+	if !ok || p["baseUrl"] != base || p["api"] != providerAPI || key != "" && (p["apiKey"] != key || p["auth"] != authAPIKey) {
 		return errors.New("anthropic provider not as written")
 	}
 	if _, ok := p["models"].([]any); !ok {
@@ -606,7 +567,7 @@ func checkPatched(before, after map[string]any, base string) error {
 	}
 	if old, ok := dig(before, "models", "providers", "anthropic").(map[string]any); ok {
 		for k, v := range old {
-			if k != "baseUrl" && k != "api" && !reflect.DeepEqual(p[k], v) {
+			if k != "baseUrl" && k != "api" && !((k == "apiKey" || k == "auth") && key != "") && !reflect.DeepEqual(p[k], v) {
 				return fmt.Errorf("anthropic provider's %q changed", k)
 			}
 		}

@@ -252,3 +252,91 @@ func TestConfigFiles(t *testing.T) {
 		t.Fatalf("ConfigFiles() = %+v, want %+v", got, want)
 	}
 }
+
+// testKey stands in for the daemon's key; it must never show in an error.
+const testKey = "cb-local-0123456789abcdef"
+
+// TestPatchConfigWithKey writes the block OpenClaw 2026.9.6 needs (with
+// apiKey), keeps comments and order, is idempotent, changes the key when
+// the daemon's changes, and undo restores the original bytes.
+func TestPatchConfigWithKey(t *testing.T) {
+	path := copyConfig(t, "jsonc-other-provider.in.json", 0o600)
+	orig := mustRead(t, path)
+	res, err := PatchConfigWithKey(path, DefaultBaseURL, testKey, configNow)
+	if err != nil || !res.Changed || !res.Preserved {
+		t.Fatalf("%+v %v", res, err)
+	}
+	out := string(mustRead(t, path))
+	// In this order, after the anthropic key, laid out like the file.
+	at := strings.Index(out, `"anthropic": {`)
+	for _, want := range []string{`"baseUrl": "http://127.0.0.1:4000",`, `"api": "anthropic-messages",`, `"auth": "api-key",`, `"apiKey": "` + testKey + `",`, `"models": []`} {
+		i := strings.Index(out[max(at, 0):], want)
+		if at < 0 || i < 0 {
+			t.Fatalf("%s not written in order:\n%s", want, out)
+		}
+		at += i
+	}
+	for _, c := range []string{"// Clawdbot config, hand edited", "/* local models first */"} {
+		if !strings.Contains(out, c) {
+			t.Errorf("comment %q lost", c)
+		}
+	}
+	st, err := InspectConfigWithKey(path, DefaultBaseURL, testKey)
+	if err != nil || !st.Patched || !st.HasAPIKey || !st.KeyMatches || st.Auth != "api-key" {
+		t.Fatalf("inspect: %+v %v", st, err)
+	}
+	if st, _ := InspectConfigWithKey(path, DefaultBaseURL, "other"); st.Patched || st.KeyMatches || !st.HasAPIKey {
+		t.Errorf("another key counts as patched: %+v", st)
+	}
+	before := statID(t, path)
+	if res, err := PatchConfigWithKey(path, DefaultBaseURL, testKey, configNow); err != nil || res.Changed {
+		t.Fatalf("second patch: %+v %v", res, err)
+	}
+	if statID(t, path) != before {
+		t.Error("second patch rewrote the file")
+	}
+	if _, err := PatchConfigWithKey(path, DefaultBaseURL, "cb-new-key", configNow.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := InspectConfigWithKey(path, DefaultBaseURL, "cb-new-key"); !st.Patched {
+		t.Errorf("key not replaced: %+v", st)
+	}
+	if _, err := UndoConfig(path, configNow.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(mustRead(t, path), orig) {
+		t.Errorf("undo did not restore the original:\n%s", mustRead(t, path))
+	}
+}
+
+// TestPatchConfigWithKeyOnUserBlock: a block the user had keeps its other
+// settings; the key and auth mode are replaced (the backup holds theirs);
+// no error message carries the key.
+func TestPatchConfigWithKeyOnUserBlock(t *testing.T) {
+	path := copyConfig(t, "existing-anthropic.in.json", 0o600)
+	withAuth := strings.Replace(string(mustRead(t, path)), `"apiKey"`, `"auth": "token", "apiKey"`, 1)
+	if st, _ := InspectConfigWithKey(path, DefaultBaseURL, testKey); st.Patched || !st.HasAPIKey || withAuth == string(mustRead(t, path)) {
+		t.Fatalf("fixture: %+v", st)
+	}
+	mustWrite(t, path, []byte(withAuth))
+	res, err := PatchConfigWithKey(path, DefaultBaseURL, testKey, configNow)
+	if err != nil || !res.Changed {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if st, _ := InspectConfigWithKey(path, DefaultBaseURL, testKey); !st.Patched {
+		t.Fatalf("not patched: %+v", st)
+	}
+	if _, err := UndoConfig(path, configNow.Add(time.Minute)); err == nil {
+		t.Error("undo removed a block the user had")
+	} else if strings.Contains(err.Error(), testKey) {
+		t.Errorf("error shows the key: %v", err)
+	}
+	for _, bad := range []string{" padded", "line\nbreak", "tab\tkey"} {
+		_, err := PatchConfigWithKey(path, DefaultBaseURL, bad, configNow)
+		if err == nil {
+			t.Errorf("key %q accepted", bad)
+		} else if strings.Contains(err.Error(), bad) {
+			t.Errorf("error shows the key: %v", err)
+		}
+	}
+}

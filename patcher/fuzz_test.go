@@ -2,6 +2,7 @@ package patcher
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -166,6 +167,53 @@ func FuzzPatchConfig(f *testing.F) {
 		}
 		if _, err := UndoConfig(path, configNow); err != nil && !strings.Contains(err.Error(), "edited since") && !strings.Contains(err.Error(), "not at this machine") {
 			t.Fatalf("undo of a config clawbridge just patched: %v", err)
+		}
+	})
+}
+
+// FuzzProviderJSON feeds arbitrary files to the JSON catalog's parser,
+// patcher and undo. None may panic; a patch yields valid JSON that reads
+// back fully patched, a second patch changes nothing, and undo of the
+// result is undo of the input.
+func FuzzProviderJSON(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "pi-ai-*.json"))
+	if len(files) == 0 {
+		f.Fatal("no JSON catalog fixtures in testdata")
+	}
+	for i, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data, uint8(i))
+	}
+	f.Add([]byte(`{"m":{"provider":"anthropic","api":"anthropic-messages","baseUrl":"http://127.0.0.1:4000"}}`), uint8(0))
+	f.Fuzz(func(t *testing.T, src []byte, pick uint8) {
+		base := fuzzBaseURLs[int(pick)%len(fuzzBaseURLs)]
+		if _, err := ProviderJSON.parse(src); err != nil {
+			if !errors.Is(err, ErrNotCatalog) {
+				t.Fatalf("parse error %v is not ErrNotCatalog", err)
+			}
+			return
+		}
+		out, n, err := patchAs(ProviderJSON, src, base)
+		if err != nil {
+			return // an original it could not restore, or not JSON: refused
+		}
+		c, err := ProviderJSON.parse(out)
+		if err != nil || !json.Valid(out) {
+			t.Fatalf("patched output does not parse: %v\n%s", err, out)
+		}
+		if total, patched := c.counts(base); total != patched {
+			t.Fatalf("%d of %d patched after rewriting %d", patched, total, n)
+		}
+		if again, m, err := patchAs(ProviderJSON, out, base); err != nil || m != 0 || !bytes.Equal(again, out) {
+			t.Fatalf("second patch: %d %v", m, err)
+		}
+		a, _, errA := undoAs(ProviderJSON, src)
+		b, _, errB := undoAs(ProviderJSON, out)
+		if errA != nil || errB != nil || !bytes.Equal(a, b) {
+			t.Fatalf("undo of the patch differs from undo of the input: %v %v", errA, errB)
 		}
 	})
 }

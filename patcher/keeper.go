@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -66,8 +69,11 @@ func (k EventKind) String() string {
 // Event is one thing a Keeper reports, for logs, the tray and
 // notifications ("re-patched 21 URLs in pi-ai 0.49.3").
 type Event struct {
-	Kind   EventKind
+	Kind EventKind
+	// Target is the catalog, for the catalog patch; zero for the config
+	// route, where Config is the config file instead.
 	Target Target
+	Config string
 	// URLs is how many base URLs were rewritten (Patched, Repatched) or
 	// how many Anthropic base URLs the catalog has (Verified, Unpatched).
 	URLs int
@@ -78,7 +84,10 @@ type Event struct {
 
 // String is a one-line human description.
 func (e Event) String() string {
-	what := fmt.Sprintf("pi-ai %s (%s)", e.Target.Version, e.Target.File)
+	if e.Config != "" {
+		return e.configString()
+	}
+	what := fmt.Sprintf("%s %s (%s)", e.Target.Package, e.Target.Version, e.Target.File)
 	switch e.Kind {
 	case Patched:
 		return fmt.Sprintf("patched %d URLs in %s", e.URLs, what)
@@ -98,6 +107,25 @@ func (e Event) String() string {
 	return fmt.Sprintf("%v %s", e.Kind, what)
 }
 
+// configString is String for a config route event.
+func (e Event) configString() string {
+	switch e.Kind {
+	case Patched:
+		return "wrote the clawbridge provider block into " + e.Config
+	case Repatched:
+		return "wrote the clawbridge provider block into " + e.Config + " again"
+	case Verified:
+		return e.Config + " already routes anthropic to clawbridge"
+	case Unpatched:
+		return e.Config + " does not route anthropic to clawbridge"
+	case Skipped:
+		return fmt.Sprintf("skipped %s for now: %v", e.Config, e.Err)
+	case Failed:
+		return fmt.Sprintf("could not write the provider block into %s: %v", e.Config, e.Err)
+	}
+	return fmt.Sprintf("%v %s", e.Kind, e.Config)
+}
+
 // KeeperOptions configure a Keeper.
 type KeeperOptions struct {
 	// Dirs are the Clawdbot directories to keep patched (see Discover).
@@ -109,15 +137,27 @@ type KeeperOptions struct {
 	// ReportOnly watches and reports Unpatched instead of writing: the
 	// setting for auto-repatch turned off.
 	ReportOnly bool
+	// APIKey is the daemon's key. Set, the keeper also keeps the config
+	// route (PatchConfigWithKey) of the installs RouteFor sends there,
+	// writing it again after the app rewrites its config; empty, it only
+	// reports their state. It is never logged.
+	APIKey string
+	// Env locates global installs and config files; nil means this
+	// machine's (MachineEnv, which runs npm and pnpm).
+	Env *Env
 	// Quiet is how long a directory must be free of events before the
 	// keeper looks (default 300ms).
 	Quiet time.Duration
 	// Rescan is how often to look even without events, in case some were
 	// lost (default 5 minutes; negative disables).
 	Rescan time.Duration
-	// OnEvent receives every event, on the keeper's goroutine: return
-	// quickly. Nil discards them (they are logged either way).
+	// OnEvent receives every catalog event, on the keeper's goroutine:
+	// return quickly. Nil discards them (they are logged either way).
 	OnEvent func(Event)
+	// OnConfigEvent receives the config route's events (Event.Config set,
+	// Target zero), likewise; apart from OnEvent so that a caller keyed on
+	// catalogs is not handed something else.
+	OnConfigEvent func(Event)
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -141,8 +181,12 @@ type Keeper struct {
 	started   chan struct{}
 	startOnce sync.Once
 
+	cfg *configKeeper
+	env Env
+
 	mu       sync.Mutex
 	statuses []Status
+	installs []InstallStatus
 	dirs     []string
 	searched []Root // the roots of the last look
 	// stopped is closed when the current (or last) Run returns.
@@ -182,6 +226,7 @@ func NewKeeper(opts KeeperOptions) (*Keeper, error) {
 	return &Keeper{
 		opts:    opts,
 		base:    base,
+		cfg:     newConfigKeeper(base, opts.APIKey, opts.ReportOnly),
 		log:     log,
 		kick:    make(chan struct{}, 1),
 		now:     make(chan chan []Status),
@@ -251,6 +296,14 @@ func (k *Keeper) Statuses() []Status {
 	return append([]Status(nil), k.statuses...)
 }
 
+// Installs returns every install found on the last look, with its route
+// and that route's state: what status, doctor and the tray show.
+func (k *Keeper) Installs() []InstallStatus {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]InstallStatus(nil), k.installs...)
+}
+
 // WatchedDirs returns the directories the keeper watches, sorted: the
 // roots, their node_modules and .pnpm, and the directories leading to each
 // catalog.
@@ -284,7 +337,7 @@ func (k *Keeper) Run(ctx context.Context) error {
 		<-done
 	}()
 
-	roots := k.roots()
+	roots := k.lookup()
 	k.pass(w, roots)
 	var rescan <-chan time.Time
 	if k.opts.Rescan > 0 {
@@ -310,16 +363,26 @@ func (k *Keeper) Run(ctx context.Context) error {
 		case reply := <-k.now:
 			reply <- k.pass(w, roots)
 		case <-rescan:
-			roots = k.roots() // a package manager may have been installed since
+			roots = k.lookup() // a package manager may have been installed since
 			k.pass(w, roots)
 		}
 	}
 }
 
-func (k *Keeper) roots() []Root {
+// lookup works out the environment and the roots to search.
+func (k *Keeper) lookup() []Root {
+	switch {
+	case k.opts.Env != nil:
+		k.env = *k.opts.Env
+	case k.opts.IncludeGlobal:
+		k.env = MachineEnv()
+	default: // no need to ask npm and pnpm
+		home, _ := os.UserHomeDir()
+		k.env = Env{Home: home, GOOS: runtime.GOOS, Getenv: os.Getenv}
+	}
 	roots := ProjectRoots(k.opts.Dirs)
 	if k.opts.IncludeGlobal {
-		roots = append(roots, GlobalRoots()...)
+		roots = append(roots, GlobalRootsFrom(k.env)...)
 	}
 	return roots
 }
@@ -328,13 +391,15 @@ func (k *Keeper) roots() []Root {
 // to the wanted state and returns their statuses.
 func (k *Keeper) pass(w *fswatch.Watcher, roots []Root) []Status {
 	targets, cands, err := discover(roots)
-	if msg := fmt.Sprint(err); err != nil && msg != k.discoverErr {
+	ins, ierr := FindInstalls(roots)
+	if err = errors.Join(err, ierr); err != nil && fmt.Sprint(err) != k.discoverErr {
 		k.log.Warn("patcher: discover", "err", err)
-		k.discoverErr = msg
+		k.discoverErr = fmt.Sprint(err)
 	} else if err == nil {
 		k.discoverErr = ""
 	}
-	if k.watch(w, roots, cands, targets) {
+	routes, targets, configs := routeAll(ins, k.env, targets)
+	if k.watch(w, roots, cands, targets, configs) {
 		// Whatever happened in the new directories before their watches
 		// were in place produced no event: look once more.
 		k.Check()
@@ -355,8 +420,18 @@ func (k *Keeper) pass(w *fswatch.Watcher, roots []Root) []Status {
 			k.emit(Event{Kind: Removed, Target: kn.target})
 		}
 	}
+	for _, cf := range configs {
+		if e, ok := k.cfg.keep(cf, time.Now()); ok {
+			k.emit(e)
+		}
+	}
+	installs := make([]InstallStatus, len(ins))
+	for i, in := range ins {
+		installs[i] = InspectInstall(in, routes[i], k.base, k.opts.APIKey)
+	}
 	k.mu.Lock()
 	k.statuses = statuses
+	k.installs = installs
 	k.searched = append([]Root(nil), roots...)
 	k.mu.Unlock()
 	return append([]Status(nil), statuses...)
@@ -435,7 +510,10 @@ func (k *Keeper) emit(e Event) {
 		level = slog.LevelWarn
 	}
 	k.log.Log(context.Background(), level, "patcher: "+e.String())
-	if k.opts.OnEvent != nil {
+	switch {
+	case e.Config != "" && k.opts.OnConfigEvent != nil:
+		k.opts.OnConfigEvent(e)
+	case e.Config == "" && k.opts.OnEvent != nil:
 		k.opts.OnEvent(e)
 	}
 }
@@ -445,7 +523,7 @@ func (k *Keeper) emit(e Event) {
 // directory from the root down to each place a catalog is or may be (so a
 // package still being installed is seen once complete), but never a whole
 // tree. It reports whether any directory was added.
-func (k *Keeper) watch(w *fswatch.Watcher, roots []Root, cands []candidate, targets []Target) (added bool) {
+func (k *Keeper) watch(w *fswatch.Watcher, roots []Root, cands []candidate, targets []Target, configs []ConfigFile) (added bool) {
 	want := map[string]bool{}
 	for _, r := range roots {
 		want[r.Dir] = true
@@ -453,7 +531,14 @@ func (k *Keeper) watch(w *fswatch.Watcher, roots []Root, cands []candidate, targ
 		want[filepath.Join(r.NodeModules, ".pnpm")] = true
 	}
 	for _, c := range cands {
-		addChain(want, c.root.Dir, filepath.Join(c.dir, "dist"))
+		for _, f := range candidateFormats(c.dir) {
+			addChain(want, c.root.Dir, filepath.Dir(filepath.Join(c.dir, f.Rel())))
+		}
+	}
+	for _, cf := range configs {
+		for _, d := range configDirs(cf.Path) {
+			want[d] = true
+		}
 	}
 	for _, t := range targets {
 		// The path as found (through pnpm's symlink) and the real one.
@@ -483,6 +568,41 @@ func (k *Keeper) watch(w *fswatch.Watcher, roots []Root, cands []candidate, targ
 	k.dirs = dirs
 	k.mu.Unlock()
 	return added
+}
+
+// routeAll routes every install. It returns the routes, targets with the
+// catalogs of the routes added, and the config route's files, each once.
+func routeAll(ins []Install, env Env, targets []Target) ([]Route, []Target, []ConfigFile) {
+	routes := make([]Route, len(ins))
+	var configs []ConfigFile
+	for i, in := range ins {
+		r := RouteFor(in, env)
+		routes[i] = r
+		targets = addTargets(targets, r.Catalogs)
+		if r.Kind == ConfigRoute && r.Config.Path != "" && !slices.Contains(configs, r.Config) {
+			configs = append(configs, r.Config)
+		}
+	}
+	return routes, targets, configs
+}
+
+// candidateFormats are the catalog files a pi-ai package at dir may
+// have, by its scope: only @earendil-works versions moved the catalog.
+func candidateFormats(dir string) []Format {
+	if filepath.Base(filepath.Dir(dir)) == "@mariozechner" {
+		return []Format{ModelsJS}
+	}
+	return []Format{ModelsJS, ProviderModelsJS, ProviderJSON}
+}
+
+// addTargets appends the targets of more not in targets yet.
+func addTargets(targets, more []Target) []Target {
+	for _, t := range more {
+		if !slices.ContainsFunc(targets, func(o Target) bool { return o.File == t.File }) {
+			targets = append(targets, t)
+		}
+	}
+	return targets
 }
 
 // addChain adds dir and its parents up to root. A dir outside root (a

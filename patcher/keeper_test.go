@@ -47,6 +47,7 @@ func startKeeper(t *testing.T, opts KeeperOptions) *keeperHarness {
 		opts.BaseURL = DefaultBaseURL
 	}
 	opts.OnEvent = func(e Event) { h.events <- e }
+	opts.OnConfigEvent = func(e Event) { h.events <- e }
 	opts.Logger = testLogger(t)
 	k, err := NewKeeper(opts)
 	if err != nil {
@@ -70,7 +71,8 @@ func startKeeper(t *testing.T, opts KeeperOptions) *keeperHarness {
 	return h
 }
 
-// wait returns the first event of kind for file, failing on a Failed event
+// wait returns the first event of kind for file (a catalog, or a config
+// file for the config route), failing on a Failed event
 // or when none comes.
 func (h *keeperHarness) wait(kind EventKind, file string) Event {
 	h.t.Helper()
@@ -79,11 +81,11 @@ func (h *keeperHarness) wait(kind EventKind, file string) Event {
 	for {
 		select {
 		case e := <-h.events:
-			seen = append(seen, e.Kind.String()+" "+e.Target.File)
+			seen = append(seen, e.Kind.String()+" "+e.Target.File+e.Config)
 			if e.Kind == Failed {
 				h.t.Fatalf("unexpected failure: %v", e)
 			}
-			if e.Kind == kind && e.Target.File == file {
+			if e.Kind == kind && (e.Target.File == file || e.Config == file) {
 				return e
 			}
 		case <-deadline:

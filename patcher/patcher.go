@@ -1,19 +1,31 @@
-// Package patcher keeps Clawdbot's model catalog pointed at clawbridge.
+// Package patcher keeps Clawdbot, Moltbot and OpenClaw installs pointed at
+// clawbridge, each by the route its release supports.
 //
-// Clawdbot takes the Anthropic endpoint of every Claude model from pi-ai's
-// dist/models.generated.js, where each carries
-// `baseUrl: "https://api.anthropic.com"`. The patcher finds every installed
-// copy of that file (pnpm keeps several versions side by side, plus global
-// installs), rewrites those base URLs to the translator, verifies, and can
-// undo. A Keeper watches the install directories and re-applies the patch
-// after every `pnpm install`, which otherwise quietly restores the original.
+// FindInstalls lists the app packages (checkouts, npm and pnpm projects,
+// pnpm's store, global npm/pnpm/Homebrew/nvm installs; see GlobalRootsFrom)
+// with their versions, and RouteFor chooses, per install:
+//
+//   - the catalog patch, for releases that load pi-ai (Clawdbot, Moltbot,
+//     OpenClaw up to 2026.5.27): the Anthropic base URLs of the catalog
+//     Node.js resolves from the app are rewritten to the translator. The
+//     formats (Format) are @mariozechner/pi-ai's and @earendil-works/pi-ai
+//     0.74-0.79's dist/models.generated.js, 0.80's
+//     providers/anthropic.models.js and 0.81+'s
+//     providers/data/anthropic.json;
+//   - the config route, for OpenClaw 2026.5.28 and later: the documented
+//     models.providers.anthropic block, with the daemon's key, in the
+//     app's JSON5 config (PatchConfigWithKey).
+//
+// pnpm keeps several pi-ai versions side by side; Discover finds every
+// catalog, Patch rewrites and verifies one, Undo restores it byte for
+// byte. A Keeper watches the install directories and config files and
+// re-applies both routes after `pnpm install`, `npm i -g` or the app
+// rewriting its config, and reports each install's state
+// (Keeper.Installs, InspectInstall).
 //
 // Writes are temp file + rename (patcher/atomicfile): pnpm hard-links these
 // files into its content store, shared by every project on the machine, and
 // an in-place write would patch the store copy as well.
-//
-// Newer OpenClaw releases have no pi-ai catalog; for them the supported
-// route is a provider block in the JSON5 config file (see PatchConfig).
 package patcher
 
 import (
@@ -95,7 +107,7 @@ func inspect(t Target, baseURL string) (Status, *catalog) {
 		st.Err = err
 		return st, nil
 	}
-	c, err := parseCatalog(src)
+	c, err := t.Format.parse(src)
 	if err != nil {
 		st.Err = err
 		return st, nil
@@ -117,7 +129,7 @@ func Patch(t Target, baseURL string) (Result, error) {
 	if err != nil {
 		return Result{Status: Status{Target: t, BaseURL: baseURL, Err: err}}, err
 	}
-	res, err := rewrite(t, base, func(src []byte) ([]byte, int, error) { return patchCatalog(src, base) })
+	res, err := rewrite(t, base, func(src []byte) ([]byte, int, error) { return patchAs(t.Format, src, base) })
 	if err != nil {
 		return res, fmt.Errorf("patch %s: %w", t.File, err)
 	}
@@ -131,7 +143,7 @@ func Patch(t Target, baseURL string) (Result, error) {
 // Undo restores every base URL clawbridge rewrote in t's catalog to what it
 // was, byte for byte. The returned Status has no BaseURL, so Patched is 0.
 func Undo(t Target) (Result, error) {
-	res, err := rewrite(t, "", undoCatalog)
+	res, err := rewrite(t, "", func(src []byte) ([]byte, int, error) { return undoAs(t.Format, src) })
 	if err != nil {
 		return res, fmt.Errorf("undo %s: %w", t.File, err)
 	}

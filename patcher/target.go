@@ -9,16 +9,22 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
 
-// piAIName is the npm package whose catalog is patched.
+// piAIName is the npm package whose catalog Clawdbot and OpenClaw up to
+// 2026.5.7 load.
 const piAIName = "@mariozechner/pi-ai"
 
-// catalogRel is the catalog's path inside the pi-ai package.
+// piAINames are pi-ai's npm names: the package moved to the
+// @earendil-works scope with 0.74 (OpenClaw 2026.5.12).
+var piAINames = []string{piAIName, "@earendil-works/pi-ai"}
+
+// catalogRel is the catalog's path inside the pi-ai package up to 0.79.
 var catalogRel = filepath.Join("dist", "models.generated.js")
 
 // appNames are the npm packages of Clawdbot under its past and present
@@ -26,7 +32,8 @@ var catalogRel = filepath.Join("dist", "models.generated.js")
 var appNames = []string{"clawdbot", "openclaw", "moltbot"}
 
 // Target is one installed pi-ai package whose catalog clawbridge keeps
-// patched. pnpm installs several versions side by side, each its own Target.
+// patched. pnpm installs several versions side by side, each its own
+// Target.
 type Target struct {
 	// Root is the Clawdbot directory or global node_modules it was found in.
 	Root string
@@ -37,10 +44,14 @@ type Target struct {
 	Dir string
 	// RealDir is Dir with every symlink resolved: the package patched.
 	RealDir string
-	// File is the catalog, RealDir/dist/models.generated.js.
+	// File is the catalog, RealDir/Format.Rel().
 	File string
-	// Version is pi-ai's version from its package.json.
+	// Version is the package's version from its package.json.
 	Version string
+	// Package is the package's npm name, e.g. "@earendil-works/pi-ai".
+	Package string
+	// Format says what kind of catalog File is.
+	Format Format
 }
 
 // Discover finds the pi-ai catalogs of the given Clawdbot directories (a
@@ -85,48 +96,12 @@ func ProjectRoots(dirs []string) []Root {
 }
 
 // GlobalRoots lists the global node_modules directories on this machine
-// that exist: npm's (`npm root -g`), pnpm's (`pnpm root -g` and its default
-// places), Homebrew's and the system's. Clawdbot need not be installed in
-// them; DiscoverRoots checks that on every call, so a later global install
-// is found. It runs npm and pnpm when they are on PATH (a few hundred ms):
-// call it once and reuse the result.
-func GlobalRoots() []Root {
-	home, _ := os.UserHomeDir()
-	var cands []string
-	for _, tool := range []string{"npm", "pnpm"} {
-		if out := runRoot(tool); out != "" {
-			cands = append(cands, out)
-		}
-	}
-	if ph := os.Getenv("PNPM_HOME"); ph != "" {
-		cands = append(cands, filepath.Join(ph, "global", "5", "node_modules"))
-	}
-	if home != "" {
-		if runtime.GOOS == "darwin" {
-			cands = append(cands, filepath.Join(home, "Library", "pnpm", "global", "5", "node_modules"))
-		}
-		cands = append(cands,
-			filepath.Join(home, ".local", "share", "pnpm", "global", "5", "node_modules"),
-			filepath.Join(home, ".npm-global", "lib", "node_modules"))
-	}
-	cands = append(cands, "/opt/homebrew/lib/node_modules", "/usr/local/lib/node_modules", "/usr/lib/node_modules")
-
-	var roots []Root
-	seen := map[string]bool{}
-	for _, c := range cands {
-		c = absClean(c)
-		real, err := filepath.EvalSymlinks(c)
-		if err != nil || seen[real] {
-			continue
-		}
-		if fi, err := os.Stat(real); err != nil || !fi.IsDir() {
-			continue
-		}
-		seen[real] = true
-		roots = append(roots, Root{Dir: c, NodeModules: c, Global: true})
-	}
-	return roots
-}
+// that exist: npm's (`npm root -g` and the usual prefixes), pnpm's (`pnpm
+// root -g` and its default places), Homebrew's, nvm's and the system's
+// (see globalDirs). Clawdbot need not be installed in them; DiscoverRoots
+// checks that on every call, so a later global install is found. It runs
+// npm and pnpm (see MachineEnv): call it once and reuse the result.
+func GlobalRoots() []Root { return GlobalRootsFrom(MachineEnv()) }
 
 // runRoot asks a package manager for its global node_modules.
 func runRoot(tool string) string {
@@ -209,27 +184,47 @@ func candidates(r Root) ([]string, error) {
 		apps = append(apps, r.Dir)
 	}
 
-	cands := []string{filepath.Join(nm, "@mariozechner", "pi-ai")}
-	store := filepath.Join(nm, ".pnpm")
-	entries, err := os.ReadDir(store)
-	var readErr error
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		readErr = fmt.Errorf("discover in %s: %w", store, err)
+	var cands []string
+	for _, name := range piAINames {
+		cands = append(cands, filepath.Join(nm, filepath.FromSlash(name)))
 	}
-	for _, e := range entries {
-		name := e.Name()
-		if !strings.HasPrefix(name, "@mariozechner+pi-ai@") || isStaging(name) {
-			continue
-		}
-		cands = append(cands, filepath.Join(store, name, "node_modules", "@mariozechner", "pi-ai"))
-	}
+	store, readErr := storeEntries(nm, piAINames)
+	cands = append(cands, store...)
 	for _, app := range apps {
-		cands = append(cands, filepath.Join(app, "node_modules", "@mariozechner", "pi-ai"))
-		if real, err := filepath.EvalSymlinks(app); err == nil && filepath.Base(filepath.Dir(real)) == "node_modules" {
-			cands = append(cands, filepath.Join(filepath.Dir(real), "@mariozechner", "pi-ai"))
+		for _, name := range piAINames {
+			cands = append(cands, filepath.Join(app, "node_modules", filepath.FromSlash(name)))
+			if real, err := filepath.EvalSymlinks(app); err == nil && filepath.Base(filepath.Dir(real)) == "node_modules" {
+				cands = append(cands, filepath.Join(filepath.Dir(real), filepath.FromSlash(name)))
+			}
 		}
 	}
 	return cands, readErr
+}
+
+// storeEntries lists the package directories of names in pnpm's virtual
+// store, nm/.pnpm/<scope>+<name>@<version>/node_modules/<scope>/<name>.
+func storeEntries(nm string, names []string) ([]string, error) {
+	store := filepath.Join(nm, ".pnpm")
+	entries, err := os.ReadDir(store)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("discover in %s: %w", store, err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		entry := e.Name()
+		if isStaging(entry) {
+			continue
+		}
+		for _, name := range names {
+			if strings.HasPrefix(entry, strings.ReplaceAll(name, "/", "+")+"@") {
+				dirs = append(dirs, filepath.Join(store, entry, "node_modules", filepath.FromSlash(name)))
+			}
+		}
+	}
+	return dirs, nil
 }
 
 // isStaging reports a pnpm directory still being built during an install;
@@ -242,22 +237,12 @@ func isStaging(name string) bool {
 // package.json says so) with a catalog. ok is false, with no error, when
 // there is simply nothing there.
 func targetAt(r Root, dir string) (Target, bool, error) {
-	if _, err := os.Lstat(dir); err != nil {
+	real, name, version, ok := packageAt(dir)
+	if !ok || !slices.Contains(piAINames, name) {
 		return Target{}, false, nil
 	}
-	real, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return Target{}, false, nil // dangling link: a package mid-install
-	}
-	var pkg struct {
-		Name    string `json:"name"`
-		Version string `json:"version"`
-	}
-	b, err := os.ReadFile(filepath.Join(real, "package.json"))
-	if err != nil || json.Unmarshal(b, &pkg) != nil || pkg.Name != piAIName {
-		return Target{}, false, nil
-	}
-	file := filepath.Join(real, catalogRel)
+	f := piAIFormat(name, version)
+	file := filepath.Join(real, f.Rel())
 	if _, err := os.Lstat(file); err != nil {
 		return Target{}, false, nil
 	}
@@ -267,14 +252,57 @@ func targetAt(r Root, dir string) (Target, bool, error) {
 		Dir:     dir,
 		RealDir: real,
 		File:    file,
-		Version: pkg.Version,
+		Version: version,
+		Package: name,
+		Format:  f,
 	}, true, nil
+}
+
+// packageAt reads the package.json of the package directory dir (a
+// symlink is followed): its real path, name and version. ok is false when
+// there is no readable package there, a dangling link included (a package
+// mid-install).
+func packageAt(dir string) (real, name, version string, ok bool) {
+	if _, err := os.Lstat(dir); err != nil {
+		return "", "", "", false
+	}
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", "", "", false
+	}
+	var pkg struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	}
+	b, err := os.ReadFile(filepath.Join(real, "package.json"))
+	if err != nil || json.Unmarshal(b, &pkg) != nil || pkg.Name == "" {
+		return "", "", "", false
+	}
+	return real, pkg.Name, pkg.Version, true
+}
+
+// piAIFormat is where a pi-ai version keeps its Anthropic catalog, as the
+// published packages show: models.generated.js up to 0.79,
+// providers/anthropic.models.js in 0.80, providers/data/anthropic.json
+// from 0.81 on.
+func piAIFormat(name, version string) Format {
+	if name == piAIName {
+		return ModelsJS
+	}
+	v, ok := parseVersion(version)
+	switch {
+	case !ok || v[0] == 0 && v[1] < 80:
+		return ModelsJS
+	case v[0] == 0 && v[1] == 80:
+		return ProviderModelsJS
+	}
+	return ProviderJSON
 }
 
 // safeFile returns the path to read and write for t: the catalog's real
 // path. It refuses a catalog that is itself a symlink, or whose real path
 // leaves the real package directory (a dist symlink pointing elsewhere, or
-// `..` in a link): clawbridge only ever writes inside pi-ai.
+// `..` in a link): clawbridge only ever writes inside the package.
 func safeFile(t Target) (string, error) {
 	realDir, err := filepath.EvalSymlinks(t.Dir)
 	if err != nil {
@@ -283,7 +311,7 @@ func safeFile(t Target) (string, error) {
 	if t.RealDir != "" && realDir != t.RealDir {
 		return "", fmt.Errorf("%s now leads to %s, not %s; discover again", t.Dir, realDir, t.RealDir)
 	}
-	file := filepath.Join(realDir, catalogRel)
+	file := filepath.Join(realDir, t.Format.Rel())
 	fi, err := os.Lstat(file)
 	if err != nil {
 		return "", err
@@ -303,6 +331,28 @@ func safeFile(t Target) (string, error) {
 		return "", fmt.Errorf("refusing to write %s: it resolves to %s, outside the package %s", file, realFile, realDir)
 	}
 	return realFile, nil
+}
+
+// parseVersion reads the major.minor.patch numbers of a version such as
+// "0.75.5", "2026.5.27" or "2026.1.24-3" (a suffix after - or + is
+// ignored; a missing patch is 0).
+func parseVersion(s string) ([3]int, bool) {
+	var v [3]int
+	if i := strings.IndexAny(s, "-+"); i >= 0 {
+		s = s[:i]
+	}
+	parts := strings.Split(s, ".")
+	if len(parts) < 2 || len(parts) > 3 {
+		return v, false
+	}
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 {
+			return v, false
+		}
+		v[i] = n
+	}
+	return v, true
 }
 
 func absClean(p string) string {

@@ -378,7 +378,7 @@ func TestMicroBaselineFollowsMoves(t *testing.T) {
 	r := &report{
 		micro: parse("pkg: github.com/clawbridge/clawbridge/daemon/upstream/ollama\n" +
 			"BenchmarkReadStreamToken-2   	    2636	    400000 ns/op	  500 allocs/op\n"),
-		microBaseline: parse("pkg: github.com/clawbridge/clawbridge/daemon/ollama\n" +
+		microBaseline: parse("pkg: github.com/clawbridge/clawbridge/daemon/upstream/ollama\n" +
 			"BenchmarkReadStreamToken-2   	    2636	    800000 ns/op	  525 allocs/op\n"),
 	}
 	var b strings.Builder

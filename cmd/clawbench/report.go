@@ -530,7 +530,7 @@ func (r *report) writeRelay(b *strings.Builder) {
 	}
 	o := r.opts
 	fmt.Fprintf(b, "## 2. Relay overhead against a fast fake upstream\n\n")
-	fmt.Fprintf(b, "The fake (`daemon/ollama/ollamafake`) streams %d tokens as fast as it can, each its own flushed NDJSON line (Ollama's `/api/chat`) or SSE event (OpenAI's `/v1/chat/completions`, for claude-code-router). ", o.tokens)
+	fmt.Fprintf(b, "The fake (`daemon/upstream/ollama/ollamafake`) streams %d tokens as fast as it can, each its own flushed NDJSON line (Ollama's `/api/chat`) or SSE event (OpenAI's `/v1/chat/completions`, for claude-code-router). ", o.tokens)
 	fmt.Fprintf(b, "The fake and the Go reverse proxy are hit with Ollama's own API; clawbridge and claude-code-router with Anthropic's `/v1/messages`, which they translate. ")
 	fmt.Fprintf(b, "Each server is its own process; CPU is its user+system time from `/proc/<pid>/stat` over all rounds, per 1,000 tokens relayed (for the fake: generated). ")
 	fmt.Fprintf(b, "Writes are its write system calls (`syscw` in `/proc/<pid>/io`: to the client and to the upstream) per token or per request. ")
@@ -601,7 +601,7 @@ func (r *report) writeOllama(b *strings.Builder) {
 		return
 	}
 	fmt.Fprintf(b, "## 3. Against a real Ollama\n\n")
-	fmt.Fprintf(b, "Ollama %s (built by `.ci/provision-ollama.sh`) serving the tiny scripted model `%s` of `daemon/ollama/ollamatest`, whose loop script streams until `max_tokens` stops it: exactly %d tokens per answer. One request at a time, rotating between clawbridge (Anthropic `/v1/messages` → Ollama's `/api/chat`), Ollama's own Anthropic-compatible `/v1/messages` and, for reference, Ollama's `/api/chat` hit directly and through a Go reverse proxy (`httputil.ReverseProxy`, its own process: the least any hop costs); same prompt, and all answered the same text. %d requests each.\n\n",
+	fmt.Fprintf(b, "Ollama %s (built by `.ci/provision-ollama.sh`) serving the tiny scripted model `%s` of `daemon/upstream/ollama/ollamatest`, whose loop script streams until `max_tokens` stops it: exactly %d tokens per answer. One request at a time, rotating between clawbridge (Anthropic `/v1/messages` → Ollama's `/api/chat`), Ollama's own Anthropic-compatible `/v1/messages` and, for reference, Ollama's `/api/chat` hit directly and through a Go reverse proxy (`httputil.ReverseProxy`, its own process: the least any hop costs); same prompt, and all answered the same text. %d requests each.\n\n",
 		orDash(ol.version), ol.model, ol.tokens, len(ol.samples[0]))
 	fmt.Fprintf(b, "| Path | TTFT p50 | TTFT p90 | total p50 | total p90 |\n|---|---:|---:|---:|---:|\n")
 	for i, name := range ol.targets {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamafake"
+	"github.com/clawbridge/clawbridge/patcher/atomicfile"
 )
 
 // options are run's flags. Defaults come from the environment that
@@ -180,7 +181,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	text := r.markdown()
 	io.WriteString(stdout, text)
 	if o.out != "" {
-		if err := writeFileAtomic(o.out, []byte(text)); err != nil {
+		if err := atomicfile.WriteFile(o.out, []byte(text), 0o644); err != nil {
 			return err
 		}
 		logf("wrote %s", o.out)
@@ -276,26 +277,4 @@ func parseBaselines(spec string) ([]baseline, error) {
 		out = append(out, b)
 	}
 	return out, nil
-}
-
-// writeFileAtomic writes path through a temporary file in its directory.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

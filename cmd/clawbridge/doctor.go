@@ -7,7 +7,9 @@ import (
 	"io"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon"
+	"github.com/clawbridge/clawbridge/daemon/admin"
+	"github.com/clawbridge/clawbridge/daemon/doctor"
+	"github.com/clawbridge/clawbridge/daemon/status"
 )
 
 // runDoctor checks everything a user would otherwise check by hand and
@@ -21,15 +23,15 @@ func runDoctor(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	opts := daemon.DoctorOptions{ConfigPath: *cfgPath, Service: serviceStatusForDoctor(*cfgPath)}
-	if *cfgPath != "" {
-		dir, err := runtimeDir(*cfgPath)
-		if err != nil {
-			return err
+	opts := doctor.Options{ConfigPath: *cfgPath, Service: serviceStatusForDoctor(*cfgPath)}
+	// Without a config path to go by, the doctor's config check says so.
+	if dir, err := runtimeDir(*cfgPath); err == nil {
+		opts.Live = func(ctx context.Context) *status.State {
+			st, _ := admin.LiveState(ctx, dir) // nil when no daemon runs
+			return st
 		}
-		opts.RuntimeDir = dir
 	}
-	r := daemon.Doctor(ctx, opts)
+	r := doctor.Run(ctx, opts)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

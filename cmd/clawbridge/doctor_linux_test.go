@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/clawbridge/clawbridge/daemon"
+	"github.com/clawbridge/clawbridge/daemon/doctor"
 	"github.com/clawbridge/clawbridge/daemon/service/servicetest"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
@@ -73,7 +74,7 @@ func TestDoctorCommandPasses(t *testing.T) {
 		"translator":                    listen + " is free but clawbridge is not running",
 		"config":                        cfgPath,
 	} {
-		i := slices.IndexFunc(r.Checks, func(c daemon.Check) bool { return c.Name == name })
+		i := slices.IndexFunc(r.Checks, func(c doctor.Check) bool { return c.Name == name })
 		if i < 0 || !strings.Contains(r.Checks[i].Detail, detail) {
 			t.Errorf("no check %q with detail ~%q:\n%s", name, detail, before.stdout)
 		}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clawbridge/clawbridge/daemon"
+	"github.com/clawbridge/clawbridge/daemon/doctor"
 	"github.com/clawbridge/clawbridge/daemon/service/servicetest"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
@@ -77,11 +77,11 @@ func doctorLines(t *testing.T, out string) (checks []string, fixes map[int]strin
 }
 
 // doctorJSON decodes `doctor --json` strictly: one report, nothing after.
-func doctorJSON(t *testing.T, out string) daemon.Report {
+func doctorJSON(t *testing.T, out string) doctor.Report {
 	t.Helper()
 	dec := json.NewDecoder(strings.NewReader(out))
 	dec.DisallowUnknownFields()
-	var r daemon.Report
+	var r doctor.Report
 	if err := dec.Decode(&r); err != nil {
 		t.Fatalf("doctor --json printed no report: %v\n%s", err, out)
 	}
@@ -95,7 +95,7 @@ func doctorJSON(t *testing.T, out string) daemon.Report {
 }
 
 // failedNames are the names of the report's failed checks, in order.
-func failedNames(r daemon.Report) []string {
+func failedNames(r doctor.Report) []string {
 	var out []string
 	for _, c := range r.Checks {
 		if !c.OK {

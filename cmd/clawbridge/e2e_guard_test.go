@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon"
+	"github.com/clawbridge/clawbridge/daemon/status"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
@@ -99,7 +99,7 @@ clawbridge:
 	rec.mu.Lock()
 	rec.target = d.listen
 	rec.mu.Unlock()
-	d.waitStatus(t, "the patch", func(st *daemon.State, _ int) bool {
+	d.waitStatus(t, "the patch", func(st *status.State, _ int) bool {
 		return len(st.Patcher.Targets) > 0 && st.Patcher.Targets[0].URLs > 0 && st.Patcher.Targets[0].Patched == st.Patcher.Targets[0].URLs
 	})
 
@@ -116,7 +116,7 @@ clawbridge:
 	if err := os.WriteFile(d.cfgPath, []byte(strings.ReplaceAll(config(true), "%LISTEN%", d.listen)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d.waitStatus(t, "the guard to pin the key", func(st *daemon.State, _ int) bool {
+	d.waitStatus(t, "the guard to pin the key", func(st *status.State, _ int) bool {
 		return st.Guard.Enabled && len(st.Guard.Dirs) > 0 && st.Guard.Dirs[0].Held
 	})
 	for turn := 1; turn <= 2; turn++ {

@@ -39,6 +39,9 @@ var e2eSecret = regexp.MustCompile(regexp.QuoteMeta(e2eMasterKey) + `|sk-wrong-|
 // daemon's TestSecretsNeverLogged) check the paths they aim at; this scan
 // covers everything else the suite happened to make clawbridge log.
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(trayChildEnv); spec != "" {
+		os.Exit(runTrayChild(spec))
+	}
 	code := m.Run()
 	e2eLogs.mu.Lock()
 	logs := make([]string, len(e2eLogs.bufs))

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon"
+	"github.com/clawbridge/clawbridge/daemon/status"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
@@ -98,14 +98,14 @@ func startE2EDaemon(t *testing.T, bin, home, config string) *e2eDaemon {
 }
 
 // status runs `clawbridge status --json` as a user would.
-func (d *e2eDaemon) status() (*daemon.State, int) {
+func (d *e2eDaemon) status() (*status.State, int) {
 	out, err := exec.Command(d.bin, "status", "--json", "--config", d.cfgPath).Output()
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		code = ee.ExitCode()
 	}
-	var st daemon.State
+	var st status.State
 	if json.Unmarshal(out, &st) != nil {
 		return nil, code
 	}
@@ -113,7 +113,7 @@ func (d *e2eDaemon) status() (*daemon.State, int) {
 }
 
 // waitStatus polls status until ok accepts it.
-func (d *e2eDaemon) waitStatus(t *testing.T, what string, ok func(*daemon.State, int) bool) *daemon.State {
+func (d *e2eDaemon) waitStatus(t *testing.T, what string, ok func(*status.State, int) bool) *status.State {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute) // hang guard
 	for {
@@ -219,7 +219,7 @@ clawbridge:
     command: [%s, %s, gateway, --port, "%d", --allow-unconfigured]
 `, ollamatest.ModelTiny, ol.URL, e2eMasterKey, h.install, h.state, gwPort, node, filepath.Join(filepath.Dir(entry), "index.js"), gwPort))
 
-	st := d.waitStatus(t, "a healthy daemon", func(st *daemon.State, code int) bool {
+	st := d.waitStatus(t, "a healthy daemon", func(st *status.State, code int) bool {
 		return code == 0 && st.Healthy() && st.Gateway.Running && len(st.Patcher.Targets) > 0 && len(st.Guard.Dirs) > 0
 	})
 	for _, tg := range st.Patcher.Targets {

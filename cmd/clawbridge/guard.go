@@ -7,16 +7,18 @@ import (
 	"os"
 	"strings"
 
-	"github.com/clawbridge/clawbridge/daemon"
 	"github.com/clawbridge/clawbridge/daemon/config"
+	"github.com/clawbridge/clawbridge/daemon/config/settings"
 	"github.com/clawbridge/clawbridge/patcher/guard"
 )
 
 // dirList collects a repeatable -dir flag.
 type dirList []string
 
+// String lists the directories given so far, for flag's usage text.
 func (d *dirList) String() string { return strings.Join(*d, ",") }
 
+// Set adds one --dir.
 func (d *dirList) Set(v string) error {
 	if strings.TrimSpace(v) == "" {
 		return fmt.Errorf("empty directory")
@@ -30,7 +32,7 @@ func (d *dirList) Set(v string) error {
 // file is not created (a check must leave nothing behind). A config that
 // does not parse is an error: the daemon would not run with it either.
 func toolConfig(path string, stderr io.Writer, cmd string) (*config.Config, error) {
-	cfg, exists, err := daemon.ReadConfig(path)
+	cfg, exists, err := config.LoadOrDefault(path)
 	if err != nil {
 		return nil, fmt.Errorf("clawbridge config: %w", err)
 	}
@@ -73,7 +75,7 @@ func runGuard(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	home, _ := os.UserHomeDir()
-	opts := guard.Options{Key: daemon.GuardKey(cfg), Dirs: daemon.GuardDirs(cfg, home), Home: home,
+	opts := guard.Options{Key: settings.GuardKey(cfg), Dirs: settings.GuardDirs(cfg, home), Home: home,
 		Logger: slog.New(slog.DiscardHandler)}
 	if *key != "" {
 		opts.Key = *key

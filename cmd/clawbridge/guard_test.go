@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clawbridge/clawbridge/daemon"
 	"github.com/clawbridge/clawbridge/daemon/config"
+	"github.com/clawbridge/clawbridge/daemon/config/settings"
 	"github.com/clawbridge/clawbridge/patcher/guard"
 )
 
@@ -85,7 +85,7 @@ func TestGuardCommandUsesDaemonConfig(t *testing.T) {
 	// has pinned (what a running daemon leaves behind).
 	synced := writeAuthStore(t, filepath.Join(state, "agents", "main", "agent"), "claude-sync.in.json")
 	byDaemon := writeAuthStore(t, filepath.Join(state, "agents", "work", "agent"), "claude-sync.in.json")
-	g, err := guard.New(guard.Options{Key: daemon.GuardKey(cfg), Dirs: []string{filepath.Dir(byDaemon)}, Logger: slog.New(slog.DiscardHandler)})
+	g, err := guard.New(guard.Options{Key: settings.GuardKey(cfg), Dirs: []string{filepath.Dir(byDaemon)}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/clawbridge/clawbridge/daemon"
+	"github.com/clawbridge/clawbridge/daemon/doctor"
 	"github.com/clawbridge/clawbridge/daemon/service"
 )
 
@@ -15,6 +16,7 @@ func newLoginItem(cfgPath string) daemon.LoginItem {
 	return loginItem{o}
 }
 
+// Installed reports whether the agent is installed for this config.
 func (l loginItem) Installed() bool {
 	s, err := service.Status(l.o)
 	return err == nil && s.Installed
@@ -30,11 +32,11 @@ func (l loginItem) Install() error { return service.Install(l.o) }
 func (l loginItem) Uninstall() error { return service.Unregister(l.o) }
 
 // serviceStatusForDoctor lets the doctor report the login agent.
-func serviceStatusForDoctor(cfgPath string) func() (daemon.ServiceStatus, error) {
-	return func() (daemon.ServiceStatus, error) {
+func serviceStatusForDoctor(cfgPath string) func() (doctor.ServiceStatus, error) {
+	return func() (doctor.ServiceStatus, error) {
 		o := serviceOptions()
 		o.ConfigPath = cfgPath
 		s, err := service.Status(o)
-		return daemon.ServiceStatus{Installed: s.Installed, Running: s.Running, Detail: s.Detail}, err
+		return doctor.ServiceStatus{Installed: s.Installed, Running: s.Running, Detail: s.Detail}, err
 	}
 }

@@ -44,6 +44,7 @@ type exitError struct {
 	msg  string
 }
 
+// Error is the message printed before exiting with code (none when empty).
 func (e *exitError) Error() string { return e.msg }
 
 func main() {

@@ -11,8 +11,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon"
+	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/config"
+	"github.com/clawbridge/clawbridge/daemon/config/settings"
 	"github.com/clawbridge/clawbridge/patcher"
 )
 
@@ -87,7 +88,7 @@ func runPatch(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(dirs) == 0 {
 		home, _ := os.UserHomeDir()
-		dirs = daemon.ClawdbotDirs(cfg, home)
+		dirs = settings.ClawdbotDirs(cfg, home)
 	}
 	if global == nil {
 		on := config.On(cfg.Clawbridge.Patcher.Global)
@@ -159,11 +160,11 @@ func daemonPatchBase(cfg *config.Config, cfgPath string) string {
 	if dir, err := runtimeDir(cfgPath); err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
-		if st, err := daemon.LiveState(ctx, dir); err == nil && st.Patcher.BaseURL != "" {
+		if st, err := admin.LiveState(ctx, dir); err == nil && st.Patcher.BaseURL != "" {
 			return st.Patcher.BaseURL
 		}
 	}
-	return daemon.PatchBase(cfg, "")
+	return settings.PatchBase(cfg, "")
 }
 
 // explainNoCatalog says where it looked and what to do instead.

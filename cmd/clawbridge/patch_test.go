@@ -255,9 +255,9 @@ func startQuietDaemon(t *testing.T, o daemon.Options) *daemon.Daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Start(nil); err != nil {
+	if err := d.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { d.Stop(nil) })
+	t.Cleanup(func() { d.Stop() })
 	return d
 }

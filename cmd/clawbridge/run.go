@@ -11,7 +11,6 @@ import (
 	"syscall"
 
 	"github.com/clawbridge/clawbridge/daemon"
-	"github.com/clawbridge/clawbridge/daemon/service"
 	"github.com/clawbridge/clawbridge/tray"
 )
 
@@ -32,19 +31,17 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	logDir, _ := service.LogDir()
 	d, err := daemon.New(daemon.Options{
 		ConfigPath: *cfgPath,
 		Listen:     *listen,
 		Logger:     logger,
 		Version:    version,
-		LogPath:    logDir,
 		LoginItem:  newLoginItem(*cfgPath),
 	})
 	if err != nil {
 		return err
 	}
-	if err := d.Start(nil); err != nil {
+	if err := d.Start(); err != nil {
 		return err
 	}
 	if addr := d.State().Translator.Addr; addr != "" {
@@ -56,7 +53,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if !*noTray {
 		// The tray runs on this, the main, goroutine (macOS requires it) and
 		// returns when ctx ends or the user picks Quit.
-		err := tray.Run(ctx, d.TrayOptions())
+		err := tray.Run(ctx, trayOptions(d, logger))
 		switch {
 		case errors.Is(err, tray.ErrUnavailable):
 			logger.Info("no menu bar here; running headless (clawbridge status shows the state)", "why", err)
@@ -68,5 +65,5 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	case <-ctx.Done():
 	case <-d.Quitting():
 	}
-	return d.Stop(nil)
+	return d.Stop()
 }

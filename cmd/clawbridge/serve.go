@@ -2,26 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"sync/atomic"
 	"syscall"
-	"time"
 
-	"github.com/clawbridge/clawbridge/daemon"
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/translator"
 )
-
-// shutdownGrace bounds how long a stop waits for answers in flight before
-// cutting them off.
-const shutdownGrace = 10 * time.Second
 
 // runServe runs the translator in the foreground until SIGINT or SIGTERM.
 func runServe(args []string, stdout, stderr io.Writer) error {
@@ -58,30 +49,11 @@ type serveOptions struct {
 // listens on to stdout ("listening on http://host:port"), which is how a
 // caller that asked for port 0 learns the port.
 func serve(ctx context.Context, o serveOptions) error {
-	path := o.configPath
-	if path == "" {
-		p, err := config.DefaultPath()
-		if err != nil {
-			return err
-		}
-		path = p
-	}
-	cfg, created, err := config.LoadOrCreate(path)
+	cfg, path, err := config.Open(o.configPath, o.logger)
 	if err != nil {
 		return err
 	}
-	if created {
-		o.logger.Info("wrote the default config; edit it to map model names to your Ollama models", "config", path)
-	}
-	daemon.LogIgnoredKeys(o.logger, cfg)
-	addr := o.listen
-	if addr == "" {
-		addr = cfg.Clawbridge.Listen
-	}
-	if addr == "" {
-		addr = config.DefaultListen
-	}
-
+	addr := config.ListenAddr(cfg, o.listen)
 	// The Host check allows the listen host: the one in use, also when
 	// --listen chose it.
 	cfg.Clawbridge.Listen = addr
@@ -89,39 +61,19 @@ func serve(ctx context.Context, o serveOptions) error {
 	current.Store(cfg)
 	handler := translator.New(current.Load, translator.Options{Logger: o.logger, Version: version})
 
-	ln, err := net.Listen("tcp", addr)
+	l, err := translator.Serve(addr, cfg.GeneralSettings.MasterKey, handler, o.logger)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return err
 	}
-	if !isLoopback(ln.Addr()) && cfg.GeneralSettings.MasterKey == "" {
-		ln.Close()
-		return fmt.Errorf("refusing to listen on %s without a master key: anyone who can reach it could use your models; set general_settings.master_key or listen on 127.0.0.1", addr)
-	}
-	srv := translator.NewHTTPServer(handler, o.logger)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	o.logger.Info("clawbridge translator started", "addr", ln.Addr().String(), "config", path, "models", len(cfg.ModelNames()))
-	fmt.Fprintf(o.stdout, "listening on http://%s\n", ln.Addr())
+	o.logger.Info("clawbridge translator started", "addr", l.Addr(), "config", path, "models", len(cfg.ModelNames()))
+	fmt.Fprintf(o.stdout, "listening on http://%s\n", l.Addr())
 
 	select {
-	case err := <-served:
-		return fmt.Errorf("serve on %s: %w", ln.Addr(), err)
+	case <-l.Done():
+		return l.Err()
 	case <-ctx.Done():
 	}
-	o.logger.Info("shutting down", "grace", shutdownGrace)
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		o.logger.Warn("answers still in flight were cut off", "error", err)
-		srv.Close()
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve on %s: %w", ln.Addr(), err)
-	}
+	o.logger.Info("shutting down", "grace", translator.ShutdownGrace)
+	l.Shutdown(translator.ShutdownGrace)
 	return nil
-}
-
-func isLoopback(a net.Addr) bool {
-	tcp, ok := a.(*net.TCPAddr)
-	return ok && tcp.IP.IsLoopback()
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/clawbridge/clawbridge/daemon/service"
 )
@@ -12,43 +11,6 @@ import (
 // Tests replace it to take the per-user path while running as root (as CI
 // does) and to install a fixed binary rather than the test executable.
 var serviceOptions = func() service.Options { return service.Options{} }
-
-func runInstall(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("install", stderr)
-	cfg := fs.String("config", "", "config file the agent runs with (default: clawbridge/config.yaml in the user config directory, created on first start)")
-	noStart := fs.Bool("no-start", false, "install for the next login without starting clawbridge now")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: clawbridge install [--config PATH] [--no-start]")
-		fmt.Fprintln(stderr, "\nInstalls clawbridge as your login agent (a LaunchAgent on macOS, a systemd user unit on Linux) and starts it.")
-		fs.PrintDefaults()
-	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	o := serviceOptions()
-	o.ConfigPath = *cfg
-	agent, err := service.Describe(o)
-	if err != nil {
-		return err
-	}
-	if err := service.Install(o); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "installed %s\n", agent.File)
-	if agent.Autostart != "" {
-		fmt.Fprintf(stdout, "installed %s\n", agent.Autostart)
-	}
-	fmt.Fprintf(stdout, "  runs: %s\n  logs: %s\n", shellJoin(agent.Command), agent.LogFile)
-	if *noStart {
-		fmt.Fprintln(stdout, "clawbridge starts at your next login. To start it now: clawbridge start")
-		return nil
-	}
-	if err := service.Start(o); err != nil {
-		return fmt.Errorf("installed, but not started: %w", err)
-	}
-	fmt.Fprintln(stdout, "started; it starts again at every login. Next: clawbridge status")
-	return nil
-}
 
 func runUninstall(args []string, stdout, stderr io.Writer) error {
 	return serviceCommand("uninstall", args, stdout, stderr, func(o service.Options) (string, error) {
@@ -93,18 +55,4 @@ func serviceCommand(name string, args []string, stdout, stderr io.Writer, do fun
 	}
 	fmt.Fprintln(stdout, msg)
 	return nil
-}
-
-// shellJoin writes a command the way a user would type it into a shell,
-// single-quoting the words that need it.
-func shellJoin(words []string) string {
-	out := make([]string, len(words))
-	for i, w := range words {
-		if w != "" && strings.Trim(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@+,") == "" {
-			out[i] = w
-			continue
-		}
-		out[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
-	}
-	return strings.Join(out, " ")
 }

@@ -133,11 +133,3 @@ func TestServiceCommandsRefuseRoot(t *testing.T) {
 		t.Errorf("systemctl called as root: %q", calls)
 	}
 }
-
-func TestShellJoin(t *testing.T) {
-	got := shellJoin([]string{"/Applications/clawbridge.app/Contents/MacOS/clawbridge", "run", "--config", "/Users/a b/it's.yaml", ""})
-	want := `/Applications/clawbridge.app/Contents/MacOS/clawbridge run --config '/Users/a b/it'\''s.yaml' ''`
-	if got != want {
-		t.Errorf("shellJoin = %s, want %s", got, want)
-	}
-}

@@ -11,8 +11,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon"
+	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/config"
+	"github.com/clawbridge/clawbridge/daemon/status"
 )
 
 // runStatus prints the running daemon's live state, read from its admin
@@ -30,8 +31,8 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	st, err := daemon.LiveState(ctx, dir)
-	if errors.Is(err, daemon.ErrNotRunning) {
+	st, err := admin.LiveState(ctx, dir)
+	if errors.Is(err, admin.ErrNotRunning) {
 		return &exitError{code: 3, msg: err.Error() + "; start it with `clawbridge start` (installed) or `clawbridge run`"}
 	}
 	if err != nil {
@@ -65,7 +66,7 @@ func runtimeDir(cfgPath string) (string, error) {
 	return filepath.Dir(abs), nil
 }
 
-func printState(w io.Writer, s *daemon.State, now time.Time) {
+func printState(w io.Writer, s *status.State, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	line := func(k, format string, a ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, fmt.Sprintf(format, a...)) }
 	line("clawbridge", "%s, pid %d, up %s", s.Version, s.PID, now.Sub(s.Started).Round(time.Second))

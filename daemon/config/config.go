@@ -11,7 +11,10 @@
 //
 // The package also edits the file for the tray (SetAliasModel, SetSetting)
 // by changing only the bytes of the edited value, so the user's comments
-// and layout survive.
+// and layout survive. The long-running commands start from it with Open,
+// the one-shot ones read it with LoadOrDefault, and both choose the
+// translator's address with ListenAddr; what the components run with,
+// derived from it, is in the settings subpackage.
 package config
 
 import (
@@ -272,14 +275,14 @@ func LoadOrCreate(path string) (cfg *Config, created bool, err error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, false, fmt.Errorf("create config: %w", err)
 		}
-		if err := writeFileAtomic(path, assets.DefaultConfig, 0o600, true); err != nil {
+		if err := writeConfig(path, assets.DefaultConfig, true); err != nil {
 			return nil, false, fmt.Errorf("create config: %w", err)
 		}
 		created = true
 	} else if err != nil {
 		return nil, false, fmt.Errorf("read config: %w", err)
 	}
-	cleanTempsOf(path)
+	cleanTemps(path)
 	cfg, err = Load(path)
 	return cfg, created, err
 }

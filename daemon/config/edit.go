@@ -181,7 +181,7 @@ func editFile(path string, edit func(*editor) error) error {
 	if bytes.Equal(out, data) {
 		return nil
 	}
-	return writeFileAtomic(path, out, 0o600, holdsSecret(out, path))
+	return writeConfig(path, out, holdsSecret(out, path))
 }
 
 // holdsSecret reports whether a config's text holds a key itself (a
@@ -587,27 +587,30 @@ func buildMapping(keys []string, value *yaml.Node) *yaml.Node {
 // mappingKey and mappingValue find a key written in mapping m itself (not
 // merged in with <<), returning nil if there is none.
 func mappingKey(m *yaml.Node, key string) *yaml.Node {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if k := m.Content[i]; k.Kind == yaml.ScalarNode && k.Value == key && k.ShortTag() != "!!merge" {
-			return k
-		}
+	if i := mappingIndex(m, key); i >= 0 {
+		return m.Content[i]
 	}
 	return nil
 }
 
 func mappingValue(m *yaml.Node, key string) *yaml.Node {
+	if i := mappingIndex(m, key); i >= 0 {
+		return m.Content[i+1]
+	}
+	return nil
+}
+
+// mappingIndex is where mappingKey's key is in m.Content, or -1.
+func mappingIndex(m *yaml.Node, key string) int {
 	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
+		return -1
 	}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if k := m.Content[i]; k.Kind == yaml.ScalarNode && k.Value == key && k.ShortTag() != "!!merge" {
-			return m.Content[i+1]
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
 // lookupNode follows keyPath from the top of doc through written keys and

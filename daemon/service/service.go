@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/clawbridge/clawbridge/patcher/atomicfile"
 	kservice "github.com/kardianos/service"
 )
 
@@ -160,7 +161,10 @@ func Install(o Options) error {
 		if err != nil {
 			return err
 		}
-		if err := writeFileAtomic(p.autostart, []byte(entry), 0o644); err != nil {
+		if err := os.MkdirAll(filepath.Dir(p.autostart), 0o755); err != nil {
+			return fmt.Errorf("autostart entry: %w", err)
+		}
+		if err := atomicfile.WriteFile(p.autostart, []byte(entry), 0o644); err != nil {
 			return fmt.Errorf("autostart entry: %w", err)
 		}
 	}
@@ -426,30 +430,4 @@ func (p *platform) logHint(o Options) string {
 func exists(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil
-}
-
-// writeFileAtomic writes data to a temporary file beside path and renames
-// it into place, so a reader never sees half a file.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -207,7 +207,7 @@ func FuzzDecodeOpenAIRequest(f *testing.F) {
 
 // FuzzOpenAIBackend sends any answer from an OpenAI-compatible backend
 // (seeded with the ones recorded from the real Ollama's /v1, see
-// daemon/openaicompat) through the client, the chunk converter and the
+// daemon/upstream/openaicompat) through the client, the chunk converter and the
 // answer state machine, streamed and collected, as the server does. The
 // streamed transcript keeps the rules of an Anthropic event stream, both
 // ways agree on when the answer ends, and every tool_use the client gets

@@ -1,5 +1,7 @@
 // Package atomicfile replaces files so that a reader, or a crash, only ever
-// sees the complete old or the complete new content.
+// sees the complete old or the complete new content: WriteFile, and
+// WritePrivate for files that hold credentials. Every part of clawbridge
+// that replaces a file writes through it.
 //
 // The new content goes to a temporary file in the same directory, is synced,
 // and is renamed over the target. Renaming (rather than writing in place)
@@ -29,6 +31,20 @@ import (
 // permission bits; a new file gets perm. path must not be a symlink: callers
 // that follow links decide where the link may lead before calling.
 func WriteFile(path string, data []byte, perm fs.FileMode) error {
+	return write(path, data, perm, 0)
+}
+
+// WritePrivate is WriteFile for a file that holds a credential: it ends up
+// readable and writable by its owner only. An existing file keeps its
+// owner's permission bits and loses those for group and others; a new one
+// is 0600. The temporary file is never more open than the result.
+func WritePrivate(path string, data []byte) error {
+	return write(path, data, 0o600, 0o077)
+}
+
+// write is WriteFile, with the permission bits in strip taken away from
+// the mode the file ends up with.
+func write(path string, data []byte, perm, strip fs.FileMode) error {
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode()&fs.ModeSymlink != 0 {
 			return fmt.Errorf("write %s: is a symlink", path)
@@ -40,6 +56,7 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	perm &^= strip
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."

@@ -156,3 +156,29 @@ func TestCleanTemps(t *testing.T) {
 		t.Errorf("reported %v, want %d files", removed, n)
 	}
 }
+
+// TestWritePrivate keeps the owner's bits of an existing file and drops
+// everyone else's; a new file is 0600.
+func TestWritePrivate(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ before, want os.FileMode }{
+		{0o644, 0o600}, {0o640, 0o600}, {0o600, 0o600}, {0o755, 0o700}, {0o400, 0o400},
+	} {
+		p := filepath.Join(dir, fmt.Sprintf("auth-%o.json", c.before))
+		if err := os.WriteFile(p, []byte("old"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, c.before); err != nil {
+			t.Fatal(err)
+		}
+		if err := WritePrivate(p, []byte("key")); err != nil {
+			t.Fatal(err)
+		}
+		assertFile(t, p, "key", c.want)
+	}
+	p := filepath.Join(dir, "new.json")
+	if err := WritePrivate(p, []byte("key")); err != nil {
+		t.Fatal(err)
+	}
+	assertFile(t, p, "key", 0o600)
+}

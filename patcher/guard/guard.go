@@ -400,10 +400,10 @@ func (g *Guard) fixDir(ctx context.Context, dir string, st *dirState) (Event, bo
 			return fail(fmt.Errorf("guard %s: keep a copy of the broken file: %w", path, err))
 		}
 	}
-	if err := atomicfile.WriteFile(target, out.write, 0o600); err != nil {
+	// Private, as Clawdbot makes the store after each of its own writes.
+	if err := atomicfile.WritePrivate(target, out.write); err != nil {
 		return fail(fmt.Errorf("guard: %w", err))
 	}
-	tightenMode(target)
 	g.remember(dir, st, out.write)
 	st.lastRestore = time.Now()
 	ev.Kind, ev.Time = out.kind, st.lastRestore
@@ -461,7 +461,7 @@ func (g *Guard) status(ctx context.Context, dir string) Status {
 	if top, err := parseStore(data); err == nil {
 		s.Using, _ = preferred(top, time.Now())
 		if p, ok := section(top, "profiles"); ok {
-			s.Profiles = len(p.members)
+			s.Profiles = len(p.Members)
 		}
 	}
 	return s
@@ -512,11 +512,10 @@ func (g *Guard) remember(dir string, st *dirState, data []byte) {
 		return
 	}
 	bak := filepath.Join(dir, FileName+BackupSuffix)
-	if err := atomicfile.WriteFile(bak, data, 0o600); err != nil {
+	if err := atomicfile.WritePrivate(bak, data); err != nil {
 		g.log.Warn("guard: write backup of auth store", "err", err)
 		return
 	}
-	tightenMode(bak)
 	st.bakOnDisk = st.last
 }
 
@@ -534,14 +533,6 @@ func resolveTarget(path string) (string, error) {
 	return target, nil
 }
 
-// tightenMode makes a credentials file private, as Clawdbot does after
-// each of its own writes.
-func tightenMode(path string) {
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		os.Chmod(path, fi.Mode().Perm()&0o700)
-	}
-}
-
 // keepBrokenCopy saves data as auth-profiles.json.broken-<UTC time> and
 // prunes all but the newest keepBroken copies. An empty file is not worth
 // a copy.
@@ -550,7 +541,7 @@ func keepBrokenCopy(dir string, data []byte) error {
 		return nil
 	}
 	name := filepath.Join(dir, FileName+BrokenSuffix+time.Now().UTC().Format("20060102T150405.000000000Z"))
-	if err := atomicfile.WriteFile(name, data, 0o600); err != nil {
+	if err := atomicfile.WritePrivate(name, data); err != nil {
 		return err
 	}
 	copies, err := filepath.Glob(filepath.Join(dir, FileName+BrokenSuffix+"*"))

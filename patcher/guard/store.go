@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/tailscale/hujson"
 )
 
 // Names from Clawdbot's auth store (src/agents/auth-profiles/constants.ts).
@@ -63,10 +65,11 @@ type outcome struct {
 // already satisfies the invariant, which is what keeps the guard from
 // fighting Clawdbot's own per-turn writes.
 func decide(data []byte, exists bool, last []byte, key string, now time.Time) outcome {
-	var lastTop *object
+	var lastTop object
+	haveLast := false
 	if last != nil {
 		if t, err := parseStore(last); err == nil {
-			lastTop = t
+			lastTop, haveLast = t, true
 		}
 	}
 	if !exists {
@@ -79,7 +82,7 @@ func decide(data []byte, exists bool, last []byte, key string, now time.Time) ou
 	if err != nil {
 		base := freshStore()
 		from := "an empty store"
-		if lastTop != nil {
+		if haveLast {
 			base = lastTop.clone()
 			from = "the last good copy"
 		}
@@ -94,7 +97,7 @@ func decide(data []byte, exists bool, last []byte, key string, now time.Time) ou
 	}
 	var cs []change
 	kind := Restored
-	if lastTop != nil {
+	if haveLast {
 		if rs := recoverLost(top, lastTop); len(rs) > 0 {
 			cs = append(cs, rs...)
 			kind = Recovered
@@ -109,137 +112,176 @@ func decide(data []byte, exists bool, last []byte, key string, now time.Time) ou
 
 // parseStore parses an auth store the way Clawdbot accepts one: a JSON
 // object whose "profiles", when present, is an object.
-func parseStore(data []byte) (*object, error) {
+func parseStore(data []byte) (object, error) {
 	top, err := parseObject(data)
 	if err != nil {
-		return nil, err
+		return object{}, err
 	}
-	if raw, ok := top.get("profiles"); ok {
-		if _, isObj := parseValueObject(raw); !isObj {
-			return nil, fmt.Errorf(`"profiles" is not a JSON object`)
+	if v, ok := top.get("profiles"); ok {
+		if _, isObj := asObject(v); !isObj {
+			return object{}, fmt.Errorf(`"profiles" is not a JSON object`)
 		}
 	}
 	return top, nil
 }
 
 // render is the file content for top: JSON.stringify(store, null, 2) + "\n",
-// the layout of Clawdbot's saveJsonFile.
-func render(top *object) []byte {
-	return append(top.encode(0), '\n')
+// the layout of Clawdbot's saveJsonFile. It lays top's members out.
+func render(top object) []byte {
+	top.lay(0)
+	return append(top.value().Pack(), '\n')
 }
 
-func freshStore() *object {
-	top := &object{}
-	top.set("version", []byte("1"))
-	top.set("profiles", []byte("{}"))
+func freshStore() object {
+	top := newObject()
+	top.set("version", hujson.Value{Value: hujson.Literal("1")})
+	top.set("profiles", newObject().value())
 	return top
 }
 
-// section returns the named top-level member as an object: an empty one
-// when absent; ok is false when it is present but not an object.
-func section(top *object, name string) (o *object, ok bool) {
-	raw, present := top.get(name)
+// section returns the named top-level member as an object, which edits
+// top's own: an empty one, not yet in top, when absent; ok is false when it
+// is present but not an object.
+func section(top object, name string) (o object, ok bool) {
+	v, present := top.get(name)
 	if !present {
-		return &object{}, true
+		return newObject(), true
 	}
-	return parseValueObject(raw)
+	return asObject(v)
+}
+
+// putSection lays sec out as a top-level member and stores it in top as
+// name, placed as setAfter places a new member.
+func putSection(top object, name string, sec object, first bool, after ...string) {
+	sec.lay(1)
+	top.setAfter(name, sec.value(), first, after...)
+}
+
+// pinnedOrder is ["anthropic:default"] laid out as an order entry.
+func pinnedOrder() hujson.Value {
+	return hujson.Value{Value: &hujson.Array{
+		Elements:   []hujson.Value{{BeforeExtra: newline(3), Value: hujson.String(DefaultProfile)}},
+		AfterExtra: newline(2),
+	}}
+}
+
+// localProfile is the API key profile holding key, laid out as a profile.
+func localProfile(key string) hujson.Value {
+	p := newObject()
+	p.set("type", jsonString("api_key"))
+	p.set("provider", jsonString("anthropic"))
+	p.set("key", jsonString(key))
+	p.lay(2)
+	return p.value()
 }
 
 // pin makes top satisfy the invariant and says what it changed:
 // profiles["anthropic:default"] is the local API key, order.anthropic is
 // ["anthropic:default"] and lastGood.anthropic is "anthropic:default".
 // Everything else keeps its bytes.
-func pin(top *object, key string, now time.Time) []change {
+func pin(top object, key string, now time.Time) []change {
 	var cs []change
-	using, usingType := preferred(top, now)
+	note := usingNote(preferred(top, now))
 
 	profiles, _ := section(top, "profiles") // parseStore checked the type
 	if c, changed := pinProfile(profiles, key); changed {
 		cs = append(cs, c...)
-		top.setAfter("profiles", profiles.encode(1), true, "version")
+		putSection(top, "profiles", profiles, true, "version")
 	}
+	cs = append(cs, pinOrder(top, note)...)
+	return append(cs, pinLastGood(top)...)
+}
 
-	pinned := layout([]string{DefaultProfile}, 2)
-	order, ok := section(top, "order")
-	orderChanged := false
-	if !ok {
-		cs = append(cs, change{`"order" is not an object`, "replaced it with one holding only order.anthropic"})
-		order = &object{}
-		orderChanged = true
-	}
+// pinOrder pins every entry of order that names anthropic (Clawdbot
+// matches them case-insensitively, so each one counts) to
+// ["anthropic:default"]. note says which profile Clawdbot would use
+// otherwise.
+func pinOrder(top object, note string) []change {
+	order, cs := sectionToPin(top, "order", "anthropic")
+	changed := len(cs) > 0
 	found := false
-	for i, m := range order.members {
-		if normalizeProvider(m.name) != "anthropic" {
+	for i := range order.Members {
+		m := &order.Members[i]
+		name := memberName(m)
+		if normalizeProvider(name) != "anthropic" {
 			continue
 		}
 		found = true
 		var list []string
-		if json.Unmarshal(m.value, &list) == nil && len(list) == 1 && list[0] == DefaultProfile {
+		if json.Unmarshal(bytesOf(m.Value), &list) == nil && len(list) == 1 && list[0] == DefaultProfile {
 			continue
 		}
 		cs = append(cs, change{
-			fmt.Sprintf("order.%s is %s%s", m.name, describeList(m.value), usingNote(using, usingType)),
+			fmt.Sprintf("order.%s is %s%s", name, describeList(bytesOf(m.Value)), note),
 			"pinned it to [anthropic:default]",
 		})
-		order.members[i].value = pinned
-		orderChanged = true
+		m.Value = pinnedOrder()
+		changed = true
 	}
 	if !found {
-		cs = append(cs, change{
-			"order.anthropic is not set" + usingNote(using, usingType),
-			"pinned it to [anthropic:default]",
-		})
-		order.set("anthropic", pinned)
-		orderChanged = true
+		cs = append(cs, change{"order.anthropic is not set" + note, "pinned it to [anthropic:default]"})
+		order.set("anthropic", pinnedOrder())
+		changed = true
 	}
-	if orderChanged {
-		top.setAfter("order", order.encode(1), false, "profiles", "version")
-	}
-
-	lastGood, ok := section(top, "lastGood")
-	lastGoodChanged := false
-	if !ok {
-		cs = append(cs, change{`"lastGood" is not an object`, "replaced it with one holding only lastGood.anthropic"})
-		lastGood = &object{}
-		lastGoodChanged = true
-	}
-	var lg string
-	raw, present := lastGood.get("anthropic")
-	if !present || json.Unmarshal(raw, &lg) != nil || lg != DefaultProfile {
-		what := "not set"
-		if present {
-			what = describeValue(raw)
-		}
-		cs = append(cs, change{"lastGood.anthropic is " + what, "set it to anthropic:default"})
-		lastGood.set("anthropic", layout(DefaultProfile, 2))
-		lastGoodChanged = true
-	}
-	if lastGoodChanged {
-		top.setAfter("lastGood", lastGood.encode(1), false, "order", "profiles", "version")
+	if changed {
+		putSection(top, "order", order, false, "profiles", "version")
 	}
 	return cs
+}
+
+// pinLastGood sets lastGood.anthropic to "anthropic:default".
+func pinLastGood(top object) []change {
+	lastGood, cs := sectionToPin(top, "lastGood", "anthropic")
+	var lg string
+	v, present := lastGood.get("anthropic")
+	if !present || json.Unmarshal(bytesOf(v), &lg) != nil || lg != DefaultProfile {
+		what := "not set"
+		if present {
+			what = describeValue(bytesOf(v))
+		}
+		cs = append(cs, change{"lastGood.anthropic is " + what, "set it to anthropic:default"})
+		lastGood.set("anthropic", jsonString(DefaultProfile))
+	}
+	if len(cs) > 0 {
+		putSection(top, "lastGood", lastGood, false, "order", "profiles", "version")
+	}
+	return cs
+}
+
+// sectionToPin returns top's section name for pinning its entry: an empty
+// object in place of one that is not an object, with the change that
+// says so.
+func sectionToPin(top object, name, entry string) (object, []change) {
+	if sec, ok := section(top, name); ok {
+		return sec, nil
+	}
+	return newObject(), []change{{
+		fmt.Sprintf("%q is not an object", name),
+		fmt.Sprintf("replaced it with one holding only %s.%s", name, entry),
+	}}
 }
 
 // pinProfile puts the local key into profiles["anthropic:default"]. A
 // different credential found there is first kept under SavedProfile, except
 // for the placeholder DefaultKey, which is nobody's credential.
-func pinProfile(profiles *object, key string) ([]change, bool) {
-	want := layout([]field{{"type", "api_key"}, {"provider", "anthropic"}, {"key", key}}, 2)
-	raw, ok := profiles.get(DefaultProfile)
+func pinProfile(profiles object, key string) ([]change, bool) {
+	v, ok := profiles.get(DefaultProfile)
 	if !ok {
-		profiles.set(DefaultProfile, want)
+		profiles.set(DefaultProfile, localProfile(key))
 		return []change{{"anthropic:default is missing", "added it with the local key"}}, true
 	}
-	p, isObj := parseValueObject(raw)
+	// p edits the store's own profile: keep what it held before.
+	old := v.Clone()
+	p, isObj := asObject(v)
 	if !isObj {
-		saved := saveDisplaced(profiles, raw)
-		profiles.set(DefaultProfile, want)
+		saved := saveDisplaced(profiles, old)
+		profiles.set(DefaultProfile, localProfile(key))
 		return []change{{"anthropic:default is not a profile object", "replaced it with the local key" + saved}}, true
 	}
-	typ, provider, old := stringMember(p, "type"), stringMember(p, "provider"), stringMember(p, "key")
+	typ, provider, oldKey := stringMember(p, "type"), stringMember(p, "provider"), stringMember(p, "key")
 	if typ != "api_key" || normalizeProvider(provider) != "anthropic" {
-		saved := saveDisplaced(profiles, raw)
-		profiles.set(DefaultProfile, want)
+		saved := saveDisplaced(profiles, old)
+		profiles.set(DefaultProfile, localProfile(key))
 		return []change{{
 			fmt.Sprintf("anthropic:default holds a credential of type %q for provider %q", typ, provider),
 			"replaced it with the local key" + saved,
@@ -247,39 +289,39 @@ func pinProfile(profiles *object, key string) ([]change, bool) {
 	}
 	var cs []change
 	if provider != "anthropic" {
-		p.set("provider", layout("anthropic", 3))
+		p.set("provider", jsonString("anthropic"))
 		cs = append(cs, change{fmt.Sprintf("anthropic:default has provider %q", provider), `set it to "anthropic"`})
 	}
-	if old != key {
+	if oldKey != key {
 		saved := ""
-		if old != DefaultKey && strings.TrimSpace(old) != "" {
-			saved = saveDisplaced(profiles, raw)
+		if oldKey != DefaultKey && strings.TrimSpace(oldKey) != "" {
+			saved = saveDisplaced(profiles, old)
 		}
-		p.set("key", layout(key, 3))
+		p.set("key", jsonString(key))
 		cs = append(cs, change{"anthropic:default holds a different key", "set the local key" + saved})
 	}
 	if len(cs) == 0 {
 		return nil, false
 	}
-	profiles.set(DefaultProfile, p.encode(2))
+	p.lay(2)
 	return cs, true
 }
 
 // saveDisplaced keeps a credential the guard is about to overwrite under
 // the first free SavedProfile name, unless an identical profile is already
 // in the store. It returns the text to add to the change.
-func saveDisplaced(profiles *object, raw []byte) string {
-	compact := string(compactJSON(json.RawMessage(raw)))
-	for _, m := range profiles.members {
-		if m.name != DefaultProfile && json.Valid(m.value) && string(compactJSON(json.RawMessage(m.value))) == compact {
-			return " (the old credential is also stored as " + m.name + ")"
+func saveDisplaced(profiles object, old hujson.Value) string {
+	compact := compactOf(old)
+	for name, v := range profiles.members() {
+		if name != DefaultProfile && compactOf(v) == compact {
+			return " (the old credential is also stored as " + name + ")"
 		}
 	}
 	name := SavedProfile
 	for n := 2; profiles.has(name); n++ {
 		name = fmt.Sprintf("%s-%d", SavedProfile, n)
 	}
-	profiles.set(name, raw)
+	profiles.set(name, old)
 	return " (kept the old credential as " + name + ")"
 }
 
@@ -293,16 +335,16 @@ func saveDisplaced(profiles *object, raw []byte) string {
 // credentials and <provider>:default OAuth profiles from oauth.json).
 // Otherwise the removal may be the user's and only anthropic:default, the
 // guard's own profile, is restored.
-func recoverLost(top, last *object) []change {
+func recoverLost(top, last object) []change {
 	profiles, ok := section(top, "profiles")
 	lastProfiles, lastOK := section(last, "profiles")
 	if !ok || !lastOK {
 		return nil
 	}
 	var lost []string
-	for _, m := range lastProfiles.members {
-		if !profiles.has(m.name) && !contains(lost, m.name) {
-			lost = append(lost, m.name)
+	for name := range lastProfiles.members() {
+		if !profiles.has(name) && !contains(lost, name) {
+			lost = append(lost, name)
 		}
 	}
 	if len(lost) == 0 {
@@ -313,18 +355,18 @@ func recoverLost(top, last *object) []change {
 		if !contains(lost, DefaultProfile) {
 			return nil
 		}
-		raw, _ := lastProfiles.get(DefaultProfile)
-		profiles.set(DefaultProfile, raw)
-		top.setAfter("profiles", profiles.encode(1), true, "version")
+		v, _ := lastProfiles.get(DefaultProfile)
+		profiles.set(DefaultProfile, v.Clone())
+		putSection(top, "profiles", profiles, true, "version")
 		return []change{{"anthropic:default vanished", "restored it from the last good copy"}}
 	}
 
 	var cs []change
 	for _, name := range lost {
-		raw, _ := lastProfiles.get(name)
-		profiles.set(name, raw)
+		v, _ := lastProfiles.get(name)
+		profiles.set(name, v.Clone())
 	}
-	top.setAfter("profiles", profiles.encode(1), true, "version")
+	putSection(top, "profiles", profiles, true, "version")
 	cs = append(cs, change{
 		fmt.Sprintf("%s was replaced by a store missing %d profile(s) (%s)", FileName, len(lost), strings.Join(lost, ", ")),
 		"restored them from the last good copy",
@@ -335,10 +377,10 @@ func recoverLost(top, last *object) []change {
 		}
 	}
 	var others []string
-	for _, m := range last.members {
-		if !top.has(m.name) && !sections[m.name] {
-			top.set(m.name, m.value)
-			others = append(others, m.name)
+	for name, v := range last.members() {
+		if !top.has(name) && !sections[name] {
+			top.set(name, v.Clone())
+			others = append(others, name)
 		}
 	}
 	if len(others) > 0 {
@@ -349,9 +391,9 @@ func recoverLost(top, last *object) []change {
 
 // fillSection adds to top's section name every entry that last has and top
 // lacks, and reports how many it added.
-func fillSection(top, last *object, name string) int {
+func fillSection(top, last object, name string) int {
 	from, ok := section(last, name)
-	if !ok || len(from.members) == 0 {
+	if !ok || len(from.Members) == 0 {
 		return 0
 	}
 	to, ok := section(top, name)
@@ -359,14 +401,14 @@ func fillSection(top, last *object, name string) int {
 		return 0
 	}
 	n := 0
-	for _, m := range from.members {
-		if !to.has(m.name) {
-			to.set(m.name, m.value)
+	for entry, v := range from.members() {
+		if !to.has(entry) {
+			to.set(entry, v.Clone())
 			n++
 		}
 	}
 	if n > 0 {
-		top.setAfter(name, to.encode(1), false, canonicalBefore(name)...)
+		putSection(top, name, to, false, canonicalBefore(name)...)
 	}
 	return n
 }
@@ -386,30 +428,30 @@ func canonicalBefore(name string) []string {
 // overlay lays what was salvaged from a broken file over base: salvaged
 // entries win (they are newer), entries only base has stay. It returns the
 // number of entries taken from the salvage.
-func overlay(base, salvaged *object, partial map[string]*object) int {
+func overlay(base, salvaged object, partial map[string]object) int {
 	n := 0
-	merge := func(name string, src *object) {
+	merge := func(name string, src object) {
 		dst, ok := section(base, name)
 		if !ok {
-			dst = &object{}
+			dst = newObject()
 		}
-		for _, m := range src.members {
-			dst.set(m.name, m.value)
+		for entry, v := range src.members() {
+			dst.set(entry, v)
 			n++
 		}
-		base.setAfter(name, dst.encode(1), false, canonicalBefore(name)...)
+		putSection(base, name, dst, false, canonicalBefore(name)...)
 	}
-	for _, m := range salvaged.members {
-		if sections[m.name] {
-			if src, ok := parseValueObject(m.value); ok {
-				merge(m.name, src)
+	for name, v := range salvaged.members() {
+		if sections[name] {
+			if src, ok := asObject(v); ok {
+				merge(name, src)
 			}
 			continue
 		}
-		if m.name == "version" {
+		if name == "version" {
 			continue
 		}
-		base.set(m.name, m.value)
+		base.set(name, v)
 		n++
 	}
 	names := make([]string, 0, len(partial))
@@ -427,12 +469,12 @@ func overlay(base, salvaged *object, partial map[string]*object) int {
 
 // onlySynced reports whether every profile is one Clawdbot creates by
 // itself, which is all a store it rebuilt from nothing can hold.
-func onlySynced(profiles *object) bool {
-	for _, m := range profiles.members {
-		if syncedProfiles[m.name] {
+func onlySynced(profiles object) bool {
+	for name, v := range profiles.members() {
+		if syncedProfiles[name] {
 			continue
 		}
-		if p, ok := parseValueObject(m.value); ok && strings.HasSuffix(m.name, ":default") && stringMember(p, "type") == "oauth" {
+		if p, ok := asObject(v); ok && strings.HasSuffix(name, ":default") && stringMember(p, "type") == "oauth" {
 			continue
 		}
 		return false
@@ -445,15 +487,15 @@ func onlySynced(profiles *object) bool {
 // is set, else OAuth before token before API key, least recently used
 // first. Cooldowns and the Clawdbot config are left out; this only words
 // the guard's messages.
-func preferred(top *object, now time.Time) (id, typ string) {
+func preferred(top object, now time.Time) (id, typ string) {
 	profiles, ok := section(top, "profiles")
 	if !ok {
 		return "", ""
 	}
 	usable := map[string]string{}
 	var candidates []string
-	for _, m := range profiles.members {
-		p, ok := parseValueObject(m.value)
+	for name, v := range profiles.members() {
+		p, ok := asObject(v)
 		if !ok || normalizeProvider(stringMember(p, "provider")) != "anthropic" {
 			continue
 		}
@@ -468,7 +510,7 @@ func preferred(top *object, now time.Time) (id, typ string) {
 				continue
 			}
 			var exp float64
-			if raw, ok := p.get("expires"); ok && json.Unmarshal(raw, &exp) == nil && exp > 0 && float64(now.UnixMilli()) >= exp {
+			if v, ok := p.get("expires"); ok && json.Unmarshal(bytesOf(v), &exp) == nil && exp > 0 && float64(now.UnixMilli()) >= exp {
 				continue
 			}
 		case "oauth":
@@ -478,18 +520,18 @@ func preferred(top *object, now time.Time) (id, typ string) {
 		default:
 			continue
 		}
-		if _, dup := usable[m.name]; !dup {
-			candidates = append(candidates, m.name)
+		if _, dup := usable[name]; !dup {
+			candidates = append(candidates, name)
 		}
-		usable[m.name] = t
+		usable[name] = t
 	}
 	if order, ok := section(top, "order"); ok {
-		for _, m := range order.members {
-			if normalizeProvider(m.name) != "anthropic" {
+		for name, v := range order.members() {
+			if normalizeProvider(name) != "anthropic" {
 				continue
 			}
 			var list []string
-			if json.Unmarshal(m.value, &list) != nil || len(list) == 0 {
+			if json.Unmarshal(bytesOf(v), &list) != nil || len(list) == 0 {
 				continue
 			}
 			for _, id := range list {
@@ -505,14 +547,14 @@ func preferred(top *object, now time.Time) (id, typ string) {
 	}
 	stats, _ := section(top, "usageStats")
 	lastUsed := func(id string) float64 {
-		raw, ok := stats.get(id)
+		v, ok := stats.get(id)
 		if !ok {
 			return 0
 		}
 		var s struct {
 			LastUsed float64 `json:"lastUsed"`
 		}
-		json.Unmarshal(raw, &s)
+		json.Unmarshal(bytesOf(v), &s)
 		return s.LastUsed
 	}
 	score := map[string]int{"oauth": 0, "token": 1, "api_key": 2}
@@ -540,13 +582,13 @@ func usingNote(id, typ string) string {
 func normalizeProvider(p string) string { return strings.ToLower(strings.TrimSpace(p)) }
 
 // stringMember returns o[name] when it is a JSON string, else "".
-func stringMember(o *object, name string) string {
-	raw, ok := o.get(name)
+func stringMember(o object, name string) string {
+	v, ok := o.get(name)
 	if !ok {
 		return ""
 	}
 	var s string
-	if json.Unmarshal(raw, &s) != nil {
+	if json.Unmarshal(bytesOf(v), &s) != nil {
 		return ""
 	}
 	return s

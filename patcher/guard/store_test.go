@@ -225,36 +225,36 @@ func assertUntouched(t *testing.T, in, out []byte) {
 		t.Fatal(err)
 	}
 	pinned := map[string]string{"profiles": DefaultProfile, "order": "anthropic", "lastGood": "anthropic"}
-	for _, m := range a.members {
-		got, ok := b.get(m.name)
+	for name, v := range a.members() {
+		got, ok := b.get(name)
 		if !ok {
-			t.Errorf("member %q dropped", m.name)
+			t.Errorf("member %q dropped", name)
 			continue
 		}
-		if _, edited := pinned[m.name]; !edited {
-			if !bytes.Equal(got, m.value) {
-				t.Errorf("member %q changed:\n%s\n->\n%s", m.name, m.value, got)
+		if _, edited := pinned[name]; !edited {
+			if !bytes.Equal(bytesOf(got), bytesOf(v)) {
+				t.Errorf("member %q changed:\n%s\n->\n%s", name, bytesOf(v), bytesOf(got))
 			}
 			continue
 		}
-		inner, ok := parseValueObject(m.value)
+		inner, ok := asObject(v)
 		if !ok {
 			continue
 		}
-		innerOut, ok := parseValueObject(got)
+		innerOut, ok := asObject(got)
 		if !ok {
-			t.Errorf("%s is no longer an object", m.name)
+			t.Errorf("%s is no longer an object", name)
 			continue
 		}
-		for _, e := range inner.members {
-			if e.name == pinned[m.name] {
+		for e, ev := range inner.members() {
+			if e == pinned[name] {
 				continue
 			}
-			v, ok := innerOut.get(e.name)
+			w, ok := innerOut.get(e)
 			if !ok {
-				t.Errorf("%s.%s dropped", m.name, e.name)
-			} else if !bytes.Equal(v, e.value) {
-				t.Errorf("%s.%s changed:\n%s\n->\n%s", m.name, e.name, e.value, v)
+				t.Errorf("%s.%s dropped", name, e)
+			} else if !bytes.Equal(bytesOf(w), bytesOf(ev)) {
+				t.Errorf("%s.%s changed:\n%s\n->\n%s", name, e, bytesOf(ev), bytesOf(w))
 			}
 		}
 	}

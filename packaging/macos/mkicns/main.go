@@ -13,8 +13,8 @@ import (
 	"fmt"
 	"image/png"
 	"os"
-	"path/filepath"
 
+	"github.com/clawbridge/clawbridge/patcher/atomicfile"
 	"github.com/jackmordaunt/icns/v3"
 )
 
@@ -58,32 +58,11 @@ func build(in, out string) error {
 	if len(icons) == 0 {
 		return errors.New("the encoder wrote an .icns without icons")
 	}
-	if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(out, buf.Bytes(), 0o644); err != nil {
 		return err
 	}
 	for _, d := range icons {
 		fmt.Printf("%s: %v\n", out, d)
 	}
 	return nil
-}
-
-// writeFileAtomic writes data beside path and renames it into place.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -14,6 +14,10 @@
 //
 // A writer sets itself up, writes in a tight loop, and calls Ready once it
 // has written at least once; Loop kills it at a random moment after that.
+//
+// patcher/atomicfile's own test is the one that kills writers. A package
+// that writes through atomicfile tests what is its own, that its next run
+// removes what a killed writer left, with LeaveTemp.
 package crashtest
 
 import (
@@ -24,6 +28,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -135,4 +140,21 @@ func Loop(t *testing.T, writer, dir string, rounds int, maxDelay time.Duration, 
 		}
 	}
 	return st
+}
+
+// LeaveTemp puts beside path the temporary file that atomicfile leaves when
+// its writer is killed before the rename, .<name>.clawbridge-<pid>-<n>,
+// for a process that has exited, and returns its path.
+func LeaveTemp(t *testing.T, path string, data []byte) string {
+	t.Helper()
+	gone := exec.Command(os.Args[0], "-test.list=^$")
+	if err := gone.Run(); err != nil {
+		t.Fatalf("start a process that exits: %v", err)
+	}
+	dir, name := filepath.Split(path)
+	temp := filepath.Join(dir, fmt.Sprintf(".%s.clawbridge-%d-%d", name, gone.Process.Pid, rand.Uint32()))
+	if err := os.WriteFile(temp, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return temp
 }

@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# Installs the real OpenClaw releases the end-to-end tests route, the way a
+# user gets them (`pnpm add openclaw`), into $CLAWBRIDGE_CACHE (outside the
+# repo), one wrapper project per release, all sharing one pnpm store:
+#
+#   node-v<22>-<os>-<arch>/bin/node  Node 22 (shared with provision-clawdbot.sh)
+#   node-v<26>-<os>-<arch>/bin/node  Node 26 (openclaw >= 2026.7 needs
+#                                    >= 24.16 <25 or >= 26.1)
+#   pnpm-<V>/, bin/pnpm10            pnpm 10 on Node 22 (shared)
+#   openclaw-<version>/              a wrapper project whose node_modules
+#                                    holds openclaw <version>
+#   pnpm-store/, pnpm-cache/, npm-cache/   download caches (shared)
+#
+# The releases span every model-library and auth-store layout OpenClaw has
+# shipped (docs/openclaw-releases.md):
+#   2026.5.7   the last release on @mariozechner/pi-ai, JSON auth store
+#   2026.5.27  @earendil-works/pi-ai
+#   2026.6.35  pi-ai dropped, the last 2026.6 release
+#   2026.9.6   @openclaw/ai, SQLite auth store, Node 26
+#
+# Dependency build scripts are not run (pnpm 10 skips them unless allowed;
+# .modules.yaml lists them as ignoredBuilds): protobufjs, tree-sitter-bash,
+# @google/genai and koffi only build or fetch optional native parts, and
+# openclaw's own postinstall prunes stale dist files left by an upgrade in
+# place, of which a fresh install has none. No dependency is a git URL, so
+# no override is needed. `node openclaw.mjs` runs without any of them.
+#
+# Idempotent: each piece is rebuilt only when missing or when its pins
+# change (a stamp in the wrapper's node_modules records them). Every piece
+# is written to a temporary name and renamed into place, so an interrupted
+# run leaves nothing half-installed that a later run trusts.
+#
+# Progress goes to stderr. stdout is only the env assignments the Makefile
+# records (see .ci/provision.sh):
+#   CLAWBRIDGE_OPENCLAW_RELEASES="<v1> <v2> ..."  the releases, oldest first
+#   CLAWBRIDGE_OPENCLAW_<V>_DIR=<wrapper project> (V with dots as
+#                      underscores; openclaw is node_modules/openclaw, entry
+#                      openclaw.mjs)
+#   CLAWBRIDGE_OPENCLAW_<V>_NODE=<the Node binary that release runs on>
+#   CLAWBRIDGE_NODE26_BIN=<Node 26 binary>
+#   CLAWBRIDGE_NODE22_BIN, CLAWBRIDGE_PNPM (as provision-clawdbot.sh)
+set -euo pipefail
+
+# The pins: release and the Node major it runs on.
+OPENCLAW_RELEASES="2026.5.7:22 2026.5.27:22 2026.6.35:22 2026.9.6:26"
+NODE22_VERSION=22.23.3
+NODE26_VERSION=26.12.1
+PNPM_VERSION=10.34.9
+
+cache=${CLAWBRIDGE_CACHE:-$HOME/.cache/clawbridge-test}
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
+
+log() { echo "provision-openclaw: $*" >&2; }
+
+command -v npm >/dev/null || { log "npm is not on PATH (it fetches Node and pnpm)"; exit 1; }
+
+case "$(uname -s)" in
+  Linux) os=linux ;;
+  Darwin) os=darwin ;;
+  *) log "unsupported OS $(uname -s)"; exit 1 ;;
+esac
+case "$(uname -m)" in
+  x86_64 | amd64) arch=x64 ;;
+  aarch64 | arm64) arch=arm64 ;;
+  *) log "unsupported CPU $(uname -m)"; exit 1 ;;
+esac
+
+# fetch_pack SPEC DEST: unpacks the npm package SPEC into DEST (the tarball's
+# package/ directory becomes DEST), through a temporary directory beside it.
+fetch_pack() {
+  local spec=$1 dest=$2 tmp
+  tmp=$(mktemp -d "$dest.tmp.XXXXXX")
+  log "fetching $spec"
+  (cd "$tmp" && npm pack "$spec" --cache "$cache/npm-cache" --prefer-offline \
+      --loglevel=error >/dev/null)
+  mkdir "$tmp/package"
+  tar -xzf "$tmp"/*.tgz -C "$tmp/package" --strip-components=1
+  rm -rf "$dest"
+  mv "$tmp/package" "$dest"
+  rm -rf "$tmp"
+}
+
+# node_bin VERSION: the cached Node VERSION binary, fetched when missing.
+node_bin() {
+  local version=$1 dir=$cache/node-v$1-$os-$arch
+  if [ "$("$dir/bin/node" --version 2>/dev/null || true)" != "v$version" ]; then
+    fetch_pack "node-$os-$arch@$version" "$dir"
+  fi
+  [ "$("$dir/bin/node" --version)" = "v$version" ] || { log "$dir/bin/node is not Node $version"; exit 1; }
+  echo "$dir/bin/node"
+}
+
+node22=$(node_bin "$NODE22_VERSION")
+node26=$(node_bin "$NODE26_VERSION")
+
+# pnpm 10 on Node 22, the same launcher provision-clawdbot.sh writes.
+pnpm_dir=$cache/pnpm-$PNPM_VERSION
+if [ ! -f "$pnpm_dir/bin/pnpm.cjs" ]; then
+  fetch_pack "pnpm@$PNPM_VERSION" "$pnpm_dir"
+fi
+pnpm=$cache/bin/pnpm10
+node22_dir=$(dirname "$(dirname "$node22")")
+launcher="#!/bin/sh
+# Runs pnpm $PNPM_VERSION on Node $NODE22_VERSION (written by .ci/provision-clawdbot.sh).
+PATH='$node22_dir/bin':\"\$PATH\"
+export PATH
+exec '$node22' '$pnpm_dir/bin/pnpm.cjs' \"\$@\"
+"
+if [ "$(cat "$pnpm" 2>/dev/null || true)" != "$launcher" ]; then
+  mkdir -p "$cache/bin"
+  printf '%s' "$launcher" >"$pnpm.tmp.$$"
+  chmod 755 "$pnpm.tmp.$$"
+  mv "$pnpm.tmp.$$" "$pnpm"
+fi
+[ "$("$pnpm" --version)" = "$PNPM_VERSION" ] || { log "$pnpm does not run pnpm $PNPM_VERSION"; exit 1; }
+
+npmrc="store-dir=$cache/pnpm-store
+cache-dir=$cache/pnpm-cache
+confirm-modules-purge=false
+update-notifier=false"
+
+# OpenClaw writes state under HOME even for --version; keep it out of the real one.
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+# install_release VERSION NODE: installs openclaw VERSION into its wrapper
+# project (when its stamp is stale) and checks that it runs on NODE.
+install_release() {
+  local version=$1 node=$2 dir=$cache/openclaw-$1 manifest stamp want entry got start
+  manifest='{
+  "name": "clawbridge-test-openclaw-'$version'",
+  "private": true,
+  "description": "OpenClaw for clawbridge end-to-end tests; written by .ci/provision-openclaw.sh.",
+  "dependencies": {
+    "openclaw": "'$version'"
+  }
+}'
+  stamp=$dir/node_modules/.clawbridge-stamp
+  want=$(printf '%s\n' "$manifest" "$npmrc" "node $("$node" --version)" "pnpm $PNPM_VERSION" | sha256sum | cut -d' ' -f1)
+  entry=$dir/node_modules/openclaw/openclaw.mjs
+  if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ] || [ ! -f "$entry" ]; then
+    log "installing openclaw@$version into $dir"
+    start=$(date +%s)
+    mkdir -p "$dir"
+    rm -f "$stamp"
+    printf '%s\n' "$manifest" >"$dir/package.json.tmp" && mv "$dir/package.json.tmp" "$dir/package.json"
+    printf '%s\n' "$npmrc" >"$dir/.npmrc.tmp" && mv "$dir/.npmrc.tmp" "$dir/.npmrc"
+    (cd "$dir" && "$pnpm" install --reporter=append-only --config.loglevel=warn) >&2
+    echo "$want" >"$stamp"
+    log "openclaw@$version installed in $(($(date +%s) - start))s ($(du -sh "$dir" 2>/dev/null | cut -f1) in the wrapper)"
+  else
+    log "openclaw@$version is installed"
+  fi
+  mkdir -p "$scratch/$version"
+  got=$(HOME=$scratch/$version "$node" "$entry" --version 2>/dev/null | tail -n 1)
+  case "$got" in
+    *"$version"*) ;;
+    *) log "$entry --version on $node says '$got', want $version"; exit 1 ;;
+  esac
+}
+
+releases=
+for pin in $OPENCLAW_RELEASES; do
+  version=${pin%%:*}
+  case "${pin#*:}" in
+    22) node=$node22 ;;
+    26) node=$node26 ;;
+    *) log "no Node for pin $pin"; exit 1 ;;
+  esac
+  install_release "$version" "$node"
+  key=${version//[.-]/_}
+  echo "CLAWBRIDGE_OPENCLAW_${key}_DIR=$cache/openclaw-$version"
+  echo "CLAWBRIDGE_OPENCLAW_${key}_NODE=$node"
+  releases="$releases $version"
+done
+
+# Quoted: peers.env is sourced by the shell.
+echo "CLAWBRIDGE_OPENCLAW_RELEASES=\"${releases# }\""
+echo "CLAWBRIDGE_NODE26_BIN=$node26"
+echo "CLAWBRIDGE_NODE22_BIN=$node22"
+echo "CLAWBRIDGE_PNPM=$pnpm"

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/clawbridge/clawbridge/daemon"
+	"github.com/clawbridge/clawbridge/daemon/status"
+	"github.com/clawbridge/clawbridge/tray"
+)
+
+// The tray adapter: the menu knows nothing of the daemon's types, so this
+// is the one place that maps the daemon's state onto the menu and the
+// menu's actions onto the daemon. `run` hands it to tray.Run.
+
+// trayState is what the menu shows of s.
+func trayState(s status.State) tray.State {
+	t := tray.State{
+		Translator: tray.Translator{Enabled: s.Translator.Enabled, Addr: s.Translator.Addr,
+			Requests: s.Translator.Requests, Err: s.Translator.Err},
+		AutoRepatch:   s.Patcher.Enabled,
+		Notifications: s.Notifications,
+		StartAtLogin:  s.StartAtLogin,
+		ConfigPath:    s.ConfigPath,
+		LogPath:       s.LogPath,
+		TUICommand:    s.Gateway.TUICommand,
+		Gateway: tray.Gateway{Enabled: s.Gateway.Enabled, Running: s.Gateway.Running,
+			Port: s.Gateway.Port, Err: s.Gateway.Err},
+		Guard: tray.Guard{Enabled: s.Guard.Enabled, LastRestore: s.Guard.LastRestore, Err: s.Guard.Err},
+	}
+	models := map[string][]status.ModelState{}
+	for _, b := range s.Backends {
+		t.Backends = append(t.Backends, tray.Backend{URL: b.URL, Version: b.Version, Models: len(b.Models), Err: b.Err})
+		models[b.URL] = b.Models
+	}
+	for _, p := range s.Patcher.Targets {
+		t.Patches = append(t.Patches, tray.Patch{Target: p.File, Patched: p.Patched, Total: p.URLs,
+			Reapplied: p.Reapplied, Err: p.Err})
+	}
+	if s.Patcher.Err != "" {
+		t.Patches = append(t.Patches, tray.Patch{Err: s.Patcher.Err})
+	}
+	pinned := s.Guard.Enabled && s.Guard.Err == ""
+	present := 0
+	for _, d := range s.Guard.Dirs {
+		if d.Missing {
+			continue
+		}
+		present++
+		pinned = pinned && d.Held && d.Err == ""
+		if d.Err != "" && t.Guard.Err == "" {
+			t.Guard.Err = d.Err
+		}
+	}
+	t.Guard.Pinned = pinned && present > 0
+	for _, a := range s.Aliases {
+		if !a.Ollama {
+			continue
+		}
+		alias := tray.Alias{Name: a.Name, Model: a.Model}
+		for _, m := range models[a.Backend] {
+			// Ollama lists "llama3.1" as "llama3.1:latest": show it checked.
+			if !strings.Contains(a.Model, ":") && m.Name == a.Model+":latest" {
+				alias.Model = m.Name
+			}
+			c := tray.Choice{Model: m.Name}
+			switch {
+			case m.Tools == nil:
+				c.Tools = tray.Unknown
+			case *m.Tools:
+				c.Tools = tray.Yes
+			default:
+				c.Tools = tray.No
+			}
+			alias.Choices = append(alias.Choices, c)
+		}
+		t.Aliases = append(t.Aliases, alias)
+	}
+	return t
+}
+
+// trayToggles maps the menu's checkboxes onto the daemon's switches.
+var trayToggles = map[tray.Toggle]daemon.Toggle{
+	tray.ToggleTranslator:    daemon.ToggleTranslator,
+	tray.ToggleAutoRepatch:   daemon.ToggleAutoRepatch,
+	tray.ToggleGuard:         daemon.ToggleGuard,
+	tray.ToggleNotifications: daemon.ToggleNotifications,
+	tray.ToggleGateway:       daemon.ToggleGateway,
+	tray.ToggleStartAtLogin:  daemon.ToggleStartAtLogin,
+}
+
+// trayOptions connects the menu to d: its states, and actions that go
+// through the same paths as the config file and the CLI. Call it after
+// Start; the state feed ends with the daemon.
+func trayOptions(d *daemon.Daemon, log *slog.Logger) tray.Options {
+	states, unsubscribe := d.Subscribe()
+	out := make(chan tray.State, 1)
+	go func() {
+		defer close(out)
+		defer unsubscribe()
+		for {
+			select {
+			case <-d.Stopped():
+				return
+			case <-d.Quitting():
+				return
+			case s := <-states:
+				select {
+				case <-out:
+				default:
+				}
+				out <- trayState(s)
+			}
+		}
+	}()
+	return tray.Options{
+		Initial: trayState(d.State()),
+		States:  out,
+		Logger:  log,
+		Actions: tray.Actions{
+			SetToggle: func(_ context.Context, t tray.Toggle, on bool) error {
+				dt, ok := trayToggles[t]
+				if !ok {
+					return fmt.Errorf("unknown switch %q", t)
+				}
+				return d.SetToggle(dt, on)
+			},
+			SetAliasModel: func(_ context.Context, alias, model string) error {
+				return d.SetAliasModel(alias, model)
+			},
+			Repatch: d.RepatchNow,
+			Doctor: func(ctx context.Context) (string, bool) {
+				r := d.Doctor(ctx)
+				return r.Summary(), r.OK()
+			},
+			Notify: d.NotifyResult,
+			Quit:   d.Quit,
+		},
+	}
+}

@@ -1,0 +1,177 @@
+// Package status holds the daemon's live state as plain values: what the
+// daemon keeps, the admin endpoint serves as JSON, `clawbridge status`
+// prints and the tray adapter turns into a menu. It imports nothing of the
+// daemon, so a reader of the state does not link the daemon itself.
+package status
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// State is the daemon's live state: what the tray shows, what `clawbridge
+// status` prints (as JSON from the admin endpoint), and what notifications
+// are derived from. It is a value: every change produces a new copy.
+type State struct {
+	Version    string    `json:"version"`
+	PID        int       `json:"pid"`
+	Started    time.Time `json:"started"`
+	ConfigPath string    `json:"config_path"`
+	LogPath    string    `json:"log_path,omitempty"`
+
+	Translator TranslatorState `json:"translator"`
+	Backends   []BackendState  `json:"backends"`
+	Aliases    []AliasState    `json:"aliases"`
+	Patcher    PatcherState    `json:"patcher"`
+	Guard      GuardState      `json:"guard"`
+	Gateway    GatewayState    `json:"gateway"`
+
+	Notifications bool `json:"notifications"`
+	StartAtLogin  bool `json:"start_at_login"`
+
+	// LastError is the most recent thing that went wrong, in words, for
+	// the status line users read first.
+	LastError     string    `json:"last_error,omitempty"`
+	LastErrorTime time.Time `json:"last_error_time,omitzero"`
+}
+
+// TranslatorState is the API server.
+type TranslatorState struct {
+	Enabled  bool   `json:"enabled"`
+	Addr     string `json:"addr,omitempty"` // where it listens, when it does
+	Requests int64  `json:"requests"`       // API requests served since start
+	Err      string `json:"error,omitempty"`
+}
+
+// BackendState is one Ollama server named by the config, as last polled.
+type BackendState struct {
+	URL       string       `json:"url"`
+	Reachable bool         `json:"reachable"`
+	Version   string       `json:"version,omitempty"`
+	Models    []ModelState `json:"models,omitempty"`
+	Err       string       `json:"error,omitempty"`
+	Checked   time.Time    `json:"checked,omitzero"`
+}
+
+// ModelState is one model a backend has pulled.
+type ModelState struct {
+	Name string `json:"name"`
+	// Tools is whether /api/show lists the tools capability; nil when
+	// unknown (an old Ollama without capabilities).
+	Tools *bool `json:"tools,omitempty"`
+}
+
+// AliasState is one model_name of the config and the model that answers it.
+type AliasState struct {
+	Name    string `json:"name"`
+	Model   string `json:"model"`   // backend model, without the provider prefix
+	Backend string `json:"backend"` // api_base
+	Ollama  bool   `json:"ollama"`  // an ollama/ entry (the tray can switch those)
+}
+
+// PatcherState is the pi-ai patch.
+type PatcherState struct {
+	Enabled bool          `json:"enabled"` // re-apply after installs
+	BaseURL string        `json:"base_url"`
+	Targets []TargetState `json:"targets"`
+	Err     string        `json:"error,omitempty"`
+}
+
+// TargetState is one pi-ai catalog.
+type TargetState struct {
+	File    string `json:"file"`
+	Version string `json:"version,omitempty"` // pi-ai's version
+	URLs    int    `json:"urls"`              // Anthropic base URLs in the catalog
+	Patched int    `json:"patched"`           // of those, pointing at clawbridge
+	// Reapplied is when the patch was last re-applied after an install.
+	Reapplied time.Time `json:"reapplied,omitzero"`
+	Err       string    `json:"error,omitempty"`
+}
+
+// Unpatched says why the catalog does not point at clawbridge, in words
+// for the user, or "" when it does: the gateway waits on it, and "Re-patch
+// now" reports it.
+func (t TargetState) Unpatched() string {
+	switch {
+	case t.Err != "":
+		return t.Err
+	case t.URLs == 0:
+		return "no Anthropic base URL found in it"
+	case t.Patched != t.URLs:
+		return fmt.Sprintf("%d of %d Anthropic base URLs point at clawbridge", t.Patched, t.URLs)
+	}
+	return ""
+}
+
+// GuardState is the auth-profiles guard.
+type GuardState struct {
+	Enabled     bool            `json:"enabled"`
+	Key         string          `json:"key,omitempty"` // masked
+	Dirs        []GuardDirState `json:"dirs"`
+	LastRestore time.Time       `json:"last_restore,omitzero"`
+	Err         string          `json:"error,omitempty"`
+}
+
+// GuardDirState is one Clawdbot agent directory.
+type GuardDirState struct {
+	Path     string   `json:"path"` // its auth-profiles.json
+	Missing  bool     `json:"missing,omitempty"`
+	Held     bool     `json:"held"`
+	Using    string   `json:"using,omitempty"` // the profile Clawdbot would use
+	Problems []string `json:"problems,omitempty"`
+	Err      string   `json:"error,omitempty"`
+}
+
+// GatewayState is the supervised Clawdbot gateway.
+type GatewayState struct {
+	Enabled  bool   `json:"enabled"`
+	Running  bool   `json:"running"`
+	PID      int    `json:"pid,omitempty"`
+	Port     int    `json:"port,omitempty"`
+	Restarts int    `json:"restarts"`
+	LogPath  string `json:"log_path,omitempty"`
+	Err      string `json:"error,omitempty"`
+	// TUICommand is how to open Clawdbot's terminal UI against it.
+	TUICommand string `json:"tui_command,omitempty"`
+}
+
+// Healthy reports whether nothing needs the user's attention: the
+// translator serves (or is off on purpose), every backend answers, every
+// catalog is patched, the guard holds and the gateway runs when enabled.
+func (s *State) Healthy() bool {
+	if s.Translator.Err != "" || s.Patcher.Err != "" || s.Guard.Err != "" {
+		return false
+	}
+	for _, b := range s.Backends {
+		if !b.Reachable {
+			return false
+		}
+	}
+	for _, t := range s.Patcher.Targets {
+		if t.Err != "" || (s.Patcher.Enabled && t.Patched != t.URLs) {
+			return false
+		}
+	}
+	if s.Guard.Enabled {
+		for _, d := range s.Guard.Dirs {
+			if !d.Held || d.Err != "" {
+				return false
+			}
+		}
+	}
+	if s.Gateway.Enabled && !s.Gateway.Running {
+		return false
+	}
+	return true
+}
+
+// Clone returns a copy of s that shares no slice with it, so that a copy
+// handed to a subscriber cannot change under the daemon's lock.
+func (s State) Clone() State {
+	s.Backends = slices.Clone(s.Backends)
+	s.Aliases = slices.Clone(s.Aliases)
+	s.Patcher.Targets = slices.Clone(s.Patcher.Targets)
+	s.Guard.Dirs = slices.Clone(s.Guard.Dirs)
+	return s
+}
