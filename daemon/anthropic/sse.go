@@ -60,9 +60,7 @@ func (e *StreamEncoder) BlockStart(index int, kind BlockKind, id, name string) {
 	if e.closed {
 		return
 	}
-	e.open("content_block_start")
-	e.buf = append(e.buf, `{"type":"content_block_start","index":`...)
-	e.buf = strconv.AppendInt(e.buf, int64(index), 10)
+	e.blockEvent("content_block_start", index)
 	switch kind {
 	case ThinkingBlock:
 		e.buf = append(e.buf, `,"content_block":{"type":"thinking","thinking":"","signature":""}}`...)
@@ -75,7 +73,7 @@ func (e *StreamEncoder) BlockStart(index int, kind BlockKind, id, name string) {
 	default:
 		e.buf = append(e.buf, `,"content_block":{"type":"text","text":""}}`...)
 	}
-	e.end()
+	e.buf = append(e.buf, frameEnd...)
 }
 
 // BlockDelta writes a content_block_delta of the block's kind.
@@ -83,9 +81,7 @@ func (e *StreamEncoder) BlockDelta(index int, kind BlockKind, s string) {
 	if e.closed {
 		return
 	}
-	e.open("content_block_delta")
-	e.buf = append(e.buf, `{"type":"content_block_delta","index":`...)
-	e.buf = strconv.AppendInt(e.buf, int64(index), 10)
+	e.blockEvent("content_block_delta", index)
 	switch kind {
 	case ThinkingBlock:
 		e.buf = append(e.buf, `,"delta":{"type":"thinking_delta","thinking":`...)
@@ -96,7 +92,7 @@ func (e *StreamEncoder) BlockDelta(index int, kind BlockKind, s string) {
 	}
 	e.buf = appendJSONString(e.buf, s)
 	e.buf = append(e.buf, "}}"...)
-	e.end()
+	e.buf = append(e.buf, frameEnd...)
 }
 
 // BlockStop writes content_block_stop, after a thinking block's
@@ -106,19 +102,28 @@ func (e *StreamEncoder) BlockStop(index int, kind BlockKind) {
 		return
 	}
 	if kind == ThinkingBlock {
-		e.open("content_block_delta")
-		e.buf = append(e.buf, `{"type":"content_block_delta","index":`...)
-		e.buf = strconv.AppendInt(e.buf, int64(index), 10)
+		e.blockEvent("content_block_delta", index)
 		e.buf = append(e.buf, `,"delta":{"type":"signature_delta","signature":`...)
 		e.buf = appendJSONString(e.buf, thinkingSignature)
 		e.buf = append(e.buf, "}}"...)
-		e.end()
+		e.buf = append(e.buf, frameEnd...)
 	}
-	e.open("content_block_stop")
-	e.buf = append(e.buf, `{"type":"content_block_stop","index":`...)
-	e.buf = strconv.AppendInt(e.buf, int64(index), 10)
+	e.blockEvent("content_block_stop", index)
 	e.buf = append(e.buf, '}')
-	e.end()
+	e.buf = append(e.buf, frameEnd...)
+}
+
+// frameEnd ends an event's frame.
+const frameEnd = "\n\n"
+
+// blockEvent starts the frame of a block event: its event line, and its
+// data up to the block's index.
+func (e *StreamEncoder) blockEvent(event string, index int) {
+	e.open(event)
+	e.buf = append(e.buf, `{"type":"`...)
+	e.buf = append(e.buf, event...)
+	e.buf = append(e.buf, `","index":`...)
+	e.buf = strconv.AppendInt(e.buf, int64(index), 10)
 }
 
 // MessageEnd writes message_delta (stop reason, stop sequence, cumulative
@@ -161,7 +166,7 @@ func (e *StreamEncoder) WriteEvents(w io.Writer) error {
 func (e *StreamEncoder) frame(event string, data []byte) {
 	e.open(event)
 	e.buf = append(e.buf, data...)
-	e.end()
+	e.buf = append(e.buf, frameEnd...)
 }
 
 func (e *StreamEncoder) open(event string) {
@@ -169,8 +174,6 @@ func (e *StreamEncoder) open(event string) {
 	e.buf = append(e.buf, event...)
 	e.buf = append(e.buf, "\ndata: "...)
 }
-
-func (e *StreamEncoder) end() { e.buf = append(e.buf, "\n\n"...) }
 
 // appendJSONString appends s as a JSON string. Unlike encoding/json it
 // does not escape <, > and &, which SSE has no reason to fear; invalid
