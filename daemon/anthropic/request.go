@@ -250,33 +250,23 @@ func (c *converter) user(path string, content json.RawMessage) error {
 		return err
 	}
 	var (
-		texts   []string
-		images  [][]byte
+		run     media
 		emitted bool
 	)
 	flush := func() {
-		if len(texts) > 0 || len(images) > 0 {
-			c.r.Messages = append(c.r.Messages, ollama.Message{Role: "user", Content: strings.Join(texts, "\n\n"), Images: images})
-			texts, images, emitted = nil, nil, true
+		if len(run.texts) > 0 || len(run.images) > 0 {
+			c.r.Messages = append(c.r.Messages, ollama.Message{Role: "user", Content: strings.Join(run.texts, "\n\n"), Images: run.images})
+			run, emitted = media{}, true
 		}
 	}
 	for i, b := range blocks {
 		bp := fmt.Sprintf("%s.content.%d", path, i)
+		if ok, err := c.addMedia(bp, &b, &run); err != nil {
+			return err
+		} else if ok {
+			continue
+		}
 		switch b.Type {
-		case "text":
-			texts = append(texts, b.Text)
-		case "image":
-			img, err := c.image(bp, b.Source)
-			if err != nil {
-				return err
-			}
-			images = append(images, img)
-		case "document":
-			text, err := document(bp, &b)
-			if err != nil {
-				return err
-			}
-			texts = append(texts, text)
 		case "tool_result":
 			flush()
 			msg, err := c.toolResult(bp, &b)
@@ -381,34 +371,51 @@ func (c *converter) toolResult(path string, b *RequestBlock) (ollama.Message, er
 		if err != nil {
 			return msg, err
 		}
-		var texts []string
+		var res media
 		for i, inner := range blocks {
 			ip := fmt.Sprintf("%s.%d", cp, i)
-			switch inner.Type {
-			case "text":
-				texts = append(texts, inner.Text)
-			case "image":
-				img, err := c.image(ip, inner.Source)
-				if err != nil {
-					return msg, err
-				}
-				msg.Images = append(msg.Images, img)
-			case "document":
-				text, err := document(ip, &inner)
-				if err != nil {
-					return msg, err
-				}
-				texts = append(texts, text)
-			default:
+			if ok, err := c.addMedia(ip, &inner, &res); err != nil {
+				return msg, err
+			} else if !ok {
 				return msg, unsupportedBlock(ip, inner.Type)
 			}
 		}
-		msg.Content = strings.Join(texts, "\n")
+		msg.Content, msg.Images = strings.Join(res.texts, "\n"), res.images
 	}
 	if b.IsError && !hasPrefixFold(msg.Content, "error") {
 		msg.Content = strings.TrimSpace("Error: " + msg.Content)
 	}
 	return msg, nil
+}
+
+// media is the text and images of a run of content blocks.
+type media struct {
+	texts  []string
+	images [][]byte
+}
+
+// addMedia adds a text, image or document block to m; false means b is of
+// another type, which the caller handles.
+func (c *converter) addMedia(path string, b *RequestBlock, m *media) (bool, error) {
+	switch b.Type {
+	case "text":
+		m.texts = append(m.texts, b.Text)
+	case "image":
+		img, err := c.image(path, b.Source)
+		if err != nil {
+			return true, err
+		}
+		m.images = append(m.images, img)
+	case "document":
+		text, err := document(path, b)
+		if err != nil {
+			return true, err
+		}
+		m.texts = append(m.texts, text)
+	default:
+		return false, nil
+	}
+	return true, nil
 }
 
 // image decodes a base64 image source; Ollama takes the raw bytes.
