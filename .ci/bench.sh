@@ -2,8 +2,9 @@
 # `make bench` (after `make build`): measures clawbridge and writes
 # docs/benchmarks.md. In one go, on this machine:
 #   1. the Go micro-benchmarks of the hot paths (go test -bench -benchmem,
-#      daemon/translator and daemon/ollama), several runs each, and a CPU
-#      profile of the in-process relay benchmark;
+#      daemon/translator, daemon/anthropic and daemon/upstream/ollama),
+#      several runs each, and a CPU profile of the in-process relay
+#      benchmark;
 #   2. cmd/clawbench run: the relay comparison against a fast fake upstream
 #      (direct, a Go reverse proxy, clawbridge, claude-code-router), the
 #      real Ollama comparison, footprint and the daemon's own jobs, with
@@ -72,9 +73,18 @@ if [ -n "${BENCH_SMOKE:-}" ]; then
   btime=1x
   ptime=200x
 fi
+# micro_pkgs lists the packages with micro-benchmarks that exist in the
+# current directory: a baseline tree may predate the daemon/upstream and
+# daemon/anthropic moves.
+micro_pkgs() {
+  for d in daemon/translator daemon/anthropic daemon/upstream/ollama daemon/ollama; do
+    [ -d "$d" ] && echo "./$d/"
+  done
+}
+
 step "micro-benchmarks (-count $count -benchtime $btime)"
 go test -run '^$' -bench . -benchmem -count "$count" -benchtime "$btime" \
-  ./daemon/translator/ ./daemon/ollama/ | tee "$tmp/micro.txt" >&2
+  $(micro_pkgs) | tee "$tmp/micro.txt" >&2
 
 baseline_micro=()
 if [ -n "${BENCH_BASELINE_SRC:-}" ]; then
@@ -85,7 +95,7 @@ if [ -n "${BENCH_BASELINE_SRC:-}" ]; then
   export BENCH_BASELINE="${BENCH_BASELINE_LABEL:-baseline $desc}=$tmp/clawbridge-baseline${BENCH_BASELINE:+,$BENCH_BASELINE}"
   step "baseline: micro-benchmarks in $src"
   (cd "$src" && go test -run '^$' -bench . -benchmem -count "$count" -benchtime "$btime" \
-    ./daemon/translator/ ./daemon/ollama/) | tee "$tmp/micro-baseline.txt" >&2
+    $(micro_pkgs)) | tee "$tmp/micro-baseline.txt" >&2
   baseline_micro=(-micro-baseline "$tmp/micro-baseline.txt")
 fi
 

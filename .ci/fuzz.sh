@@ -82,7 +82,7 @@ for entry in "${fuzzers[@]}"; do
     cat "$out" >&2
   fi
   rows+=("$dir|$name|${execs:-0}|${interesting:-0}|${secs}s|$result")
-  printf '%-24s %-26s %12s execs  %s\n' "$dir" "$name" "${execs:-0}" "$result"
+  printf '%-30s %-26s %12s execs  %s\n' "$dir" "$name" "${execs:-0}" "$result"
 done
 
 {

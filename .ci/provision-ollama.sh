@@ -17,7 +17,7 @@
 #
 # Progress goes to stderr; the last line on stdout is the binary's path
 # (.ci/provision.sh records it as CLAWBRIDGE_OLLAMA_BIN). The tests then run
-# it with daemon/ollama/ollamatest, which serves a tiny generated model.
+# it with daemon/upstream/ollama/ollamatest, which serves a tiny generated model.
 set -euo pipefail
 
 OLLAMA_VERSION=0.17.4

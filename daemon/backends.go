@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/notify"
-	"github.com/clawbridge/clawbridge/daemon/ollama"
 	"github.com/clawbridge/clawbridge/daemon/status"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
 // backendPoller asks every Ollama server of the config what it runs and

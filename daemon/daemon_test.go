@@ -16,8 +16,8 @@ import (
 
 	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/notify"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
 	"github.com/clawbridge/clawbridge/daemon/translator"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 	"github.com/clawbridge/clawbridge/patcher/guard"
 )
 

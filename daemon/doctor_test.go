@@ -9,8 +9,8 @@ import (
 
 	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/doctor"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
 	"github.com/clawbridge/clawbridge/daemon/status"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
 func findCheck(t *testing.T, r doctor.Report, name string) doctor.Check {

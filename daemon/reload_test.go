@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
 // reloadStreamTokens is the length of the answer streamed across the

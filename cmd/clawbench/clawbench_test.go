@@ -139,7 +139,7 @@ BenchmarkRelayToken
     hotpath_bench_test.go:1: a log line from the benchmark
 BenchmarkRelayToken-2    	  706293	      1715 ns/op	  75.20 MB/s	     528 B/op	      10 allocs/op
 PASS
-pkg: github.com/clawbridge/clawbridge/daemon/ollama
+pkg: github.com/clawbridge/clawbridge/daemon/upstream/ollama
 BenchmarkReadStreamToken-2   	    2636	    437919 ns/op	  76.35 MB/s	        10.01 allocs/token	      1704 ns/token	  201289 B/op	    2572 allocs/op
 `
 	res, err := parseMicro([]byte(out))
@@ -157,7 +157,7 @@ BenchmarkReadStreamToken-2   	    2636	    437919 ns/op	  76.35 MB/s	        10.
 		t.Errorf("median ns/op %v, want 31.22", v)
 	}
 	rs := res.benches[2]
-	if v, ok := rs.median("allocs/token"); !ok || v != 10.01 || rs.pkg != "github.com/clawbridge/clawbridge/daemon/ollama" {
+	if v, ok := rs.median("allocs/token"); !ok || v != 10.01 || rs.pkg != "github.com/clawbridge/clawbridge/daemon/upstream/ollama" {
 		t.Errorf("custom metric %v %v in %q", v, ok, rs.pkg)
 	}
 	if strings.Join(rs.units, ",") != "ns/op,MB/s,allocs/token,ns/token,B/op,allocs/op" {
@@ -313,7 +313,7 @@ Active filters:
    focus=translator\.\(\*Server\)
 Showing nodes accounting for 1470ms, 53.26% of 2760ms total
       flat  flat%   sum%        cum   cum%
-         0     0%     0%     1130ms 40.94%  github.com/clawbridge/clawbridge/daemon/ollama.(*Client).Chat
+         0     0%     0%     1130ms 40.94%  github.com/clawbridge/clawbridge/daemon/upstream/ollama.(*Client).Chat
       50ms  1.81%  1.81%      800ms 28.99%  encoding/json.Unmarshal
      350ms 12.68% 14.49%      350ms 12.68%  syscall.write
 `
@@ -361,5 +361,29 @@ func TestParseBaselines(t *testing.T) {
 		if _, err := parseBaselines(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+	}
+}
+
+// TestMicroBaselineFollowsMoves compares a benchmark with the baseline's
+// run of it when it has moved to another package since (as the token
+// reader did from daemon/ollama to daemon/upstream/ollama).
+func TestMicroBaselineFollowsMoves(t *testing.T) {
+	parse := func(out string) *microResult {
+		res, err := parseMicro([]byte(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	r := &report{
+		micro: parse("pkg: github.com/clawbridge/clawbridge/daemon/upstream/ollama\n" +
+			"BenchmarkReadStreamToken-2   	    2636	    400000 ns/op	  500 allocs/op\n"),
+		microBaseline: parse("pkg: github.com/clawbridge/clawbridge/daemon/upstream/ollama\n" +
+			"BenchmarkReadStreamToken-2   	    2636	    800000 ns/op	  525 allocs/op\n"),
+	}
+	var b strings.Builder
+	r.writeMicroBaseline(&b)
+	if !strings.Contains(b.String(), "| ReadStreamToken | 800000 → 400000") {
+		t.Errorf("no before/after row for the moved benchmark:\n%s", b.String())
 	}
 }

@@ -100,9 +100,9 @@ func (r *report) writeProfile(b *strings.Builder) {
 	}
 	fmt.Fprintf(b, "## Where clawbridge's CPU goes\n\n")
 	fmt.Fprintf(b, "`go test -bench RelayStream256 -cpuprofile` (daemon/translator/relay_bench_test.go: the translator and the fake in one process, streaming 256 tokens over loopback HTTP), focused on samples with the translator's handler or its upstream goroutine on the stack: %.0f ms of clawbridge CPU in the profile. ", p.totalMS)
-	fmt.Fprintf(b, "Decoding Ollama's NDJSON lines (`daemon/ollama` readStream) takes %.0f%% of it in its token-line decoder and %.0f%% in `encoding/json.Unmarshal` (which decodes the lines that are not token lines, and every line in builds before the token-line decoder), encoding the events %.0f%%, writing and flushing to sockets (`syscall.write`) %.0f%%, reading them (`syscall.read`) %.0f%%.\n\n",
-		100*p.share("github.com/clawbridge/clawbridge/daemon/ollama.(*tokenLineDecoder).decode"), 100*p.share("encoding/json.Unmarshal"),
-		100*p.share("github.com/clawbridge/clawbridge/daemon/translator.(*streamEncoder).blockDelta"),
+	fmt.Fprintf(b, "Decoding Ollama's NDJSON lines (`daemon/upstream/ollama` readStream) takes %.0f%% of it in its token-line decoder and %.0f%% in `encoding/json.Unmarshal` (which decodes the lines that are not token lines, and every line in builds before the token-line decoder), encoding the events %.0f%%, writing and flushing to sockets (`syscall.write`) %.0f%%, reading them (`syscall.read`) %.0f%%.\n\n",
+		100*p.share("github.com/clawbridge/clawbridge/daemon/upstream/ollama.(*tokenLineDecoder).decode"), 100*p.share("encoding/json.Unmarshal"),
+		100*p.share("github.com/clawbridge/clawbridge/daemon/anthropic.(*StreamEncoder).BlockDelta"),
 		100*p.share("syscall.write"), 100*p.share("syscall.read"))
 	fmt.Fprintf(b, "| Function (cumulative, top 25) | ms | share |\n|---|---:|---:|\n")
 	for i, row := range p.rows {

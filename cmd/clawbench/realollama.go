@@ -8,8 +8,8 @@ import (
 	"os/exec"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
 // ollamaResult compares clawbridge in front of a real Ollama with

@@ -382,7 +382,7 @@ func (r *report) writeGaps(b *strings.Builder) {
 			p := fmt.Sprintf("**Streaming at concurrency 32** (%s the floor): per token clawbridge spends %s of CPU against the reverse proxy's %s, and makes %s write system calls against its %s. ",
 				fmtRatio(ratio), fmtDur(cb32.cpuPer1k/1000), fmtDur(f32.cpuPer1k/1000), fmtNum(cb32.writesPerToken()), fmtNum(f32.writesPerToken()))
 			if cb32.writesPerToken() > 2*f32.writesPerToken() {
-				p += fmt.Sprintf("The reverse proxy copies whatever it has read in one write, so when tokens queue up one write carries about %.0f of them; this clawbridge writes far more often: its stream loop (`daemon/translator/server.go`) should write the chunks already waiting in its channel together and flush once.",
+				p += fmt.Sprintf("The reverse proxy copies whatever it has read in one write, so when tokens queue up one write carries about %.0f of them; this clawbridge writes far more often: its stream loop (`daemon/translator/relay.go`) should write the chunks already waiting in its channel together and flush once.",
 					1/max(f32.writesPerToken(), 1e-9))
 			} else {
 				p += "Writes are not the difference: like the reverse proxy, clawbridge writes the tokens that queued up together. " +
@@ -391,7 +391,7 @@ func (r *report) writeGaps(b *strings.Builder) {
 			}
 			if pr := r.profile; pr != nil {
 				p += fmt.Sprintf(" In the profile below, decoding Ollama's lines (`tokenLineDecoder`) is %.0f%% of clawbridge's CPU, reading them (`syscall.read`) %.0f%%, the handoff (`runtime.selectgo`) %.0f%%, and writing and flushing (`syscall.write`) %.0f%%.",
-					100*pr.share("github.com/clawbridge/clawbridge/daemon/ollama.(*tokenLineDecoder).decode"), 100*pr.share("syscall.read"), 100*pr.share("runtime.selectgo"), 100*pr.share("syscall.write"))
+					100*pr.share("github.com/clawbridge/clawbridge/daemon/upstream/ollama.(*tokenLineDecoder).decode"), 100*pr.share("syscall.read"), 100*pr.share("runtime.selectgo"), 100*pr.share("syscall.write"))
 			}
 			p += fmt.Sprintf(" Against a real model this ceiling is far away: a stream at 30 tokens/s, a fast local model, costs clawbridge %s of CPU a second at this rate, %.3f%% of one core.", fmtDur(30*cb32.cpuPer1k/1000), 100*30*float64(cb32.cpuPer1k/1000)/float64(time.Second))
 			paras = append(paras, p)
@@ -404,7 +404,7 @@ func (r *report) writeGaps(b *strings.Builder) {
 			if n1.requests > 0 {
 				reads = float64(n1.reads) / float64(n1.requests)
 			}
-			paras = append(paras, fmt.Sprintf("**Not streaming**: clawbridge asks Ollama for a streamed answer even when its client does not stream (`chatRequest` in `daemon/translator/request.go`), so that stop sequences, tool-call repair and the idle timeout act as tokens arrive and a stop sequence ends generation early. "+
+			paras = append(paras, fmt.Sprintf("**Not streaming**: clawbridge asks Ollama for a streamed answer even when its client does not stream (`OllamaRequest` in `daemon/anthropic/request.go`), so that stop sequences, tool-call repair and the idle timeout act as tokens arrive and a stop sequence ends generation early. "+
 				"Against the fake that turns one JSON body into %d separately flushed lines, read here with %.0f read system calls per request. The fake alone takes %s (p50) to stream them at concurrency 1, against the %s the floor needs for the whole non-streamed exchange, and at concurrency 32 streams at most %s answers a second (the fake, direct, streaming), fewer than the floor's %s req/s: neither target can be met while the upstream answer is streamed, however little the relay costs. "+
 				"With a real model the difference vanishes: Ollama produces tokens thousands of times slower than this fake, and reading them as they come costs microseconds each.",
 				r.opts.tokens, reads, fmtDur(d1.total50), fmtDur(nf1.total50), fmtRate(d32.rps), fmtRate(nf32.rps)))
@@ -472,19 +472,27 @@ func (r *report) writeMicro(b *strings.Builder) {
 }
 
 // writeMicroBaseline compares the benchmarks that the baseline's source
-// has too.
+// has too, in the same package or, when only one has the name, in
+// another.
 func (r *report) writeMicroBaseline(b *strings.Builder) {
 	if r.micro == nil || r.microBaseline == nil {
 		return
 	}
 	before := map[string]*microBench{}
+	byName := map[string][]*microBench{}
 	for _, mb := range r.microBaseline.benches {
 		before[mb.pkg+"."+mb.name] = mb
+		byName[mb.name] = append(byName[mb.name], mb)
 	}
 	type row struct{ name, cols string }
 	var rows []row
 	for _, mb := range r.micro.benches {
 		old := before[mb.pkg+"."+mb.name]
+		if old == nil && len(byName[mb.name]) == 1 {
+			// The benchmark moved to another package since the baseline
+			// (daemon/anthropic and daemon/upstream came out of others).
+			old = byName[mb.name][0]
+		}
 		if old == nil {
 			continue
 		}
@@ -522,7 +530,7 @@ func (r *report) writeRelay(b *strings.Builder) {
 	}
 	o := r.opts
 	fmt.Fprintf(b, "## 2. Relay overhead against a fast fake upstream\n\n")
-	fmt.Fprintf(b, "The fake (`daemon/ollama/ollamafake`) streams %d tokens as fast as it can, each its own flushed NDJSON line (Ollama's `/api/chat`) or SSE event (OpenAI's `/v1/chat/completions`, for claude-code-router). ", o.tokens)
+	fmt.Fprintf(b, "The fake (`daemon/upstream/ollama/ollamafake`) streams %d tokens as fast as it can, each its own flushed NDJSON line (Ollama's `/api/chat`) or SSE event (OpenAI's `/v1/chat/completions`, for claude-code-router). ", o.tokens)
 	fmt.Fprintf(b, "The fake and the Go reverse proxy are hit with Ollama's own API; clawbridge and claude-code-router with Anthropic's `/v1/messages`, which they translate. ")
 	fmt.Fprintf(b, "Each server is its own process; CPU is its user+system time from `/proc/<pid>/stat` over all rounds, per 1,000 tokens relayed (for the fake: generated). ")
 	fmt.Fprintf(b, "Writes are its write system calls (`syscw` in `/proc/<pid>/io`: to the client and to the upstream) per token or per request. ")
@@ -593,7 +601,7 @@ func (r *report) writeOllama(b *strings.Builder) {
 		return
 	}
 	fmt.Fprintf(b, "## 3. Against a real Ollama\n\n")
-	fmt.Fprintf(b, "Ollama %s (built by `.ci/provision-ollama.sh`) serving the tiny scripted model `%s` of `daemon/ollama/ollamatest`, whose loop script streams until `max_tokens` stops it: exactly %d tokens per answer. One request at a time, rotating between clawbridge (Anthropic `/v1/messages` → Ollama's `/api/chat`), Ollama's own Anthropic-compatible `/v1/messages` and, for reference, Ollama's `/api/chat` hit directly and through a Go reverse proxy (`httputil.ReverseProxy`, its own process: the least any hop costs); same prompt, and all answered the same text. %d requests each.\n\n",
+	fmt.Fprintf(b, "Ollama %s (built by `.ci/provision-ollama.sh`) serving the tiny scripted model `%s` of `daemon/upstream/ollama/ollamatest`, whose loop script streams until `max_tokens` stops it: exactly %d tokens per answer. One request at a time, rotating between clawbridge (Anthropic `/v1/messages` → Ollama's `/api/chat`), Ollama's own Anthropic-compatible `/v1/messages` and, for reference, Ollama's `/api/chat` hit directly and through a Go reverse proxy (`httputil.ReverseProxy`, its own process: the least any hop costs); same prompt, and all answered the same text. %d requests each.\n\n",
 		orDash(ol.version), ol.model, ol.tokens, len(ol.samples[0]))
 	fmt.Fprintf(b, "| Path | TTFT p50 | TTFT p90 | total p50 | total p90 |\n|---|---:|---:|---:|---:|\n")
 	for i, name := range ol.targets {

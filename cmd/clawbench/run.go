@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamafake"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamafake"
 	"github.com/clawbridge/clawbridge/patcher/atomicfile"
 )
 

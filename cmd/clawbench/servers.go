@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamafake"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamafake"
 )
 
 // runFake serves the fake upstream until SIGINT or SIGTERM.

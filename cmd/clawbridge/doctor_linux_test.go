@@ -15,8 +15,8 @@ import (
 
 	"github.com/clawbridge/clawbridge/daemon"
 	"github.com/clawbridge/clawbridge/daemon/doctor"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
 	"github.com/clawbridge/clawbridge/daemon/service/servicetest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
 // TestDoctorCommandPasses sets up everything the doctor asks for, the

@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"github.com/clawbridge/clawbridge/daemon/doctor"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
 	"github.com/clawbridge/clawbridge/daemon/service/servicetest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
 // doctorRun is one `clawbridge doctor` as a user sees it: the exit status

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
 // e2eClawdbotTurn runs one real Clawdbot agent turn (`clawdbot agent

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
 // What the client scripts in testdata/npm print, and the checks on it.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
 // What openai-chat-completions.mjs prints (the official openai SDK against

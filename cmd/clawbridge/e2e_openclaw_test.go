@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
 // TestOpenClawReleases is issue #15's acceptance test: for Clawdbot and

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
 	"github.com/clawbridge/clawbridge/daemon/status"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
 // e2eHome is a throwaway HOME holding a real Clawdbot install (a

@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
 // TestEndToEnd runs the built clawbridge binary between a real Ollama

@@ -170,3 +170,104 @@ func TestGuardCommandBadConfig(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+// sqliteAgentDir makes <home>/<name>/agents/main/agent in a state
+// directory that has moved to SQLite (OpenClaw 2026.9's state database);
+// with own set it first holds the auth-profiles.json clawbridge's guard
+// writes there, as an older build did before the database appeared.
+func sqliteAgentDir(t *testing.T, home, name string, own bool) string {
+	t.Helper()
+	state := filepath.Join(home, name)
+	dir := filepath.Join(state, "agents", "main", "agent")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if own {
+		g, err := guard.New(guard.Options{Dirs: []string{dir}, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if evs, err := g.Fix(); err != nil || len(evs) != 1 || evs[0].Kind != guard.Created {
+			t.Fatalf("writing clawbridge's store: %+v %v", evs, err)
+		}
+	}
+	db := filepath.Join(state, "state", "openclaw.sqlite")
+	os.MkdirAll(filepath.Dir(db), 0o700)
+	if err := os.WriteFile(db, []byte("SQLite format 3\x00"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestGuardCommandSQLiteStores: `guard` tells a SQLite directory for what
+// it is (not pinned, and not a failure either), takes back the store
+// clawbridge wrote there, and leaves anyone else's to `openclaw doctor
+// --fix`.
+func TestGuardCommandSQLiteStores(t *testing.T) {
+	const sqliteLine = ": SQLite store (OpenClaw 2026.6+): not guarded; the config route's key is used"
+	home := isolateHome(t)
+	plain := sqliteAgentDir(t, home, "plain", false)
+	own := sqliteAgentDir(t, home, "own", true)
+	ownFile := filepath.Join(own, "auth-profiles.json")
+
+	code, stdout, stderr := runCLI("guard", "--check", "-dir", plain)
+	if code != 0 || !strings.Contains(stdout, plain+sqliteLine) || strings.Contains(strings.ToLower(stdout), "pinned") {
+		t.Fatalf("plain SQLite dir: exit %d; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+
+	steps := []struct {
+		args   []string
+		code   int
+		stdout []string
+	}{
+		{[]string{"--check"}, 1, []string{own + sqliteLine + ", but a legacy auth-profiles.json is here", "still holds the store clawbridge wrote"}},
+		{[]string{"--fix"}, 0, []string{own + sqliteLine, "  - removed the auth-profiles.json clawbridge had written: this release keeps its auth store in SQLite and refuses a legacy JSON store (kept it as auth-profiles.json.clawbridge-removed-"}},
+		{[]string{"--check"}, 0, []string{own + sqliteLine + "\n  - removed the auth-profiles.json clawbridge had written (kept it as auth-profiles.json.clawbridge-removed-"}},
+	}
+	for _, s := range steps {
+		code, stdout, stderr := runCLI(append([]string{"guard", "-dir", own}, s.args...)...)
+		for _, want := range s.stdout {
+			if !strings.Contains(stdout, want) {
+				code = -1
+			}
+		}
+		if code != s.code || strings.Contains(strings.ToLower(stdout), "pinned") {
+			t.Fatalf("%v: exit %d, want %d and %q; stdout:\n%s\nstderr:\n%s", s.args, code, s.code, s.stdout, stdout, stderr)
+		}
+	}
+	if _, err := os.Lstat(ownFile); !os.IsNotExist(err) {
+		t.Fatalf("clawbridge's store is still there (%v)", err)
+	}
+
+	// The user's own store beside SQLite: never touched, the fix named.
+	foreign := sqliteAgentDir(t, home, "foreign", false)
+	foreignFile := writeAuthStore(t, foreign, "claude-sync.in.json")
+	before, _ := os.ReadFile(foreignFile)
+	for _, mode := range []string{"--check", "--fix"} {
+		code, stdout, stderr := runCLI("guard", mode, "-dir", foreign)
+		if code != 1 || !strings.Contains(stdout, "run `openclaw doctor --fix` to migrate it into the SQLite store") ||
+			!strings.Contains(stderr, "openclaw doctor --fix") || strings.Contains(strings.ToLower(stdout), "pinned") {
+			t.Fatalf("%s of the user's store: exit %d; stdout:\n%s\nstderr:\n%s", mode, code, stdout, stderr)
+		}
+	}
+	if after, _ := os.ReadFile(foreignFile); string(after) != string(before) {
+		t.Error("the user's store was changed")
+	}
+}
+
+// TestGuardCommandWillCreate: an agent directory without a store is
+// reported as one the guard will create, not as pinned.
+func TestGuardCommandWillCreate(t *testing.T) {
+	home := isolateHome(t)
+	dir := filepath.Join(home, ".clawdbot", "agents", "main", "agent")
+	os.MkdirAll(dir, 0o700)
+	code, stdout, stderr := runCLI("guard", "--check", "-dir", dir)
+	if code != 1 || !strings.Contains(stdout, filepath.Join(dir, "auth-profiles.json")+": will be created holding the local key") ||
+		strings.Contains(strings.ToLower(stdout), "pinned") {
+		t.Fatalf("exit %d; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	missing := filepath.Join(home, "nowhere", "agent")
+	if code, stdout, _ := runCLI("guard", "--check", "-dir", missing); code != 0 || !strings.Contains(stdout, missing+": no agent directory yet (nothing to guard)") {
+		t.Fatalf("missing dir: exit %d; stdout:\n%s", code, stdout)
+	}
+}

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/admin"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 	"github.com/clawbridge/clawbridge/patcher/guard"
 	"github.com/clawbridge/clawbridge/tray/traytest"
 )

@@ -14,9 +14,9 @@ import (
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/config/settings"
 	"github.com/clawbridge/clawbridge/daemon/gateway"
-	"github.com/clawbridge/clawbridge/daemon/ollama"
 	"github.com/clawbridge/clawbridge/daemon/status"
 	"github.com/clawbridge/clawbridge/daemon/translator"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 	"github.com/clawbridge/clawbridge/patcher"
 	"github.com/clawbridge/clawbridge/patcher/guard"
 )

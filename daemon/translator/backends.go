@@ -1,6 +1,8 @@
 package translator
 
 import (
+	"log/slog"
+	"net/http"
 	"sort"
 	"sync"
 	"time"
@@ -30,6 +32,21 @@ import (
 // the server (provider and api_base) for health and load, the server and
 // model for token calibration and context size. A reload that keeps an
 // entry keeps its state.
+
+// backends are the backend servers of the configs as the translator
+// reaches them: a client per server and key, what /api/show said about
+// each model, and the pool's health, load and calibration. A reload that
+// keeps a server keeps its state.
+type backends struct {
+	log     *slog.Logger
+	http    *http.Client
+	recheck time.Duration
+	caps    *capCache
+	pool    *pool
+
+	mu      sync.Mutex
+	clients map[string]chatClient // by provider, api_base and key
+}
 
 // serverKey identifies a backend server.
 type serverKey struct {

@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
 // synthModel is a made-up backend model: real tokens per raw-estimate

@@ -7,7 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama"
+	"github.com/clawbridge/clawbridge/daemon/anthropic"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
 // capCache remembers what /api/show said about each backend model, for a
@@ -31,7 +32,7 @@ type capEntry struct {
 type showInfo struct {
 	// Caps is nil when Ollama did not list capabilities (versions before
 	// they were reported): nothing is assumed then.
-	Caps *capabilities
+	Caps *anthropic.Capabilities
 	// ContextLength is the model's trained context length; 0 if unknown.
 	ContextLength int
 	// NumCtx is the num_ctx its Modelfile sets; 0 if none.
@@ -69,11 +70,11 @@ func (cc *capCache) get(ctx context.Context, c *ollama.Client, model string) (*s
 	return info, nil
 }
 
-func capsFromShow(s *ollama.ShowResponse) *capabilities {
+func capsFromShow(s *ollama.ShowResponse) *anthropic.Capabilities {
 	if len(s.Capabilities) == 0 {
 		return nil
 	}
-	return &capabilities{
+	return &anthropic.Capabilities{
 		Thinking: slices.Contains(s.Capabilities, "thinking"),
 		Tools:    slices.Contains(s.Capabilities, "tools"),
 		Vision:   slices.Contains(s.Capabilities, "vision"),

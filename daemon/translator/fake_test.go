@@ -15,8 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/anthropic"
 	"github.com/clawbridge/clawbridge/daemon/config"
-	"github.com/clawbridge/clawbridge/daemon/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
 // hangGuard bounds every wait in these tests. It only stops a broken test
@@ -194,9 +195,9 @@ func (ts *testServer) post(t *testing.T, path, body string) *http.Response {
 
 // decodeError reads an Anthropic error body and checks its shape: the
 // status, the type, request_id equal to the request-id header.
-func decodeError(t *testing.T, resp *http.Response, status int, typ string) ErrorResponse {
+func decodeError(t *testing.T, resp *http.Response, status int, typ string) anthropic.ErrorResponse {
 	t.Helper()
-	var e ErrorResponse
+	var e anthropic.ErrorResponse
 	body, _ := io.ReadAll(resp.Body)
 	if err := json.Unmarshal(body, &e); err != nil {
 		t.Fatalf("error body is not JSON: %v: %s", err, body)

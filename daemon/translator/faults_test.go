@@ -18,10 +18,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/clawbridge/clawbridge/daemon/anthropic"
 	"github.com/clawbridge/clawbridge/daemon/config"
-	"github.com/clawbridge/clawbridge/daemon/ollama"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
-	"github.com/clawbridge/clawbridge/daemon/openaicompat"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/openaicompat"
 )
 
 // Faults from the backend, each seen through all four ways a client asks:
@@ -103,7 +104,7 @@ func ask(t *testing.T, base string, m clientMode, model string) outcome {
 		}
 		o.errType, o.message = e.Error.Type, e.Error.Message
 	case o.status != http.StatusOK:
-		var e ErrorResponse
+		var e anthropic.ErrorResponse
 		if err := json.Unmarshal(raw, &e); err != nil || e.Type != "error" || e.RequestID != resp.Header.Get("request-id") {
 			t.Fatalf("status %d with a body that is not an Anthropic error: %q", o.status, truncate(raw))
 		}
@@ -117,7 +118,7 @@ func ask(t *testing.T, base string, m clientMode, model string) outcome {
 			o.text = *c.Choices[0].Message.Content
 		}
 	case !m.stream:
-		var msg Message
+		var msg anthropic.Message
 		if err := json.Unmarshal(raw, &msg); err != nil {
 			t.Fatalf("not a message: %v: %q", err, truncate(raw))
 		}
@@ -141,7 +142,7 @@ func (o *outcome) readEvents(t *testing.T) {
 		var ev struct {
 			Type  string
 			Delta struct{ Text string }
-			Error ErrorBody
+			Error anthropic.ErrorBody
 		}
 		json.Unmarshal([]byte(data), &ev)
 		switch ev.Type {

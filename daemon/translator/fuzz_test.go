@@ -17,42 +17,43 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
 
+	"github.com/clawbridge/clawbridge/daemon/anthropic"
 	"github.com/clawbridge/clawbridge/daemon/config"
-	"github.com/clawbridge/clawbridge/daemon/ollama"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
-	"github.com/clawbridge/clawbridge/daemon/openaicompat"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/openaicompat"
 )
 
 // Fuzzers for what the translator takes from clients: Anthropic Messages
 // and OpenAI Chat Completions bodies, decoded and converted into the
 // request sent to the backend, and the text a model writes, which the
-// tool-call repairer reads. Their seeds are the request fixtures in
-// testdata/request and testdata/openai and the bodies real client
-// libraries sent, recorded into testdata/capture (see TestCaptureRequests).
+// tool-call repairer reads (FuzzRepair, in daemon/anthropic). Their seeds
+// are the request fixtures in daemon/anthropic/testdata/request and
+// testdata/openai and the bodies real client libraries sent, recorded
+// into testdata/capture (see TestCaptureRequests).
 
 var captureRequests = flag.Bool("capture", false, "record testdata/capture/ from the real client libraries (needs the provisioned peers)")
 
 // fuzzBackends are the backends every decoded request is converted for:
 // what a request meets in practice, from a model that can do everything
 // to one that can do nothing, and one whose /api/show failed.
-var fuzzBackends = []backend{
-	{Model: "qwen3:8b", Caps: &capabilities{Thinking: true, Tools: true, Vision: true, Family: "qwen3"}, Repair: true},
-	{Model: "gpt-oss:20b", NumCtx: 8192, Caps: &capabilities{Thinking: true, Tools: true, Family: "gptoss"}},
-	{Model: "tiny-plain", Caps: &capabilities{}, NoTools: true},
+var fuzzBackends = []anthropic.Backend{
+	{Model: "qwen3:8b", Caps: &anthropic.Capabilities{Thinking: true, Tools: true, Vision: true, Family: "qwen3"}, Repair: true},
+	{Model: "gpt-oss:20b", NumCtx: 8192, Caps: &anthropic.Capabilities{Thinking: true, Tools: true, Family: "gptoss"}},
+	{Model: "tiny-plain", Caps: &anthropic.Capabilities{}, NoTools: true},
 	{Model: "unknown"},
 }
 
-// addRequestSeeds adds the bodies of every file in testdata that holds
-// requests of one API: dir/*.json files that are a body, or that hold one
-// under "body" (the golden cases), skipping the goldens themselves.
+// addRequestSeeds adds the bodies of every file that holds requests of
+// one API: dir/*.json files that are a body, or that hold one under
+// "body" (the golden cases), skipping the goldens themselves.
 func addRequestSeeds(f *testing.F, api string, dirs ...string) {
 	n := 0
 	for _, dir := range dirs {
-		files, _ := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
+		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 		for _, file := range files {
-			if strings.HasSuffix(file, ".golden.json") || (dir == "capture" && !strings.HasPrefix(filepath.Base(file), api+"-")) {
+			if strings.HasSuffix(file, ".golden.json") || (filepath.Base(dir) == "capture" && !strings.HasPrefix(filepath.Base(file), api+"-")) {
 				continue
 			}
 			data, err := os.ReadFile(file)
@@ -70,7 +71,7 @@ func addRequestSeeds(f *testing.F, api string, dirs ...string) {
 		}
 	}
 	if n == 0 {
-		f.Fatalf("no %s request seeds in testdata/%s", api, strings.Join(dirs, ", testdata/"))
+		f.Fatalf("no %s request seeds in %s", api, strings.Join(dirs, ", "))
 	}
 }
 
@@ -78,7 +79,7 @@ func addRequestSeeds(f *testing.F, api string, dirs ...string) {
 // with: a 400 invalid_request_error that says something.
 func checkDecodeError(t *testing.T, err error) {
 	t.Helper()
-	var ae *apiError
+	var ae *anthropic.Error
 	if !errors.As(err, &ae) {
 		t.Fatalf("decode error %T %v is not an API error (the client would get a 500)", err, err)
 	}
@@ -90,7 +91,7 @@ func checkDecodeError(t *testing.T, err error) {
 // checkDecoded checks what every accepted request must hold, converts it
 // for each fuzzBackend and checks that the backend request can be sent:
 // it encodes as JSON for Ollama and for an OpenAI-compatible server.
-func checkDecoded(t *testing.T, r *request, needMaxTokens bool) {
+func checkDecoded(t *testing.T, r *anthropic.Request, needMaxTokens bool) {
 	t.Helper()
 	if r.Model == "" {
 		t.Fatal("accepted a request without a model")
@@ -119,7 +120,7 @@ func checkDecoded(t *testing.T, r *request, needMaxTokens bool) {
 		}
 		images = images || len(m.Images) > 0
 		for _, c := range m.ToolCalls {
-			if c.Function.Name == "" || !json.Valid(c.Function.Arguments) || jsonKind(c.Function.Arguments) != "object" {
+			if c.Function.Name == "" || !json.Valid(c.Function.Arguments) || anthropic.JSONKind(c.Function.Arguments) != "object" {
 				t.Fatalf("message %d: tool call %+v", i, c)
 			}
 		}
@@ -129,15 +130,15 @@ func checkDecoded(t *testing.T, r *request, needMaxTokens bool) {
 	}
 	names := map[string]bool{}
 	for _, tool := range r.Tools {
-		if tool.Function.Name == "" || names[tool.Function.Name] || jsonKind(tool.Function.Parameters) != "object" {
+		if tool.Function.Name == "" || names[tool.Function.Name] || anthropic.JSONKind(tool.Function.Parameters) != "object" {
 			t.Fatalf("tool %+v (empty, repeated or without an object schema)", tool.Function)
 		}
 		names[tool.Function.Name] = true
 	}
-	newToolSet(r.Tools) // compiles every schema; must not panic
+	anthropic.NewToolSet(r.Tools) // compiles every schema; must not panic
 
 	for _, b := range fuzzBackends {
-		chat, err := chatRequest(r, b)
+		chat, err := anthropic.OllamaRequest(r, b)
 		if err != nil {
 			checkDecodeError(t, err)
 			if !r.HasImages {
@@ -168,17 +169,17 @@ func checkDecoded(t *testing.T, r *request, needMaxTokens bool) {
 // names the problem, or becomes a request that every kind of backend
 // model can be sent; decoding never panics.
 func FuzzDecodeRequest(f *testing.F) {
-	addRequestSeeds(f, "anthropic", "request", "capture")
+	addRequestSeeds(f, "anthropic", "../anthropic/testdata/request", "testdata/capture")
 	f.Add([]byte(`{"model":"m","max_tokens":1,"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"a","name":"b","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"a","is_error":true,"content":[{"type":"text","text":"boom"},{"type":"document","source":{"type":"text","data":"x"},"title":"t"}]}]}]}`))
 	f.Add([]byte(`{"model":"m","max_tokens":1,"thinking":{"type":"enabled","budget_tokens":20000},"output_config":{"effort":"max"},"stop_sequences":["\n\nHuman:"],"tools":[{"type":"web_search_20250305","name":"web_search"},{"name":"t","input_schema":{"type":"object","properties":{"n":{"type":"integer","minimum":1}}}}],"tool_choice":{"type":"tool","name":"t"},"messages":[{"role":"user","content":"x"}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		r, err := decodeRequest(body)
+		r, err := anthropic.DecodeRequest(body)
 		if err != nil {
 			checkDecodeError(t, err)
 		} else {
 			checkDecoded(t, r, true)
 		}
-		c, err := decodeCountRequest(body)
+		c, err := anthropic.DecodeCountRequest(body)
 		if err != nil {
 			checkDecodeError(t, err)
 			if r != nil {
@@ -192,7 +193,7 @@ func FuzzDecodeRequest(f *testing.F) {
 
 // FuzzDecodeOpenAIRequest does the same for /v1/chat/completions bodies.
 func FuzzDecodeOpenAIRequest(f *testing.F) {
-	addRequestSeeds(f, "openai", "openai", "capture")
+	addRequestSeeds(f, "openai", "testdata/openai", "testdata/capture")
 	f.Add([]byte(`{"model":"m","n":1,"stop":["a",""],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object"}}},"reasoning_effort":"high","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"developer","content":[{"type":"text","text":"sys"}]},{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}}]},{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{\"a\":1}"}}]},{"role":"tool","tool_call_id":"c1","content":"ok"}],"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":{"type":"function","function":{"name":"f"}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := decodeOpenAIRequest(body)
@@ -200,74 +201,21 @@ func FuzzDecodeOpenAIRequest(f *testing.F) {
 			checkDecodeError(t, err)
 			return
 		}
-		checkDecoded(t, r.request, false)
-	})
-}
-
-// FuzzRepair pushes any answer text through the tool-call repairer, whole
-// and in pieces of a size the fuzzer picks. The output must not depend on
-// the pieces; an answer with no repaired call comes out byte for byte; a
-// repaired call names an offered tool and has an object for arguments.
-func FuzzRepair(f *testing.F) {
-	files, _ := filepath.Glob("testdata/repair/*.txt")
-	if len(files) == 0 {
-		f.Fatal("no fixtures in testdata/repair")
-	}
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(string(data), uint8(3))
-	}
-	names := map[string]bool{}
-	for _, tool := range repairTools {
-		names[tool.Function.Name] = true
-	}
-	f.Fuzz(func(t *testing.T, text string, piece uint8) {
-		if !utf8.ValidString(text) {
-			return // Ollama's chunks are JSON strings: always UTF-8
-		}
-		whole := runRepair(text, len(text)+1)
-		split := runRepair(text, int(piece%16)+1)
-		w, _ := json.Marshal(whole)
-		s, _ := json.Marshal(split)
-		if !bytes.Equal(w, s) {
-			t.Fatalf("the output depends on the pieces (of %d bytes):\nwhole: %s\nsplit: %s", piece%16+1, w, s)
-		}
-		calls := 0
-		var out strings.Builder
-		for _, seg := range whole {
-			if seg.Call == nil {
-				out.WriteString(seg.Text)
-				continue
-			}
-			calls++
-			var c struct {
-				Name      string          `json:"name"`
-				Arguments json.RawMessage `json:"arguments"`
-			}
-			if err := json.Unmarshal(seg.Call, &c); err != nil || !names[c.Name] || jsonKind(c.Arguments) != "object" {
-				t.Fatalf("repaired call %s (%v)", seg.Call, err)
-			}
-		}
-		if calls == 0 && out.String() != text {
-			t.Fatalf("no call repaired, but the text changed:\n in: %q\nout: %q", text, out.String())
-		}
+		checkDecoded(t, r.Request, false)
 	})
 }
 
 // FuzzOpenAIBackend sends any answer from an OpenAI-compatible backend
 // (seeded with the ones recorded from the real Ollama's /v1, see
-// daemon/openaicompat) through the client, the chunk converter and the
+// daemon/upstream/openaicompat) through the client, the chunk converter and the
 // answer state machine, streamed and collected, as the server does. The
 // streamed transcript keeps the rules of an Anthropic event stream, both
 // ways agree on when the answer ends, and every tool_use the client gets
 // has an object for its input.
 func FuzzOpenAIBackend(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("..", "openaicompat", "testdata", "streams", "*.http"))
+	files, _ := filepath.Glob(filepath.Join("..", "upstream", "openaicompat", "testdata", "streams", "*.http"))
 	if len(files) == 0 {
-		f.Fatal("no recorded streams in ../openaicompat/testdata/streams")
+		f.Fatal("no recorded streams in ../upstream/openaicompat/testdata/streams")
 	}
 	for _, file := range files {
 		data, err := os.ReadFile(file)
@@ -305,8 +253,8 @@ func FuzzOpenAIBackend(f *testing.F) {
 		if think {
 			req.Think = json.RawMessage("true")
 		}
-		cfg := func() answerConfig {
-			return answerConfig{stops: []string{"STOP"}, tools: newToolSet(repairTools), newToolID: counterIDs("toolu_")}
+		cfg := func() anthropic.AnswerConfig {
+			return anthropic.AnswerConfig{Stops: []string{"STOP"}, Tools: anthropic.NewToolSet(repairTools), NewToolID: counterIDs("toolu_")}
 		}
 		stream := newEventStream("msg_fuzz", testTarget, cfg())
 		col := newCollector("msg_fuzz", testTarget, cfg())
@@ -342,7 +290,7 @@ func FuzzOpenAIBackend(f *testing.F) {
 			t.Fatalf("the message does not encode: %v", err)
 		}
 		for i, b := range msg.Content {
-			if b.Type == "tool_use" && len(b.Input) > 0 && jsonKind(b.Input) != "object" {
+			if b.Type == "tool_use" && len(b.Input) > 0 && anthropic.JSONKind(b.Input) != "object" {
 				t.Fatalf("block %d: tool_use input %s is not an object", i, b.Input)
 			}
 		}
@@ -458,10 +406,10 @@ func TestCapturedRequestsDecode(t *testing.T) {
 				t.Errorf("%s: %v", file, err)
 				continue
 			}
-			checkDecoded(t, r.request, false)
+			checkDecoded(t, r.Request, false)
 			continue
 		}
-		r, err := decodeRequest(data)
+		r, err := anthropic.DecodeRequest(data)
 		if err != nil {
 			t.Errorf("%s: %v", file, err)
 			continue

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama"
+	"github.com/clawbridge/clawbridge/daemon/anthropic"
+	"github.com/clawbridge/clawbridge/daemon/upstream"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -78,7 +80,7 @@ func loadReplay(t *testing.T, path string) replay {
 				t.Fatalf("%s: %v", path, err)
 			}
 			if c.Error != "" {
-				r.err = &ollama.StreamError{Message: c.Error}
+				r.err = &upstream.StreamError{Message: c.Error}
 				return r
 			}
 			r.chunks = append(r.chunks, &c)
@@ -86,7 +88,7 @@ func loadReplay(t *testing.T, path string) replay {
 		}
 	}
 	if !done {
-		r.err = ollama.ErrIncomplete
+		r.err = upstream.ErrIncomplete
 	}
 	return r
 }
@@ -106,7 +108,7 @@ func TestStreamGolden(t *testing.T) {
 		t.Run(filepath.Base(name), func(t *testing.T) {
 			r := loadReplay(t, f)
 
-			s := newEventStream("msg_test", testTarget, answerConfig{stops: r.stops, newToolID: counterIDs("toolu_test")})
+			s := newEventStream("msg_test", testTarget, anthropic.AnswerConfig{Stops: r.stops, NewToolID: counterIDs("toolu_test")})
 			err := r.err
 			for _, c := range r.chunks {
 				if s.chunk(c) {
@@ -116,13 +118,13 @@ func TestStreamGolden(t *testing.T) {
 			}
 			s.end(err)
 			var sse bytes.Buffer
-			if err := s.enc.writeTo(&sse); err != nil {
+			if err := s.enc.WriteEvents(&sse); err != nil {
 				t.Fatal(err)
 			}
 			checkTranscript(t, sse.Bytes())
 			golden(t, name+".sse", sse.Bytes())
 
-			c := newCollector("msg_test", testTarget, answerConfig{stops: r.stops, newToolID: counterIDs("toolu_test")})
+			c := newCollector("msg_test", testTarget, anthropic.AnswerConfig{Stops: r.stops, NewToolID: counterIDs("toolu_test")})
 			err = r.err
 			for _, ch := range r.chunks {
 				if c.chunk(ch) {
@@ -134,9 +136,9 @@ func TestStreamGolden(t *testing.T) {
 			msg, ae := c.message(err)
 			if ae != nil {
 				out = struct {
-					Status int           `json:"status"`
-					Body   ErrorResponse `json:"body"`
-				}{ae.Status, ErrorResponse{Type: "error", Error: ErrorBody{ae.Type, ae.Message}}}
+					Status int                     `json:"status"`
+					Body   anthropic.ErrorResponse `json:"body"`
+				}{ae.Status, anthropic.ErrorResponse{Type: "error", Error: anthropic.ErrorBody{Type: ae.Type, Message: ae.Message}}}
 			} else {
 				out = msg
 			}

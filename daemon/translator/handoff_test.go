@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
 func chunkItem(text string) upstreamItem {

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon/config"
-	"github.com/clawbridge/clawbridge/daemon/ollama"
-	"github.com/clawbridge/clawbridge/daemon/openaicompat"
+	"github.com/clawbridge/clawbridge/daemon/anthropic"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/openaicompat"
 )
 
 // The OpenAI front end: POST /v1/chat/completions, as LiteLLM also
@@ -26,7 +26,7 @@ import (
 // openaiRequest is a decoded Chat Completions request: the common request
 // and what only this API asks for.
 type openaiRequest struct {
-	*request
+	*anthropic.Request
 	// includeUsage adds the usage chunk at the end of a stream.
 	includeUsage bool
 }
@@ -35,33 +35,33 @@ type openaiRequest struct {
 // Every error is a 400 whose message starts with the offending field.
 func decodeOpenAIRequest(body []byte) (*openaiRequest, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, invalidRequest("request body is empty: send a JSON object")
+		return nil, anthropic.InvalidRequest("request body is empty: send a JSON object")
 	}
 	var in openaicompat.ChatRequest
 	if err := json.Unmarshal(body, &in); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			return nil, invalidRequest("request body is not valid JSON: %v (at byte %d)", err, se.Offset)
+			return nil, anthropic.InvalidRequest("request body is not valid JSON: %v (at byte %d)", err, se.Offset)
 		}
-		return nil, fieldError("", err)
+		return nil, anthropic.FieldError("", err)
 	}
 	if in.Model == "" {
-		return nil, invalidRequest("model: field required")
+		return nil, anthropic.InvalidRequest("model: field required")
 	}
 	if len(in.Messages) == 0 {
-		return nil, invalidRequest("messages: at least one message is required")
+		return nil, anthropic.InvalidRequest("messages: at least one message is required")
 	}
 	if in.N != nil && *in.N != 1 {
-		return nil, invalidRequest("n: only 1 is supported, got %d", *in.N)
+		return nil, anthropic.InvalidRequest("n: only 1 is supported, got %d", *in.N)
 	}
-	r := &request{Model: in.Model, Stream: in.Stream, Temperature: in.Temperature, TopP: in.TopP, Seed: in.Seed}
+	r := &anthropic.Request{Model: in.Model, Stream: in.Stream, Temperature: in.Temperature, TopP: in.TopP, Seed: in.Seed}
 	for _, m := range []struct {
 		name string
 		v    *int
 	}{{"max_tokens", in.MaxTokens}, {"max_completion_tokens", in.MaxCompletionTokens}} {
 		if m.v != nil {
 			if *m.v < 1 {
-				return nil, invalidRequest("%s: must be at least 1, got %d", m.name, *m.v)
+				return nil, anthropic.InvalidRequest("%s: must be at least 1, got %d", m.name, *m.v)
 			}
 			r.MaxTokens = *m.v
 		}
@@ -77,20 +77,20 @@ func decodeOpenAIRequest(body []byte) (*openaiRequest, error) {
 		case "json_object":
 			r.Format = json.RawMessage(`"json"`)
 		case "json_schema":
-			if f.JSONSchema == nil || jsonKind(f.JSONSchema.Schema) != "object" {
-				return nil, invalidRequest("response_format.json_schema.schema: expected object")
+			if f.JSONSchema == nil || anthropic.JSONKind(f.JSONSchema.Schema) != "object" {
+				return nil, anthropic.InvalidRequest("response_format.json_schema.schema: expected object")
 			}
 			r.Format = f.JSONSchema.Schema
 		default:
-			return nil, invalidRequest(`response_format.type: expected "text", "json_object" or "json_schema", got %q`, f.Type)
+			return nil, anthropic.InvalidRequest(`response_format.type: expected "text", "json_object" or "json_schema", got %q`, f.Type)
 		}
 	}
 	switch in.ReasoningEffort {
 	case "", "none", "minimal":
 	case "low", "medium", "high":
-		r.Thinking = thinking{Enabled: true, Level: in.ReasoningEffort}
+		r.Thinking = anthropic.Thinking{Enabled: true, Level: in.ReasoningEffort}
 	default:
-		return nil, invalidRequest(`reasoning_effort: expected "low", "medium" or "high", got %q`, in.ReasoningEffort)
+		return nil, anthropic.InvalidRequest(`reasoning_effort: expected "low", "medium" or "high", got %q`, in.ReasoningEffort)
 	}
 	c := openaiConverter{r: r, toolNames: map[string]string{}}
 	for i, m := range in.Messages {
@@ -98,15 +98,15 @@ func decodeOpenAIRequest(body []byte) (*openaiRequest, error) {
 			return nil, err
 		}
 	}
-	if err := r.decodeOpenAITools(in.Tools, in.ToolChoice); err != nil {
+	if err := decodeOpenAITools(r, in.Tools, in.ToolChoice); err != nil {
 		return nil, err
 	}
-	return &openaiRequest{request: r, includeUsage: in.StreamOptions != nil && in.StreamOptions.IncludeUsage}, nil
+	return &openaiRequest{Request: r, includeUsage: in.StreamOptions != nil && in.StreamOptions.IncludeUsage}, nil
 }
 
 // decodeStop reads stop: a string or an array of strings.
 func decodeStop(raw json.RawMessage) ([]string, error) {
-	switch jsonKind(raw) {
+	switch anthropic.JSONKind(raw) {
 	case "nothing", "null":
 		return nil, nil
 	case "string":
@@ -119,7 +119,7 @@ func decodeStop(raw json.RawMessage) ([]string, error) {
 	case "array":
 		var list []string
 		if err := json.Unmarshal(raw, &list); err != nil {
-			return nil, fieldError("stop", err)
+			return nil, anthropic.FieldError("stop", err)
 		}
 		out := list[:0]
 		for _, s := range list {
@@ -129,14 +129,14 @@ func decodeStop(raw json.RawMessage) ([]string, error) {
 		}
 		return out, nil
 	default:
-		return nil, invalidRequest("stop: expected string or array of strings, got %s", jsonKind(raw))
+		return nil, anthropic.InvalidRequest("stop: expected string or array of strings, got %s", anthropic.JSONKind(raw))
 	}
 }
 
 // openaiConverter turns Chat Completions messages into Ollama's,
 // remembering the function name of each tool call id for the results.
 type openaiConverter struct {
-	r         *request
+	r         *anthropic.Request
 	toolNames map[string]string
 }
 
@@ -154,11 +154,11 @@ func (c *openaiConverter) message(path string, m *openaicompat.Message) error {
 		return c.assistant(path, m)
 	case "tool":
 		if m.ToolCallID == "" {
-			return invalidRequest("%s.tool_call_id: field required", path)
+			return anthropic.InvalidRequest("%s.tool_call_id: field required", path)
 		}
 		name, ok := c.toolNames[m.ToolCallID]
 		if !ok {
-			return invalidRequest("%s.tool_call_id: no earlier assistant message has a tool call with id %q", path, m.ToolCallID)
+			return anthropic.InvalidRequest("%s.tool_call_id: no earlier assistant message has a tool call with id %q", path, m.ToolCallID)
 		}
 		text, err := c.text(path+".content", m.Content)
 		if err != nil {
@@ -166,28 +166,28 @@ func (c *openaiConverter) message(path string, m *openaicompat.Message) error {
 		}
 		c.r.Messages = append(c.r.Messages, ollama.Message{Role: "tool", Content: text, ToolName: name, ToolCallID: m.ToolCallID})
 	case "function":
-		return invalidRequest(`%s.role: "function" messages are deprecated and not supported: use tool_calls and "tool" messages`, path)
+		return anthropic.InvalidRequest(`%s.role: "function" messages are deprecated and not supported: use tool_calls and "tool" messages`, path)
 	case "":
-		return invalidRequest("%s.role: field required", path)
+		return anthropic.InvalidRequest("%s.role: field required", path)
 	default:
-		return invalidRequest(`%s.role: expected "system", "developer", "user", "assistant" or "tool", got %q`, path, m.Role)
+		return anthropic.InvalidRequest(`%s.role: expected "system", "developer", "user", "assistant" or "tool", got %q`, path, m.Role)
 	}
 	return nil
 }
 
 // parts decodes content that is an array of parts.
 func parts(path string, raw json.RawMessage) ([]openaicompat.ContentPart, error) {
-	return typedArray(path, raw, func(p *openaicompat.ContentPart) string { return p.Type })
+	return anthropic.TypedArray(path, raw, func(p *openaicompat.ContentPart) string { return p.Type })
 }
 
 // text reads content that may only hold text: a string, null, or text
 // parts joined with blank lines.
 func (c *openaiConverter) text(path string, raw json.RawMessage) (string, error) {
-	switch jsonKind(raw) {
+	switch anthropic.JSONKind(raw) {
 	case "nothing", "null":
 		return "", nil
 	case "string":
-		s, _, err := asString(path, raw)
+		s, _, err := anthropic.AsString(path, raw)
 		return s, err
 	case "array":
 		ps, err := parts(path, raw)
@@ -200,20 +200,20 @@ func (c *openaiConverter) text(path string, raw json.RawMessage) (string, error)
 			case "text", "refusal":
 				texts = append(texts, p.Text)
 			default:
-				return "", invalidRequest(`%s.%d.type: expected "text", got %q`, path, i, p.Type)
+				return "", anthropic.InvalidRequest(`%s.%d.type: expected "text", got %q`, path, i, p.Type)
 			}
 		}
 		return strings.Join(texts, "\n\n"), nil
 	default:
-		return "", invalidRequest("%s: expected string or array of content parts, got %s", path, jsonKind(raw))
+		return "", anthropic.InvalidRequest("%s: expected string or array of content parts, got %s", path, anthropic.JSONKind(raw))
 	}
 }
 
 func (c *openaiConverter) user(path string, raw json.RawMessage) error {
 	cp := path + ".content"
-	if jsonKind(raw) != "array" {
-		if isAbsent(raw) {
-			return invalidRequest("%s: field required", cp)
+	if anthropic.JSONKind(raw) != "array" {
+		if anthropic.IsAbsent(raw) {
+			return anthropic.InvalidRequest("%s: field required", cp)
 		}
 		text, err := c.text(cp, raw)
 		if err != nil {
@@ -241,7 +241,7 @@ func (c *openaiConverter) user(path string, raw json.RawMessage) error {
 			msg.Images = append(msg.Images, img)
 			c.r.HasImages = true
 		default:
-			return invalidRequest(`%s.type: content parts of type %q are not supported (send "text" or "image_url")`, pp, p.Type)
+			return anthropic.InvalidRequest(`%s.type: content parts of type %q are not supported (send "text" or "image_url")`, pp, p.Type)
 		}
 	}
 	msg.Content = strings.Join(texts, "\n\n")
@@ -253,22 +253,22 @@ func (c *openaiConverter) user(path string, raw json.RawMessage) error {
 // images from the web.
 func dataURLImage(path string, u *openaicompat.ImageURL) ([]byte, error) {
 	if u == nil || u.URL == "" {
-		return nil, invalidRequest("%s: field required", path)
+		return nil, anthropic.InvalidRequest("%s: field required", path)
 	}
 	rest, ok := strings.CutPrefix(u.URL, "data:")
 	if !ok {
-		return nil, invalidRequest("%s: image URLs are not supported (Ollama cannot fetch them): send the image as a data:image/...;base64,... URL", path)
+		return nil, anthropic.InvalidRequest("%s: image URLs are not supported (Ollama cannot fetch them): send the image as a data:image/...;base64,... URL", path)
 	}
 	meta, data, ok := strings.Cut(rest, ",")
 	if !ok || !strings.HasSuffix(meta, ";base64") {
-		return nil, invalidRequest("%s: expected a base64 data URL (data:image/png;base64,...)", path)
+		return nil, anthropic.InvalidRequest("%s: expected a base64 data URL (data:image/png;base64,...)", path)
 	}
-	if mt := strings.TrimSuffix(meta, ";base64"); !imageTypes[mt] {
-		return nil, invalidRequest("%s: expected image/jpeg, image/png, image/gif or image/webp, got %q", path, mt)
+	if mt := strings.TrimSuffix(meta, ";base64"); !anthropic.IsImageType(mt) {
+		return nil, anthropic.InvalidRequest("%s: expected image/jpeg, image/png, image/gif or image/webp, got %q", path, mt)
 	}
 	img, err := base64.StdEncoding.DecodeString(data)
 	if err != nil {
-		return nil, invalidRequest("%s: invalid base64: %v", path, err)
+		return nil, anthropic.InvalidRequest("%s: invalid base64: %v", path, err)
 	}
 	return img, nil
 }
@@ -282,17 +282,17 @@ func (c *openaiConverter) assistant(path string, m *openaicompat.Message) error 
 	for i, tc := range m.ToolCalls {
 		tp := fmt.Sprintf("%s.tool_calls.%d", path, i)
 		if tc.ID == "" {
-			return invalidRequest("%s.id: field required", tp)
+			return anthropic.InvalidRequest("%s.id: field required", tp)
 		}
 		if tc.Function.Name == "" {
-			return invalidRequest("%s.function.name: field required", tp)
+			return anthropic.InvalidRequest("%s.function.name: field required", tp)
 		}
 		args := strings.TrimSpace(tc.Function.Arguments)
 		if args == "" {
 			args = "{}"
 		}
-		if jsonKind(json.RawMessage(args)) != "object" || !json.Valid([]byte(args)) {
-			return invalidRequest("%s.function.arguments: expected a JSON object encoded as a string", tp)
+		if anthropic.JSONKind(json.RawMessage(args)) != "object" || !json.Valid([]byte(args)) {
+			return anthropic.InvalidRequest("%s.function.arguments: expected a JSON object encoded as a string", tp)
 		}
 		c.toolNames[tc.ID] = tc.Function.Name
 		msg.ToolCalls = append(msg.ToolCalls, ollama.ToolCall{ID: tc.ID, Function: ollama.ToolCallFunction{Name: tc.Function.Name, Arguments: json.RawMessage(args)}})
@@ -304,32 +304,32 @@ func (c *openaiConverter) assistant(path string, m *openaicompat.Message) error 
 // decodeOpenAITools converts function tools and applies tool_choice as
 // far as Ollama can: "none" offers none, a named function only that one,
 // "required" all (Ollama cannot force a call).
-func (r *request) decodeOpenAITools(tools []openaicompat.Tool, choice json.RawMessage) error {
+func decodeOpenAITools(r *anthropic.Request, tools []openaicompat.Tool, choice json.RawMessage) error {
 	seen := map[string]bool{}
 	for i, t := range tools {
 		path := fmt.Sprintf("tools.%d", i)
 		if t.Type != "function" {
-			return invalidRequest(`%s.type: expected "function", got %q`, path, t.Type)
+			return anthropic.InvalidRequest(`%s.type: expected "function", got %q`, path, t.Type)
 		}
 		if t.Function.Name == "" {
-			return invalidRequest("%s.function.name: field required", path)
+			return anthropic.InvalidRequest("%s.function.name: field required", path)
 		}
 		if seen[t.Function.Name] {
-			return invalidRequest("%s.function.name: tool name %q is used twice", path, t.Function.Name)
+			return anthropic.InvalidRequest("%s.function.name: tool name %q is used twice", path, t.Function.Name)
 		}
 		seen[t.Function.Name] = true
 		params := t.Function.Parameters
-		switch jsonKind(params) {
+		switch anthropic.JSONKind(params) {
 		case "nothing", "null":
 			params = json.RawMessage(`{"type":"object","properties":{}}`)
 		case "object":
 		default:
-			return invalidRequest("%s.function.parameters: expected object, got %s", path, jsonKind(params))
+			return anthropic.InvalidRequest("%s.function.parameters: expected object, got %s", path, anthropic.JSONKind(params))
 		}
 		r.Tools = append(r.Tools, ollama.Tool{Type: "function",
 			Function: ollama.ToolFunction{Name: t.Function.Name, Description: t.Function.Description, Parameters: params}})
 	}
-	switch jsonKind(choice) {
+	switch anthropic.JSONKind(choice) {
 	case "nothing", "null":
 	case "string":
 		var s string
@@ -339,7 +339,7 @@ func (r *request) decodeOpenAITools(tools []openaicompat.Tool, choice json.RawMe
 		case "none":
 			r.Tools = nil
 		default:
-			return invalidRequest(`tool_choice: expected "none", "auto", "required" or a function, got %q`, s)
+			return anthropic.InvalidRequest(`tool_choice: expected "none", "auto", "required" or a function, got %q`, s)
 		}
 	case "object":
 		var tc struct {
@@ -348,11 +348,11 @@ func (r *request) decodeOpenAITools(tools []openaicompat.Tool, choice json.RawMe
 				Name string `json:"name"`
 			} `json:"function"`
 		}
-		if err := decodeAt("tool_choice", choice, &tc); err != nil {
+		if err := anthropic.DecodeAt("tool_choice", choice, &tc); err != nil {
 			return err
 		}
 		if tc.Function.Name == "" {
-			return invalidRequest("tool_choice.function.name: field required")
+			return anthropic.InvalidRequest("tool_choice.function.name: field required")
 		}
 		for _, t := range r.Tools {
 			if t.Function.Name == tc.Function.Name {
@@ -360,25 +360,20 @@ func (r *request) decodeOpenAITools(tools []openaicompat.Tool, choice json.RawMe
 				return nil
 			}
 		}
-		return invalidRequest("tool_choice.function.name: no tool named %q in tools", tc.Function.Name)
+		return anthropic.InvalidRequest("tool_choice.function.name: no tool named %q in tools", tc.Function.Name)
 	default:
-		return invalidRequest("tool_choice: expected string or object, got %s", jsonKind(choice))
+		return anthropic.InvalidRequest("tool_choice: expected string or object, got %s", anthropic.JSONKind(choice))
 	}
 	return nil
 }
 
 // chatCompletions answers POST /v1/chat/completions.
-func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, cfg *config.Config, rec *requestLog) {
-	body, ok := s.readBody(w, r, rec)
+func (s *Server) chatCompletions(x *exchange) {
+	req, ok := readRequest(x, decodeOpenAIRequest)
 	if !ok {
 		return
 	}
-	req, err := decodeOpenAIRequest(body)
-	if err != nil {
-		writeError(w, rec, asAPIError(err))
-		return
-	}
-	s.chat(w, r, cfg, rec, req.request, openaiAPI{s: s, includeUsage: req.includeUsage})
+	x.chat(req.Request, openaiAPI{s: s, includeUsage: req.includeUsage})
 }
 
 // openaiAPI is the Chat Completions front end.
@@ -389,16 +384,16 @@ type openaiAPI struct {
 
 func (f openaiAPI) toolIDPrefix() string { return "call_" }
 
-func (f openaiAPI) newStream(t target, cfg answerConfig) streamOutput {
+func (f openaiAPI) newStream(t target, cfg anthropic.AnswerConfig) streamOutput {
 	o := &openaiStream{t: t, head: f.head(t), includeUsage: f.includeUsage}
-	o.ans = newAnswer(o, cfg)
+	o.ans = anthropic.NewAnswer(o, cfg)
 	o.emit(openaicompat.Delta{Role: "assistant", Content: new(string)}, nil)
 	return o
 }
 
-func (f openaiAPI) newCollect(t target, cfg answerConfig) collectOutput {
+func (f openaiAPI) newCollect(t target, cfg anthropic.AnswerConfig) collectOutput {
 	o := &openaiCollector{t: t, head: f.head(t)}
-	o.ans = newAnswer(o, cfg)
+	o.ans = anthropic.NewAnswer(o, cfg)
 	return o
 }
 
@@ -432,7 +427,7 @@ type openaiStream struct {
 	t            target
 	head         chunkHead
 	includeUsage bool
-	ans          *answer
+	ans          *anthropic.Answer
 	buf          bytes.Buffer
 	calls        int  // tool calls so far: the next one's index
 	argsSent     bool // the open tool call has had arguments
@@ -472,8 +467,8 @@ func (o *openaiStream) data(v any) {
 	o.buf.WriteString("\n\n")
 }
 
-func (o *openaiStream) blockStart(index int, kind blockKind, id, name string) {
-	if kind != toolUseBlock {
+func (o *openaiStream) BlockStart(index int, kind anthropic.BlockKind, id, name string) {
+	if kind != anthropic.ToolUseBlock {
 		return
 	}
 	i := o.calls
@@ -482,31 +477,31 @@ func (o *openaiStream) blockStart(index int, kind blockKind, id, name string) {
 		Function: openaicompat.FunctionCall{Name: name, Arguments: ""}}}}, nil)
 }
 
-func (o *openaiStream) blockDelta(index int, kind blockKind, s string) {
+func (o *openaiStream) BlockDelta(index int, kind anthropic.BlockKind, s string) {
 	switch kind {
-	case textBlock:
+	case anthropic.TextBlock:
 		o.emit(openaicompat.Delta{Content: &s}, nil)
-	case thinkingBlock:
+	case anthropic.ThinkingBlock:
 		o.emit(openaicompat.Delta{ReasoningContent: &s}, nil)
-	case toolUseBlock:
+	case anthropic.ToolUseBlock:
 		i := o.calls
 		o.argsSent = true
 		o.emit(openaicompat.Delta{ToolCalls: []openaicompat.ToolCall{{Index: &i, Function: openaicompat.FunctionCall{Arguments: s}}}}, nil)
 	}
 }
 
-func (o *openaiStream) blockStop(index int, kind blockKind) {
-	if kind != toolUseBlock {
+func (o *openaiStream) BlockStop(index int, kind anthropic.BlockKind) {
+	if kind != anthropic.ToolUseBlock {
 		return
 	}
 	if !o.argsSent {
 		// A call without arguments still needs parseable ones.
-		o.blockDelta(index, kind, "{}")
+		o.BlockDelta(index, kind, "{}")
 	}
 	o.calls++
 }
 
-func (o *openaiStream) messageEnd(stopReason, stopSequence string, u Usage) {
+func (o *openaiStream) MessageEnd(stopReason, stopSequence string, u anthropic.Usage) {
 	fr := finishReason(stopReason)
 	o.emit(openaicompat.Delta{}, &fr)
 	if o.includeUsage {
@@ -517,13 +512,13 @@ func (o *openaiStream) messageEnd(stopReason, stopSequence string, u Usage) {
 	o.closed = true
 }
 
-func openAIUsage(u Usage) *openaicompat.Usage {
+func openAIUsage(u anthropic.Usage) *openaicompat.Usage {
 	return &openaicompat.Usage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: u.InputTokens + u.OutputTokens}
 }
 
-func (o *openaiStream) chunk(c *ollama.ChatResponse) bool { return o.ans.add(c) }
+func (o *openaiStream) chunk(c *ollama.ChatResponse) bool { return o.ans.Add(c) }
 func (o *openaiStream) started(a *attempt)                { o.t = a.target }
-func (o *openaiStream) answer() *answer                   { return o.ans }
+func (o *openaiStream) answer() *anthropic.Answer         { return o.ans }
 
 // ping is an SSE comment, which OpenAI clients skip.
 func (o *openaiStream) ping() {
@@ -534,7 +529,7 @@ func (o *openaiStream) ping() {
 
 // fail ends the stream with an error event, which the openai SDKs raise
 // as an APIError.
-func (o *openaiStream) fail(ae *apiError) {
+func (o *openaiStream) fail(ae *anthropic.Error) {
 	if o.closed {
 		return
 	}
@@ -544,11 +539,7 @@ func (o *openaiStream) fail(ae *apiError) {
 }
 
 func (o *openaiStream) end(err error) {
-	switch {
-	case o.ans.ended:
-	case err == nil || errors.Is(err, ollama.ErrIncomplete):
-		o.ans.finishIncomplete()
-	default:
+	if !o.ans.Close(err) {
 		o.fail(o.t.errorFor(err))
 	}
 }
@@ -566,35 +557,35 @@ func (o *openaiStream) writeTo(w io.Writer) error {
 type openaiCollector struct {
 	t     target
 	head  chunkHead
-	ans   *answer
+	ans   *anthropic.Answer
 	text  strings.Builder
 	think strings.Builder
 	calls []openaicompat.ToolCall
 	args  strings.Builder
 	stop  string
-	usage Usage
+	usage anthropic.Usage
 }
 
-func (o *openaiCollector) blockStart(index int, kind blockKind, id, name string) {
-	if kind == toolUseBlock {
+func (o *openaiCollector) BlockStart(index int, kind anthropic.BlockKind, id, name string) {
+	if kind == anthropic.ToolUseBlock {
 		o.calls = append(o.calls, openaicompat.ToolCall{ID: id, Type: "function", Function: openaicompat.FunctionCall{Name: name}})
 		o.args.Reset()
 	}
 }
 
-func (o *openaiCollector) blockDelta(index int, kind blockKind, s string) {
+func (o *openaiCollector) BlockDelta(index int, kind anthropic.BlockKind, s string) {
 	switch kind {
-	case textBlock:
+	case anthropic.TextBlock:
 		o.text.WriteString(s)
-	case thinkingBlock:
+	case anthropic.ThinkingBlock:
 		o.think.WriteString(s)
-	case toolUseBlock:
+	case anthropic.ToolUseBlock:
 		o.args.WriteString(s)
 	}
 }
 
-func (o *openaiCollector) blockStop(index int, kind blockKind) {
-	if kind == toolUseBlock {
+func (o *openaiCollector) BlockStop(index int, kind anthropic.BlockKind) {
+	if kind == anthropic.ToolUseBlock {
 		args := o.args.String()
 		if args == "" {
 			args = "{}"
@@ -603,20 +594,16 @@ func (o *openaiCollector) blockStop(index int, kind blockKind) {
 	}
 }
 
-func (o *openaiCollector) messageEnd(stopReason, stopSequence string, u Usage) {
+func (o *openaiCollector) MessageEnd(stopReason, stopSequence string, u anthropic.Usage) {
 	o.stop, o.usage = stopReason, u
 }
 
-func (o *openaiCollector) chunk(c *ollama.ChatResponse) bool { return o.ans.add(c) }
+func (o *openaiCollector) chunk(c *ollama.ChatResponse) bool { return o.ans.Add(c) }
 func (o *openaiCollector) started(a *attempt)                { o.t = a.target }
-func (o *openaiCollector) answer() *answer                   { return o.ans }
+func (o *openaiCollector) answer() *anthropic.Answer         { return o.ans }
 
-func (o *openaiCollector) end(err error) (any, *apiError) {
-	switch {
-	case o.ans.ended:
-	case err == nil || errors.Is(err, ollama.ErrIncomplete):
-		o.ans.finishIncomplete()
-	default:
+func (o *openaiCollector) end(err error) (any, *anthropic.Error) {
+	if !o.ans.Close(err) {
 		return nil, o.t.errorFor(err)
 	}
 	msg := openaicompat.ResponseMessage{Role: "assistant", ToolCalls: o.calls, ReasoningContent: o.think.String()}
@@ -631,7 +618,7 @@ func (o *openaiCollector) end(err error) (any, *apiError) {
 // openAIError is an error in Chat Completions' shape: Anthropic's 529
 // overloaded becomes 503 (which the openai SDKs retry), and the error
 // types and codes become OpenAI's.
-func openAIError(ae *apiError) (int, openaicompat.ErrorResponse) {
+func openAIError(ae *anthropic.Error) (int, openaicompat.ErrorResponse) {
 	status, typ, code := ae.Status, "invalid_request_error", ""
 	switch ae.Type {
 	case "authentication_error":

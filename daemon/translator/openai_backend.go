@@ -9,8 +9,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama"
-	"github.com/clawbridge/clawbridge/daemon/openaicompat"
+	"github.com/clawbridge/clawbridge/daemon/anthropic"
+	"github.com/clawbridge/clawbridge/daemon/upstream"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/openaicompat"
 )
 
 // An OpenAI-compatible backend (litellm_params.model openai/<name> with an
@@ -27,7 +29,7 @@ type openaiBackend struct {
 func (b *openaiBackend) BaseURL() string { return b.c.BaseURL() }
 
 // Chat sends req and hands each chunk to fn as an Ollama chunk. Errors
-// come back as the Ollama client's, which mean the same things.
+// are package upstream's, as the Ollama client's are.
 func (b *openaiBackend) Chat(ctx context.Context, req *ollama.ChatRequest, fn func(*ollama.ChatResponse) error) error {
 	conv := newChunkConverter(req)
 	var fnErr error
@@ -39,32 +41,12 @@ func (b *openaiBackend) Chat(ctx context.Context, req *ollama.ChatRequest, fn fu
 		}
 		return nil
 	})
-	if err == nil || errors.Is(err, openaicompat.ErrIncomplete) {
+	if err == nil || errors.Is(err, upstream.ErrIncomplete) {
 		if last := conv.finish(); last != nil && (fnErr == nil) {
 			if ferr := fn(last); ferr != nil {
 				return ferr
 			}
 		}
-		if err != nil {
-			return ollama.ErrIncomplete
-		}
-		return nil
-	}
-	if fnErr != nil && errors.Is(err, fnErr) {
-		return err
-	}
-	var (
-		ue *openaicompat.UnreachableError
-		se *openaicompat.StatusError
-		me *openaicompat.StreamError
-	)
-	switch {
-	case errors.As(err, &ue):
-		return &ollama.UnreachableError{Addr: ue.Addr, Err: ue.Err}
-	case errors.As(err, &se):
-		return &ollama.StatusError{StatusCode: se.StatusCode, Message: se.Message}
-	case errors.As(err, &me):
-		return &ollama.StreamError{Message: me.Message}
 	}
 	return err
 }
@@ -80,7 +62,7 @@ func openAIRequest(r *ollama.ChatRequest) *openaicompat.ChatRequest {
 			out.Stop, _ = json.Marshal(o.Stop)
 		}
 	}
-	switch jsonKind(r.Format) {
+	switch anthropic.JSONKind(r.Format) {
 	case "string":
 		out.ResponseFormat = &openaicompat.ResponseFormat{Type: "json_object"}
 	case "object":
@@ -225,11 +207,11 @@ func callArguments(args string) json.RawMessage {
 		return json.RawMessage("{}")
 	}
 	raw := json.RawMessage(args)
-	if json.Valid(raw) && jsonKind(raw) == "object" {
+	if json.Valid(raw) && anthropic.JSONKind(raw) == "object" {
 		return raw
 	}
 	var inner string
-	if json.Unmarshal(raw, &inner) == nil && json.Valid([]byte(inner)) && jsonKind(json.RawMessage(inner)) == "object" {
+	if json.Unmarshal(raw, &inner) == nil && json.Valid([]byte(inner)) && anthropic.JSONKind(json.RawMessage(inner)) == "object" {
 		return json.RawMessage(inner)
 	}
 	b, _ := json.Marshal(args)

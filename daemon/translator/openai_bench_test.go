@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/clawbridge/clawbridge/daemon/anthropic"
 	"github.com/clawbridge/clawbridge/daemon/config"
 )
 
@@ -18,6 +19,6 @@ func BenchmarkRelayTokenOpenAI(b *testing.B) {
 	s := New(func() *config.Config { return nil }, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	fe := openaiAPI{s: s}
 	benchmarkRelayTokens(b, func() streamOutput {
-		return fe.newStream(testTarget, answerConfig{newToolID: counterIDs("call_")})
+		return fe.newStream(testTarget, anthropic.AnswerConfig{NewToolID: counterIDs("call_")})
 	})
 }

@@ -16,9 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/anthropic"
 	"github.com/clawbridge/clawbridge/daemon/config"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
-	"github.com/clawbridge/clawbridge/daemon/openaicompat"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/openaicompat"
 )
 
 // The tests in this file run the translator's breadth features against
@@ -264,7 +265,7 @@ model_list:
 	ts := httptest.NewServer(New(func() *config.Config { return cfg }, Options{Logger: discardLogger()}))
 	defer ts.Close()
 	weatherTool := `,"tools":[{"name":"` + ollamatest.ToolWeather + `","input_schema":` + ollamatest.WeatherParameters + `}]`
-	ask := func(t *testing.T, body string) Message {
+	ask := func(t *testing.T, body string) anthropic.Message {
 		t.Helper()
 		plain, streamed := postMessage(t, ts.URL, body, false), postMessage(t, ts.URL, body, true)
 		if p, s := mustJSON(withoutIDs(plain)), mustJSON(withoutIDs(streamed)); p != s {
@@ -390,7 +391,7 @@ model_list:
 	count := func(base, b string) int {
 		t.Helper()
 		resp := postCount(t, base, b)
-		var c CountTokensResponse
+		var c anthropic.CountTokensResponse
 		if err := json.NewDecoder(resp.Body).Decode(&c); err != nil || resp.StatusCode != 200 || c.InputTokens <= 0 {
 			t.Fatalf("count_tokens: %d %v %+v", resp.StatusCode, err, c)
 		}

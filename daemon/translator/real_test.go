@@ -9,8 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clawbridge/clawbridge/daemon/anthropic"
 	"github.com/clawbridge/clawbridge/daemon/config"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
 // TestRealOllama runs the translator in front of a real Ollama serving the
@@ -40,7 +41,7 @@ model_list:
 
 	// ask sends body both ways, streaming and not, and returns both
 	// answers after checking that they agree.
-	ask := func(t *testing.T, body string) Message {
+	ask := func(t *testing.T, body string) anthropic.Message {
 		t.Helper()
 		plain := postMessage(t, ts.URL, body, false)
 		streamed := postMessage(t, ts.URL, body, true)
@@ -156,7 +157,7 @@ func postRaw(t *testing.T, base, body string) *http.Response {
 
 // postMessage sends body with stream set as asked and returns the answer;
 // a streamed answer is put together from its events the way the SDKs do.
-func postMessage(t *testing.T, base, body string, stream bool) Message {
+func postMessage(t *testing.T, base, body string, stream bool) anthropic.Message {
 	t.Helper()
 	var req map[string]any
 	if err := json.Unmarshal([]byte(body), &req); err != nil {
@@ -170,7 +171,7 @@ func postMessage(t *testing.T, base, body string, stream bool) Message {
 		t.Fatalf("status %d: %s", resp.StatusCode, raw)
 	}
 	if !stream {
-		var m Message
+		var m anthropic.Message
 		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
 			t.Fatal(err)
 		}
@@ -180,24 +181,24 @@ func postMessage(t *testing.T, base, body string, stream bool) Message {
 }
 
 // accumulate rebuilds the message from a stream transcript.
-func accumulate(t *testing.T, sse string) Message {
+func accumulate(t *testing.T, sse string) anthropic.Message {
 	t.Helper()
-	var m Message
+	var m anthropic.Message
 	var inputs []strings.Builder
 	for _, frame := range strings.Split(strings.TrimSpace(sse), "\n\n") {
 		_, data, _ := strings.Cut(frame, "\ndata: ")
 		var ev struct {
-			Type         string          `json:"type"`
-			Index        int             `json:"index"`
-			Message      Message         `json:"message"`
-			ContentBlock json.RawMessage `json:"content_block"`
+			Type         string            `json:"type"`
+			Index        int               `json:"index"`
+			Message      anthropic.Message `json:"message"`
+			ContentBlock json.RawMessage   `json:"content_block"`
 			Delta        struct {
 				Type, Text, Thinking, Signature string
 				PartialJSON                     string  `json:"partial_json"`
 				StopReason                      string  `json:"stop_reason"`
 				StopSequence                    *string `json:"stop_sequence"`
 			} `json:"delta"`
-			Usage Usage `json:"usage"`
+			Usage anthropic.Usage `json:"usage"`
 			Error struct{ Type, Message string }
 		}
 		if err := json.Unmarshal([]byte(data), &ev); err != nil {
@@ -209,7 +210,7 @@ func accumulate(t *testing.T, sse string) Message {
 		case "content_block_start":
 			var b struct{ Type, ID, Name string }
 			json.Unmarshal(ev.ContentBlock, &b)
-			m.Content = append(m.Content, ContentBlock{Type: b.Type, ID: b.ID, Name: b.Name})
+			m.Content = append(m.Content, anthropic.ContentBlock{Type: b.Type, ID: b.ID, Name: b.Name})
 			inputs = append(inputs, strings.Builder{})
 		case "content_block_delta":
 			c := &m.Content[ev.Index]
@@ -231,9 +232,9 @@ func accumulate(t *testing.T, sse string) Message {
 }
 
 // withoutIDs blanks the random ids so two answers can be compared.
-func withoutIDs(m Message) Message {
+func withoutIDs(m anthropic.Message) anthropic.Message {
 	m.ID = ""
-	m.Content = append([]ContentBlock(nil), m.Content...)
+	m.Content = append([]anthropic.ContentBlock(nil), m.Content...)
 	for i := range m.Content {
 		m.Content[i].ID = ""
 		if len(m.Content[i].Input) == 0 && m.Content[i].Type == "tool_use" {
@@ -243,7 +244,7 @@ func withoutIDs(m Message) Message {
 	return m
 }
 
-func wantText(t *testing.T, m Message, text, stopReason string) {
+func wantText(t *testing.T, m anthropic.Message, text, stopReason string) {
 	t.Helper()
 	if len(m.Content) != 1 || m.Content[0].Type != "text" || m.Content[0].Text != text || m.StopReason == nil || *m.StopReason != stopReason {
 		t.Errorf("want one text block %q and stop_reason %s, got %s", text, stopReason, mustJSON(m))

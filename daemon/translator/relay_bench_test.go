@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamafake"
 	"github.com/clawbridge/clawbridge/daemon/translator"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamafake"
 )
 
 // The whole relay in one process, through the exported API and real

@@ -13,9 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/anthropic"
 	"github.com/clawbridge/clawbridge/daemon/config"
-	"github.com/clawbridge/clawbridge/daemon/ollama"
-	"github.com/clawbridge/clawbridge/daemon/openaicompat"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/openaicompat"
 )
 
 const helloBody = `{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}`
@@ -34,7 +35,7 @@ func TestMessagesNonStreaming(t *testing.T) {
 	if resp.Header.Get("request-id") == "" {
 		t.Error("no request-id header")
 	}
-	var msg Message
+	var msg anthropic.Message
 	if err := json.NewDecoder(resp.Body).Decode(&msg); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func TestToolCallRoundTrip(t *testing.T) {
 		"tools":[{"name":"get_weather","input_schema":{"type":"object"}}],
 		"messages":[{"role":"user","content":"weather"}]}`)
 	raw, _ := io.ReadAll(resp.Body)
-	var msg Message
+	var msg anthropic.Message
 	if err := json.Unmarshal(raw, &msg); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("%d %v: %s", resp.StatusCode, err, raw)
 	}
@@ -138,7 +139,7 @@ func TestCloseWithoutDone(t *testing.T) {
 	}
 
 	resp := ts.post(t, "/v1/messages", helloBody)
-	var msg Message
+	var msg anthropic.Message
 	if err := json.NewDecoder(resp.Body).Decode(&msg); err != nil || msg.Content[0].Text != "againagainagain" || *msg.StopReason != "end_turn" {
 		t.Errorf("non-streaming: %v %+v", err, msg)
 	}
@@ -469,7 +470,7 @@ func TestThinkingOnlyWhenCapable(t *testing.T) {
 	body := `{"model":"%s","max_tokens":64,"thinking":{"type":"enabled","budget_tokens":2000},"messages":[{"role":"user","content":"2+2"}]}`
 
 	resp := ts.post(t, "/v1/messages", fmt.Sprintf(body, "claude-sonnet-4-5"))
-	var msg Message
+	var msg anthropic.Message
 	if err := json.NewDecoder(resp.Body).Decode(&msg); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("%d %v", resp.StatusCode, err)
 	}
@@ -553,7 +554,7 @@ func TestModels(t *testing.T) {
 		return resp, b
 	}
 	resp, body := get("/v1/models")
-	var list ModelList
+	var list anthropic.ModelList
 	if err := json.Unmarshal(body, &list); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("%d %v: %s", resp.StatusCode, err, body)
 	}
@@ -566,7 +567,7 @@ func TestModels(t *testing.T) {
 	}
 
 	_, body = get("/v1/models?limit=1&after_id=claude-sonnet-4-5")
-	list = ModelList{}
+	list = anthropic.ModelList{}
 	json.Unmarshal(body, &list)
 	if len(list.Data) != 1 || list.Data[0].ID != "claude-haiku-4-5" || !list.HasMore {
 		t.Errorf("page after the first, limit 1: %s", body)

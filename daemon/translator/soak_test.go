@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clawbridge/clawbridge/daemon/ollama/ollamafake"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamafake"
 )
 
 // The soak: soakStreams clients stream answers from the fast fake, over

@@ -7,58 +7,18 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/clawbridge/clawbridge/daemon/anthropic"
 	"github.com/clawbridge/clawbridge/daemon/config"
-	"github.com/clawbridge/clawbridge/daemon/ollama"
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
-// Token counting.
-//
-// Ollama has no tokenize endpoint, so /v1/messages/count_tokens and the
-// context sizing estimate. The raw estimate (estimateTokens) counts what
-// BPE tokenizers count: word pieces, digit groups, punctuation, a few
-// tokens of template per message and tool, kept apart by kind: tool
-// schemas, system prompt, conversation. Each backend model is then
-// calibrated: every answer reports prompt_eval_count, the tokens the model
-// really read for the request, and a least-squares fit over the recent
-// answers (fitCalibration) maps the raw estimate onto the model's own
-// tokenizer and chat template: a rate per kind (a tokenizer packs JSON
-// schemas and prose differently) and a fixed cost for the template. Where
-// the answers cannot tell the kinds apart, the fit is one line through
-// (total estimate, prompt_eval_count).
-//
-// Expected error. What is promised: count_tokens is within
-// calibratedTolerance (10%) of the prompt_eval_count the model reports for
-// the same request once the model's last calibrationSamples answers
-// include one to a request of the same shape, meaning the same kinds in
-// roughly the same proportions (for an agent: its tools, its system
-// prompt, a conversation), whatever else they include; images excepted.
-// Measured against the real Ollama 0.17.4 and the test model (ollamatest;
-// TestCountTokensCalibrated, and the count-tokens case of cmd/clawbridge's
-// TestEndToEnd through the Anthropic SDK), counting a larger agent-shaped
-// request than the ones answered:
-//   - answers of that shape in three sizes: 0.7% off;
-//   - one answer of that shape, on a fresh translator: 7.0% (SDK) and
-//     7.7% off; one sample cannot separate the kinds, so this is what
-//     the request's different mix (more conversation) costs;
-//   - small answers of other shapes (mostly tool schemas) and one of that
-//     shape: 2.3% and 2.9% (SDK) off, 4.2% after the whole SDK suite;
-//     the single line that the per-kind fit replaced was 10.2%, 10.3%
-//     and 13.8% off on the same histories.
-//
-// Not promised: a kind that no recent answer contained (a system prompt
-// after tool-only requests) takes the rate common to all kinds: 16% off
-// on the test model (an agent-shaped request after the small requests
-// alone), whose kinds differ by a factor of two (tool schemas about 0.8
-// real tokens per estimated one, system prompt 1.3, conversation 1.5 to
-// 1.7); and the same kind in words the model's tokenizer packs
-// differently from what it was calibrated on. Images are
-// counted at a fixed imageTokens each, whatever the model makes of them.
-// Before any answer, the count is the raw estimate: 21 to 25% low for
-// these agent-shaped requests on the test model, whose vocabulary is
-// smaller than a real one.
+// Token counting: Ollama has no tokenize endpoint, so the prompt is
+// estimated here and calibrated per backend model against the
+// prompt_eval_count of its answers. docs/token-counting.md says how, and
+// what error to expect.
 
 // calibratedTolerance is the documented error of a calibrated count, as a
-// fraction of the true count (see Expected error above); context sizing
+// fraction of the true count (docs/token-counting.md); context sizing
 // leaves this much room on top of the count.
 const calibratedTolerance = 0.10
 
@@ -72,8 +32,6 @@ const (
 
 // Kinds of prompt text that are calibrated apart: a model's tokenizer and
 // chat template pack them at different rates against the raw estimate.
-// Measured on the test model (ollamatest), real/estimate is about 0.8 for
-// tool schemas, 1.3 for a system prompt and 1.5 to 1.7 for conversation.
 const (
 	// kindTools is the tool schemas, with the wrapper each is rendered in.
 	kindTools = iota
@@ -411,37 +369,27 @@ func solve(p *[fitUnknowns][fitUnknowns]float64, q *[fitUnknowns]float64) bool {
 	return true
 }
 
-// CountTokensResponse is the answer of POST /v1/messages/count_tokens.
-type CountTokensResponse struct {
-	InputTokens int `json:"input_tokens"`
-}
-
 // countTokens answers POST /v1/messages/count_tokens: the estimated
 // prompt tokens of a messages body (system, messages, tools and their
 // schemas), calibrated for the backend model that would answer it. It
 // does not talk to the backend.
-func (s *Server) countTokens(w http.ResponseWriter, r *http.Request, cfg *config.Config, rec *requestLog) {
-	body, ok := s.readBody(w, r, rec)
+func (s *Server) countTokens(x *exchange) {
+	req, ok := readRequest(x, anthropic.DecodeCountRequest)
 	if !ok {
 		return
 	}
-	req, err := decodeCountRequest(body)
-	if err != nil {
-		writeError(w, rec, asAPIError(err))
-		return
-	}
-	rec.alias = req.Model
-	route, ae := s.route(cfg, req.Model)
+	x.rec.alias = req.Model
+	route, ae := findRoute(x.cfg, req.Model)
 	if ae != nil {
-		writeError(w, rec, ae)
+		x.fail(ae)
 		return
 	}
 	// The deployment that would answer next, preferring one whose model
 	// has been calibrated already.
-	deps, _ := s.pool.order(route.Deployments, time.Duration(math.MaxInt64))
+	deps, _ := s.be.pool.order(route.Deployments, time.Duration(math.MaxInt64))
 	d := deps[0]
 	for _, c := range deps {
-		if s.pool.model(modelKey{keyOf(c), c.Model}).cal.calibrated() {
+		if s.be.pool.model(modelKey{keyOf(c), c.Model}).cal.calibrated() {
 			d = c
 			break
 		}
@@ -450,18 +398,18 @@ func (s *Server) countTokens(w http.ResponseWriter, r *http.Request, cfg *config
 	// already: count_tokens does not call the backend itself. Unknown
 	// capabilities count the tools (dropsTools keeps them, as the real
 	// request does when /api/show cannot answer).
-	var caps *capabilities
-	if info := s.cachedInfo(d); info != nil {
+	var caps *anthropic.Capabilities
+	if info := s.be.cachedInfo(d); info != nil {
 		caps = info.Caps
 	}
-	creq, err := chatRequest(req, backend{Model: d.Model, NumCtx: d.NumCtx, Caps: caps, Vision: d.SupportsVision, NoTools: dropsTools(d, caps)})
+	creq, err := anthropic.OllamaRequest(req, anthropic.Backend{Model: d.Model, NumCtx: d.NumCtx, Caps: caps, Vision: d.SupportsVision, NoTools: dropsTools(d, caps)})
 	if err != nil {
-		writeError(w, rec, asAPIError(err))
+		x.fail(asAPIError(err))
 		return
 	}
-	rec.backend = d.Model + "@" + hostOf(keyOf(d).base)
-	n := s.pool.model(modelKey{keyOf(d), d.Model}).cal.apply(estimateTokens(creq))
-	writeJSON(w, rec, http.StatusOK, CountTokensResponse{InputTokens: n})
+	x.rec.backend = d.Model + "@" + hostOf(keyOf(d).base)
+	n := s.be.pool.model(modelKey{keyOf(d), d.Model}).cal.apply(estimateTokens(creq))
+	x.reply(http.StatusOK, anthropic.CountTokensResponse{InputTokens: n})
 }
 
 // dropsTools reports whether requests to deployment d go without their
@@ -471,7 +419,7 @@ func (s *Server) countTokens(w http.ResponseWriter, r *http.Request, cfg *config
 // model lacks tools. caps is nil when /api/show has not said: the tools
 // are kept then. The real request (prepare) and count_tokens both decide
 // here, so that the count includes exactly the tools the model is sent.
-func dropsTools(d config.Deployment, caps *capabilities) bool {
+func dropsTools(d config.Deployment, caps *anthropic.Capabilities) bool {
 	if d.SupportsFunctionCalling != nil {
 		return !*d.SupportsFunctionCalling
 	}
@@ -481,8 +429,8 @@ func dropsTools(d config.Deployment, caps *capabilities) bool {
 // cachedInfo returns what /api/show said about d's model if the
 // capability cache holds a fresh answer, without asking Ollama; nil
 // otherwise, and for backends that are not Ollama.
-func (s *Server) cachedInfo(d config.Deployment) *showInfo {
-	c, err := s.client(d)
+func (b *backends) cachedInfo(d config.Deployment) *showInfo {
+	c, err := b.client(d)
 	if err != nil {
 		return nil
 	}
@@ -492,10 +440,10 @@ func (s *Server) cachedInfo(d config.Deployment) *showInfo {
 	}
 	// The key capCache.get files the answer under.
 	key := oc.BaseURL() + "\x00" + d.Model
-	s.caps.mu.Lock()
-	e, ok := s.caps.m[key]
-	s.caps.mu.Unlock()
-	if !ok || !s.caps.now().Before(e.expires) {
+	b.caps.mu.Lock()
+	e, ok := b.caps.m[key]
+	b.caps.mu.Unlock()
+	if !ok || !b.caps.now().Before(e.expires) {
 		return nil
 	}
 	return e.info

@@ -3,6 +3,7 @@ package translator
 import (
 	"testing"
 
+	"github.com/clawbridge/clawbridge/daemon/anthropic"
 	"github.com/clawbridge/clawbridge/daemon/config"
 )
 
@@ -10,11 +11,11 @@ import (
 // request share on whether the model is sent the tools.
 func TestDropsTools(t *testing.T) {
 	yes, no := true, false
-	withTools, without := &capabilities{Tools: true}, &capabilities{Tools: false}
+	withTools, without := &anthropic.Capabilities{Tools: true}, &anthropic.Capabilities{Tools: false}
 	for _, c := range []struct {
 		name  string
 		d     config.Deployment
-		caps  *capabilities
+		caps  *anthropic.Capabilities
 		drops bool
 	}{
 		{"nothing said", config.Deployment{}, nil, false},

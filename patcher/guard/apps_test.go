@@ -82,6 +82,16 @@ func freshHome(t *testing.T) string {
 // stdout; stdin feeds it.
 func (a realApp) run(t *testing.T, home, stdin string, args ...string) []byte {
 	t.Helper()
+	stdout, stderr, err := a.try(home, stdin, args...)
+	if err != nil {
+		t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr:\n%s", a.name, strings.Join(args, " "), err, stdout, stderr)
+	}
+	return stdout
+}
+
+// try is run for a command that may fail: it returns both outputs and
+// the error.
+func (a realApp) try(home, stdin string, args ...string) (stdout, stderr []byte, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, a.node, append([]string{a.entry}, args...)...)
@@ -102,12 +112,10 @@ func (a realApp) run(t *testing.T, home, stdin string, args ...string) []byte {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr:\n%s", a.name, strings.Join(args, " "), err, &stdout, &stderr)
-	}
-	return stdout.Bytes()
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.Bytes(), errOut.Bytes(), err
 }
 
 // anthropicRecorder stands in for Anthropic (and clawbridge): it answers

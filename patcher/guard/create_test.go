@@ -139,8 +139,10 @@ func TestSQLiteStoreIsLeftAlone(t *testing.T) {
 				touch(t, db)
 				g := createGuard(t, create, dir)
 
+				// The store holds the user's profiles: left alone, with
+				// the fix for OpenClaw 2026.9's refusal.
 				ev := fixOne(t, g)
-				if ev.Kind != SQLiteStore || len(ev.Changes) != 1 || !strings.Contains(ev.Changes[0], db) {
+				if ev.Kind != LegacyStore || len(ev.Changes) != 1 || !strings.Contains(ev.Changes[0], "`openclaw doctor --fix`") {
 					t.Fatalf("event %v %q", ev.Kind, ev.Changes)
 				}
 				if !bytes.Equal(readFile(t, path), in) {
@@ -150,14 +152,19 @@ func TestSQLiteStoreIsLeftAlone(t *testing.T) {
 					t.Error("a backup was written")
 				}
 				st, err := g.Check()
-				if err != nil || len(st) != 1 || st[0].SQLite != db || st[0].Held || len(st[0].Problems) != 1 {
+				if err != nil || len(st) != 1 || st[0].SQLite != db || st[0].Held || !st[0].Legacy || len(st[0].Problems) != 1 {
 					t.Fatalf("Check: %+v %v", st, err)
 				}
 
-				// Without any JSON store, none is created either.
+				// Without any JSON store, none is created either, and
+				// nothing is left to do.
 				os.Remove(path)
-				if ev := fixOne(t, g); ev.Kind != SQLiteStore {
-					t.Fatalf("without a store: %v", ev.Kind)
+				if ev := fixOne(t, g); ev.Kind != SQLiteStore || len(ev.Changes) != 1 || !strings.Contains(ev.Changes[0], db) {
+					t.Fatalf("without a store: %v %q", ev.Kind, ev.Changes)
+				}
+				st, err = g.Check()
+				if err != nil || len(st) != 1 || st[0].SQLite != db || st[0].Held || st[0].Legacy || len(st[0].Problems) != 0 {
+					t.Fatalf("Check without a store: %+v %v", st, err)
 				}
 				if _, err := os.Stat(path); !os.IsNotExist(err) {
 					t.Error("created a JSON store beside a SQLite one")

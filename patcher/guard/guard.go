@@ -34,6 +34,11 @@
 // or state/openclaw.sqlite in the state directory) and no longer reads
 // auth-profiles.json; where either database exists the guard writes
 // nothing and says so (SQLiteStore), looking again before every write.
+// OpenClaw 2026.9 even refuses Anthropic turns while an auth-profiles.json
+// sits there: one holding nothing but what clawbridge writes (an older
+// build, or the default Create, made it before the database appeared) the
+// guard moves aside (Removed); any other it leaves to `openclaw doctor
+// --fix` and says so (LegacyStore).
 package guard
 
 import (
@@ -45,7 +50,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -86,6 +90,16 @@ const (
 	// SQLite and does not read auth-profiles.json there, so the guard
 	// wrote nothing; Event.Changes names the database.
 	SQLiteStore
+	// Removed: the agent directory has moved to SQLite and still held an
+	// auth-profiles.json with nothing but what clawbridge writes (see
+	// RemovedSuffix), which OpenClaw 2026.9 refuses; the guard moved it
+	// aside. Event.Changes says where to.
+	Removed
+	// LegacyStore: the agent directory has moved to SQLite and holds an
+	// auth-profiles.json that clawbridge did not write (the user's or the
+	// app's profiles). The guard left it alone; Event.Changes gives the
+	// fix (`openclaw doctor --fix`).
+	LegacyStore
 )
 
 // String is the word the guard's log lines and `clawbridge guard` print
@@ -105,6 +119,10 @@ func (k Kind) String() string {
 		return "created"
 	case SQLiteStore:
 		return "left alone (SQLite store)"
+	case Removed:
+		return "removed"
+	case LegacyStore:
+		return "left alone (legacy JSON store beside SQLite)"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -124,16 +142,26 @@ type Event struct {
 type Status struct {
 	Dir  string // the agent directory
 	Path string // its auth-profiles.json
-	// Missing: the agent directory does not exist, or auth-profiles.json
-	// does not and Options.Create says the guard may not create it. Held
-	// is true when the guard will not create them (nothing to guard yet),
-	// false with a Problem when it will.
+	// Missing: the agent directory or its auth-profiles.json does not
+	// exist. Held is true when the guard will not create them (nothing to
+	// guard yet), false with a Problem when it will.
 	Missing bool
 	// SQLite is the database the app reads instead of auth-profiles.json
 	// in this directory ("" when the store is JSON). When set the guard
-	// writes nothing here, Held is false and Problems says why: the local
-	// key has to come from the app's config there.
+	// pins nothing here and Held is false: the local key has to come from
+	// the app's config (the config route), which is not a problem; then
+	// Problems is empty unless Legacy is set.
 	SQLite string
+	// Legacy: beside the SQLite store there is an auth-profiles.json,
+	// which OpenClaw 2026.9 refuses until it is migrated. Problems says
+	// whether the guard takes it back at its next check (clawbridge wrote
+	// it) or the user has to run `openclaw doctor --fix` (anything else,
+	// and then LegacyForeign is set too).
+	Legacy        bool
+	LegacyForeign bool
+	// Removed is the newest auth-profiles.json the guard took back from
+	// this SQLite directory (see RemovedSuffix), "" when none.
+	Removed string
 	// Held: the invariant holds in a store the app reads. When false,
 	// Problems says which part is broken.
 	Held     bool
@@ -168,8 +196,9 @@ type Options struct {
 	// 2026.5.27). False: the guard keeps a store the app made and creates
 	// nothing. Nil keeps the default: a missing auth-profiles.json is
 	// created in an agent directory that exists, a missing directory is
-	// left alone. Either way nothing is written where the app keeps its
-	// store in SQLite (see SQLiteStore).
+	// left alone. Either way no store is written where the app keeps its
+	// store in SQLite (see SQLiteStore); one clawbridge wrote there before
+	// is moved aside (see Removed).
 	//
 	// Creating a state directory can change which one the app uses:
 	// OpenClaw up to 2026.5.x uses ~/.clawdbot while ~/.openclaw does not
@@ -314,14 +343,10 @@ func (g *Guard) Check() ([]Status, error) {
 // Fix checks and, where needed, repairs every agent directory once. It
 // returns one event per existing directory; the error joins the failures.
 func (g *Guard) Fix() ([]Event, error) {
-	return g.fixAll(context.Background())
-}
-
-func (g *Guard) fixAll(ctx context.Context) ([]Event, error) {
 	var out []Event
 	var errs []error
 	for _, dir := range g.Dirs() {
-		ev, ok := g.check(ctx, dir)
+		ev, ok := g.check(context.Background(), dir)
 		if !ok {
 			continue
 		}
@@ -352,7 +377,7 @@ func (g *Guard) check(ctx context.Context, dir string) (Event, bool) {
 	g.mu.Unlock()
 
 	if emit {
-		g.logEvent(ev)
+		logEvent(g.log, ev)
 		if g.opts.OnEvent != nil {
 			g.opts.OnEvent(ev)
 		}
@@ -362,29 +387,35 @@ func (g *Guard) check(ctx context.Context, dir string) (Event, bool) {
 
 // worthTelling says whether a check that came out as kind is news: every
 // write and failure is; a quiet outcome (OK, SQLiteStore) only the first
-// time, after a failure, and for SQLiteStore when the directory was
-// something else before. An app writing its SQLite database wakes the
+// time, after a failure, and for SQLiteStore and LegacyStore when the
+// directory was something else before. An app writing its SQLite database wakes the
 // guard often, and each of those checks says the same.
 func worthTelling(kind Kind, st *dirState) bool {
 	switch kind {
 	case OK:
 		return !st.announced || st.lastKind == Failed
 	case SQLiteStore:
-		return !st.announced || st.lastKind != SQLiteStore
+		// Right after a take-back the directory is as Removed said.
+		return !st.announced || (st.lastKind != SQLiteStore && st.lastKind != Removed)
+	case LegacyStore:
+		return !st.announced || st.lastKind != LegacyStore
 	}
 	return true
 }
 
-func (g *Guard) logEvent(ev Event) {
+// logEvent writes ev to log, at Warn for what needs someone's attention.
+func logEvent(log *slog.Logger, ev Event) {
 	switch ev.Kind {
 	case OK:
-		g.log.Debug("guard: auth store pinned to the local key", "path", ev.Path)
+		log.Debug("guard: auth store pinned to the local key", "path", ev.Path)
 	case SQLiteStore:
-		g.log.Info("guard: the app keeps this auth store in SQLite; left it alone", "path", ev.Path, "why", strings.Join(ev.Changes, "; "))
+		log.Info("guard: the app keeps this auth store in SQLite; left it alone", "path", ev.Path, "why", strings.Join(ev.Changes, "; "))
+	case LegacyStore:
+		log.Warn("guard: a legacy JSON auth store clawbridge did not write sits beside the app's SQLite store; left it alone", "path", ev.Path, "fix", strings.Join(ev.Changes, "; "))
 	case Failed:
-		g.log.Warn("guard: cannot keep auth store pinned", "path", ev.Path, "err", ev.Err)
+		log.Warn("guard: cannot keep auth store pinned", "path", ev.Path, "err", ev.Err)
 	default:
-		g.log.Info("guard: "+ev.Kind.String()+" auth store", "path", ev.Path, "changes", strings.Join(ev.Changes, "; "))
+		log.Info("guard: "+ev.Kind.String()+" auth store", "path", ev.Path, "changes", strings.Join(ev.Changes, "; "))
 	}
 }
 
@@ -422,7 +453,7 @@ func (g *Guard) fixDir(ctx context.Context, dir string, st *dirState) (ev Event,
 		return ev, false
 	}
 	if db := sqliteStore(dir); db != "" {
-		return leftAlone(ev, db), true
+		return sqliteRound(ctx, ev, db, st, legacyOf(g)), true
 	}
 	var made []change
 	if !dirExists {
@@ -437,7 +468,7 @@ func (g *Guard) fixDir(ctx context.Context, dir string, st *dirState) (ev Event,
 	}
 	// A guard killed mid-write left temporary copies of the store (and of
 	// its backup) beside it: credentials, so they go as soon as we look.
-	g.cleanTemps(dir, target)
+	cleanTemps(g.log, dir, target)
 	if !mkfile && !fileExists(target) {
 		return ev, false
 	}
@@ -500,48 +531,6 @@ func (g *Guard) fixDir(ctx context.Context, dir string, st *dirState) (ev Event,
 	return ev, true
 }
 
-// writePlan carries out p for dir, whose store is target and held data,
-// with the store lock held.
-func writePlan(dir, target string, data []byte, p plan) error {
-	if out := p.out; out.write != nil {
-		if out.broken {
-			if err := keepBrokenCopy(dir, data); err != nil {
-				return fmt.Errorf("guard %s: keep a copy of the broken file: %w", target, err)
-			}
-		}
-		// Private, as Clawdbot makes the store after each of its own writes.
-		if err := atomicfile.WritePrivate(target, out.write); err != nil {
-			return fmt.Errorf("guard: %w", err)
-		}
-	}
-	if p.stateWrite != nil {
-		// Private too, as OpenClaw keeps it.
-		if err := atomicfile.WritePrivate(p.state.path, p.stateWrite); err != nil {
-			return fmt.Errorf("guard: %w", err)
-		}
-	}
-	return nil
-}
-
-// cleanTemps removes the temporary files dead writers left for the store
-// (whose real path is target) and for the guard's backups in dir.
-func (g *Guard) cleanTemps(dir, target string) {
-	type place struct{ dir, prefix string }
-	places := []place{{dir, FileName}}
-	if filepath.Dir(target) != dir || filepath.Base(target) != FileName {
-		places = append(places, place{filepath.Dir(target), filepath.Base(target)})
-	}
-	for _, p := range places {
-		removed, err := atomicfile.CleanTemps(p.dir, p.prefix)
-		if len(removed) > 0 {
-			g.log.Info("guard: removed temporary files a killed writer left", "dir", p.dir, "files", len(removed))
-		}
-		if err != nil {
-			g.log.Warn("guard: remove temporary files", "err", err)
-		}
-	}
-}
-
 // status is Check for one directory.
 func (g *Guard) status(ctx context.Context, dir string) Status {
 	g.mu.Lock()
@@ -556,7 +545,8 @@ func (g *Guard) status(ctx context.Context, dir string) Status {
 		return s
 	}
 	if db := sqliteStore(dir); db != "" {
-		s.SQLite, s.Problems = db, []string{sqliteNote(db)}
+		s.SQLite = db
+		sqliteStatus(&s, legacyOf(g).keys)
 		return s
 	}
 	if !dirExists {
@@ -569,8 +559,11 @@ func (g *Guard) status(ctx context.Context, dir string) Status {
 		s.Err = err
 		return s
 	}
-	if !mkfile && !fileExists(target) {
-		s.Missing, s.Held = true, true
+	if !fileExists(target) {
+		s.Missing, s.Held = true, !mkfile
+		if mkfile {
+			s.Problems = []string{FileName + " is missing; the guard creates it holding the local key"}
+		}
 		return s
 	}
 	data, exists, err := g.readSettled(ctx, target)
@@ -645,42 +638,6 @@ func (g *Guard) remember(dir string, st *dirState, data []byte) {
 		return
 	}
 	st.bakOnDisk = st.last
-}
-
-// resolveTarget follows a symlinked auth-profiles.json to the file Clawdbot
-// actually writes (proper-lockfile locks the real path, too).
-func resolveTarget(path string) (string, error) {
-	fi, err := os.Lstat(path)
-	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
-		return path, nil
-	}
-	target, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		return "", fmt.Errorf("guard: resolve %s: %w", path, err)
-	}
-	return target, nil
-}
-
-// keepBrokenCopy saves data as auth-profiles.json.broken-<UTC time> and
-// prunes all but the newest keepBroken copies. An empty file is not worth
-// a copy.
-func keepBrokenCopy(dir string, data []byte) error {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil
-	}
-	name := filepath.Join(dir, FileName+BrokenSuffix+time.Now().UTC().Format("20060102T150405.000000000Z"))
-	if err := atomicfile.WritePrivate(name, data); err != nil {
-		return err
-	}
-	copies, err := filepath.Glob(filepath.Join(dir, FileName+BrokenSuffix+"*"))
-	if err != nil || len(copies) <= keepBroken {
-		return nil
-	}
-	sort.Strings(copies)
-	for _, old := range copies[:len(copies)-keepBroken] {
-		os.Remove(old)
-	}
-	return nil
 }
 
 // MaskKey shows a key the way the guard prints keys at most: its first and

@@ -61,7 +61,7 @@ async function failure(fn) {
 }
 
 // repairCases are the scripted model's text-call replies (see
-// daemon/ollama/ollamatest, the text-call scripts): the user message that
+// daemon/upstream/ollama/ollamatest, the text-call scripts): the user message that
 // triggers each, and the model name that reaches it. claude-opus-4-5 is
 // the tiny-notools model, which Ollama cannot give tools to (the config
 // says supports_function_calling: false), so its <tool_call> tags reach
