@@ -241,6 +241,11 @@ func (e *events) onGuard(ev guard.Event) {
 	case guard.Created:
 		e.live.notifier.Notify(notify.Message{Key: "create:" + ev.Path, Title: "clawbridge gave the app its local key",
 			Body: "Created " + ev.Path + " holding the local key, so the app's first turn goes to clawbridge."})
+	case guard.Removed:
+		e.live.notifier.Notify(notify.Message{Key: "removed:" + ev.Path, Title: "clawbridge removed its old auth store",
+			Body: strings.Join(ev.Changes, "; ")})
+	case guard.LegacyStore:
+		e.live.problem("guard", "OpenClaw refuses a legacy auth store", fmt.Sprintf("%s: %s", ev.Path, strings.Join(ev.Changes, "; ")))
 	case guard.Failed:
 		e.live.problem("guard", "The auth guard could not check a file", fmt.Sprintf("%s: %v", ev.Path, ev.Err))
 	}

@@ -52,6 +52,9 @@ func trayState(s status.State, home string) tray.State {
 	for _, d := range s.Guard.Dirs {
 		if d.Unread != "" {
 			unread++
+			if len(d.Problems) > 0 && t.Guard.Err == "" {
+				t.Guard.Err = d.Problems[0]
+			}
 			continue
 		}
 		if d.Missing {

@@ -84,6 +84,12 @@ func TestTrayState(t *testing.T) {
 			want: tray.State{Guard: tray.Guard{Enabled: true, Unread: true}},
 		},
 		{
+			name: "a legacy JSON store beside SQLite is the guard's problem",
+			in: status.State{Guard: status.GuardState{Enabled: true, Dirs: []status.GuardDirState{
+				{Path: "/h/a.json", Unread: "/h/openclaw-agent.sqlite", Problems: []string{"OpenClaw refuses it until migrated"}}}}},
+			want: tray.State{Guard: tray.Guard{Enabled: true, Unread: true, Err: "OpenClaw refuses it until migrated"}},
+		},
+		{
 			name: "guard with nothing to guard yet is not pinned",
 			in:   status.State{Guard: status.GuardState{Enabled: true, Dirs: []status.GuardDirState{{Path: "/b", Missing: true, Held: true}}}},
 			want: tray.State{Guard: tray.Guard{Enabled: true}},

@@ -101,6 +101,8 @@ func printState(w io.Writer, s *status.State, now time.Time, home string) {
 	default:
 		for _, d := range s.Guard.Dirs {
 			switch {
+			case d.Unread != "" && len(d.Problems) > 0:
+				line("guard", "%s: SQLite store %s; PROBLEM: %s", d.Path, d.Unread, strings.Join(d.Problems, "; "))
 			case d.Unread != "":
 				line("guard", "%s: not read by the app: SQLite store %s, the config route's key is used", d.Path, d.Unread)
 			case d.Missing:

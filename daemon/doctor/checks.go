@@ -159,7 +159,7 @@ func checkGuard(cfg *config.Config, o Options) []Check {
 			continue
 		}
 		if s.SQLite != "" {
-			out = append(out, Check{Name: "auth profiles", OK: true, Detail: s.Path + ": not read by the app (its auth store is " + s.SQLite + "; the config route's key is used)"})
+			out = append(out, sqliteCheck(s))
 			continue
 		}
 		c := Check{Name: "auth profiles", Detail: s.Path + ": Clawdbot uses " + orNone(s.Using)}
@@ -178,6 +178,21 @@ func checkGuard(cfg *config.Config, o Options) []Check {
 		out = append(out, Check{Name: "auth profiles", OK: true, Detail: "no Clawdbot state directory yet (nothing to guard until Clawdbot's first run)"})
 	}
 	return out
+}
+
+// sqliteCheck is the check of an agent directory whose app keeps its auth
+// store in SQLite: nothing to pin, unless a legacy JSON store beside it
+// makes OpenClaw 2026.9 refuse its turns.
+func sqliteCheck(s guard.Status) Check {
+	c := Check{Name: "auth profiles", OK: !s.Legacy, Detail: s.Path + ": not read by the app (its auth store is " + s.SQLite + "; the config route's key is used)"}
+	if s.Legacy {
+		c.Detail = s.Path + ": a legacy JSON store beside " + s.SQLite + " (" + strings.Join(s.Problems, "; ") + ")"
+		c.Fix = "start the daemon with the guard on: it takes back the store clawbridge wrote"
+		if s.LegacyForeign {
+			c.Fix = "run openclaw doctor --fix, which migrates it into SQLite"
+		}
+	}
+	return c
 }
 
 // checkGateways looks for a gateway already running on Clawdbot's ports,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/patcher"
+	"github.com/clawbridge/clawbridge/patcher/guard"
 )
 
 func writeFile(t *testing.T, path, data string) {
@@ -25,7 +26,8 @@ func writeFile(t *testing.T, path, data string) {
 // version. A Clawdbot on pi-ai whose catalog is patched passes; an OpenClaw
 // 2026.9.6 whose config has the block without a key fails with that
 // reason and a fix, then passes once the block carries the daemon's key.
-// A JSON auth store beside OpenClaw's SQLite store is not called pinned.
+// A JSON auth store beside OpenClaw's SQLite store is not called pinned:
+// it fails, since OpenClaw 2026.9 refuses it.
 func TestDoctorChecksEachInstall(t *testing.T) {
 	home := t.TempDir()
 	bot := filepath.Join(home, "bot")
@@ -74,7 +76,9 @@ func TestDoctorChecksEachInstall(t *testing.T) {
 		if strings.HasPrefix(c.Name, "pi-ai ") {
 			t.Errorf("the install's catalog is checked twice: %+v", c)
 		}
-		if c.Name == "auth profiles" && (!strings.Contains(c.Detail, "not read by the app") || strings.Contains(c.Detail, "uses anthropic:default")) {
+		// The store clawbridge once wrote beside the SQLite one is not
+		// pinned but refused by OpenClaw 2026.9: a failure, with the fix.
+		if c.Name == "auth profiles" && (c.OK || !strings.Contains(c.Detail, "legacy JSON store") || strings.Contains(c.Detail, "uses anthropic:default")) {
 			t.Errorf("a JSON store beside the SQLite one: %+v", c)
 		}
 		if strings.Contains(c.Detail+c.Fix, "sk-local-1") {
@@ -92,3 +96,21 @@ func TestDoctorChecksEachInstall(t *testing.T) {
 
 // nowForTest is the backup time of the config edits.
 func nowForTest() time.Time { return time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC) }
+
+// TestSQLiteCheck: a SQLite-era directory passes, with nothing called
+// pinned, unless a legacy JSON store sits beside the database; then the
+// fix depends on who wrote it.
+func TestSQLiteCheck(t *testing.T) {
+	ok := sqliteCheck(guard.Status{Path: "/a/auth-profiles.json", SQLite: "/a/openclaw-agent.sqlite"})
+	if !ok.OK || ok.Fix != "" || strings.Contains(ok.Detail, "pinned") {
+		t.Errorf("SQLite store: %+v", ok)
+	}
+	ours := sqliteCheck(guard.Status{Path: "/a/auth-profiles.json", SQLite: "/a/db", Legacy: true, Problems: []string{"refused"}})
+	if ours.OK || !strings.Contains(ours.Detail, "refused") || !strings.Contains(ours.Fix, "takes back") {
+		t.Errorf("clawbridge's legacy store: %+v", ours)
+	}
+	theirs := sqliteCheck(guard.Status{Path: "/a/auth-profiles.json", SQLite: "/a/db", Legacy: true, LegacyForeign: true})
+	if theirs.OK || !strings.Contains(theirs.Fix, "openclaw doctor --fix") {
+		t.Errorf("the user's legacy store: %+v", theirs)
+	}
+}

@@ -137,7 +137,8 @@ type GuardDirState struct {
 	// Unread is the SQLite database the app reads instead of this file
 	// (OpenClaw 2026.6 and later), where the config route's key is what
 	// counts: nothing claims the key pinned here. "" when the app reads
-	// the file.
+	// the file. Problems beside it are a legacy JSON store the app
+	// refuses until it is migrated.
 	Unread   string   `json:"unread,omitempty"`
 	Problems []string `json:"problems,omitempty"`
 	Err      string   `json:"error,omitempty"`
@@ -180,7 +181,7 @@ func (s *State) Healthy() bool {
 	}
 	if s.Guard.Enabled {
 		for _, d := range s.Guard.Dirs {
-			if d.Unread == "" && (!d.Held || d.Err != "") {
+			if d.Err != "" || (d.Unread == "" && !d.Held) || (d.Unread != "" && len(d.Problems) > 0) {
 				return false
 			}
 		}
