@@ -105,8 +105,10 @@ func printState(w io.Writer, s *status.State, now time.Time, home string) {
 				line("guard", "%s: SQLite store %s; PROBLEM: %s", d.Path, d.Unread, strings.Join(d.Problems, "; "))
 			case d.Unread != "":
 				line("guard", "%s: not read by the app: SQLite store %s, the config route's key is used", d.Path, d.Unread)
+			case d.Missing && d.Held:
+				line("guard", "%s: none yet, nothing to guard (clawbridge creates it only for releases that read it)", d.Path)
 			case d.Missing:
-				line("guard", "%s: waiting for Clawdbot to create it", d.Path)
+				line("guard", "%s: missing; the guard creates it with the local key at its next check", d.Path)
 			case d.Err != "":
 				line("guard", "%s: %s", d.Path, d.Err)
 			case d.Held:

@@ -49,6 +49,16 @@ func TestPrintStateInstalls(t *testing.T) {
 	}
 
 	b.Reset()
+	printState(&b, &status.State{Started: now, Guard: status.GuardState{Enabled: true, Dirs: []status.GuardDirState{
+		{Path: "/h/.clawdbot/agents/main/agent/auth-profiles.json", Missing: true, Held: true},
+		{Path: "/h/.openclaw/agents/main/agent/auth-profiles.json", Missing: true}}}}, now, "/h")
+	for _, want := range []string{"auth-profiles.json: none yet, nothing to guard", "auth-profiles.json: missing; the guard creates it"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %q in:\n%s", want, b.String())
+		}
+	}
+
+	b.Reset()
 	printState(&b, &status.State{Started: now, Patcher: status.PatcherState{Enabled: true}}, now, "/home/ada")
 	if !strings.Contains(b.String(), "no Clawdbot/Moltbot/OpenClaw install found") {
 		t.Errorf("without installs:\n%s", b.String())
