@@ -38,16 +38,21 @@ const (
 // config route is what moves them.
 
 // String names the format by its file, for logs and status.
-func (f Format) String() string {
-	switch f {
-	case ModelsJS:
-		return "models.generated.js"
-	case ProviderModelsJS:
-		return "providers/anthropic.models.js"
-	case ProviderJSON:
-		return "providers/data/anthropic.json"
+func (f Format) String() string { return nameOf(f, formatNames[:], "Format") }
+
+var formatNames = [...]string{
+	ModelsJS:         "models.generated.js",
+	ProviderModelsJS: "providers/anthropic.models.js",
+	ProviderJSON:     "providers/data/anthropic.json",
+}
+
+// nameOf is the String of the package's enumerations: names[v], or, for a
+// value without a name, typ(v) rather than an empty string.
+func nameOf[E ~int](v E, names []string, typ string) string {
+	if v >= 0 && int(v) < len(names) && names[v] != "" {
+		return names[v]
 	}
-	return fmt.Sprintf("Format(%d)", int(f))
+	return fmt.Sprintf("%s(%d)", typ, int(v))
 }
 
 // Rel is the file's path inside its package.

@@ -46,24 +46,11 @@ const (
 // String is the kind as one lower-case word ("patched", "skipped", ...),
 // for %v in state keys and test failures; unknown values print as
 // EventKind(n) rather than an empty string.
-func (k EventKind) String() string {
-	switch k {
-	case Patched:
-		return "patched"
-	case Repatched:
-		return "repatched"
-	case Verified:
-		return "verified"
-	case Unpatched:
-		return "unpatched"
-	case Skipped:
-		return "skipped"
-	case Failed:
-		return "failed"
-	case Removed:
-		return "removed"
-	}
-	return fmt.Sprintf("EventKind(%d)", int(k))
+func (k EventKind) String() string { return nameOf(k, eventKindNames[:], "EventKind") }
+
+var eventKindNames = [...]string{
+	Patched: "patched", Repatched: "repatched", Verified: "verified",
+	Unpatched: "unpatched", Skipped: "skipped", Failed: "failed", Removed: "removed",
 }
 
 // Event is one thing a Keeper reports, for logs, the tray and
