@@ -51,7 +51,7 @@ unit:
 
 test: lint provision check-packaging
 	set -a && source "$(PEERS_ENV)" && set +a && \
-	  CLAWBRIDGE_REQUIRE_PEERS=1 go test -count=1 -timeout 30m ./...
+	  CLAWBRIDGE_REQUIRE_PEERS=1 go test -count=1 -timeout 75m ./...
 	bash .ci/fuzz.sh
 	@# The real tray in a real panel: Xvfb + xfce4-panel, icon clicked, menu
 	@# and a model submenu opened (the same run as make screenshot, kept out

@@ -45,68 +45,11 @@ CLAWDBOT_VERSION=2026.1.24-3
 NODE22_VERSION=22.23.3
 PNPM_VERSION=10.34.9
 
-cache=${CLAWBRIDGE_CACHE:-$HOME/.cache/clawbridge-test}
-mkdir -p "$cache"
-cache=$(cd "$cache" && pwd)
-
-log() { echo "provision-clawdbot: $*" >&2; }
-
-command -v npm >/dev/null || { log "npm is not on PATH (it fetches Node 22 and pnpm)"; exit 1; }
-
-case "$(uname -s)" in
-  Linux) os=linux ;;
-  Darwin) os=darwin ;;
-  *) log "unsupported OS $(uname -s)"; exit 1 ;;
-esac
-case "$(uname -m)" in
-  x86_64 | amd64) arch=x64 ;;
-  aarch64 | arm64) arch=arm64 ;;
-  *) log "unsupported CPU $(uname -m)"; exit 1 ;;
-esac
-
-# fetch_pack SPEC DEST: unpacks the npm package SPEC into DEST (the tarball's
-# package/ directory becomes DEST), through a temporary directory beside it.
-fetch_pack() {
-  local spec=$1 dest=$2 tmp
-  tmp=$(mktemp -d "$dest.tmp.XXXXXX")
-  log "fetching $spec"
-  (cd "$tmp" && npm pack "$spec" --cache "$cache/npm-cache" --prefer-offline \
-      --loglevel=error >/dev/null)
-  mkdir "$tmp/package"
-  tar -xzf "$tmp"/*.tgz -C "$tmp/package" --strip-components=1
-  rm -rf "$dest"
-  mv "$tmp/package" "$dest"
-  rm -rf "$tmp"
-}
-
-# Node 22.
-node_dir=$cache/node-v$NODE22_VERSION-$os-$arch
-node22=$node_dir/bin/node
-if [ "$("$node22" --version 2>/dev/null || true)" != "v$NODE22_VERSION" ]; then
-  fetch_pack "node-$os-$arch@$NODE22_VERSION" "$node_dir"
-fi
-[ "$("$node22" --version)" = "v$NODE22_VERSION" ] || { log "$node22 is not Node $NODE22_VERSION"; exit 1; }
-
-# pnpm 10, and a launcher that runs it on Node 22 with Node 22 first on
-# PATH (for anything pnpm itself starts).
-pnpm_dir=$cache/pnpm-$PNPM_VERSION
-if [ ! -f "$pnpm_dir/bin/pnpm.cjs" ]; then
-  fetch_pack "pnpm@$PNPM_VERSION" "$pnpm_dir"
-fi
-pnpm=$cache/bin/pnpm10
-launcher="#!/bin/sh
-# Runs pnpm $PNPM_VERSION on Node $NODE22_VERSION (written by .ci/provision-clawdbot.sh).
-PATH='$node_dir/bin':\"\$PATH\"
-export PATH
-exec '$node22' '$pnpm_dir/bin/pnpm.cjs' \"\$@\"
-"
-if [ "$(cat "$pnpm" 2>/dev/null || true)" != "$launcher" ]; then
-  mkdir -p "$cache/bin"
-  printf '%s' "$launcher" >"$pnpm.tmp"
-  chmod 755 "$pnpm.tmp"
-  mv "$pnpm.tmp" "$pnpm"
-fi
-[ "$("$pnpm" --version)" = "$PNPM_VERSION" ] || { log "$pnpm does not run pnpm $PNPM_VERSION"; exit 1; }
+# shellcheck source=provision-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/provision-lib.sh"
+cache=$(cache_dir)
+node22=$(node_bin "$NODE22_VERSION")
+pnpm=$(pnpm_bin "$PNPM_VERSION" "$node22")
 
 # Clawdbot, in its wrapper project.
 dir=$cache/clawdbot
@@ -123,22 +66,14 @@ manifest='{
     }
   }
 }'
-npmrc="store-dir=$cache/pnpm-store
-cache-dir=$cache/pnpm-cache
-confirm-modules-purge=false
-update-notifier=false"
+npmrc=$(wrapper_npmrc)
 stamp=$dir/node_modules/.clawbridge-stamp
 want=$(printf '%s\n' "$manifest" "$npmrc" "node $NODE22_VERSION" "pnpm $PNPM_VERSION" | sha256sum | cut -d' ' -f1)
 entry=$dir/node_modules/clawdbot/dist/entry.js
 
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ] || [ ! -f "$entry" ]; then
   log "installing clawdbot@$CLAWDBOT_VERSION into $dir (about 1.1 GB)"
-  mkdir -p "$dir"
-  rm -f "$stamp"
-  printf '%s\n' "$manifest" >"$dir/package.json.tmp" && mv "$dir/package.json.tmp" "$dir/package.json"
-  printf '%s\n' "$npmrc" >"$dir/.npmrc.tmp" && mv "$dir/.npmrc.tmp" "$dir/.npmrc"
-  (cd "$dir" && "$pnpm" install --reporter=append-only --config.loglevel=warn) >&2
-  echo "$want" >"$stamp"
+  install_wrapper "$dir" "$manifest" "$npmrc" "$pnpm" "$want"
 else
   log "clawdbot@$CLAWDBOT_VERSION is installed"
 fi

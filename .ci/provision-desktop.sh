@@ -7,12 +7,6 @@
 # check that the tray shows up and opens in a real panel.
 set -euo pipefail
 pkgs=(xvfb xfce4-panel xdotool imagemagick dbus dbus-x11 fonts-dejavu-core adwaita-icon-theme)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+# shellcheck source=provision-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/provision-lib.sh"
+apt_install_missing "${pkgs[@]}"

@@ -23,11 +23,10 @@ set -euo pipefail
 OLLAMA_VERSION=0.17.4
 MALGO_VERSION=v0.11.24
 
-log() { echo "provision-ollama: $*" >&2; }
+# shellcheck source=provision-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/provision-lib.sh"
+cache=$(cache_dir)
 
-cache=${CLAWBRIDGE_CACHE:-$HOME/.cache/clawbridge-test}
-mkdir -p "$cache"
-cache=$(cd "$cache" && pwd)
 dir=$cache/ollama-$OLLAMA_VERSION
 bin=$dir/bin/ollama
 
@@ -46,16 +45,7 @@ fi
 
 command -v go >/dev/null || { log "go is not on PATH"; exit 1; }
 
-headers=(nlohmann-json3-dev libstb-dev)
-missing=()
-for p in "${headers[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing ${missing[*]}"
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-fi
+apt_install_missing nlohmann-json3-dev libstb-dev
 
 build=$(mktemp -d "$cache/ollama-build.XXXXXX")
 trap 'rm -rf "$build"' EXIT

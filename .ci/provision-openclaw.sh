@@ -47,78 +47,14 @@ NODE22_VERSION=22.23.3
 NODE26_VERSION=26.12.1
 PNPM_VERSION=10.34.9
 
-cache=${CLAWBRIDGE_CACHE:-$HOME/.cache/clawbridge-test}
-mkdir -p "$cache"
-cache=$(cd "$cache" && pwd)
-
-log() { echo "provision-openclaw: $*" >&2; }
-
-command -v npm >/dev/null || { log "npm is not on PATH (it fetches Node and pnpm)"; exit 1; }
-
-case "$(uname -s)" in
-  Linux) os=linux ;;
-  Darwin) os=darwin ;;
-  *) log "unsupported OS $(uname -s)"; exit 1 ;;
-esac
-case "$(uname -m)" in
-  x86_64 | amd64) arch=x64 ;;
-  aarch64 | arm64) arch=arm64 ;;
-  *) log "unsupported CPU $(uname -m)"; exit 1 ;;
-esac
-
-# fetch_pack SPEC DEST: unpacks the npm package SPEC into DEST (the tarball's
-# package/ directory becomes DEST), through a temporary directory beside it.
-fetch_pack() {
-  local spec=$1 dest=$2 tmp
-  tmp=$(mktemp -d "$dest.tmp.XXXXXX")
-  log "fetching $spec"
-  (cd "$tmp" && npm pack "$spec" --cache "$cache/npm-cache" --prefer-offline \
-      --loglevel=error >/dev/null)
-  mkdir "$tmp/package"
-  tar -xzf "$tmp"/*.tgz -C "$tmp/package" --strip-components=1
-  rm -rf "$dest"
-  mv "$tmp/package" "$dest"
-  rm -rf "$tmp"
-}
-
-# node_bin VERSION: the cached Node VERSION binary, fetched when missing.
-node_bin() {
-  local version=$1 dir=$cache/node-v$1-$os-$arch
-  if [ "$("$dir/bin/node" --version 2>/dev/null || true)" != "v$version" ]; then
-    fetch_pack "node-$os-$arch@$version" "$dir"
-  fi
-  [ "$("$dir/bin/node" --version)" = "v$version" ] || { log "$dir/bin/node is not Node $version"; exit 1; }
-  echo "$dir/bin/node"
-}
-
+# shellcheck source=provision-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/provision-lib.sh"
+cache=$(cache_dir)
 node22=$(node_bin "$NODE22_VERSION")
 node26=$(node_bin "$NODE26_VERSION")
-
-# pnpm 10 on Node 22, the same launcher provision-clawdbot.sh writes.
-pnpm_dir=$cache/pnpm-$PNPM_VERSION
-if [ ! -f "$pnpm_dir/bin/pnpm.cjs" ]; then
-  fetch_pack "pnpm@$PNPM_VERSION" "$pnpm_dir"
-fi
-pnpm=$cache/bin/pnpm10
-node22_dir=$(dirname "$(dirname "$node22")")
-launcher="#!/bin/sh
-# Runs pnpm $PNPM_VERSION on Node $NODE22_VERSION (written by .ci/provision-clawdbot.sh).
-PATH='$node22_dir/bin':\"\$PATH\"
-export PATH
-exec '$node22' '$pnpm_dir/bin/pnpm.cjs' \"\$@\"
-"
-if [ "$(cat "$pnpm" 2>/dev/null || true)" != "$launcher" ]; then
-  mkdir -p "$cache/bin"
-  printf '%s' "$launcher" >"$pnpm.tmp.$$"
-  chmod 755 "$pnpm.tmp.$$"
-  mv "$pnpm.tmp.$$" "$pnpm"
-fi
-[ "$("$pnpm" --version)" = "$PNPM_VERSION" ] || { log "$pnpm does not run pnpm $PNPM_VERSION"; exit 1; }
-
-npmrc="store-dir=$cache/pnpm-store
-cache-dir=$cache/pnpm-cache
-confirm-modules-purge=false
-update-notifier=false"
+# pnpm 10 on Node 22, the same launcher provision-clawdbot.sh uses.
+pnpm=$(pnpm_bin "$PNPM_VERSION" "$node22")
+npmrc=$(wrapper_npmrc)
 
 # OpenClaw writes state under HOME even for --version; keep it out of the real one.
 scratch=$(mktemp -d)
@@ -142,12 +78,7 @@ install_release() {
   if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ] || [ ! -f "$entry" ]; then
     log "installing openclaw@$version into $dir"
     start=$(date +%s)
-    mkdir -p "$dir"
-    rm -f "$stamp"
-    printf '%s\n' "$manifest" >"$dir/package.json.tmp" && mv "$dir/package.json.tmp" "$dir/package.json"
-    printf '%s\n' "$npmrc" >"$dir/.npmrc.tmp" && mv "$dir/.npmrc.tmp" "$dir/.npmrc"
-    (cd "$dir" && "$pnpm" install --reporter=append-only --config.loglevel=warn) >&2
-    echo "$want" >"$stamp"
+    install_wrapper "$dir" "$manifest" "$npmrc" "$pnpm" "$want"
     log "openclaw@$version installed in $(($(date +%s) - start))s ($(du -sh "$dir" 2>/dev/null | cut -f1) in the wrapper)"
   else
     log "openclaw@$version is installed"

@@ -89,24 +89,17 @@ func parseJSModule(src []byte, name string, flat bool) (*catalog, error) {
 	}
 	c := &catalog{}
 	anthropicMessages := 0
-	for _, prov := range providers {
-		if prov.value.obj == nil {
-			return nil, fmt.Errorf("%w: provider %q is not an object", ErrNotCatalog, prov.key)
+	err = c.eachModel(providers, func(prov, model string, fields *object) error {
+		if prov == "anthropic" && fields.str("provider") == "anthropic" && fields.str("api") == "anthropic-messages" {
+			anthropicMessages++
 		}
-		c.providers++
-		for _, m := range prov.value.obj.members {
-			if m.value.obj == nil {
-				return nil, fmt.Errorf("%w: model %s/%s is not an object", ErrNotCatalog, prov.key, m.key)
-			}
-			c.models++
-			fields := m.value.obj
-			if prov.key == "anthropic" && fields.str("provider") == "anthropic" && fields.str("api") == "anthropic-messages" {
-				anthropicMessages++
-			}
-			if s, ok := p.site(prov.key, m.key, fields); ok {
-				c.sites = append(c.sites, s)
-			}
+		if s, ok := p.site(prov, model, fields); ok {
+			c.sites = append(c.sites, s)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if anthropicMessages == 0 {
 		return nil, fmt.Errorf("%w: no anthropic provider with anthropic-messages models", ErrNotCatalog)
@@ -114,25 +107,58 @@ func parseJSModule(src []byte, name string, flat bool) (*catalog, error) {
 	return c, nil
 }
 
+// eachModel calls fn with every model of every group (provider or API)
+// of a catalog, counting both; a group or model that is not an object
+// makes the file no catalog.
+func (c *catalog) eachModel(groups []objMember, fn func(group, model string, fields *object) error) error {
+	for _, g := range groups {
+		if g.value.obj == nil {
+			return fmt.Errorf("%w: %q is not an object", ErrNotCatalog, g.key)
+		}
+		c.providers++
+		for _, m := range g.value.obj.members {
+			if m.value.obj == nil {
+				return fmt.Errorf("%w: model %s/%s is not an object", ErrNotCatalog, g.key, m.key)
+			}
+			c.models++
+			if err := fn(g.key, m.key, m.value.obj); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // parseExport parses the object literal of `export const name = {...};`
 // in a generated pi-ai module.
 func parseExport(src []byte, name string) (*parser, *object, error) {
+	return parseTop(src, name)
+}
+
+// parseTop tokenizes src and parses its one object: with a name, the
+// literal of `export const name = {...};`; with "", the whole of src as a
+// JSON object with nothing after it.
+func parseTop(src []byte, name string) (*parser, *object, error) {
 	toks, err := tokenize(src)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrNotCatalog, err)
 	}
 	p := &parser{src: src, toks: toks}
-	start := p.findExport(name)
-	if start < 0 {
-		return nil, nil, fmt.Errorf("%w: no `export const %s = {`", ErrNotCatalog, name)
+	if name != "" {
+		if p.i = p.findExport(name); p.i < 0 {
+			return nil, nil, fmt.Errorf("%w: no `export const %s = {`", ErrNotCatalog, name)
+		}
 	}
-	p.i = start
 	obj, err := p.object()
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrNotCatalog, err)
 	}
-	if t, ok := p.next(); !ok || p.punct(t) != ';' {
+	t, more := p.next()
+	switch {
+	case name != "" && (!more || p.punct(t) != ';'):
 		return nil, nil, fmt.Errorf("%w: %s object not followed by `;`", ErrNotCatalog, name)
+	case name == "" && more:
+		return nil, nil, fmt.Errorf("%w: %q after the top-level object at offset %d", ErrNotCatalog, p.text(t), t.start)
 	}
 	return p, obj, nil
 }
@@ -140,25 +166,16 @@ func parseExport(src []byte, name string) (*parser, *object, error) {
 // site reports the model's baseUrl when it is Anthropic's or carries a
 // clawbridge marker.
 func (p *parser) site(provider, model string, fields *object) (site, bool) {
-	f := fields.member("baseUrl")
-	if f == nil || f.value.str == nil {
+	s, lit, ok := p.baseURL(provider, model, fields)
+	if !ok {
 		return site{}, false
-	}
-	lit := f.value.str
-	s := site{
-		provider: provider,
-		model:    model,
-		value:    lit.text,
-		start:    lit.start,
-		end:      lit.end,
-		orig:     string(p.src[lit.start:lit.end]),
 	}
 	if m := lit.idx + 1; m < len(p.toks) && p.toks[m].kind == tokComment &&
 		bytes.HasPrefix(p.src[p.toks[m].start:p.toks[m].end], []byte(markerPrefix)) &&
 		onlySpaces(p.src[lit.end:p.toks[m].start]) {
 		s.marked = true
 		s.markEnd = p.toks[m].end
-		s.orig = strconv.Quote(AnthropicBaseURL)
+		s.orig = canonicalLiteral
 		text := string(p.src[p.toks[m].start:p.toks[m].end])
 		if was, ok := strings.CutPrefix(text, "/* clawbridge: was "); ok {
 			s.orig = strings.TrimSuffix(was, " */")
@@ -169,6 +186,24 @@ func (p *parser) site(provider, model string, fields *object) (site, bool) {
 		return s, true
 	}
 	return s, isAnthropicURL(lit.text)
+}
+
+// baseURL is the site of the model's baseUrl string as the file has it,
+// and the literal; false when the model has no baseUrl string.
+func (p *parser) baseURL(provider, model string, fields *object) (site, *strLit, bool) {
+	f := fields.member("baseUrl")
+	if f == nil || f.value.str == nil {
+		return site{}, nil, false
+	}
+	lit := f.value.str
+	return site{
+		provider: provider,
+		model:    model,
+		value:    lit.text,
+		start:    lit.start,
+		end:      lit.end,
+		orig:     string(p.src[lit.start:lit.end]),
+	}, lit, true
 }
 
 // isStringLiteral reports whether s is exactly one complete JavaScript
@@ -207,63 +242,13 @@ func (c *catalog) counts(baseURL string) (total, patched int) {
 // validated by CheckBaseURL). It returns the new content and how many URLs
 // it rewrote; zero means src is already patched and comes back unchanged.
 func patchCatalog(src []byte, baseURL string) ([]byte, int, error) {
-	c, err := parseCatalog(src)
-	if err != nil {
-		return nil, 0, err
-	}
-	return patchMarked(c, src, baseURL)
-}
-
-// patchMarked rewrites the sites of a parsed JavaScript catalog, leaving a
-// marker comment after each.
-func patchMarked(c *catalog, src []byte, baseURL string) ([]byte, int, error) {
-	if len(c.sites) == 0 {
-		return nil, 0, fmt.Errorf("%w: no Anthropic base URL found", ErrNotCatalog)
-	}
-	lit := strconv.Quote(baseURL)
-	var edits []edit
-	for _, s := range c.sites {
-		switch {
-		case s.marked && s.value == baseURL:
-			continue
-		case s.marked:
-			edits = append(edits, edit{s.start, s.end, lit})
-		default:
-			marker := markerPlain
-			if s.orig != strconv.Quote(AnthropicBaseURL) {
-				if strings.Contains(s.orig, "*/") {
-					return nil, 0, fmt.Errorf("%s/%s: base URL %s cannot be recorded in a comment", s.provider, s.model, s.orig)
-				}
-				marker = fmt.Sprintf(markerWasFmt, s.orig)
-			}
-			edits = append(edits, edit{s.start, s.end, lit + " " + marker})
-		}
-	}
-	return applyEdits(src, edits), len(edits), nil
+	return patchAs(ModelsJS, src, baseURL)
 }
 
 // undoCatalog restores every base URL clawbridge rewrote to its original,
 // byte for byte. It returns how many it restored.
 func undoCatalog(src []byte) ([]byte, int, error) {
-	c, err := parseCatalog(src)
-	if err != nil {
-		return nil, 0, err
-	}
-	return undoMarked(c, src)
-}
-
-// undoMarked restores the marked sites of a parsed JavaScript catalog.
-func undoMarked(c *catalog, src []byte) ([]byte, int, error) {
-	var edits []edit
-	for _, s := range c.sites {
-		if s.marked {
-			if s.orig == "" {
-				return nil, 0, fmt.Errorf("%s/%s: the clawbridge marker records no original base URL; reinstall pi-ai to restore it", s.provider, s.model)
-			}
-			edits = append(edits, edit{s.start, s.markEnd, s.orig})
-		}
-	}
-	return applyEdits(src, edits), len(edits), nil
+	return undoAs(ModelsJS, src)
 }
 
 // edit replaces src[start:end] with text.

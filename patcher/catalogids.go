@@ -97,11 +97,7 @@ func (f Format) modelIDs(src []byte) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		groups := top.members
-		if isFlatProviderJSON(top) {
-			groups = []objMember{{key: providerAPI, value: value{obj: top}}}
-		}
-		for _, api := range groups {
+		for _, api := range providerJSONGroups(top) {
 			if api.value.obj != nil {
 				models = append(models, api.value.obj.members...)
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // Format is the kind of file a catalog is: where in a package it lives and
@@ -37,16 +38,21 @@ const (
 // config route is what moves them.
 
 // String names the format by its file, for logs and status.
-func (f Format) String() string {
-	switch f {
-	case ModelsJS:
-		return "models.generated.js"
-	case ProviderModelsJS:
-		return "providers/anthropic.models.js"
-	case ProviderJSON:
-		return "providers/data/anthropic.json"
+func (f Format) String() string { return nameOf(f, formatNames[:], "Format") }
+
+var formatNames = [...]string{
+	ModelsJS:         "models.generated.js",
+	ProviderModelsJS: "providers/anthropic.models.js",
+	ProviderJSON:     "providers/data/anthropic.json",
+}
+
+// nameOf is the String of the package's enumerations: names[v], or, for a
+// value without a name, typ(v) rather than an empty string.
+func nameOf[E ~int](v E, names []string, typ string) string {
+	if v >= 0 && int(v) < len(names) && names[v] != "" {
+		return names[v]
 	}
-	return fmt.Sprintf("Format(%d)", int(f))
+	return fmt.Sprintf("%s(%d)", typ, int(v))
 }
 
 // Rel is the file's path inside its package.
@@ -89,19 +95,7 @@ func (f Format) isJSON() bool { return f == ProviderJSON }
 
 // parseJSONObject parses src as one JSON object and nothing after it.
 func parseJSONObject(src []byte) (*parser, *object, error) {
-	toks, err := tokenize(src)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrNotCatalog, err)
-	}
-	p := &parser{src: src, toks: toks}
-	obj, err := p.object()
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrNotCatalog, err)
-	}
-	if t, ok := p.next(); ok {
-		return nil, nil, fmt.Errorf("%w: %q after the top-level object at offset %d", ErrNotCatalog, p.text(t), t.start)
-	}
-	return p, obj, nil
+	return parseTop(src, "")
 }
 
 // parseProviderJSON reads pi-ai's providers/data/anthropic.json:
@@ -117,31 +111,20 @@ func parseProviderJSON(src []byte) (*catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	groups := top.members
-	if isFlatProviderJSON(top) {
-		groups = []objMember{{key: providerAPI, value: value{obj: top}}}
-	}
 	c := &catalog{}
-	for _, api := range groups {
-		if api.value.obj == nil {
-			return nil, fmt.Errorf("%w: %q is not an object", ErrNotCatalog, api.key)
+	err = c.eachModel(providerJSONGroups(top), func(_, model string, fields *object) error {
+		if fields.str("provider") != "anthropic" || fields.str("api") != providerAPI {
+			return nil
 		}
-		c.providers++
-		for _, m := range api.value.obj.members {
-			if m.value.obj == nil {
-				return nil, fmt.Errorf("%w: model %s/%s is not an object", ErrNotCatalog, api.key, m.key)
-			}
-			c.models++
-			fields := m.value.obj
-			if fields.str("provider") != "anthropic" || fields.str("api") != providerAPI {
-				continue
-			}
-			s, ok := p.jsonSite("anthropic", m.key, fields)
-			if !ok {
-				return nil, fmt.Errorf("%w: model %s has no baseUrl string", ErrNotCatalog, m.key)
-			}
-			c.sites = append(c.sites, s)
+		s, ok := p.jsonSite("anthropic", model, fields)
+		if !ok {
+			return fmt.Errorf("%w: model %s has no baseUrl string", ErrNotCatalog, model)
 		}
+		c.sites = append(c.sites, s)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(c.sites) == 0 {
 		return nil, fmt.Errorf("%w: no anthropic-messages model of provider anthropic", ErrNotCatalog)
@@ -149,14 +132,17 @@ func parseProviderJSON(src []byte) (*catalog, error) {
 	return c, nil
 }
 
-// isFlatProviderJSON reports the 0.81 layout: the top level holds models
-// (objects with a string "provider") rather than API groups.
-func isFlatProviderJSON(top *object) bool {
+// providerJSONGroups returns the API groups of a providers JSON file; the
+// 0.81 layout, whose top level holds models (objects with a string
+// "provider") rather than groups, reads as one group.
+func providerJSONGroups(top *object) []objMember {
 	if len(top.members) == 0 || top.members[0].value.obj == nil {
-		return false
+		return top.members
 	}
-	m := top.members[0].value.obj.member("provider")
-	return m != nil && m.value.str != nil
+	if m := top.members[0].value.obj.member("provider"); m == nil || m.value.str == nil {
+		return top.members
+	}
+	return []objMember{{key: providerAPI, value: value{obj: top}}}
 }
 
 // canonicalLiteral is the only original a JSON base URL is patched from.
@@ -165,18 +151,9 @@ var canonicalLiteral = strconv.Quote(AnthropicBaseURL)
 // jsonSite is the baseUrl of an object in the Anthropic scope of a JSON
 // catalog: an Anthropic URL, or one clawbridge wrote (marked).
 func (p *parser) jsonSite(provider, model string, fields *object) (site, bool) {
-	f := fields.member("baseUrl")
-	if f == nil || f.value.str == nil {
+	s, lit, ok := p.baseURL(provider, model, fields)
+	if !ok {
 		return site{}, false
-	}
-	lit := f.value.str
-	s := site{
-		provider: provider,
-		model:    model,
-		value:    lit.text,
-		start:    lit.start,
-		end:      lit.end,
-		orig:     string(p.src[lit.start:lit.end]),
 	}
 	if !isAnthropicURL(lit.text) {
 		s.marked, s.markEnd, s.orig = true, lit.end, canonicalLiteral
@@ -190,25 +167,46 @@ func patchAs(f Format, src []byte, baseURL string) ([]byte, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if !f.isJSON() {
-		return patchMarked(c, src, baseURL)
+	if len(c.sites) == 0 {
+		return nil, 0, fmt.Errorf("%w: no Anthropic base URL found", ErrNotCatalog)
 	}
 	lit := strconv.Quote(baseURL)
 	var edits []edit
 	for _, s := range c.sites {
-		switch {
-		case s.marked && s.value == baseURL:
+		if s.marked && s.value == baseURL {
 			continue
-		case !s.marked && s.orig != canonicalLiteral:
-			return nil, 0, fmt.Errorf("%s/%s: base URL %s is not %s; clawbridge could not restore it exactly, so leaves it alone", s.provider, s.model, s.orig, canonicalLiteral)
 		}
-		edits = append(edits, edit{s.start, s.end, lit})
+		text, err := f.patchText(s, lit)
+		if err != nil {
+			return nil, 0, err
+		}
+		edits = append(edits, edit{s.start, s.end, text})
 	}
 	out := applyEdits(src, edits)
-	if !json.Valid(out) {
+	if f.isJSON() && !json.Valid(out) {
 		return nil, 0, errors.New("patched file is not valid JSON")
 	}
 	return out, len(edits), nil
+}
+
+// patchText is what replaces site s's literal to point it at lit. JSON
+// takes the bare literal, and only over the canonical original, the one
+// undo can write back; JavaScript follows the literal with a marker
+// comment, which records any other original.
+func (f Format) patchText(s site, lit string) (string, error) {
+	switch {
+	case s.marked:
+		return lit, nil
+	case f.isJSON() && s.orig != canonicalLiteral:
+		return "", fmt.Errorf("%s/%s: base URL %s is not %s; clawbridge could not restore it exactly, so leaves it alone", s.provider, s.model, s.orig, canonicalLiteral)
+	case f.isJSON():
+		return lit, nil
+	case s.orig == canonicalLiteral:
+		return lit + " " + markerPlain, nil
+	case strings.Contains(s.orig, "*/"):
+		return "", fmt.Errorf("%s/%s: base URL %s cannot be recorded in a comment", s.provider, s.model, s.orig)
+	}
+	return lit + " " + fmt.Sprintf(markerWasFmt, s.orig), nil
 }
 
 // undoAs is undoCatalog for any format.
@@ -217,12 +215,12 @@ func undoAs(f Format, src []byte) ([]byte, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if !f.isJSON() {
-		return undoMarked(c, src)
-	}
 	var edits []edit
 	for _, s := range c.sites {
 		if s.marked {
+			if s.orig == "" {
+				return nil, 0, fmt.Errorf("%s/%s: the clawbridge marker records no original base URL; reinstall pi-ai to restore it", s.provider, s.model)
+			}
 			edits = append(edits, edit{s.start, s.markEnd, s.orig})
 		}
 	}

@@ -46,24 +46,11 @@ const (
 // String is the kind as one lower-case word ("patched", "skipped", ...),
 // for %v in state keys and test failures; unknown values print as
 // EventKind(n) rather than an empty string.
-func (k EventKind) String() string {
-	switch k {
-	case Patched:
-		return "patched"
-	case Repatched:
-		return "repatched"
-	case Verified:
-		return "verified"
-	case Unpatched:
-		return "unpatched"
-	case Skipped:
-		return "skipped"
-	case Failed:
-		return "failed"
-	case Removed:
-		return "removed"
-	}
-	return fmt.Sprintf("EventKind(%d)", int(k))
+func (k EventKind) String() string { return nameOf(k, eventKindNames[:], "EventKind") }
+
+var eventKindNames = [...]string{
+	Patched: "patched", Repatched: "repatched", Verified: "verified",
+	Unpatched: "unpatched", Skipped: "skipped", Failed: "failed", Removed: "removed",
 }
 
 // Event is one thing a Keeper reports, for logs, the tray and
@@ -284,33 +271,33 @@ func (k *Keeper) PatchNow(ctx context.Context) ([]Status, error) {
 // directories and, with IncludeGlobal, the global node_modules found; for
 // telling the user where no pi-ai was found.
 func (k *Keeper) Roots() []Root {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return append([]Root(nil), k.searched...)
+	return snapshot(&k.mu, &k.searched)
 }
 
 // Statuses returns every target's status as of the last look.
 func (k *Keeper) Statuses() []Status {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return append([]Status(nil), k.statuses...)
+	return snapshot(&k.mu, &k.statuses)
 }
 
 // Installs returns every install found on the last look, with its route
 // and that route's state: what status, doctor and the tray show.
 func (k *Keeper) Installs() []InstallStatus {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return append([]InstallStatus(nil), k.installs...)
+	return snapshot(&k.mu, &k.installs)
 }
 
 // WatchedDirs returns the directories the keeper watches, sorted: the
 // roots, their node_modules and .pnpm, and the directories leading to each
 // catalog.
 func (k *Keeper) WatchedDirs() []string {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return append([]string(nil), k.dirs...)
+	return snapshot(&k.mu, &k.dirs)
+}
+
+// snapshot copies *s under mu, so a caller's copy of what the keeper's
+// last look found cannot race with the next look.
+func snapshot[T any](mu *sync.Mutex, s *[]T) []T {
+	mu.Lock()
+	defer mu.Unlock()
+	return append([]T(nil), *s...)
 }
 
 // Run patches every target, then keeps them patched until ctx is done.

@@ -23,13 +23,7 @@ const (
 
 // String is the route as status and doctor name it.
 func (k RouteKind) String() string {
-	switch k {
-	case CatalogPatch:
-		return "catalog patch"
-	case ConfigRoute:
-		return "config route"
-	}
-	return fmt.Sprintf("RouteKind(%d)", int(k))
+	return nameOf(k, []string{CatalogPatch: "catalog patch", ConfigRoute: "config route"}, "RouteKind")
 }
 
 // Route is the route chosen for one install, and why.

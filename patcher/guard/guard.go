@@ -106,25 +106,17 @@ const (
 // for what happened ("restored", "recovered", ...); unknown values print
 // as Kind(n) rather than an empty string.
 func (k Kind) String() string {
-	switch k {
-	case OK:
-		return "ok"
-	case Restored:
-		return "restored"
-	case Recovered:
-		return "recovered"
-	case Failed:
-		return "failed"
-	case Created:
-		return "created"
-	case SQLiteStore:
-		return "left alone (SQLite store)"
-	case Removed:
-		return "removed"
-	case LegacyStore:
-		return "left alone (legacy JSON store beside SQLite)"
+	if k >= 0 && int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+var kindNames = [...]string{
+	OK: "ok", Restored: "restored", Recovered: "recovered", Failed: "failed",
+	Created: "created", Removed: "removed",
+	SQLiteStore: "left alone (SQLite store)",
+	LegacyStore: "left alone (legacy JSON store beside SQLite)",
 }
 
 // Event reports one check of one auth-profiles.json, for the daemon's log
