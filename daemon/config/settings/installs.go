@@ -40,12 +40,17 @@ func InstallRoots(cfg *config.Config, home string, env patcher.Env) []patcher.Ro
 }
 
 // RouteKey is the key the config route writes into the app's provider
-// block: the one the guard pins (GuardKey), so that every route carries
-// the same key and the translator's master key check, when there is one,
-// lets it through. Without guard.key and master_key it is the guard's
-// local placeholder, which the translator accepts because it then checks
-// no key; OpenClaw needs a non-empty apiKey either way.
-func RouteKey(cfg *config.Config) string { return GuardKey(cfg) }
+// block. With a master key set it is that key, the only one the
+// translator then lets through, even when guard.key names another;
+// otherwise it is the key the guard pins (GuardKey: guard.key, else the
+// local placeholder, which the translator accepts since it checks no key).
+// OpenClaw needs a non-empty apiKey either way.
+func RouteKey(cfg *config.Config) string {
+	if k := cfg.GeneralSettings.MasterKey; k != "" {
+		return k
+	}
+	return GuardKey(cfg)
+}
 
 // InstallState is what the state, the doctor and the CLI show of one
 // install: st as patcher.InspectInstall found it, with the fix for a

@@ -46,6 +46,21 @@ func TestGuardKeyOrder(t *testing.T) {
 	}
 }
 
+// The config route's key must pass the translator's master key check, so a
+// guard.key that differs from the master key does not go into the block.
+func TestRouteKeyOrder(t *testing.T) {
+	for _, tt := range []struct{ yaml, want string }{
+		{"{}", guard.DefaultKey},
+		{"clawbridge: {guard: {key: sk-guard-0123456789}}", "sk-guard-0123456789"},
+		{"general_settings: {master_key: sk-master-0123456789}", "sk-master-0123456789"},
+		{"general_settings: {master_key: sk-master-0123456789}\nclawbridge: {guard: {key: sk-guard-0123456789}}", "sk-master-0123456789"},
+	} {
+		if got := RouteKey(parseConfig(t, tt.yaml)); got != tt.want {
+			t.Errorf("%s: RouteKey = %q, want %q", tt.yaml, got, tt.want)
+		}
+	}
+}
+
 func TestGuardDirsExpandsHomeAndFindsAgents(t *testing.T) {
 	home := t.TempDir()
 	mustMkdir(t, filepath.Join(home, ".clawdbot", "agents", "work", "agent"))
