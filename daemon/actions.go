@@ -30,33 +30,26 @@ func (d *Daemon) Reload() error {
 	return d.parts.apply(cfg, false)
 }
 
-// Toggle names an on/off switch of the daemon, as the tray's checkboxes
-// show them.
-type Toggle string
+// startAtLogin is the switch that installs or removes the login agent
+// instead of writing the config.
+const startAtLogin = "start_at_login"
 
-// The switches. Each but StartAtLogin is a key of the config's clawbridge
-// section, so it survives restarts and can be edited by hand.
-const (
-	ToggleTranslator    Toggle = "translator"
-	ToggleAutoRepatch   Toggle = "auto_repatch"
-	ToggleGuard         Toggle = "guard"
-	ToggleNotifications Toggle = "notifications"
-	ToggleGateway       Toggle = "gateway"
-	ToggleStartAtLogin  Toggle = "start_at_login"
-)
-
-var toggleKeys = map[Toggle][]string{
-	ToggleTranslator:    {"translator", "enabled"},
-	ToggleAutoRepatch:   {"patcher", "enabled"},
-	ToggleGuard:         {"guard", "enabled"},
-	ToggleNotifications: {"notifications", "enabled"},
-	ToggleGateway:       {"gateway", "enabled"},
+// toggleKeys are the switches kept in the config's clawbridge section, so
+// they survive restarts and can be edited by hand. Their names are the
+// tray's Toggle values.
+var toggleKeys = map[string][]string{
+	"translator":    {"translator", "enabled"},
+	"auto_repatch":  {"patcher", "enabled"},
+	"guard":         {"guard", "enabled"},
+	"notifications": {"notifications", "enabled"},
+	"gateway":       {"gateway", "enabled"},
 }
 
-// SetToggle switches t and applies it at once. Config switches are written
-// to the config file (keeping its comments and layout).
-func (d *Daemon) SetToggle(t Toggle, on bool) error {
-	if t == ToggleStartAtLogin {
+// SetToggle switches the named switch (a key of toggleKeys, or
+// "start_at_login") and applies it at once. Config switches are written to
+// the config file (keeping its comments and layout).
+func (d *Daemon) SetToggle(t string, on bool) error {
+	if t == startAtLogin {
 		if d.opts.LoginItem == nil {
 			return errors.New("start at login is not available in this build")
 		}

@@ -218,7 +218,7 @@ func TestDaemonSettingsApplyLive(t *testing.T) {
 	}
 
 	// The translator switch closes and reopens the port, and is saved.
-	if err := d.SetToggle(ToggleTranslator, false); err != nil {
+	if err := d.SetToggle("translator", false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := net.Dial("tcp", addr); err == nil {
@@ -228,7 +228,7 @@ func TestDaemonSettingsApplyLive(t *testing.T) {
 		!strings.Contains(string(data), "# the tiny scripted model") {
 		t.Fatalf("config after the switch:\n%s", data)
 	}
-	if err := d.SetToggle(ToggleTranslator, true); err != nil {
+	if err := d.SetToggle("translator", true); err != nil {
 		t.Fatal(err)
 	}
 	addr = d.State().Translator.Addr
@@ -277,19 +277,19 @@ func TestDaemonSettingsApplyLive(t *testing.T) {
 	}
 
 	// The guard switch stops guarding; notifications can be switched off.
-	if err := d.SetToggle(ToggleGuard, false); err != nil {
+	if err := d.SetToggle("guard", false); err != nil {
 		t.Fatal(err)
 	}
 	if st := d.State(); st.Guard.Enabled || len(st.Guard.Dirs) != 0 {
 		t.Errorf("guard state after switching off: %+v", st.Guard)
 	}
-	if err := d.SetToggle(ToggleNotifications, false); err != nil {
+	if err := d.SetToggle("notifications", false); err != nil {
 		t.Fatal(err)
 	}
 	if d.notifier.Enabled() || d.State().Notifications {
 		t.Error("notifications still on")
 	}
-	if err := d.SetToggle(ToggleStartAtLogin, true); err == nil {
+	if err := d.SetToggle("start_at_login", true); err == nil {
 		t.Error("start at login without a LoginItem did not fail")
 	}
 }

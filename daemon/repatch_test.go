@@ -78,7 +78,7 @@ func TestRepatchNowTellsTheTruth(t *testing.T) {
 	}
 
 	t.Log("the patcher off: the error says so and how to turn it on, and nothing is written")
-	if err := d.SetToggle(ToggleAutoRepatch, false); err != nil {
+	if err := d.SetToggle("auto_repatch", false); err != nil {
 		t.Fatal(err)
 	}
 	mustMkdir(t, filepath.Dir(w.catalog))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -94,16 +93,6 @@ func trayState(s status.State, home string) tray.State {
 	return t
 }
 
-// trayToggles maps the menu's checkboxes onto the daemon's switches.
-var trayToggles = map[tray.Toggle]daemon.Toggle{
-	tray.ToggleTranslator:    daemon.ToggleTranslator,
-	tray.ToggleAutoRepatch:   daemon.ToggleAutoRepatch,
-	tray.ToggleGuard:         daemon.ToggleGuard,
-	tray.ToggleNotifications: daemon.ToggleNotifications,
-	tray.ToggleGateway:       daemon.ToggleGateway,
-	tray.ToggleStartAtLogin:  daemon.ToggleStartAtLogin,
-}
-
 // trayOptions connects the menu to d: its states, and actions that go
 // through the same paths as the config file and the CLI. Call it after
 // Start; the state feed ends with the daemon.
@@ -135,11 +124,7 @@ func trayOptions(d *daemon.Daemon, log *slog.Logger) tray.Options {
 		Logger:  log,
 		Actions: tray.Actions{
 			SetToggle: func(_ context.Context, t tray.Toggle, on bool) error {
-				dt, ok := trayToggles[t]
-				if !ok {
-					return fmt.Errorf("unknown switch %q", t)
-				}
-				return d.SetToggle(dt, on)
+				return d.SetToggle(string(t), on)
 			},
 			SetAliasModel: func(_ context.Context, alias, model string) error {
 				return d.SetAliasModel(alias, model)
