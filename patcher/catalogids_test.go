@@ -1,8 +1,9 @@
 package patcher
 
 import (
+	"github.com/clawbridge/clawbridge/patcher/apptest"
+
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -153,35 +154,11 @@ const pi23 = "claude-3-5-haiku-20241022 claude-3-5-haiku-latest claude-3-5-sonne
 	"claude-opus-4-5-20251101 claude-opus-4-6 claude-opus-4-7 claude-sonnet-4-0 claude-sonnet-4-20250514 claude-sonnet-4-5 " +
 	"claude-sonnet-4-5-20250929 claude-sonnet-4-6"
 
-// realInstallDirs lists the provisioned Clawdbot and OpenClaw installs
-// (CLAWBRIDGE_CLAWDBOT_DIR, and CLAWBRIDGE_OPENCLAW_<V>_DIR for each of
-// CLAWBRIDGE_OPENCLAW_RELEASES), and what is missing.
-func realInstallDirs() (dirs, missing []string) {
-	if dir := os.Getenv("CLAWBRIDGE_CLAWDBOT_DIR"); dir != "" {
-		dirs = append(dirs, dir)
-	} else {
-		missing = append(missing, "no Clawdbot: CLAWBRIDGE_CLAWDBOT_DIR is unset (.ci/provision-clawdbot.sh installs it)")
-	}
-	releases := strings.Fields(os.Getenv("CLAWBRIDGE_OPENCLAW_RELEASES"))
-	if len(releases) == 0 {
-		missing = append(missing, "no OpenClaw releases: CLAWBRIDGE_OPENCLAW_RELEASES is unset (.ci/provision-openclaw.sh installs them)")
-	}
-	for _, v := range releases {
-		key := "CLAWBRIDGE_OPENCLAW_" + strings.NewReplacer(".", "_", "-", "_").Replace(v) + "_DIR"
-		if dir := os.Getenv(key); dir != "" {
-			dirs = append(dirs, dir)
-		} else {
-			missing = append(missing, "CLAWBRIDGE_OPENCLAW_RELEASES names "+v+" but "+key+" is unset")
-		}
-	}
-	return dirs, missing
-}
-
 // TestRealCatalogModelIDs reads the ids of every provisioned install and
 // compares those of a known release with the documented list. The
 // installs are only read.
 func TestRealCatalogModelIDs(t *testing.T) {
-	dirs, missing := realInstallDirs()
+	dirs, missing := apptest.InstallDirs()
 	if len(missing) > 0 {
 		requirePeer(t, strings.Join(missing, "; "))
 	}

@@ -1,8 +1,9 @@
 package patcher
 
 import (
+	"github.com/clawbridge/clawbridge/patcher/apptest"
+
 	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,17 +33,14 @@ var realOpenClawRoutes = map[string]struct {
 // published bytes. The
 // installs themselves are shared with other tests and only read.
 func TestRealOpenClawInstalls(t *testing.T) {
-	releases := strings.Fields(os.Getenv("CLAWBRIDGE_OPENCLAW_RELEASES"))
-	if len(releases) == 0 {
-		requirePeer(t, "no OpenClaw releases: CLAWBRIDGE_OPENCLAW_RELEASES is unset (.ci/provision-openclaw.sh installs them)")
+	releases, missing := apptest.OpenClawReleases()
+	if len(missing) > 0 {
+		requirePeer(t, strings.Join(missing, "; "))
 	}
 	env := fakeEnv(t.TempDir(), nil)
-	for _, v := range releases {
+	for _, rel := range releases {
+		v, dir := rel.Version, rel.Dir
 		t.Run(v, func(t *testing.T) {
-			dir := os.Getenv("CLAWBRIDGE_OPENCLAW_" + strings.ReplaceAll(v, ".", "_") + "_DIR")
-			if dir == "" {
-				t.Fatalf("CLAWBRIDGE_OPENCLAW_RELEASES names %s but its _DIR is unset", v)
-			}
 			ins, err := FindInstalls(ProjectRoots([]string{dir}))
 			if err != nil || len(ins) != 1 || ins[0].App != "openclaw" || ins[0].Version != v {
 				t.Fatalf("installs in %s: %v %v", dir, ins, err)

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"github.com/clawbridge/clawbridge/patcher/apptest"
+
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -58,16 +60,16 @@ func e2eApps(t *testing.T) []e2eApp {
 	cbEntry := e2eClawdbotEntry(t)
 	apps := []e2eApp{{name: "clawdbot", version: e2eInstalledVersion(t, filepath.Dir(filepath.Dir(cbEntry))),
 		wrapper: os.Getenv("CLAWBRIDGE_CLAWDBOT_DIR"), node: e2eNode22(t)}}
-	releases := strings.Fields(os.Getenv("CLAWBRIDGE_OPENCLAW_RELEASES"))
+	releases, missing := apptest.OpenClawReleases()
 	if len(releases) == 0 {
-		e2eMissingPeer(t, "CLAWBRIDGE_OPENCLAW_RELEASES is unset (.ci/provision-openclaw.sh installs the OpenClaw releases)")
+		e2eMissingPeer(t, strings.Join(missing, "; "))
 	}
-	for _, v := range releases {
-		key := "CLAWBRIDGE_OPENCLAW_" + strings.NewReplacer(".", "_", "-", "_").Replace(v)
-		app := e2eApp{name: "openclaw", version: v, wrapper: os.Getenv(key + "_DIR"), node: os.Getenv(key + "_NODE")}
-		if app.wrapper == "" || app.node == "" {
-			t.Fatalf("CLAWBRIDGE_OPENCLAW_RELEASES names %s but %s_DIR or %s_NODE is unset; run .ci/provision-openclaw.sh", v, key, key)
-		}
+	if len(missing) > 0 {
+		t.Fatal(strings.Join(missing, "; "))
+	}
+	for _, rel := range releases {
+		v, key := rel.Version, rel.Key
+		app := e2eApp{name: "openclaw", version: v, wrapper: rel.Dir, node: rel.Node}
 		if _, err := os.Stat(app.node); err != nil {
 			t.Fatalf("%s_NODE: %v", key, err)
 		}

@@ -1,6 +1,8 @@
 package doctor
 
 import (
+	"github.com/clawbridge/clawbridge/patcher/apptest"
+
 	"context"
 	"fmt"
 	"os"
@@ -90,24 +92,7 @@ func TestDoctorRouting(t *testing.T) {
 // CLAWBRIDGE_OPENCLAW_RELEASES): every model id each release's own
 // catalog offers must route. The installs are only read.
 func TestDoctorRoutingRealInstalls(t *testing.T) {
-	var dirs, missing []string
-	if dir := os.Getenv("CLAWBRIDGE_CLAWDBOT_DIR"); dir != "" {
-		dirs = append(dirs, dir)
-	} else {
-		missing = append(missing, "CLAWBRIDGE_CLAWDBOT_DIR is unset")
-	}
-	releases := strings.Fields(os.Getenv("CLAWBRIDGE_OPENCLAW_RELEASES"))
-	if len(releases) == 0 {
-		missing = append(missing, "CLAWBRIDGE_OPENCLAW_RELEASES is unset")
-	}
-	for _, v := range releases {
-		key := "CLAWBRIDGE_OPENCLAW_" + strings.NewReplacer(".", "_", "-", "_").Replace(v) + "_DIR"
-		if dir := os.Getenv(key); dir != "" {
-			dirs = append(dirs, dir)
-		} else {
-			missing = append(missing, key+" is unset")
-		}
-	}
+	dirs, missing := apptest.InstallDirs()
 	if len(missing) > 0 {
 		msg := "no provisioned installs (make provision): " + strings.Join(missing, "; ")
 		if os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != "" {
