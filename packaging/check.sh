@@ -38,9 +38,14 @@ want = {
     "ClawbridgeBuildVersion": "v1.2.3-4-gabcdef0-dirty",
     "LSMinimumSystemVersion": "12.0",
     "LSUIElement": True,
+    "NSAppSleepDisabled": True,
+    "NSSupportsAutomaticTermination": False,
+    "NSSupportsSuddenTermination": False,
 }
 bad = [f"{k} = {p.get(k)!r}, want {v!r}" for k, v in want.items() if p.get(k) != v or type(p.get(k)) is not type(v)]
 left = [f"{k} = {v!r}" for k, v in p.items() if "@" in str(v)]
+if "Ollama" not in p.get("NSLocalNetworkUsageDescription", ""):
+    bad.append("NSLocalNetworkUsageDescription does not say why clawbridge uses the local network (Ollama)")
 if bad or left:
     sys.exit("Info.plist:\n  " + "\n  ".join(bad + ["unfilled: " + x for x in left]))
 EOF

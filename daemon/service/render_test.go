@@ -1,17 +1,15 @@
 package service
 
 import (
-	"bytes"
-	"encoding/json"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/clawbridge/clawbridge/packaging"
+	"howett.net/plist"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -41,37 +39,18 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-// python3 finds the interpreter whose plistlib reads the plists; it is
-// provisioned by .ci/provision-apt.sh, so under `make test` its absence
-// is a failure.
-func python3(t *testing.T) string {
+// parsePlist reads a plist with a real property-list parser
+// (howett.net/plist, which reads XML, binary and OpenStep plists the way
+// Apple's own tools do) and fails the test when it is not one.
+func parsePlist(t *testing.T, text string) map[string]any {
 	t.Helper()
-	p, err := exec.LookPath("python3")
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != "" {
-		t.Fatal("python3 not found (run make provision); CLAWBRIDGE_REQUIRE_PEERS is set, so this is a failure")
-	}
-	t.Skip("python3 not found: the plist is checked with Python's plistlib (run make provision)")
-	return ""
-}
-
-// parsePlist reads a plist the way Python's plistlib does and returns it
-// as JSON-decoded values.
-func parsePlist(t *testing.T, plist string) map[string]any {
-	t.Helper()
-	cmd := exec.Command(python3(t), "-c", "import json, plistlib, sys; json.dump(plistlib.loads(sys.stdin.buffer.read()), sys.stdout)")
-	cmd.Stdin = strings.NewReader(plist)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("plistlib rejects the plist: %v\n%s\n%s", err, stderr.String(), plist)
-	}
 	var m map[string]any
-	if err := json.Unmarshal(out, &m); err != nil {
-		t.Fatal(err)
+	format, err := plist.Unmarshal([]byte(text), &m)
+	if err != nil {
+		t.Fatalf("not a plist: %v\n%s", err, text)
+	}
+	if format != plist.XMLFormat {
+		t.Fatalf("plist format %s, want XML", plist.FormatNames[format])
 	}
 	return m
 }
@@ -128,6 +107,29 @@ func TestInfoPlistMatchesLaunchAgent(t *testing.T) {
 	}
 	if m["CFBundleExecutable"] != "clawbridge" || !inAppBundle("/Applications/clawbridge.app/Contents/MacOS/clawbridge") {
 		t.Errorf("CFBundleExecutable = %v, want clawbridge", m["CFBundleExecutable"])
+	}
+}
+
+// TestInfoPlistKeepsTheMenuBarAppAwake: the bundle keys a menu-bar daemon
+// needs on macOS 15. Without NSLocalNetworkUsageDescription an Ollama on
+// another LAN machine is blocked; without NSAppSleepDisabled App Nap
+// throttles the translator; LSUIElement keeps it out of the Dock.
+func TestInfoPlistKeepsTheMenuBarAppAwake(t *testing.T) {
+	m := parsePlist(t, packaging.InfoPlist)
+	for key, want := range map[string]any{
+		"LSUIElement":                    true,
+		"NSAppSleepDisabled":             true,
+		"NSSupportsAutomaticTermination": false,
+		"NSSupportsSuddenTermination":    false,
+		"CFBundlePackageType":            "APPL",
+	} {
+		if m[key] != want {
+			t.Errorf("%s = %#v, want %#v", key, m[key], want)
+		}
+	}
+	why, _ := m["NSLocalNetworkUsageDescription"].(string)
+	if !strings.Contains(why, "Ollama") || !strings.Contains(why, "local network") {
+		t.Errorf("NSLocalNetworkUsageDescription = %q, want the reason: Ollama on the local network", why)
 	}
 }
 
