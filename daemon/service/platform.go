@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/clawbridge/clawbridge/patcher/atomicfile"
 	kservice "github.com/kardianos/service"
 )
 
@@ -42,23 +43,33 @@ type platform struct {
 	preflight func() error
 	// beforeStart runs before starting or restarting the agent.
 	beforeStart func() error
-	// start and stop start and stop the installed agent through svc.
-	start, stop func(svc kservice.Service) error
+	// install writes the rendered agent file and registers it for the
+	// next login, without starting it.
+	install func(svc kservice.Service, a agent) error
+	// uninstall stops the agent and removes it from the service manager
+	// and the disk.
+	uninstall func(svc kservice.Service) error
+	// start, stop and restart act on the installed agent now.
+	start, stop, restart func(svc kservice.Service) error
+	// status asks the service manager whether the agent runs; an agent it
+	// has not loaded is kservice.ErrNotInstalled.
+	status func(svc kservice.Service) (kservice.Status, error)
 	// unregister removes the installed agent from the service manager and
 	// the disk without stopping it, so that it does not start at the next
 	// login (see Unregister).
 	unregister func(svc kservice.Service) error
 }
 
-// currentPlatform is the platform this process runs on.
-func currentPlatform() (*platform, error) {
+// currentPlatform is the platform this process runs on, acting for the
+// user o.Getuid names.
+func currentPlatform(o Options) (*platform, error) {
 	home, err := homeDir(runtime.GOOS)
 	if err != nil {
 		return nil, err
 	}
 	switch runtime.GOOS {
 	case "darwin":
-		return darwinPlatform(home, kservice.ChosenSystem())
+		return darwinPlatform(home, uidOf(o), kservice.ChosenSystem())
 	case "linux":
 		return linuxPlatform(home, os.Getenv("XDG_CONFIG_HOME"), systemByName("linux-systemd"))
 	}
@@ -78,11 +89,12 @@ func systemByName(name string) kservice.System {
 	return nil
 }
 
-func darwinPlatform(home string, sys kservice.System) (*platform, error) {
+func darwinPlatform(home string, uid int, sys kservice.System) (*platform, error) {
 	if sys == nil {
 		return nil, fmt.Errorf("kardianos/service found no launchd here")
 	}
 	file := filepath.Join(home, "Library", "LaunchAgents", LaunchdLabel+".plist")
+	job := launchJob{uid: uid, label: LaunchdLabel, plist: file}
 	return &platform{
 		system:      sys,
 		name:        LaunchdLabel,
@@ -92,9 +104,20 @@ func darwinPlatform(home string, sys kservice.System) (*platform, error) {
 		manager:     "launchd",
 		preflight:   func() error { return nil },
 		beforeStart: func() error { return nil },
-		start:       launchdStart,
-		stop:        launchdStop,
-		unregister:  func(kservice.Service) error { return launchdUnregister(file) },
+		install:     func(_ kservice.Service, a agent) error { return writeLaunchAgent(file, a) },
+		// bootout stops the job, running or not, and unloads it; launchd
+		// would keep a loaded job whose plist is gone until logout.
+		uninstall: func(kservice.Service) error {
+			if err := job.bootout(); err != nil {
+				return err
+			}
+			return os.Remove(file)
+		},
+		start:      func(kservice.Service) error { return launchdStart(job) },
+		stop:       func(kservice.Service) error { return job.bootout() },
+		restart:    func(kservice.Service) error { return launchdRestart(job) },
+		status:     func(kservice.Service) (kservice.Status, error) { return launchdStatus(job) },
+		unregister: func(kservice.Service) error { return launchdUnregister(file) },
 	}, nil
 }
 
@@ -117,8 +140,12 @@ func linuxPlatform(home, xdgConfig string, sys kservice.System) (*platform, erro
 		manager:     "systemd",
 		preflight:   findSystemctl,
 		beforeStart: importDesktopEnvironment,
+		install:     func(svc kservice.Service, _ agent) error { return svc.Install() },
+		uninstall:   systemdUninstall,
 		start:       kservice.Service.Start,
 		stop:        kservice.Service.Stop,
+		restart:     kservice.Service.Restart,
+		status:      kservice.Service.Status,
 		// kardianos's systemd Uninstall is `systemctl --user disable`, the
 		// unit file removed and `daemon-reload`; it does not stop the
 		// unit, and systemd keeps a running unit whose file is gone until
@@ -127,27 +154,76 @@ func linuxPlatform(home, xdgConfig string, sys kservice.System) (*platform, erro
 	}, nil
 }
 
-// launchdStart starts the agent. kardianos starts by loading the plist,
-// which fails for a job launchd still has loaded but not running: the
-// state a Quit from the menu leaves (KeepAlive does not restart a clean
-// exit). Such a job is started by its label instead.
-func launchdStart(svc kservice.Service) error {
-	if !launchdLoaded() {
-		return svc.Start()
+// systemdUninstall stops a running unit, which kardianos's Uninstall does
+// not do (see linuxPlatform's unregister), then uninstalls it.
+func systemdUninstall(svc kservice.Service) error {
+	if st, err := svc.Status(); err == nil && st == kservice.StatusRunning {
+		if err := svc.Stop(); err != nil {
+			return fmt.Errorf("stop before uninstalling: %w", err)
+		}
 	}
-	if out, err := exec.Command("launchctl", "start", LaunchdLabel).CombinedOutput(); err != nil {
-		return fmt.Errorf("launchctl start %s: %v: %s", LaunchdLabel, err, strings.TrimSpace(string(out)))
+	return svc.Uninstall()
+}
+
+// writeLaunchAgent writes the rendered LaunchAgent plist, readable by
+// launchd and writable by the user only (launchd refuses a plist others
+// can write).
+func writeLaunchAgent(file string, a agent) error {
+	plist, err := launchAgentPlist(a)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return fmt.Errorf("LaunchAgents directory: %w", err)
+	}
+	if err := atomicfile.WriteFile(file, []byte(plist), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", file, err)
 	}
 	return nil
 }
 
-// launchdStop unloads the agent, which stops it until the next login (or
-// Start); a job launchd has not loaded is stopped already.
-func launchdStop(svc kservice.Service) error {
-	if !launchdLoaded() {
-		return nil
+// launchdStart starts the agent: a job launchd has not loaded is
+// bootstrapped (RunAtLoad starts it); one still loaded but not running,
+// the state a Quit from the menu leaves (KeepAlive does not restart a
+// clean exit), is kickstarted; a running one is left alone.
+func launchdStart(job launchJob) error {
+	st, err := job.state()
+	switch {
+	case err != nil:
+		return err
+	case !st.Loaded:
+		return job.bootstrap()
+	case !st.Running:
+		return job.kickstart(false)
 	}
-	return svc.Stop()
+	return nil
+}
+
+// launchdRestart kills and restarts a loaded agent in one step (kickstart
+// -k), and bootstraps one launchd has not loaded.
+func launchdRestart(job launchJob) error {
+	st, err := job.state()
+	if err != nil {
+		return err
+	}
+	if !st.Loaded {
+		return job.bootstrap()
+	}
+	return job.kickstart(true)
+}
+
+// launchdStatus is the agent's state in kardianos's words.
+func launchdStatus(job launchJob) (kservice.Status, error) {
+	st, err := job.state()
+	switch {
+	case err != nil:
+		return kservice.StatusUnknown, err
+	case !st.Loaded:
+		return kservice.StatusUnknown, kservice.ErrNotInstalled
+	case st.Running:
+		return kservice.StatusRunning, nil
+	}
+	return kservice.StatusStopped, nil
 }
 
 // launchdUnregister removes the LaunchAgent plist and nothing else.
@@ -156,12 +232,6 @@ func launchdStop(svc kservice.Service) error {
 // user logs out, and loads only the plists it finds at the next login.
 func launchdUnregister(plist string) error {
 	return os.Remove(plist)
-}
-
-// launchdLoaded reports whether launchd has the agent loaded, running or
-// not: `launchctl list LABEL` fails for a job it does not know.
-func launchdLoaded() bool {
-	return exec.Command("launchctl", "list", LaunchdLabel).Run() == nil
 }
 
 func findSystemctl() error {

@@ -7,7 +7,10 @@
 // never reaches.
 //
 // The files are rendered here (render.go), so the same bytes are tested on
-// any platform and written by kardianos on the real one.
+// any platform. On Linux kardianos writes and registers the unit; on macOS
+// this package writes the plist and drives launchctl's gui/UID domain
+// itself (launchctl.go), since kardianos v1.3 uses the legacy load/unload
+// and passes on launchctl's bare error numbers.
 package service
 
 import (
@@ -77,7 +80,7 @@ type State struct {
 // The daemon passes its own program to Run it; the commands below pass a
 // controller that is never run.
 func New(prg kservice.Interface, o Options) (kservice.Service, error) {
-	p, err := currentPlatform()
+	p, err := currentPlatform(o)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +93,7 @@ func New(prg kservice.Interface, o Options) (kservice.Service, error) {
 
 // Describe resolves what Install would write and run, without writing.
 func Describe(o Options) (Agent, error) {
-	p, err := currentPlatform()
+	p, err := currentPlatform(o)
 	if err != nil {
 		return Agent{}, err
 	}
@@ -104,7 +107,7 @@ func Describe(o Options) (Agent, error) {
 // AgentFile is the LaunchAgent plist or systemd user unit that the agent
 // of this user is, or would be, installed as.
 func AgentFile() (string, error) {
-	p, err := currentPlatform()
+	p, err := currentPlatform(Options{})
 	if err != nil {
 		return "", err
 	}
@@ -116,13 +119,65 @@ func AgentFile() (string, error) {
 // now (Start does). Installing over an existing agent is an error: the
 // user uninstalls first, so nothing is silently replaced.
 func Install(o Options) error {
+	return onPlatform(o, (*platform).installAgent)
+}
+
+// Uninstall stops the agent if it runs and removes its files from the
+// service manager and the disk. Log files stay.
+func Uninstall(o Options) error {
+	return onPlatform(o, (*platform).uninstallAgent)
+}
+
+// Unregister removes the agent's files and registration, so that it does
+// not start at the next login, and leaves it running. It is the tray's
+// "Start at login" switched off, which runs inside the agent itself:
+// Uninstall would first stop the agent, that is kill the process asking,
+// before anything was removed. Log files stay.
+func Unregister(o Options) error {
+	return onPlatform(o, func(p *platform, o Options) error {
+		svc, err := p.installed(o)
+		if err != nil {
+			return err
+		}
+		return p.unregisterAgent(svc)
+	})
+}
+
+// Start starts the installed agent now.
+func Start(o Options) error { return onPlatform(o, (*platform).startAgent) }
+
+// Stop stops the running agent until the next login or Start.
+func Stop(o Options) error { return onPlatform(o, (*platform).stopAgent) }
+
+// Restart stops the agent if it runs and starts it again, so that it picks
+// up a new binary or, on Linux, the desktop session's display.
+func Restart(o Options) error { return onPlatform(o, (*platform).restartAgent) }
+
+// Status reports whether the agent is installed and running. An error
+// means the service manager could not be asked (for example no systemd
+// user session); the State still says whether the file is installed.
+func Status(o Options) (State, error) {
+	p, err := currentPlatform(o)
+	if err != nil {
+		return State{}, err
+	}
+	return p.agentStatus(o)
+}
+
+// onPlatform runs do on the current platform, refusing root first.
+func onPlatform(o Options, do func(*platform, Options) error) error {
 	if err := refuseRoot(o); err != nil {
 		return err
 	}
-	p, err := currentPlatform()
+	p, err := currentPlatform(o)
 	if err != nil {
 		return err
 	}
+	return do(p, o)
+}
+
+// installAgent is Install on p.
+func (p *platform) installAgent(o Options) error {
 	a, err := agentFor(p, o)
 	if err != nil {
 		return err
@@ -148,7 +203,7 @@ func Install(o Options) error {
 	if err != nil {
 		return err
 	}
-	if err := svc.Install(); err != nil {
+	if err := p.install(svc, a); err != nil {
 		// kardianos writes the file before it registers it; leave nothing
 		// behind that would make the next attempt "already installed".
 		if rmErr := os.Remove(p.file); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
@@ -156,50 +211,37 @@ func Install(o Options) error {
 		}
 		return fmt.Errorf("register %s with %s: %w", p.file, p.manager, err)
 	}
-	if p.autostart != "" {
-		entry, err := autostartEntry(a)
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Dir(p.autostart), 0o755); err != nil {
-			return fmt.Errorf("autostart entry: %w", err)
-		}
-		if err := atomicfile.WriteFile(p.autostart, []byte(entry), 0o644); err != nil {
-			return fmt.Errorf("autostart entry: %w", err)
-		}
+	return p.writeAutostart(a)
+}
+
+// writeAutostart writes the desktop autostart entry, where there is one.
+func (p *platform) writeAutostart(a agent) error {
+	if p.autostart == "" {
+		return nil
+	}
+	entry, err := autostartEntry(a)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(p.autostart), 0o755); err != nil {
+		return fmt.Errorf("autostart entry: %w", err)
+	}
+	if err := atomicfile.WriteFile(p.autostart, []byte(entry), 0o644); err != nil {
+		return fmt.Errorf("autostart entry: %w", err)
 	}
 	return nil
 }
 
-// Uninstall stops the agent if it runs and removes its files from the
-// service manager and the disk. Log files stay.
-func Uninstall(o Options) error {
-	p, svc, err := installed(o)
+// uninstallAgent is Uninstall on p.
+func (p *platform) uninstallAgent(o Options) error {
+	svc, err := p.installed(o)
 	if err != nil {
 		return err
 	}
-	if st, err := svc.Status(); err == nil && st == kservice.StatusRunning {
-		if err := p.stop(svc); err != nil {
-			return fmt.Errorf("stop before uninstalling: %w", err)
-		}
-	}
-	if err := svc.Uninstall(); err != nil {
+	if err := p.uninstall(svc); err != nil {
 		return fmt.Errorf("remove %s from %s: %w", p.file, p.manager, err)
 	}
 	return p.removeAutostart()
-}
-
-// Unregister removes the agent's files and registration, so that it does
-// not start at the next login, and leaves it running. It is the tray's
-// "Start at login" switched off, which runs inside the agent itself:
-// Uninstall would first stop the agent, that is kill the process asking,
-// before anything was removed. Log files stay.
-func Unregister(o Options) error {
-	p, svc, err := installed(o)
-	if err != nil {
-		return err
-	}
-	return p.unregisterAgent(svc)
 }
 
 // unregisterAgent is Unregister once the agent is known to be installed.
@@ -222,9 +264,9 @@ func (p *platform) removeAutostart() error {
 	return nil
 }
 
-// Start starts the installed agent now.
-func Start(o Options) error {
-	p, svc, err := installed(o)
+// startAgent is Start on p.
+func (p *platform) startAgent(o Options) error {
+	svc, err := p.installed(o)
 	if err != nil {
 		return err
 	}
@@ -237,9 +279,9 @@ func Start(o Options) error {
 	return nil
 }
 
-// Stop stops the running agent until the next login or Start.
-func Stop(o Options) error {
-	p, svc, err := installed(o)
+// stopAgent is Stop on p.
+func (p *platform) stopAgent(o Options) error {
+	svc, err := p.installed(o)
 	if err != nil {
 		return err
 	}
@@ -249,39 +291,32 @@ func Stop(o Options) error {
 	return nil
 }
 
-// Restart stops the agent if it runs and starts it again, so that it picks
-// up a new binary or, on Linux, the desktop session's display.
-func Restart(o Options) error {
-	p, svc, err := installed(o)
+// restartAgent is Restart on p.
+func (p *platform) restartAgent(o Options) error {
+	svc, err := p.installed(o)
 	if err != nil {
 		return err
 	}
-	if st, err := svc.Status(); err != nil || st != kservice.StatusRunning {
-		return Start(o)
+	if st, err := p.status(svc); err != nil || st != kservice.StatusRunning {
+		return p.startAgent(o)
 	}
 	if err := p.beforeStart(); err != nil {
 		return err
 	}
-	if err := svc.Restart(); err != nil {
+	if err := p.restart(svc); err != nil {
 		return fmt.Errorf("%s could not restart %s: %w%s", p.manager, p.name, err, p.logHint(o))
 	}
 	return nil
 }
 
-// Status reports whether the agent is installed and running. An error
-// means the service manager could not be asked (for example no systemd
-// user session); the State still says whether the file is installed.
-func Status(o Options) (State, error) {
-	p, err := currentPlatform()
-	if err != nil {
-		return State{}, err
-	}
+// agentStatus is Status on p.
+func (p *platform) agentStatus(o Options) (State, error) {
 	st := State{Installed: exists(p.file), File: p.file}
 	svc, err := newService(controller{}, p, agent{}, o)
 	if err != nil {
 		return st, err
 	}
-	status, err := svc.Status()
+	status, err := p.status(svc)
 	switch {
 	case err == nil && status == kservice.StatusRunning:
 		st.Running = true
@@ -382,37 +417,30 @@ func newService(prg kservice.Interface, p *platform, a agent, o Options) (kservi
 	return svc, nil
 }
 
-// installed checks the user and that the agent is installed, and returns
-// a service to control it.
-func installed(o Options) (*platform, kservice.Service, error) {
-	if err := refuseRoot(o); err != nil {
-		return nil, nil, err
-	}
-	p, err := currentPlatform()
-	if err != nil {
-		return nil, nil, err
-	}
+// installed checks that the agent is installed and returns a service to
+// control it.
+func (p *platform) installed(o Options) (kservice.Service, error) {
 	if !exists(p.file) {
-		return nil, nil, fmt.Errorf("%w (no %s); run `clawbridge install` first", ErrNotInstalled, p.file)
+		return nil, fmt.Errorf("%w (no %s); run `clawbridge install` first", ErrNotInstalled, p.file)
 	}
-	svc, err := newService(controller{}, p, agent{}, o)
-	if err != nil {
-		return nil, nil, err
-	}
-	return p, svc, nil
+	return newService(controller{}, p, agent{}, o)
 }
 
 // refuseRoot stops root from installing or controlling a per-user agent:
 // under sudo it would land in root's home and never start for the user.
 func refuseRoot(o Options) error {
-	uid := os.Getuid
-	if o.Getuid != nil {
-		uid = o.Getuid
-	}
-	if uid() == 0 {
+	if uidOf(o) == 0 {
 		return fmt.Errorf("%w: run this as the user who logs in to the desktop, without sudo", ErrRoot)
 	}
 	return nil
+}
+
+// uidOf is the user the commands act for: o.Getuid's, or this process's.
+func uidOf(o Options) int {
+	if o.Getuid != nil {
+		return o.Getuid()
+	}
+	return os.Getuid()
 }
 
 // logHint tells where to look when the agent would not start or failed.
