@@ -15,8 +15,10 @@ import (
 const LogFileName = "clawbridge.log"
 
 // LogDir is where clawbridge's logs go: ~/Library/Logs/clawbridge on macOS
-// (where Console.app looks), ${XDG_STATE_HOME:-~/.local/state}/clawbridge
-// elsewhere (the XDG Base Directory home for logs).
+// (where Console.app looks), or the directory of the formula's log_path
+// under Homebrew's var/log when `brew services` starts clawbridge;
+// ${XDG_STATE_HOME:-~/.local/state}/clawbridge elsewhere (the XDG Base
+// Directory home for logs).
 func LogDir() (string, error) {
 	home, err := homeDir(runtime.GOOS)
 	if err != nil {
@@ -29,6 +31,9 @@ func LogDir() (string, error) {
 // relative XDG_STATE_HOME is ignored, as the specification asks.
 func logDirFor(goos, home, xdgState string) string {
 	if goos == "darwin" {
+		if dir := homebrewLogDir(homebrewPlist(home)); dir != "" {
+			return dir
+		}
 		return filepath.Join(home, "Library", "Logs", "clawbridge")
 	}
 	if !filepath.IsAbs(xdgState) {

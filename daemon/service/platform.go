@@ -38,6 +38,9 @@ type platform struct {
 	autostart string
 	// manager names the service manager in messages.
 	manager string
+	// homebrew is the agent `brew services` installs instead of ours
+	// (macOS); nil where there is none to look for.
+	homebrew *launchJob
 	// preflight checks that the service manager is there, before anything
 	// is written.
 	preflight func() error
@@ -96,6 +99,7 @@ func darwinPlatform(home string, uid int, sys kservice.System) (*platform, error
 	file := filepath.Join(home, "Library", "LaunchAgents", LaunchdLabel+".plist")
 	job := launchJob{uid: uid, label: LaunchdLabel, plist: file}
 	return &platform{
+		homebrew:    &launchJob{uid: uid, label: HomebrewLabel, plist: homebrewPlist(home)},
 		system:      sys,
 		name:        LaunchdLabel,
 		option:      "LaunchdConfig",

@@ -70,6 +70,9 @@ type State struct {
 	Running bool
 	// File is the agent's LaunchAgent plist or systemd unit.
 	File string
+	// Homebrew: the agent is the one `brew services` installed (macOS),
+	// controlled with brew rather than clawbridge's commands.
+	Homebrew bool
 	// Detail says the same in words, with what to do about it, for example
 	// "installed, not running (start it with `clawbridge start`)".
 	Detail string
@@ -135,7 +138,7 @@ func Uninstall(o Options) error {
 // before anything was removed. Log files stay.
 func Unregister(o Options) error {
 	return onPlatform(o, func(p *platform, o Options) error {
-		svc, err := p.installed(o)
+		svc, err := p.installed(o, "stop")
 		if err != nil {
 			return err
 		}
@@ -178,6 +181,9 @@ func onPlatform(o Options, do func(*platform, Options) error) error {
 
 // installAgent is Install on p.
 func (p *platform) installAgent(o Options) error {
+	if p.homebrewInstalled() {
+		return homebrewError(p.homebrew.plist, "start")
+	}
 	a, err := agentFor(p, o)
 	if err != nil {
 		return err
@@ -234,7 +240,7 @@ func (p *platform) writeAutostart(a agent) error {
 
 // uninstallAgent is Uninstall on p.
 func (p *platform) uninstallAgent(o Options) error {
-	svc, err := p.installed(o)
+	svc, err := p.installed(o, "stop")
 	if err != nil {
 		return err
 	}
@@ -266,7 +272,7 @@ func (p *platform) removeAutostart() error {
 
 // startAgent is Start on p.
 func (p *platform) startAgent(o Options) error {
-	svc, err := p.installed(o)
+	svc, err := p.installed(o, "start")
 	if err != nil {
 		return err
 	}
@@ -281,7 +287,7 @@ func (p *platform) startAgent(o Options) error {
 
 // stopAgent is Stop on p.
 func (p *platform) stopAgent(o Options) error {
-	svc, err := p.installed(o)
+	svc, err := p.installed(o, "stop")
 	if err != nil {
 		return err
 	}
@@ -293,7 +299,7 @@ func (p *platform) stopAgent(o Options) error {
 
 // restartAgent is Restart on p.
 func (p *platform) restartAgent(o Options) error {
-	svc, err := p.installed(o)
+	svc, err := p.installed(o, "restart")
 	if err != nil {
 		return err
 	}
@@ -311,6 +317,9 @@ func (p *platform) restartAgent(o Options) error {
 
 // agentStatus is Status on p.
 func (p *platform) agentStatus(o Options) (State, error) {
+	if !exists(p.file) && p.homebrewInstalled() {
+		return homebrewStatus(*p.homebrew)
+	}
 	st := State{Installed: exists(p.file), File: p.file}
 	svc, err := newService(controller{}, p, agent{}, o)
 	if err != nil {
@@ -418,8 +427,12 @@ func newService(prg kservice.Interface, p *platform, a agent, o Options) (kservi
 }
 
 // installed checks that the agent is installed and returns a service to
-// control it.
-func (p *platform) installed(o Options) (kservice.Service, error) {
+// control it. When only Homebrew's is, the error names the `brew
+// services` verb that does what the caller was asked to.
+func (p *platform) installed(o Options, brewVerb string) (kservice.Service, error) {
+	if !exists(p.file) && p.homebrewInstalled() {
+		return nil, homebrewError(p.homebrew.plist, brewVerb)
+	}
 	if !exists(p.file) {
 		return nil, fmt.Errorf("%w (no %s); run `clawbridge install` first", ErrNotInstalled, p.file)
 	}
@@ -433,6 +446,12 @@ func refuseRoot(o Options) error {
 		return fmt.Errorf("%w: run this as the user who logs in to the desktop, without sudo", ErrRoot)
 	}
 	return nil
+}
+
+// homebrewInstalled reports whether `brew services` has installed its
+// clawbridge agent.
+func (p *platform) homebrewInstalled() bool {
+	return p.homebrew != nil && exists(p.homebrew.plist)
 }
 
 // uidOf is the user the commands act for: o.Getuid's, or this process's.

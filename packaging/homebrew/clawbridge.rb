@@ -18,17 +18,26 @@ class Clawbridge < Formula
     system "go", "build", *std_go_args(ldflags: ldflags), "./cmd/clawbridge"
   end
 
+  # launchd does not create the log directory of the service below.
+  def post_install
+    (var/"log/clawbridge").mkpath
+  end
+
   # The same agent as `clawbridge install` writes (packaging/macos/
   # launchagent.plist): restarted after a crash but not after a Quit, in the
-  # GUI session, with Homebrew's bin on PATH for node and pnpm.
+  # GUI session, with Homebrew's bin on PATH for node and pnpm. The log
+  # goes to var/log/clawbridge/, a directory of its own, because clawbridge
+  # finds it from this agent's plist and writes the gateway's log beside
+  # it; the menu's "Open logs" opens it. `clawbridge install` refuses to
+  # add a second agent while this one is installed.
   service do
     run [opt_bin/"clawbridge", "run"]
     run_at_load true
     keep_alive successful_exit: false
     process_type :interactive
     environment_variables PATH: std_service_path_env
-    log_path var/"log/clawbridge.log"
-    error_log_path var/"log/clawbridge.log"
+    log_path var/"log/clawbridge/clawbridge.log"
+    error_log_path var/"log/clawbridge/clawbridge.log"
   end
 
   def caveats
