@@ -116,6 +116,9 @@ func darwinSetup(t *testing.T) (*platform, Options) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if os.Getenv("FAKE_TOOLS") == "" {
+		installFakeShell(t)
+	}
 	exe := filepath.Join(t.TempDir(), "clawbridge")
 	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)

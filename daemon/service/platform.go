@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -41,6 +42,10 @@ type platform struct {
 	// homebrew is the agent `brew services` installs instead of ours
 	// (macOS); nil where there is none to look for.
 	homebrew *launchJob
+	// environment fills the agent's environment at install (macOS: PATH
+	// and LANG from the login shell); nil where the service manager's own
+	// environment applies.
+	environment func(ctx context.Context, a *agent) error
 	// preflight checks that the service manager is there, before anything
 	// is written.
 	preflight func() error
@@ -100,6 +105,7 @@ func darwinPlatform(home string, uid int, sys kservice.System) (*platform, error
 	job := launchJob{uid: uid, label: LaunchdLabel, plist: file}
 	return &platform{
 		homebrew:    &launchJob{uid: uid, label: HomebrewLabel, plist: homebrewPlist(home)},
+		environment: resolveAgentEnvironment,
 		system:      sys,
 		name:        LaunchdLabel,
 		option:      "LaunchdConfig",

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"strings"
@@ -16,11 +17,15 @@ type agent struct {
 	command []string // the executable, then its arguments
 	config  string   // the --config argument, "" for the default config
 	logFile string   // where the agent's stdout and stderr go
+	// path and lang are the LaunchAgent's PATH and LANG, resolved at
+	// install (environment.go); "" means launchdPath and defaultLang.
+	path, lang string
 }
 
-// launchdPath is the PATH the LaunchAgent runs with. launchd's own is
-// /usr/bin:/bin:/usr/sbin:/sbin, which hides Homebrew's node, pnpm and
-// terminal-notifier (Apple Silicon and Intel prefixes).
+// launchdPath is the end of the PATH the LaunchAgent runs with, after the
+// directories the user's login shell finds node, pnpm and ollama in.
+// launchd's own is /usr/bin:/bin:/usr/sbin:/sbin, which hides Homebrew's
+// node, pnpm and terminal-notifier (Apple Silicon and Intel prefixes).
 const launchdPath = "/opt/homebrew/bin:/opt/homebrew/sbin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
 
 // launchAgentPlist renders the macOS LaunchAgent.
@@ -36,7 +41,8 @@ func launchAgentPlist(a agent) (string, error) {
 		"LABEL":             xmlEscape(a.label),
 		"PROGRAM_ARGUMENTS": strings.Join(args, "\n"),
 		"LOG_FILE":          xmlEscape(a.logFile),
-		"PATH":              xmlEscape(launchdPath),
+		"PATH":              xmlEscape(cmp.Or(a.path, launchdPath)),
+		"LANG":              xmlEscape(cmp.Or(a.lang, defaultLang)),
 	})
 }
 
@@ -80,7 +86,7 @@ func (a agent) check() error {
 	if len(a.command) == 0 {
 		return fmt.Errorf("no command to run")
 	}
-	for _, s := range append([]string{a.label, a.logFile}, a.command...) {
+	for _, s := range append([]string{a.label, a.logFile, a.path, a.lang}, a.command...) {
 		if strings.IndexFunc(s, unicode.IsControl) >= 0 {
 			return fmt.Errorf("%q contains a control character", s)
 		}

@@ -78,7 +78,7 @@ func TestLaunchAgentPlist(t *testing.T) {
 		"ProcessType":            "Interactive",
 		"StandardOutPath":        testAgent.logFile,
 		"StandardErrorPath":      testAgent.logFile,
-		"EnvironmentVariables":   map[string]any{"PATH": launchdPath},
+		"EnvironmentVariables":   map[string]any{"PATH": launchdPath, "LANG": defaultLang},
 	}
 	for key, w := range want {
 		if !reflect.DeepEqual(m[key], w) {

@@ -14,9 +14,11 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -190,6 +192,13 @@ func (p *platform) installAgent(o Options) error {
 	}
 	if err := checkExecutable(a.command[0]); err != nil {
 		return err
+	}
+	if p.environment != nil {
+		if err := p.environment(context.Background(), &a); err != nil {
+			// The defaults still find Homebrew's tools; doctor says what
+			// the agent cannot find.
+			slog.Warn("install: the agent's PATH has only the default directories", "err", err)
+		}
 	}
 	if a.config != "" {
 		if _, err := os.Stat(a.config); err != nil {
