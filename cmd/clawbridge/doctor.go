@@ -23,7 +23,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	opts := doctor.Options{ConfigPath: *cfgPath, Service: serviceStatusForDoctor(*cfgPath)}
+	opts := doctor.Options{ConfigPath: *cfgPath, Service: serviceStatusForDoctor(*cfgPath), AgentEnvironment: agentEnvironmentForDoctor}
 	// Without a config path to go by, the doctor's config check says so.
 	if dir, err := runtimeDir(*cfgPath); err == nil {
 		opts.Live = func(ctx context.Context) *status.State {
@@ -39,11 +39,14 @@ func runDoctor(args []string, stdout, stderr io.Writer) error {
 	} else {
 		for _, c := range r.Checks {
 			mark := "ok  "
-			if !c.OK {
+			switch {
+			case !c.OK:
 				mark = "FAIL"
+			case c.Warn:
+				mark = "warn"
 			}
 			fmt.Fprintf(stdout, "%s  %s: %s\n", mark, c.Name, c.Detail)
-			if c.Fix != "" && !c.OK {
+			if c.Fix != "" && (!c.OK || c.Warn) {
 				fmt.Fprintf(stdout, "      fix: %s\n", c.Fix)
 			}
 		}

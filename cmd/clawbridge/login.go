@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+
 	"github.com/clawbridge/clawbridge/daemon"
 	"github.com/clawbridge/clawbridge/daemon/doctor"
 	"github.com/clawbridge/clawbridge/daemon/service"
@@ -39,4 +41,16 @@ func serviceStatusForDoctor(cfgPath string) func() (doctor.ServiceStatus, error)
 		s, err := service.Status(o)
 		return doctor.ServiceStatus{Installed: s.Installed, Running: s.Running, Detail: s.Detail}, err
 	}
+}
+
+// agentEnvironmentForDoctor lets the doctor compare the LaunchAgent's
+// PATH and LANG with what the user's login shell finds.
+func agentEnvironmentForDoctor(ctx context.Context) (doctor.AgentEnvironment, bool, error) {
+	env, ok, err := service.InstalledEnvironment(serviceOptions())
+	if err != nil || !ok {
+		return doctor.AgentEnvironment{}, ok, err
+	}
+	tools, shellErr := service.LoginShellTools(ctx)
+	return doctor.AgentEnvironment{File: env.File, Homebrew: env.Homebrew, PATH: env.PATH, LANG: env.LANG,
+		Tools: service.AgentTools, Shell: tools, ShellErr: shellErr}, true, nil
 }

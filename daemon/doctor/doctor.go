@@ -2,9 +2,11 @@
 // hand from a troubleshooting guide: the config, the translator's port,
 // every Ollama server and mapped model, each Clawdbot/OpenClaw install's
 // route (and any pi-ai catalog no install owns), that every model each
-// install offers routes, the auth profiles, the gateway ports and the
-// login agent. Each check is one function returning Checks that say how
-// to fix a failure in words. It only reads: nothing is patched or written.
+// install offers routes, the auth profiles, the gateway ports, the login
+// agent and (on macOS) its PATH and LANG, and whether the menu-bar icon
+// is compiled in. Each check is one function returning Checks that say
+// how to fix a failure in words. It only reads: nothing is patched or
+// written.
 package doctor
 
 import (
@@ -12,11 +14,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/gateway"
 	"github.com/clawbridge/clawbridge/daemon/status"
+	"github.com/clawbridge/clawbridge/tray"
 )
 
 // Check is one thing the doctor looked at. A failed check says how to fix
@@ -26,6 +30,9 @@ type Check struct {
 	OK     bool   `json:"ok"`
 	Detail string `json:"detail"`
 	Fix    string `json:"fix,omitempty"`
+	// Warn marks a check that passes with advice: nothing is broken, but
+	// the user is missing something they may want (Fix says how).
+	Warn bool `json:"warn,omitempty"`
 }
 
 // Report is the doctor's answer; it passes when every check does.
@@ -86,6 +93,9 @@ type Options struct {
 	// GatewayPorts are checked for a gateway already running (default
 	// Clawdbot's 18789 and 18799).
 	GatewayPorts []int
+	// AgentEnvironment reports the login agent's environment and what the
+	// login shell finds; nil, or ok false (no LaunchAgent), skips it.
+	AgentEnvironment func(context.Context) (env AgentEnvironment, ok bool, err error)
 }
 
 // Run runs every check. A config that cannot be read ends the report
@@ -128,6 +138,14 @@ func Run(ctx context.Context, o Options) Report {
 	r.Checks = append(r.Checks, checkGateways(cfg, o.GatewayPorts, live)...)
 	if o.Service != nil {
 		r.Checks = append(r.Checks, checkService(o.Service, live))
+	}
+	if o.AgentEnvironment != nil {
+		if c, ok := checkAgentEnvironment(ctx, o.AgentEnvironment); ok {
+			r.Checks = append(r.Checks, c)
+		}
+	}
+	if c, ok := checkTrayBuild(runtime.GOOS, tray.Available); ok {
+		r.Checks = append(r.Checks, c)
 	}
 	return r
 }

@@ -154,31 +154,46 @@ func resolveAgentEnvironment(ctx context.Context, a *agent) error {
 	return nil
 }
 
-// InstalledEnvironment is the PATH and LANG the installed LaunchAgent
-// runs with. ok is false when there is no LaunchAgent of clawbridge's own
-// (on Linux the systemd user manager's environment applies instead).
-func InstalledEnvironment(o Options) (path, lang string, ok bool, err error) {
+// AgentEnv is the environment an installed LaunchAgent runs with.
+type AgentEnv struct {
+	File       string // the LaunchAgent plist
+	Homebrew   bool   // File is the one `brew services` installed
+	PATH, LANG string // its EnvironmentVariables
+}
+
+// InstalledEnvironment reads the environment of the LaunchAgent that
+// starts clawbridge: clawbridge's own, else Homebrew's. ok is false when
+// there is none (on Linux the systemd user manager's environment applies
+// instead).
+func InstalledEnvironment(o Options) (env AgentEnv, ok bool, err error) {
 	p, err := currentPlatform(o)
 	if err != nil || p.manager != "launchd" {
-		return "", "", false, err
+		return AgentEnv{}, false, err
+	}
+	if !exists(p.file) && p.homebrewInstalled() {
+		env, ok, err = readAgentEnvironment(p.homebrew.plist)
+		env.Homebrew = true
+		return env, ok, err
 	}
 	return readAgentEnvironment(p.file)
 }
 
 // readAgentEnvironment reads EnvironmentVariables from a LaunchAgent.
-func readAgentEnvironment(file string) (path, lang string, ok bool, err error) {
+func readAgentEnvironment(file string) (env AgentEnv, ok bool, err error) {
+	env.File = file
 	b, err := os.ReadFile(file)
 	if errors.Is(err, os.ErrNotExist) {
-		return "", "", false, nil
+		return env, false, nil
 	}
 	if err != nil {
-		return "", "", false, fmt.Errorf("read %s: %w", file, err)
+		return env, false, fmt.Errorf("read %s: %w", file, err)
 	}
 	var job struct {
 		Env map[string]string `plist:"EnvironmentVariables"`
 	}
 	if _, err := plist.Unmarshal(b, &job); err != nil {
-		return "", "", false, fmt.Errorf("read %s: %w", file, err)
+		return env, false, fmt.Errorf("read %s: %w", file, err)
 	}
-	return job.Env["PATH"], job.Env["LANG"], true, nil
+	env.PATH, env.LANG = job.Env["PATH"], job.Env["LANG"]
+	return env, true, nil
 }

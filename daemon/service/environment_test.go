@@ -175,11 +175,18 @@ func TestInstallRecordsTheLoginShellsTools(t *testing.T) {
 	if env["PATH"] != tools+":"+launchdPath || env["LANG"] != "sv_SE.UTF-8" || len(env) != 2 {
 		t.Errorf("EnvironmentVariables = %#v, want PATH %s:… and LANG sv_SE.UTF-8", env, tools)
 	}
-	path, lang, ok, err := readAgentEnvironment(p.file)
-	if err != nil || !ok || path != tools+":"+launchdPath || lang != "sv_SE.UTF-8" {
-		t.Errorf("readAgentEnvironment = %q, %q, %v, %v", path, lang, ok, err)
+	got, ok, err := readAgentEnvironment(p.file)
+	if err != nil || !ok || got != (AgentEnv{File: p.file, PATH: tools + ":" + launchdPath, LANG: "sv_SE.UTF-8"}) {
+		t.Errorf("readAgentEnvironment = %+v, %v, %v", got, ok, err)
 	}
-	if _, _, ok, err := readAgentEnvironment(filepath.Join(t.TempDir(), "none.plist")); ok || err != nil {
+	if _, ok, err := readAgentEnvironment(filepath.Join(t.TempDir(), "none.plist")); ok || err != nil {
 		t.Errorf("no plist: ok %v, err %v", ok, err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.plist")
+	if err := os.WriteFile(bad, []byte("<plist><dict><key>EnvironmentVariables</key>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := readAgentEnvironment(bad); ok || err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("broken plist: ok %v, err %v", ok, err)
 	}
 }
