@@ -48,7 +48,8 @@ type exitError struct {
 func (e *exitError) Error() string { return e.msg }
 
 func main() {
-	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+	exe, _ := os.Executable() // "" when unknown: not an app bundle
+	os.Exit(dispatch(appArgs(os.Args[1:], exe), os.Stdout, os.Stderr))
 }
 
 func dispatch(args []string, stdout, stderr io.Writer) int {

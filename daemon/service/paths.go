@@ -77,7 +77,7 @@ func agentExecutable(exe string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("executable %s: %w", exe, err)
 	}
-	if inAppBundle(exe) {
+	if InAppBundle(exe) {
 		return exe, nil
 	}
 	resolved, err := filepath.EvalSymlinks(exe)
@@ -90,8 +90,10 @@ func agentExecutable(exe string) (string, error) {
 	return resolved, nil
 }
 
-// inAppBundle reports whether p is X.app/Contents/MacOS/NAME.
-func inAppBundle(p string) bool {
+// InAppBundle reports whether p is X.app/Contents/MacOS/NAME: the
+// executable of a macOS app bundle, which Finder starts with no arguments
+// and the LaunchAgent runs as it is.
+func InAppBundle(p string) bool {
 	macos := filepath.Dir(p)
 	contents := filepath.Dir(macos)
 	return filepath.Base(macos) == "MacOS" && filepath.Base(contents) == "Contents" &&

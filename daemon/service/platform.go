@@ -46,6 +46,10 @@ type platform struct {
 	// and LANG from the login shell); nil where the service manager's own
 	// environment applies.
 	environment func(ctx context.Context, a *agent) error
+	// checkLocation refuses an executable the agent could not find at the
+	// next login (macOS: translocated, quarantined, on a volume or in
+	// Downloads); nil where every path stays.
+	checkLocation func(exe string) error
 	// preflight checks that the service manager is there, before anything
 	// is written.
 	preflight func() error
@@ -106,6 +110,9 @@ func darwinPlatform(home string, uid int, sys kservice.System) (*platform, error
 	return &platform{
 		homebrew:    &launchJob{uid: uid, label: HomebrewLabel, plist: homebrewPlist(home)},
 		environment: resolveAgentEnvironment,
+		checkLocation: func(exe string) error {
+			return checkStableLocation(exe, home, readXattr)
+		},
 		system:      sys,
 		name:        LaunchdLabel,
 		option:      "LaunchdConfig",

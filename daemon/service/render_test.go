@@ -105,7 +105,7 @@ func TestInfoPlistMatchesLaunchAgent(t *testing.T) {
 	if m["CFBundleIdentifier"] != LaunchdLabel {
 		t.Errorf("CFBundleIdentifier = %v, want the LaunchAgent label %s", m["CFBundleIdentifier"], LaunchdLabel)
 	}
-	if m["CFBundleExecutable"] != "clawbridge" || !inAppBundle("/Applications/clawbridge.app/Contents/MacOS/clawbridge") {
+	if m["CFBundleExecutable"] != "clawbridge" || !InAppBundle("/Applications/clawbridge.app/Contents/MacOS/clawbridge") {
 		t.Errorf("CFBundleExecutable = %v, want clawbridge", m["CFBundleExecutable"])
 	}
 }

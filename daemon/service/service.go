@@ -193,6 +193,11 @@ func (p *platform) installAgent(o Options) error {
 	if err := checkExecutable(a.command[0]); err != nil {
 		return err
 	}
+	if p.checkLocation != nil {
+		if err := p.checkLocation(a.command[0]); err != nil {
+			return err
+		}
+	}
 	if p.environment != nil {
 		if err := p.environment(context.Background(), &a); err != nil {
 			// The defaults still find Homebrew's tools; doctor says what
