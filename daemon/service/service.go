@@ -231,22 +231,23 @@ func (p *platform) installAgent(o Options) error {
 		}
 		return fmt.Errorf("register %s with %s: %w", p.file, p.manager, err)
 	}
-	return p.writeAutostart(a)
+	return writeAutostart(p.autostart, a)
 }
 
-// writeAutostart writes the desktop autostart entry, where there is one.
-func (p *platform) writeAutostart(a agent) error {
-	if p.autostart == "" {
+// writeAutostart writes the desktop autostart entry to path, where there
+// is one ("" elsewhere).
+func writeAutostart(path string, a agent) error {
+	if path == "" {
 		return nil
 	}
 	entry, err := autostartEntry(a)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(p.autostart), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("autostart entry: %w", err)
 	}
-	if err := atomicfile.WriteFile(p.autostart, []byte(entry), 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, []byte(entry), 0o644); err != nil {
 		return fmt.Errorf("autostart entry: %w", err)
 	}
 	return nil
@@ -261,7 +262,7 @@ func (p *platform) uninstallAgent(o Options) error {
 	if err := p.uninstall(svc); err != nil {
 		return fmt.Errorf("remove %s from %s: %w", p.file, p.manager, err)
 	}
-	return p.removeAutostart()
+	return removeAutostart(p.autostart)
 }
 
 // unregisterAgent is Unregister once the agent is known to be installed.
@@ -269,16 +270,16 @@ func (p *platform) unregisterAgent(svc kservice.Service) error {
 	if err := p.unregister(svc); err != nil {
 		return fmt.Errorf("remove %s from %s: %w", p.file, p.manager, err)
 	}
-	return p.removeAutostart()
+	return removeAutostart(p.autostart)
 }
 
-// removeAutostart removes the desktop autostart entry, where there is one:
-// left behind it would run `clawbridge restart` at every login.
-func (p *platform) removeAutostart() error {
-	if p.autostart == "" {
+// removeAutostart removes the desktop autostart entry at path, where there
+// is one: left behind it would run `clawbridge restart` at every login.
+func removeAutostart(path string) error {
+	if path == "" {
 		return nil
 	}
-	if err := os.Remove(p.autostart); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("autostart entry: %w", err)
 	}
 	return nil
