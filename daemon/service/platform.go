@@ -101,6 +101,8 @@ func systemByName(name string) kservice.System {
 	return nil
 }
 
+// darwinPlatform is launchd for user uid with home as the home directory:
+// the plist is written here and launchctl driven in the gui/UID domain.
 func darwinPlatform(home string, uid int, sys kservice.System) (*platform, error) {
 	if sys == nil {
 		return nil, fmt.Errorf("kardianos/service found no launchd here")
@@ -108,17 +110,17 @@ func darwinPlatform(home string, uid int, sys kservice.System) (*platform, error
 	file := filepath.Join(home, "Library", "LaunchAgents", LaunchdLabel+".plist")
 	job := launchJob{uid: uid, label: LaunchdLabel, plist: file}
 	return &platform{
-		homebrew:    &launchJob{uid: uid, label: HomebrewLabel, plist: homebrewPlist(home)},
-		environment: resolveAgentEnvironment,
-		checkLocation: func(exe string) error {
-			return checkStableLocation(exe, home, readXattr)
-		},
 		system:      sys,
 		name:        LaunchdLabel,
 		option:      "LaunchdConfig",
 		render:      launchAgentPlist,
 		file:        file,
 		manager:     "launchd",
+		homebrew:    &launchJob{uid: uid, label: HomebrewLabel, plist: homebrewPlist(home)},
+		environment: resolveAgentEnvironment,
+		checkLocation: func(exe string) error {
+			return checkStableLocation(exe, home, readXattr)
+		},
 		preflight:   func() error { return nil },
 		beforeStart: func() error { return nil },
 		install:     func(_ kservice.Service, a agent) error { return writeLaunchAgent(file, a) },
