@@ -17,6 +17,9 @@ func DecodeAt(path string, raw json.RawMessage, v any) error {
 	if IsAbsent(raw) {
 		return InvalidRequest("%s: expected %s, got null", pathOr(path), kindOfType(reflect.TypeOf(v)))
 	}
+	if readFast(raw, v) {
+		return nil
+	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		return FieldError(path, err)
 	}
@@ -52,6 +55,9 @@ func AsString(path string, raw json.RawMessage) (string, bool, error) {
 		return "", false, nil
 	}
 	var s string
+	if readFast(raw, &s) {
+		return s, true, nil
+	}
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", true, FieldError(path, err)
 	}
@@ -71,8 +77,10 @@ func blockArray(path string, raw json.RawMessage) ([]RequestBlock, error) {
 // wrong. Both APIs' content arrays go through it.
 func TypedArray[T any](path string, raw json.RawMessage, typeOf func(*T) string) ([]T, error) {
 	var raws []json.RawMessage
-	if err := json.Unmarshal(raw, &raws); err != nil {
-		return nil, FieldError(path, err)
+	if !readFast(raw, &raws) {
+		if err := json.Unmarshal(raw, &raws); err != nil {
+			return nil, FieldError(path, err)
+		}
 	}
 	out := make([]T, len(raws))
 	for i, r := range raws {

@@ -75,6 +75,9 @@ func decodeBody(body []byte, needMaxTokens bool) (*Request, error) {
 		return nil, InvalidRequest("request body is empty: send a JSON object")
 	}
 	var in MessagesRequest
+	if readFast(body, &in) {
+		return convertBody(&in, needMaxTokens)
+	}
 	if err := json.Unmarshal(body, &in); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
@@ -82,6 +85,11 @@ func decodeBody(body []byte, needMaxTokens bool) (*Request, error) {
 		}
 		return nil, FieldError("", err)
 	}
+	return convertBody(&in, needMaxTokens)
+}
+
+// convertBody validates a decoded body and converts it.
+func convertBody(in *MessagesRequest, needMaxTokens bool) (*Request, error) {
 	if in.Model == "" {
 		return nil, InvalidRequest("model: field required")
 	}
