@@ -1,6 +1,7 @@
 package anthropic
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"strconv"
@@ -23,15 +24,21 @@ import (
 // produces the value or the error message. So every error a client sees
 // still comes from encoding/json, and the differential fuzz test in
 // jsonreader_test.go holds the two to the same results.
+//
+// A reader that is trusted reads a value that is known to be valid JSON
+// (a raw value of a body already decoded, by either path), and passes over
+// the strings it skips without validating them again: nested values are
+// read once per level, and this keeps the levels below the first cheap.
 type jsonReader struct {
-	b []byte
-	i int
+	b       []byte
+	i       int
+	trusted bool
 }
 
 // whole runs read on b and reports whether it consumed all of b but
 // trailing whitespace.
-func whole(b []byte, read func(*jsonReader) bool) bool {
-	d := jsonReader{b: b}
+func whole(b []byte, trusted bool, read func(*jsonReader) bool) bool {
+	d := jsonReader{b: b, trusted: trusted}
 	if !read(&d) {
 		return false
 	}
@@ -398,10 +405,28 @@ func (d *jsonReader) skip() bool {
 	return false
 }
 
-// skipString validates and passes over a string, d.i at its quote.
+// skipString validates and passes over a string, d.i at its quote; a
+// trusted reader only looks for the closing quote.
 func (d *jsonReader) skipString() bool {
-	_, _, ok := d.scanString()
-	return ok
+	if !d.trusted {
+		_, _, ok := d.scanString()
+		return ok
+	}
+	for j := d.i + 1; ; j++ {
+		k := bytes.IndexByte(d.b[j:], '"')
+		if k < 0 {
+			return false
+		}
+		j += k
+		escapes := 0
+		for p := j - 1; p > d.i && d.b[p] == '\\'; p-- {
+			escapes++
+		}
+		if escapes%2 == 0 {
+			d.i = j + 1
+			return true
+		}
+	}
 }
 
 // scanString validates the string at d.i and returns its body (without
@@ -505,6 +530,11 @@ func unquote(s []byte) string {
 	var out strings.Builder
 	out.Grow(len(s))
 	for r := 0; r < len(s); {
+		if j := plainRun(s, r); j > r {
+			out.Write(s[r:j])
+			r = j
+			continue
+		}
 		c := s[r]
 		switch {
 		case c == '\\':
@@ -540,9 +570,6 @@ func unquote(s []byte) string {
 				out.WriteByte(s[r+1])
 			}
 			r += 2
-		case c < utf8.RuneSelf:
-			out.WriteByte(c)
-			r++
 		default:
 			rr, size := utf8.DecodeRune(s[r:])
 			out.WriteRune(rr)

@@ -27,8 +27,10 @@ var readFastCases = []string{
 	`{"type":"image","source":null}`, `{"type":"document","source":{"type":"content","content":[{"type":"text","text":"d"}]},"title":"t"}`,
 	`{"name":"t","description":"d","input_schema":{"type":"object"}}`,
 	`{"role":"user","content":[{"type":"text","text":"hi"}]}`,
+	`[{"type":"text","text":"a"},{"type":"tool_use","id":"t","name":"n","input":{"b":1,"a":2}}]`, `[{"type":"text"},null]`,
 	`{"role":1}`, `{"role":"user",}`, `{"role":"user"} x`, `  {"role" : "user" , "content" : null }  `,
 	`{"\u0072ole":"user"}`, `{"rolé":"user"}`, `{"ROLE":"user"}`, "{\"role\":\"a\x01\"}", `{"role":"\u12"}`,
+	`{"model":"m","x":"a\\\"b\\\\","y":["\\\\"],"model2":"\\\"}"}`,
 	`[]`, `null`, `"str"`, `""`, `[1,2,[3]]`, `[ ]`, `[1,]`, `{}`, `{"a":-}`, `{"a":1.}`, `{"a":.5}`, `{"a":1e}`, `{"a":tru}`,
 }
 
@@ -46,7 +48,7 @@ func TestReadFastAgrees(t *testing.T) {
 	}
 	for _, b := range requests {
 		checkReadFast(t, b)
-		if !readFast(b, new(MessagesRequest)) {
+		if !readFast(b, new(MessagesRequest), false) {
 			t.Errorf("the fast path gave up on a well-formed request: %.200s", b)
 		}
 	}
@@ -66,8 +68,17 @@ func FuzzReadFast(f *testing.F) {
 
 // checkReadFast decodes b into each type the fast path knows, both ways,
 // and fails if the fast path accepted b but decoded it differently from
-// encoding/json, or accepted what encoding/json refuses.
+// encoding/json, or accepted what encoding/json refuses. A trusted reader
+// is checked too when b is valid JSON, as it is only ever given that.
 func checkReadFast(t *testing.T, b []byte) {
+	t.Helper()
+	checkReadFastAs(t, b, false)
+	if json.Valid(b) {
+		checkReadFastAs(t, b, true)
+	}
+}
+
+func checkReadFastAs(t *testing.T, b []byte, trusted bool) {
 	t.Helper()
 	for _, newV := range []func() any{
 		func() any { return new(MessagesRequest) }, func() any { return new(MessageParam) },
@@ -75,17 +86,27 @@ func checkReadFast(t *testing.T, b []byte) {
 		func() any { return new([]json.RawMessage) }, func() any { return new(string) },
 	} {
 		fastV, slowV := newV(), newV()
-		if !readFast(b, fastV) {
+		if !readFast(b, fastV, trusted) {
 			if !reflect.DeepEqual(fastV, newV()) {
 				t.Fatalf("%T: the fast path gave up on %q but left %+v behind", fastV, b, fastV)
 			}
 			continue
 		}
 		if err := json.Unmarshal(b, slowV); err != nil {
-			t.Fatalf("%T: the fast path accepted %q, encoding/json says %v", fastV, b, err)
+			t.Fatalf("%T (trusted %v): the fast path accepted %q, encoding/json says %v", fastV, trusted, b, err)
 		}
 		if !reflect.DeepEqual(fastV, slowV) {
-			t.Fatalf("%T: %q decoded differently:\nfast: %+v\njson: %+v", fastV, b, fastV, slowV)
+			t.Fatalf("%T (trusted %v): %q decoded differently:\nfast: %+v\njson: %+v", fastV, trusted, b, fastV, slowV)
 		}
+	}
+	var fastBlocks, slowBlocks []RequestBlock
+	if !readFastArray(b, &fastBlocks, trusted) {
+		return
+	}
+	if err := json.Unmarshal(b, &slowBlocks); err != nil {
+		t.Fatalf("[]RequestBlock (trusted %v): the fast path accepted %q, encoding/json says %v", trusted, b, err)
+	}
+	if !reflect.DeepEqual(fastBlocks, slowBlocks) {
+		t.Fatalf("[]RequestBlock (trusted %v): %q decoded differently:\nfast: %+v\njson: %+v", trusted, b, fastBlocks, slowBlocks)
 	}
 }

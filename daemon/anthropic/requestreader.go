@@ -125,34 +125,57 @@ func (d *jsonReader) toolParam(t *ToolParam) bool {
 }
 
 // readFast decodes raw into v on the fast path when v is one of the
-// request's own types. False means v is another type, or raw needs
+// request's own types (trusted: raw is known to be valid JSON). False means v is another type, or raw needs
 // encoding/json (for its value or its error); v is then left untouched,
 // so encoding/json starts from the same zero value it always had.
-func readFast(raw []byte, v any) bool {
+func readFast(raw []byte, v any, trusted bool) bool {
 	switch v := v.(type) {
 	case *MessageParam:
-		return readInto(raw, v, (*jsonReader).messageParam)
+		return readInto(raw, trusted, v, (*jsonReader).messageParam)
 	case *RequestBlock:
-		return readInto(raw, v, (*jsonReader).requestBlock)
+		return readInto(raw, trusted, v, (*jsonReader).requestBlock)
 	case *ToolParam:
-		return readInto(raw, v, (*jsonReader).toolParam)
+		return readInto(raw, trusted, v, (*jsonReader).toolParam)
 	case *MessagesRequest:
-		return readInto(raw, v, (*jsonReader).messagesRequest)
+		return readInto(raw, trusted, v, (*jsonReader).messagesRequest)
 	case *[]json.RawMessage:
-		return readInto(raw, v, (*jsonReader).rawArray)
+		return readInto(raw, trusted, v, (*jsonReader).rawArray)
 	case *string:
-		return readInto(raw, v, (*jsonReader).str)
+		return readInto(raw, trusted, v, (*jsonReader).str)
 	}
 	return false
 }
 
 // readInto reads all of raw with read into a fresh T and stores it in *v
 // only if that succeeded.
-func readInto[T any](raw []byte, v *T, read func(*jsonReader, *T) bool) bool {
+func readInto[T any](raw []byte, trusted bool, v *T, read func(*jsonReader, *T) bool) bool {
 	var t T
-	if !whole(raw, func(d *jsonReader) bool { return read(d, &t) }) {
+	if !whole(raw, trusted, func(d *jsonReader) bool { return read(d, &t) }) {
 		return false
 	}
 	*v = t
 	return true
+}
+
+// readFastArray decodes an array of T in one pass when T is one of the
+// request's block types; false leaves *out untouched, as readFast does.
+func readFastArray[T any](raw []byte, out *[]T, trusted bool) bool {
+	switch out := any(out).(type) {
+	case *[]RequestBlock:
+		return readInto(raw, trusted, out, func(d *jsonReader, list *[]RequestBlock) bool {
+			return readList(d, list, (*jsonReader).requestBlock)
+		})
+	}
+	return false
+}
+
+// readList reads an array (not null) of values, each with read.
+func readList[T any](d *jsonReader, out *[]T, read func(*jsonReader, *T) bool) bool {
+	list := make([]T, 0, 4)
+	ok := d.elements(func() bool {
+		list = append(list, *new(T))
+		return read(d, &list[len(list)-1])
+	})
+	*out = list
+	return ok
 }
