@@ -98,7 +98,9 @@ func (s *agentSession) body(model string) []byte {
 	for i, m := range s.msgs {
 		msgs[i] = m
 	}
-	if last := s.msgs[len(s.msgs)-1]; last["role"] == "user" {
+	if len(s.msgs) == 0 {
+		msgs = []any{}
+	} else if last := s.msgs[len(s.msgs)-1]; last["role"] == "user" {
 		blocks := last["content"].([]any)
 		marked := map[string]any{"cache_control": map[string]string{"type": "ephemeral"}}
 		for k, v := range blocks[len(blocks)-1].(map[string]any) {
