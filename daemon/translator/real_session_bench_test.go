@@ -156,20 +156,20 @@ func runSession(b *testing.B, base, model, nonce string, eval func() ollama.Chat
 	return out
 }
 
-// longModel is ollamatest.ModelTiny with num_ctx 65536 in its Modelfile,
-// so that Ollama's own /v1/messages, which cannot set num_ctx, reads
-// whole prompts too.
+// longModel is ollamatest.ModelTiny with num_ctx 65536 (its trained
+// context) in its Modelfile, so that Ollama's own /v1/messages, which
+// cannot set num_ctx, reads whole prompts too.
 const longModel = "tiny-64k"
 
-func createLongModel(b *testing.B, ollamaURL string) {
-	body := fmt.Sprintf(`{"model":%q,"from":%q,"parameters":{"num_ctx":65536},"stream":false}`, longModel, ollamatest.ModelTiny)
+func createModel(b *testing.B, ollamaURL, name string, numCtx int) {
+	body := fmt.Sprintf(`{"model":%q,"from":%q,"parameters":{"num_ctx":%d},"stream":false}`, name, ollamatest.ModelTiny, numCtx)
 	resp, err := http.Post(ollamaURL+"/api/create", "application/json", strings.NewReader(body))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer resp.Body.Close()
 	if msg, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK {
-		b.Fatalf("create %s: %d %s", longModel, resp.StatusCode, msg)
+		b.Fatalf("create %s: %d %s", name, resp.StatusCode, msg)
 	}
 }
 
@@ -177,12 +177,15 @@ func createLongModel(b *testing.B, ollamaURL string) {
 // front of it, and clawbridge in front of that, with an alias per model.
 func sessionBackends(b *testing.B) (ollamaURL, clawbridgeURL string, rec *evalRecorder) {
 	ol := ollamatest.Start(b)
-	createLongModel(b, ol.URL)
+	createModel(b, ol.URL, longModel, 65536)
 	rec = newEvalRecorder(ol.URL)
 	up := httptest.NewServer(rec)
 	b.Cleanup(up.Close)
-	cfg, err := config.Parse([]byte(fmt.Sprintf("model_list:\n  - model_name: %[2]s\n    litellm_params: {model: ollama/%[2]s, api_base: %[1]q}\n"+
-		"  - model_name: %[3]s\n    litellm_params: {model: ollama/%[3]s, api_base: %[1]q}\n", up.URL, ollamatest.ModelTiny, longModel)), "session.yaml")
+	var list strings.Builder
+	for _, model := range []string{ollamatest.ModelTiny, longModel} {
+		fmt.Fprintf(&list, "  - model_name: %[2]s\n    litellm_params: {model: ollama/%[2]s, api_base: %[1]q}\n", up.URL, model)
+	}
+	cfg, err := config.Parse([]byte("model_list:\n"+list.String()), "session.yaml")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -239,37 +242,54 @@ func BenchmarkRealAgentSession(b *testing.B) {
 }
 
 // BenchmarkRealLargeRequestTTFT sends one large agent request (the
-// session's shape, grown to about 200 KB with long tool results) again and
+// session's shape, grown with long tool results to 200 KB, then to
+// 400 KB: about the most the tiny model's 65,536-token context holds) again and
 // again, alternating between clawbridge and Ollama's own /v1/messages on
 // longModel. Both render the same prompt, so after the first request
 // Ollama finds all of it in its cache, and the time to first token is the
-// cost of the path: reading, converting and rendering the request. It
-// reports each path's median and clawbridge's added time.
+// cost of the path: reading, converting, rendering and tokenizing the
+// request. The 200 KB request also calibrates clawbridge's token count
+// for this text, without which it would refuse the larger one as too
+// long. It reports each path's median and clawbridge's added time.
 func BenchmarkRealLargeRequestTTFT(b *testing.B) {
 	ollamaURL, clawbridgeURL, _ := sessionBackends(b)
+	for _, c := range []struct {
+		name string
+		size int
+	}{{"200KB", 200 << 10}, {"400KB", 400 << 10}} {
+		b.Run(c.name, func(b *testing.B) {
+			body := largeAgentRequest(longModel, c.size)
+			warm, _ := postTimed(b, clawbridgeURL, body)
+			b.Logf("request of %d bytes, %d prompt tokens", len(body), warm.Usage.InputTokens)
+			var claw, own []float64
+			for b.Loop() {
+				_, t1 := postTimed(b, clawbridgeURL, body)
+				_, t2 := postTimed(b, ollamaURL, body)
+				claw, own = append(claw, ms(t1)), append(own, ms(t2))
+			}
+			b.ReportMetric(float64(len(body)), "request-bytes")
+			b.ReportMetric(median(claw), "clawbridge-ttft-ms")
+			b.ReportMetric(median(own), "ollama-ttft-ms")
+			b.ReportMetric(median(claw)-median(own), "added-ms")
+		})
+	}
+}
+
+// largeAgentRequest is the session's request grown to size bytes with
+// weather calls whose results are long runs of words the tiny model's
+// vocabulary holds whole, about 12 bytes a token.
+func largeAgentRequest(model string, size int) []byte {
 	weather := map[string]any{"name": ollamatest.ToolWeather, "description": "Current weather", "input_schema": json.RawMessage(ollamatest.WeatherParameters)}
 	s := newAgentSession(23000, openClawToolParams(weather))
-	output := strings.Repeat("the function returns the value of the file in the directory of the project ", 60)
-	for i := 0; len(s.body(longModel)) < 200<<10; i++ {
+	output := strings.Repeat("description properties parameters arguments description ", 80)
+	for i := 0; len(s.body(model)) < size; i++ {
 		s.user(fmt.Sprintf("Step %d: what's the weather?", i))
 		s.answer(anthropic.Message{Content: []anthropic.ContentBlock{{Type: "tool_use", ID: fmt.Sprintf("toolu_%04d", i), Name: ollamatest.ToolWeather, Input: json.RawMessage(ollamatest.ToolWeatherArgs)}}},
 			func(string) string { return output })
 		s.answer(anthropic.Message{Content: []anthropic.ContentBlock{{Type: "text", Text: ollamatest.ReplyAfterTool}}}, nil)
 	}
 	s.user("And what's the weather now?")
-	body := s.body(longModel)
-	warm, _ := postTimed(b, clawbridgeURL, body)
-	b.Logf("request of %d bytes, %d prompt tokens", len(body), warm.Usage.InputTokens)
-	var claw, own []float64
-	for b.Loop() {
-		_, t1 := postTimed(b, clawbridgeURL, body)
-		_, t2 := postTimed(b, ollamaURL, body)
-		claw, own = append(claw, ms(t1)), append(own, ms(t2))
-	}
-	b.ReportMetric(float64(len(body)), "request-bytes")
-	b.ReportMetric(median(claw), "clawbridge-ttft-ms")
-	b.ReportMetric(median(own), "ollama-ttft-ms")
-	b.ReportMetric(median(claw)-median(own), "added-ms")
+	return s.body(model)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
