@@ -506,23 +506,23 @@ func isHex4(b []byte) bool {
 // stringValue reads a string and returns it decoded as encoding/json
 // decodes it: invalid UTF-8 and lone surrogates become U+FFFD.
 func (d *jsonReader) stringValue() (string, bool) {
-	body, special, ok := d.scanString()
-	if !ok {
-		return "", false
+	var body []byte
+	if d.trusted {
+		start := d.i + 1
+		if !d.skipString() {
+			return "", false
+		}
+		body = d.b[start : d.i-1]
+	} else {
+		var ok bool
+		if body, _, ok = d.scanString(); !ok {
+			return "", false
+		}
 	}
-	if !special || (!containsByte(body, '\\') && utf8.Valid(body)) {
+	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
 		return string(body), true
 	}
 	return unquote(body), true
-}
-
-func containsByte(b []byte, c byte) bool {
-	for _, x := range b {
-		if x == c {
-			return true
-		}
-	}
-	return false
 }
 
 // unquote decodes the body of a string already validated by scanString.
