@@ -98,6 +98,7 @@ type turnResult struct {
 	ttft       time.Duration
 	promptEval int           // prompt tokens Ollama evaluated (not taken from its cache)
 	evalTime   time.Duration // Ollama's prompt_eval_duration; 0 where the path does not say
+	loadTime   time.Duration // Ollama's load_duration; 0 where the path does not say
 	message    anthropic.Message
 }
 
@@ -145,7 +146,7 @@ func runSession(b *testing.B, base, model, nonce string, eval func() ollama.Chat
 		r := turnResult{ttft: ttft, message: m, promptEval: m.Usage.InputTokens}
 		if eval != nil {
 			cr := eval()
-			r.promptEval, r.evalTime = cr.PromptEvalCount, cr.PromptEvalDuration
+			r.promptEval, r.evalTime, r.loadTime = cr.PromptEvalCount, cr.PromptEvalDuration, cr.LoadDuration
 		}
 		out = append(out, r)
 		s.answer(m, func(string) string { return "Sunny, 21 degrees, light wind from the west." })
@@ -200,13 +201,16 @@ func sessionBackends(b *testing.B) (ollamaURL, clawbridgeURL string, rec *evalRe
 // on longModel. It reports the median time to first token of the first
 // turn (all of the prompt evaluated) and of the later ones, and the
 // median prompt_eval_duration of the later turns through clawbridge
-// (Ollama's /v1/messages does not report it). -v logs every turn.
+// (Ollama's /v1/messages does not report it), with the longest
+// load_duration of a later turn (a reload would show here). -v logs every
+// turn.
 func BenchmarkRealAgentSession(b *testing.B) {
 	ollamaURL, clawbridgeURL, rec := sessionBackends(b)
 	type path struct {
 		name, base, model     string
 		eval                  func() ollama.ChatResponse
 		first, later, evalDur []float64
+		maxLoad               float64
 	}
 	var paths []*path
 	for _, model := range []string{ollamatest.ModelTiny, longModel} {
@@ -221,14 +225,15 @@ func BenchmarkRealAgentSession(b *testing.B) {
 			nonce := fmt.Sprintf("Session %d of %s, started %s.", round, p.name, time.Now().Format(time.RFC3339Nano))
 			turns := runSession(b, p.base, p.model, nonce, p.eval)
 			for i, r := range turns {
-				b.Logf("%-22s round %d turn %2d: ttft %8.2f ms, prompt tokens %5d, prompt_eval_duration %8.2f ms, answer %s",
-					p.name, round, i+1, ms(r.ttft), r.promptEval, ms(r.evalTime), summary(r.message))
+				b.Logf("%-22s round %d turn %2d: ttft %8.2f ms, prompt tokens %5d, prompt_eval_duration %8.2f ms, load_duration %8.2f ms, answer %s",
+					p.name, round, i+1, ms(r.ttft), r.promptEval, ms(r.evalTime), ms(r.loadTime), summary(r.message))
 				if i == 0 {
 					p.first = append(p.first, ms(r.ttft))
 					continue
 				}
 				p.later = append(p.later, ms(r.ttft))
 				p.evalDur = append(p.evalDur, ms(r.evalTime))
+				p.maxLoad = max(p.maxLoad, ms(r.loadTime))
 			}
 		}
 	}
@@ -237,6 +242,7 @@ func BenchmarkRealAgentSession(b *testing.B) {
 		b.ReportMetric(median(p.later), p.name+"-later-ttft-ms")
 		if p.eval != nil {
 			b.ReportMetric(median(p.evalDur), p.name+"-later-prompt-eval-ms")
+			b.ReportMetric(p.maxLoad, p.name+"-later-max-load-ms")
 		}
 	}
 }
