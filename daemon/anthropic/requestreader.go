@@ -171,7 +171,7 @@ func readFastArray[T any](raw []byte, out *[]T, trusted bool) bool {
 
 // readList reads an array (not null) of values, each with read.
 func readList[T any](d *jsonReader, out *[]T, read func(*jsonReader, *T) bool) bool {
-	list := make([]T, 0, 4)
+	list := []T{}
 	ok := d.elements(func() bool {
 		list = append(list, *new(T))
 		return read(d, &list[len(list)-1])
