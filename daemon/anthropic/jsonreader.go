@@ -84,7 +84,7 @@ func (d *jsonReader) fields(names []string, field func(int) bool) bool {
 		if d.peek() != '"' {
 			return false
 		}
-		key, ok := d.plainString()
+		key, ok := readKey(d)
 		if !ok || d.peek() != ':' {
 			return false
 		}
@@ -121,9 +121,9 @@ func (d *jsonReader) fields(names []string, field func(int) bool) bool {
 	}
 }
 
-// plainString reads a string with no escapes and only ASCII in it (object
+// readKey reads a string with no escapes and only ASCII in it (object
 // keys are), giving up on any other.
-func (d *jsonReader) plainString() (string, bool) {
+func readKey(d *jsonReader) (string, bool) {
 	start := d.i + 1
 	for j := start; j < len(d.b); j++ {
 		c := d.b[j]
@@ -180,9 +180,9 @@ func (d *jsonReader) literal(lit string) bool {
 	return true
 }
 
-// raw reads any value into *out as a slice of the input, as
+// readRaw reads any value into *out as a slice of the input, as
 // json.RawMessage keeps it (null included).
-func (d *jsonReader) raw(out *json.RawMessage) bool {
+func readRaw(d *jsonReader, out *json.RawMessage) bool {
 	d.ws()
 	start := d.i
 	if !d.skip() {
@@ -192,8 +192,8 @@ func (d *jsonReader) raw(out *json.RawMessage) bool {
 	return true
 }
 
-// rawArray reads null or an array of raw values.
-func (d *jsonReader) rawArray(out *[]json.RawMessage) bool {
+// readRawArray reads null or an array of raw values.
+func readRawArray(d *jsonReader, out *[]json.RawMessage) bool {
 	if d.null() {
 		*out = nil
 		return true
@@ -201,7 +201,7 @@ func (d *jsonReader) rawArray(out *[]json.RawMessage) bool {
 	list := []json.RawMessage{}
 	ok := d.elements(func() bool {
 		var r json.RawMessage
-		if !d.raw(&r) {
+		if !readRaw(d, &r) {
 			return false
 		}
 		list = append(list, r)
@@ -211,8 +211,8 @@ func (d *jsonReader) rawArray(out *[]json.RawMessage) bool {
 	return ok
 }
 
-// str reads a string (null leaves out alone, as encoding/json does).
-func (d *jsonReader) str(out *string) bool {
+// readString reads a string (null leaves out alone, as encoding/json does).
+func readString(d *jsonReader, out *string) bool {
 	switch d.peek() {
 	case 'n':
 		return d.null()
@@ -224,8 +224,8 @@ func (d *jsonReader) str(out *string) bool {
 	return false
 }
 
-// strArray reads null or an array of strings.
-func (d *jsonReader) strArray(out *[]string) bool {
+// readStrings reads null or an array of strings.
+func readStrings(d *jsonReader, out *[]string) bool {
 	if d.null() {
 		*out = nil
 		return true
@@ -243,8 +243,8 @@ func (d *jsonReader) strArray(out *[]string) bool {
 	return ok
 }
 
-// boolean reads true or false (null leaves out alone).
-func (d *jsonReader) boolean(out *bool) bool {
+// readBool reads true or false (null leaves out alone).
+func readBool(d *jsonReader, out *bool) bool {
 	switch d.peek() {
 	case 'n':
 		return d.null()
@@ -258,13 +258,13 @@ func (d *jsonReader) boolean(out *bool) bool {
 	return false
 }
 
-// intPtr reads null or an integer that fits an int.
-func (d *jsonReader) intPtr(out **int) bool {
+// readIntPtr reads null or an integer that fits an int.
+func readIntPtr(d *jsonReader, out **int) bool {
 	if d.null() {
 		*out = nil
 		return true
 	}
-	num, ok := d.number()
+	num, ok := readNumber(d)
 	if !ok {
 		return false
 	}
@@ -277,13 +277,13 @@ func (d *jsonReader) intPtr(out **int) bool {
 	return true
 }
 
-// floatPtr reads null or a number.
-func (d *jsonReader) floatPtr(out **float64) bool {
+// readFloatPtr reads null or a number.
+func readFloatPtr(d *jsonReader, out **float64) bool {
 	if d.null() {
 		*out = nil
 		return true
 	}
-	num, ok := d.number()
+	num, ok := readNumber(d)
 	if !ok {
 		return false
 	}
@@ -304,7 +304,7 @@ func decodeRaw[T any](d *jsonReader, out **T) bool {
 		return true
 	}
 	var r json.RawMessage
-	if !d.raw(&r) {
+	if !readRaw(d, &r) {
 		return false
 	}
 	v := new(T)
@@ -315,8 +315,8 @@ func decodeRaw[T any](d *jsonReader, out **T) bool {
 	return true
 }
 
-// number reads a number as JSON writes it and returns its text.
-func (d *jsonReader) number() (string, bool) {
+// readNumber reads a number as JSON writes it and returns its text.
+func readNumber(d *jsonReader) (string, bool) {
 	d.ws()
 	start := d.i
 	if !d.skipNumber() {
@@ -325,7 +325,7 @@ func (d *jsonReader) number() (string, bool) {
 	return string(d.b[start:d.i]), true
 }
 
-func (d *jsonReader) digits() int {
+func digits(d *jsonReader) int {
 	n := 0
 	for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
 		d.i++
@@ -341,12 +341,12 @@ func (d *jsonReader) skipNumber() bool {
 	switch {
 	case d.i < len(d.b) && d.b[d.i] == '0':
 		d.i++
-	case d.digits() == 0:
+	case digits(d) == 0:
 		return false
 	}
 	if d.i < len(d.b) && d.b[d.i] == '.' {
 		d.i++
-		if d.digits() == 0 {
+		if digits(d) == 0 {
 			return false
 		}
 	}
@@ -355,7 +355,7 @@ func (d *jsonReader) skipNumber() bool {
 		if d.i < len(d.b) && (d.b[d.i] == '+' || d.b[d.i] == '-') {
 			d.i++
 		}
-		if d.digits() == 0 {
+		if digits(d) == 0 {
 			return false
 		}
 	}
@@ -409,7 +409,7 @@ func (d *jsonReader) skip() bool {
 // trusted reader only looks for the closing quote.
 func (d *jsonReader) skipString() bool {
 	if !d.trusted {
-		_, _, ok := d.scanString()
+		_, ok := d.scanString()
 		return ok
 	}
 	for j := d.i + 1; ; j++ {
@@ -430,9 +430,8 @@ func (d *jsonReader) skipString() bool {
 }
 
 // scanString validates the string at d.i and returns its body (without
-// quotes), whether that body needs unquoting (escapes or bytes beyond
-// ASCII), and whether it is valid.
-func (d *jsonReader) scanString() (body []byte, special bool, ok bool) {
+// quotes), and whether it is valid.
+func (d *jsonReader) scanString() (body []byte, ok bool) {
 	start := d.i + 1
 	j := start
 	for j < len(d.b) {
@@ -444,33 +443,29 @@ func (d *jsonReader) scanString() (body []byte, special bool, ok bool) {
 		switch {
 		case c == '"':
 			d.i = j + 1
-			return d.b[start:j], special, true
+			return d.b[start:j], true
 		case c == '\\':
-			special = true
 			if j+1 >= len(d.b) {
-				return nil, false, false
+				return nil, false
 			}
 			switch d.b[j+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				j += 2
 			case 'u':
 				if j+6 > len(d.b) || !isHex4(d.b[j+2:j+6]) {
-					return nil, false, false
+					return nil, false
 				}
 				j += 6
 			default:
-				return nil, false, false
+				return nil, false
 			}
 		case c < 0x20:
-			return nil, false, false
+			return nil, false
 		default:
-			if c >= utf8.RuneSelf {
-				special = true
-			}
 			j++
 		}
 	}
-	return nil, false, false
+	return nil, false
 }
 
 // plainRun returns the index of the first byte at or after j that a
@@ -515,7 +510,7 @@ func (d *jsonReader) stringValue() (string, bool) {
 		body = d.b[start : d.i-1]
 	} else {
 		var ok bool
-		if body, _, ok = d.scanString(); !ok {
+		if body, ok = d.scanString(); !ok {
 			return "", false
 		}
 	}

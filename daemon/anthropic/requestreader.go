@@ -2,39 +2,40 @@ package anthropic
 
 import "encoding/json"
 
-// The fast path of the request's own types (types.go), one function per
-// type, each the counterpart of json.Unmarshal into it: see jsonReader.
+// The fast path of the request's own types (types.go), one read function
+// per type, each the counterpart of json.Unmarshal into it: see
+// jsonReader.
 // Their field names must match the types' json tags; the differential
 // fuzz test checks they do.
 
 var messagesRequestFields = []string{"model", "max_tokens", "system", "messages", "tools", "tool_choice",
 	"temperature", "top_p", "top_k", "stop_sequences", "stream", "thinking", "output_config"}
 
-func (d *jsonReader) messagesRequest(m *MessagesRequest) bool {
+func readMessagesRequest(d *jsonReader, m *MessagesRequest) bool {
 	return d.fields(messagesRequestFields, func(f int) bool {
 		switch f {
 		case 0:
-			return d.str(&m.Model)
+			return readString(d, &m.Model)
 		case 1:
-			return d.intPtr(&m.MaxTokens)
+			return readIntPtr(d, &m.MaxTokens)
 		case 2:
-			return d.raw(&m.System)
+			return readRaw(d, &m.System)
 		case 3:
-			return d.rawArray(&m.Messages)
+			return readRawArray(d, &m.Messages)
 		case 4:
-			return d.rawArray(&m.Tools)
+			return readRawArray(d, &m.Tools)
 		case 5:
 			return decodeRaw(d, &m.ToolChoice)
 		case 6:
-			return d.floatPtr(&m.Temperature)
+			return readFloatPtr(d, &m.Temperature)
 		case 7:
-			return d.floatPtr(&m.TopP)
+			return readFloatPtr(d, &m.TopP)
 		case 8:
-			return d.intPtr(&m.TopK)
+			return readIntPtr(d, &m.TopK)
 		case 9:
-			return d.strArray(&m.StopSequences)
+			return readStrings(d, &m.StopSequences)
 		case 10:
-			return d.boolean(&m.Stream)
+			return readBool(d, &m.Stream)
 		case 11:
 			return decodeRaw(d, &m.Thinking)
 		default:
@@ -45,81 +46,81 @@ func (d *jsonReader) messagesRequest(m *MessagesRequest) bool {
 
 var messageParamFields = []string{"role", "content"}
 
-func (d *jsonReader) messageParam(m *MessageParam) bool {
+func readMessageParam(d *jsonReader, m *MessageParam) bool {
 	return d.fields(messageParamFields, func(f int) bool {
 		if f == 0 {
-			return d.str(&m.Role)
+			return readString(d, &m.Role)
 		}
-		return d.raw(&m.Content)
+		return readRaw(d, &m.Content)
 	})
 }
 
 var requestBlockFields = []string{"type", "text", "source", "title", "id", "name", "input", "tool_use_id", "content", "is_error"}
 
-func (d *jsonReader) requestBlock(b *RequestBlock) bool {
+func readRequestBlock(d *jsonReader, b *RequestBlock) bool {
 	return d.fields(requestBlockFields, func(f int) bool {
 		switch f {
 		case 0:
-			return d.str(&b.Type)
+			return readString(d, &b.Type)
 		case 1:
-			return d.str(&b.Text)
+			return readString(d, &b.Text)
 		case 2:
 			if d.null() {
 				b.Source = nil
 				return true
 			}
 			b.Source = new(BlockSource)
-			return d.blockSource(b.Source)
+			return readBlockSource(d, b.Source)
 		case 3:
-			return d.str(&b.Title)
+			return readString(d, &b.Title)
 		case 4:
-			return d.str(&b.ID)
+			return readString(d, &b.ID)
 		case 5:
-			return d.str(&b.Name)
+			return readString(d, &b.Name)
 		case 6:
-			return d.raw(&b.Input)
+			return readRaw(d, &b.Input)
 		case 7:
-			return d.str(&b.ToolUseID)
+			return readString(d, &b.ToolUseID)
 		case 8:
-			return d.raw(&b.Content)
+			return readRaw(d, &b.Content)
 		default:
-			return d.boolean(&b.IsError)
+			return readBool(d, &b.IsError)
 		}
 	})
 }
 
 var blockSourceFields = []string{"type", "media_type", "data", "url", "content"}
 
-func (d *jsonReader) blockSource(s *BlockSource) bool {
+func readBlockSource(d *jsonReader, s *BlockSource) bool {
 	return d.fields(blockSourceFields, func(f int) bool {
 		switch f {
 		case 0:
-			return d.str(&s.Type)
+			return readString(d, &s.Type)
 		case 1:
-			return d.str(&s.MediaType)
+			return readString(d, &s.MediaType)
 		case 2:
-			return d.str(&s.Data)
+			return readString(d, &s.Data)
 		case 3:
-			return d.str(&s.URL)
+			return readString(d, &s.URL)
 		default:
-			return d.raw(&s.Content)
+			return readRaw(d, &s.Content)
 		}
 	})
 }
 
 var toolParamFields = []string{"type", "name", "description", "input_schema"}
 
-func (d *jsonReader) toolParam(t *ToolParam) bool {
+func readToolParam(d *jsonReader, t *ToolParam) bool {
 	return d.fields(toolParamFields, func(f int) bool {
 		switch f {
 		case 0:
-			return d.str(&t.Type)
+			return readString(d, &t.Type)
 		case 1:
-			return d.str(&t.Name)
+			return readString(d, &t.Name)
 		case 2:
-			return d.str(&t.Description)
+			return readString(d, &t.Description)
 		default:
-			return d.raw(&t.InputSchema)
+			return readRaw(d, &t.InputSchema)
 		}
 	})
 }
@@ -131,17 +132,17 @@ func (d *jsonReader) toolParam(t *ToolParam) bool {
 func readFast(raw []byte, v any, trusted bool) bool {
 	switch v := v.(type) {
 	case *MessageParam:
-		return readInto(raw, trusted, v, (*jsonReader).messageParam)
+		return readInto(raw, trusted, v, readMessageParam)
 	case *RequestBlock:
-		return readInto(raw, trusted, v, (*jsonReader).requestBlock)
+		return readInto(raw, trusted, v, readRequestBlock)
 	case *ToolParam:
-		return readInto(raw, trusted, v, (*jsonReader).toolParam)
+		return readInto(raw, trusted, v, readToolParam)
 	case *MessagesRequest:
-		return readInto(raw, trusted, v, (*jsonReader).messagesRequest)
+		return readInto(raw, trusted, v, readMessagesRequest)
 	case *[]json.RawMessage:
-		return readInto(raw, trusted, v, (*jsonReader).rawArray)
+		return readInto(raw, trusted, v, readRawArray)
 	case *string:
-		return readInto(raw, trusted, v, (*jsonReader).str)
+		return readInto(raw, trusted, v, readString)
 	}
 	return false
 }
@@ -163,7 +164,7 @@ func readFastArray[T any](raw []byte, out *[]T, trusted bool) bool {
 	switch out := any(out).(type) {
 	case *[]RequestBlock:
 		return readInto(raw, trusted, out, func(d *jsonReader, list *[]RequestBlock) bool {
-			return readList(d, list, (*jsonReader).requestBlock)
+			return readList(d, list, readRequestBlock)
 		})
 	}
 	return false
