@@ -11,17 +11,17 @@ package translator
 // automatically, capped by the model's context length and
 // clawbridge.translator.max_num_ctx. Each change of num_ctx reloads the
 // model and throws away Ollama's prompt cache, and an agent resends a
-// growing conversation on every turn, so the automatic size has headroom:
-// when the prompt plus max_tokens outgrows the size last sent for the
-// backend model (or on its first request), num_ctx becomes the power of two
-// that holds twice that, and it never shrinks. A size is thus at least
-// twice what its first request needed, and each reload at least
-// quadruples it: a conversation's need must grow eightfold before it
-// causes a second reload (the session of numctx_test.go, 10k to 60k
-// tokens, causes one). It also
-// sends truncate: false and shift: false, so that when the estimate is
-// short Ollama refuses the request rather than truncating it, and an answer
-// that fills the context ends as max_tokens.
+// growing conversation on every turn, so the automatic size has headroom.
+// While the prompt plus max_tokens fits the model's default, num_ctx is
+// left out; once it does not, or outgrows the size last sent for the
+// backend model, num_ctx becomes the default times the power of two that
+// holds twice that, and it never shrinks. A size is thus at least twice
+// the need of the request that set it, and each reload at least
+// quadruples it: the need must grow eightfold from there before a second
+// reload (the session of numctx_test.go, 10k to 60k tokens, causes one).
+// The translator also sends truncate: false and shift: false, so that
+// when the estimate is short Ollama refuses the request rather than
+// truncating it, and an answer that fills the context ends as max_tokens.
 
 // defaultNumCtx is the smallest context any current Ollama gives a model
 // that does not set one: a request that fits in it needs no num_ctx.

@@ -283,7 +283,7 @@ func BenchmarkRealLargeRequestTTFT(b *testing.B) {
 
 // largeAgentRequest is the session's request grown to size bytes with
 // weather calls whose results are long runs of words the tiny model's
-// vocabulary holds whole, about 12 bytes a token.
+// vocabulary holds whole, so that the most bytes fit its context.
 func largeAgentRequest(model string, size int) []byte {
 	weather := map[string]any{"name": ollamatest.ToolWeather, "description": "Current weather", "input_schema": json.RawMessage(ollamatest.WeatherParameters)}
 	s := newAgentSession(23000, openClawToolParams(weather))
