@@ -2,6 +2,7 @@ package anthropic
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -109,4 +110,31 @@ func checkReadFastAs(t *testing.T, b []byte, trusted bool) {
 	if !reflect.DeepEqual(fastBlocks, slowBlocks) {
 		t.Fatalf("[]RequestBlock (trusted %v): %q decoded differently:\nfast: %+v\njson: %+v", trusted, b, fastBlocks, slowBlocks)
 	}
+}
+
+// FuzzDecodeAgrees decodes whole bodies with the fast path and without
+// it: the same request, or the same error message.
+func FuzzDecodeAgrees(f *testing.F) {
+	f.Add(clawdbotRequest(2))
+	for _, c := range readFastCases {
+		f.Add([]byte(c))
+	}
+	files, _ := filepath.Glob("testdata/request/*.json")
+	for _, file := range files {
+		if b, err := os.ReadFile(file); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, fastErr := DecodeRequest(body)
+		slowReadsOnly = true
+		slow, slowErr := DecodeRequest(body)
+		slowReadsOnly = false
+		if fmt.Sprint(fastErr) != fmt.Sprint(slowErr) {
+			t.Fatalf("%q:\nfast: %v\nslow: %v", body, fastErr, slowErr)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("%q decoded differently:\nfast: %+v\nslow: %+v", body, fast, slow)
+		}
+	})
 }

@@ -125,11 +125,18 @@ func readToolParam(d *jsonReader, t *ToolParam) bool {
 	})
 }
 
+// slowReadsOnly turns the fast path off, for the test that compares
+// whole decodings both ways.
+var slowReadsOnly = false
+
 // readFast decodes raw into v on the fast path when v is one of the
 // request's own types (trusted: raw is known to be valid JSON). False means v is another type, or raw needs
 // encoding/json (for its value or its error); v is then left untouched,
 // so encoding/json starts from the same zero value it always had.
 func readFast(raw []byte, v any, trusted bool) bool {
+	if slowReadsOnly {
+		return false
+	}
 	switch v := v.(type) {
 	case *MessageParam:
 		return readInto(raw, trusted, v, readMessageParam)
@@ -161,6 +168,9 @@ func readInto[T any](raw []byte, trusted bool, v *T, read func(*jsonReader, *T) 
 // readFastArray decodes an array of T in one pass when T is one of the
 // request's block types; false leaves *out untouched, as readFast does.
 func readFastArray[T any](raw []byte, out *[]T, trusted bool) bool {
+	if slowReadsOnly {
+		return false
+	}
 	switch out := any(out).(type) {
 	case *[]RequestBlock:
 		return readInto(raw, trusted, out, func(d *jsonReader, list *[]RequestBlock) bool {
