@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -174,17 +175,22 @@ func createModel(b *testing.B, ollamaURL, name string, numCtx int) {
 	}
 }
 
-// sessionBackends starts a real Ollama with the long model, a recorder in
-// front of it, and clawbridge in front of that, with an alias per model.
-func sessionBackends(b *testing.B) (ollamaURL, clawbridgeURL string, rec *evalRecorder) {
+// sessionBackends starts a real Ollama with the long model and clawbridge
+// in front of it, with an alias per model. With record set, a recorder
+// sits between the two (a hop of its own) and rec reads what Ollama said.
+func sessionBackends(b *testing.B, record bool) (ollamaURL, clawbridgeURL string, rec *evalRecorder) {
 	ol := ollamatest.Start(b)
 	createModel(b, ol.URL, longModel, 65536)
-	rec = newEvalRecorder(ol.URL)
-	up := httptest.NewServer(rec)
-	b.Cleanup(up.Close)
+	backend := ol.URL
+	if record {
+		rec = newEvalRecorder(ol.URL)
+		up := httptest.NewServer(rec)
+		b.Cleanup(up.Close)
+		backend = up.URL
+	}
 	var list strings.Builder
 	for _, model := range []string{ollamatest.ModelTiny, longModel} {
-		fmt.Fprintf(&list, "  - model_name: %[2]s\n    litellm_params: {model: ollama/%[2]s, api_base: %[1]q}\n", up.URL, model)
+		fmt.Fprintf(&list, "  - model_name: %[2]s\n    litellm_params: {model: ollama/%[2]s, api_base: %[1]q}\n", backend, model)
 	}
 	cfg, err := config.Parse([]byte("model_list:\n"+list.String()), "session.yaml")
 	if err != nil {
@@ -205,7 +211,7 @@ func sessionBackends(b *testing.B) (ollamaURL, clawbridgeURL string, rec *evalRe
 // load_duration of a later turn (a reload would show here). -v logs every
 // turn.
 func BenchmarkRealAgentSession(b *testing.B) {
-	ollamaURL, clawbridgeURL, rec := sessionBackends(b)
+	ollamaURL, clawbridgeURL, rec := sessionBackends(b, true)
 	type path struct {
 		name, base, model     string
 		eval                  func() ollama.ChatResponse
@@ -258,7 +264,7 @@ func BenchmarkRealAgentSession(b *testing.B) {
 // for this text, without which it would refuse the larger one as too
 // long. It reports each path's median and clawbridge's added time.
 func BenchmarkRealLargeRequestTTFT(b *testing.B) {
-	ollamaURL, clawbridgeURL, _ := sessionBackends(b)
+	ollamaURL, clawbridgeURL, _ := sessionBackends(b, false)
 	for _, c := range []struct {
 		name string
 		size int
@@ -268,11 +274,21 @@ func BenchmarkRealLargeRequestTTFT(b *testing.B) {
 			warm, _ := postTimed(b, clawbridgeURL, body)
 			b.Logf("request of %d bytes, %d prompt tokens", len(body), warm.Usage.InputTokens)
 			var claw, own []float64
-			for b.Loop() {
-				_, t1 := postTimed(b, clawbridgeURL, body)
-				_, t2 := postTimed(b, ollamaURL, body)
-				claw, own = append(claw, ms(t1)), append(own, ms(t2))
+			for i := 0; b.Loop(); i++ {
+				// Alternate which path goes first.
+				if i%2 == 1 {
+					_, t := postTimed(b, ollamaURL, body)
+					own = append(own, ms(t))
+				}
+				_, t := postTimed(b, clawbridgeURL, body)
+				claw = append(claw, ms(t))
+				if i%2 == 0 {
+					_, t := postTimed(b, ollamaURL, body)
+					own = append(own, ms(t))
+				}
 			}
+			b.Logf("clawbridge %v", sorted(claw))
+			b.Logf("ollama     %v", sorted(own))
 			b.ReportMetric(float64(len(body)), "request-bytes")
 			b.ReportMetric(median(claw), "clawbridge-ttft-ms")
 			b.ReportMetric(median(own), "ollama-ttft-ms")
@@ -299,6 +315,16 @@ func largeAgentRequest(model string, size int) []byte {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// sorted returns v sorted, rounded to 0.1, for the log.
+func sorted(v []float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = math.Round(x*10) / 10
+	}
+	slices.Sort(out)
+	return out
+}
 
 func median(v []float64) float64 {
 	if len(v) == 0 {
