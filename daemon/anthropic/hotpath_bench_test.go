@@ -112,6 +112,35 @@ func BenchmarkConvertClawdbotRequest(b *testing.B) {
 	}
 }
 
+// BenchmarkConvertAgentRequest1MB is the same request path for a
+// session that has grown to 1 MB: the same tools and system prompt, and
+// as many turns of the same shape as it takes.
+func BenchmarkConvertAgentRequest1MB(b *testing.B) {
+	body := agentRequest(1 << 20)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := DecodeRequest(body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		creq, err := OllamaRequest(r, benchBackend)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := json.Marshal(creq); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// agentRequest is clawdbotRequest with as many turns as make it at least
+// size bytes.
+func agentRequest(size int) []byte {
+	base, one := len(clawdbotRequest(0)), len(clawdbotRequest(1))-len(clawdbotRequest(0))
+	return clawdbotRequest((size - base + one - 1) / one)
+}
+
 // BenchmarkDecodeClawdbotRequest is the decoding and validation alone,
 // to show which half of the conversion costs what.
 func BenchmarkDecodeClawdbotRequest(b *testing.B) {

@@ -14,8 +14,17 @@ import (
 
 // DecodeAt unmarshals raw into v, reporting a type error at path.
 func DecodeAt(path string, raw json.RawMessage, v any) error {
+	return decodeAt(path, raw, v, false)
+}
+
+// decodeAt is DecodeAt for a raw value that is known to be valid JSON
+// when trusted is set (a part of a body already decoded).
+func decodeAt(path string, raw json.RawMessage, v any, trusted bool) error {
 	if IsAbsent(raw) {
 		return InvalidRequest("%s: expected %s, got null", pathOr(path), kindOfType(reflect.TypeOf(v)))
+	}
+	if readFast(raw, v, trusted) {
+		return nil
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		return FieldError(path, err)
@@ -52,6 +61,9 @@ func AsString(path string, raw json.RawMessage) (string, bool, error) {
 		return "", false, nil
 	}
 	var s string
+	if readFast(raw, &s, false) {
+		return s, true, nil
+	}
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", true, FieldError(path, err)
 	}
@@ -63,21 +75,38 @@ func blockArray(path string, raw json.RawMessage) ([]RequestBlock, error) {
 	if k := JSONKind(raw); k != "array" {
 		return nil, InvalidRequest("%s: expected string or array of content blocks, got %s", path, k)
 	}
-	return TypedArray(path, raw, func(b *RequestBlock) string { return b.Type })
+	return typedArray(path, raw, func(b *RequestBlock) string { return b.Type }, true)
 }
 
 // TypedArray decodes an array whose elements each carry a "type", naming
 // the element (path.i) in any error so the client sees which one was
 // wrong. Both APIs' content arrays go through it.
 func TypedArray[T any](path string, raw json.RawMessage, typeOf func(*T) string) ([]T, error) {
+	return typedArray(path, raw, typeOf, false)
+}
+
+// typedArray is TypedArray, for a raw value known to be valid JSON when
+// trusted is set.
+func typedArray[T any](path string, raw json.RawMessage, typeOf func(*T) string, trusted bool) ([]T, error) {
+	var fast []T
+	if readFastArray(raw, &fast, trusted) {
+		for i := range fast {
+			if typeOf(&fast[i]) == "" {
+				return nil, InvalidRequest("%s.%d.type: field required", path, i)
+			}
+		}
+		return fast, nil
+	}
 	var raws []json.RawMessage
-	if err := json.Unmarshal(raw, &raws); err != nil {
-		return nil, FieldError(path, err)
+	if !readFast(raw, &raws, trusted) {
+		if err := json.Unmarshal(raw, &raws); err != nil {
+			return nil, FieldError(path, err)
+		}
 	}
 	out := make([]T, len(raws))
 	for i, r := range raws {
 		ep := fmt.Sprintf("%s.%d", path, i)
-		if err := DecodeAt(ep, r, &out[i]); err != nil {
+		if err := decodeAt(ep, r, &out[i], trusted); err != nil {
 			return nil, err
 		}
 		if typeOf(&out[i]) == "" {

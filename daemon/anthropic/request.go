@@ -75,6 +75,9 @@ func decodeBody(body []byte, needMaxTokens bool) (*Request, error) {
 		return nil, InvalidRequest("request body is empty: send a JSON object")
 	}
 	var in MessagesRequest
+	if readFast(body, &in, false) {
+		return convertBody(&in, needMaxTokens)
+	}
 	if err := json.Unmarshal(body, &in); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
@@ -82,6 +85,11 @@ func decodeBody(body []byte, needMaxTokens bool) (*Request, error) {
 		}
 		return nil, FieldError("", err)
 	}
+	return convertBody(&in, needMaxTokens)
+}
+
+// convertBody validates a decoded body and converts it.
+func convertBody(in *MessagesRequest, needMaxTokens bool) (*Request, error) {
 	if in.Model == "" {
 		return nil, InvalidRequest("model: field required")
 	}
@@ -106,6 +114,9 @@ func decodeBody(body []byte, needMaxTokens bool) (*Request, error) {
 		TopP:          in.TopP,
 		TopK:          in.TopK,
 		StopSequences: in.StopSequences,
+		// One message each, and the system prompt: most turns convert
+		// into one Ollama message, so the list rarely grows.
+		Messages: make([]ollama.Message, 0, len(in.Messages)+1),
 	}
 	if in.MaxTokens != nil {
 		r.MaxTokens = *in.MaxTokens
@@ -210,7 +221,7 @@ type converter struct {
 
 func (c *converter) message(path string, raw json.RawMessage) error {
 	var m MessageParam
-	if err := DecodeAt(path, raw, &m); err != nil {
+	if err := decodeAt(path, raw, &m, true); err != nil {
 		return err
 	}
 	if IsAbsent(m.Content) {
@@ -485,7 +496,7 @@ func (r *Request) decodeTools(raws []json.RawMessage, choice *ToolChoice) error 
 	for i, raw := range raws {
 		path := fmt.Sprintf("tools.%d", i)
 		var t ToolParam
-		if err := DecodeAt(path, raw, &t); err != nil {
+		if err := decodeAt(path, raw, &t, true); err != nil {
 			return err
 		}
 		if t.Type != "" && t.Type != "custom" {

@@ -1,7 +1,9 @@
 // Package anthropic holds Anthropic's Messages API as clawbridge speaks
 // it, with no I/O: the wire types (this file), the decoding and
 // validation of a request and its conversion into Ollama's /api/chat
-// request (request.go), the state machine that turns Ollama's chunks into
+// request (request.go, decoded on a one-pass fast path in jsonreader.go
+// and requestreader.go wherever that agrees with encoding/json, whose
+// error messages stand), the state machine that turns Ollama's chunks into
 // content blocks (answer.go), the server-sent events encoder (sse.go),
 // and the repair of tool calls that a model wrote as text, checked
 // against the tool's JSON schema (repair.go, schema.go). Errors that

@@ -7,14 +7,21 @@ package translator
 // OLLAMA_CONTEXT_LENGTH), and used to drop the start of a longer prompt
 // without a word: Clawdbot's system prompt and tool schemas alone are
 // about 6k tokens. The translator therefore sets num_ctx per request: the
-// config's litellm_params.num_ctx when there is one, otherwise large
-// enough for the estimated prompt plus max_tokens, in powers of two (so the
-// model is reloaded with a new size rarely), never shrinking for a backend
-// model once grown (each change reloads the model), and capped by the
-// model's context length and clawbridge.translator.max_num_ctx. It also
-// sends truncate: false and shift: false, so that when the estimate is
-// short Ollama refuses the request rather than truncating it, and an answer
-// that fills the context ends as max_tokens.
+// config's litellm_params.num_ctx when there is one, otherwise sized
+// automatically, capped by the model's context length and
+// clawbridge.translator.max_num_ctx. Each change of num_ctx reloads the
+// model and throws away Ollama's prompt cache, and an agent resends a
+// growing conversation on every turn, so the automatic size has headroom.
+// While the prompt plus max_tokens fits the model's default, num_ctx is
+// left out; once it does not, or outgrows the size last sent for the
+// backend model, num_ctx becomes the default times the power of two that
+// holds twice that, and it never shrinks. A size is thus at least twice
+// the need of the request that set it, and each reload at least
+// quadruples it: the need must grow eightfold from there before a second
+// reload (the session of numctx_test.go, 10k to 60k tokens, causes one).
+// The translator also sends truncate: false and shift: false, so that
+// when the estimate is short Ollama refuses the request rather than
+// truncating it, and an answer that fills the context ends as max_tokens.
 
 // defaultNumCtx is the smallest context any current Ollama gives a model
 // that does not set one: a request that fits in it needs no num_ctx.
@@ -81,13 +88,21 @@ func sizeContext(in sizing) (int, *contextError) {
 	if need <= base && in.Last == 0 {
 		return 0, nil
 	}
-	n := base
-	for n < need {
-		n *= 2
+	n := in.Last
+	if need > n {
+		n = withHeadroom(base, need)
 	}
-	n = max(n, in.Last)
 	if limit > 0 && n > limit {
 		n = limit
 	}
 	return n, nil
+}
+
+// withHeadroom is the power of two times base that holds twice need.
+func withHeadroom(base, need int) int {
+	n := base
+	for n < 2*need {
+		n *= 2
+	}
+	return n
 }

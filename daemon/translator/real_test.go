@@ -181,7 +181,7 @@ func postMessage(t *testing.T, base, body string, stream bool) anthropic.Message
 }
 
 // accumulate rebuilds the message from a stream transcript.
-func accumulate(t *testing.T, sse string) anthropic.Message {
+func accumulate(t testing.TB, sse string) anthropic.Message {
 	t.Helper()
 	var m anthropic.Message
 	var inputs []strings.Builder
