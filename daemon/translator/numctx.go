@@ -14,11 +14,12 @@ package translator
 // growing conversation on every turn, so the automatic size has headroom.
 // While the prompt plus max_tokens fits the model's default, num_ctx is
 // left out; once it does not, or outgrows the size last sent for the
-// backend model, num_ctx becomes the default times the power of two that
-// holds twice that, and it never shrinks. A size is thus at least twice
-// the need of the request that set it, and each reload at least
-// quadruples it: the need must grow eightfold from there before a second
-// reload (the session of numctx_test.go, 10k to 60k tokens, causes one).
+// backend model, num_ctx becomes the default times a power of two: on the
+// first request one that holds 1.5 times the need, later one that holds
+// twice it, and it never shrinks. The first size leaves room for half the
+// need again without doubling the KV cache a smaller machine pays for, and
+// each reload at least quadruples the size, so an agent session growing
+// from 10k to 60k tokens reloads once (numctx_test.go).
 // The translator also sends truncate: false and shift: false, so that
 // when the estimate is short Ollama refuses the request rather than
 // truncating it, and an answer that fills the context ends as max_tokens.
@@ -89,8 +90,11 @@ func sizeContext(in sizing) (int, *contextError) {
 		return 0, nil
 	}
 	n := in.Last
-	if need > n {
-		n = withHeadroom(base, need)
+	switch {
+	case n == 0:
+		n = withHeadroom(base, need+need/2)
+	case need > n:
+		n = withHeadroom(base, 2*need)
 	}
 	if limit > 0 && n > limit {
 		n = limit
@@ -98,10 +102,10 @@ func sizeContext(in sizing) (int, *contextError) {
 	return n, nil
 }
 
-// withHeadroom is the power of two times base that holds twice need.
-func withHeadroom(base, need int) int {
+// withHeadroom is the smallest power of two times base that holds want.
+func withHeadroom(base, want int) int {
 	n := base
-	for n < 2*need {
+	for n < want {
 		n *= 2
 	}
 	return n

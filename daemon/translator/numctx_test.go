@@ -3,8 +3,9 @@ package translator
 import "testing"
 
 // TestSizeContext pins the automatic num_ctx: left alone while the
-// default holds the request, then the power of two holding twice the
-// need, kept until outgrown, capped by the model and the config.
+// default holds the request, then the power of two holding 1.5 times the
+// need, kept until outgrown, then twice the need, capped by the model and
+// the config.
 func TestSizeContext(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -15,8 +16,8 @@ func TestSizeContext(t *testing.T) {
 		{"fits the default", sizing{Prompt: 1000, MaxTokens: 1000}, 0, ""},
 		{"fixed", sizing{Fixed: 8192, Prompt: 7000}, 8192, ""},
 		{"fixed too small", sizing{Fixed: 8192, Prompt: 9000}, 0, "litellm_params.num_ctx"},
-		// 10000 * 1.1 + 8192 = 19192; twice that is 38384.
-		{"first request gets headroom", sizing{Prompt: 10000, MaxTokens: 8192}, 65536, ""},
+		// 10000 * 1.1 + 8192 = 19192; half as much again is 28788.
+		{"first request gets headroom", sizing{Prompt: 10000, MaxTokens: 8192}, 32768, ""},
 		{"no max_tokens reserves 4096", sizing{Prompt: 10000}, 32768, ""},
 		{"a Modelfile default is the base", sizing{Prompt: 10000, MaxTokens: 8192, ModelDefault: 6144}, 49152, ""},
 		{"kept while it holds the need", sizing{Prompt: 20000, MaxTokens: 8192, Last: 65536}, 65536, ""},
