@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
@@ -89,6 +90,9 @@ type modelState struct {
 	// inFlight is the number of requests it is answering now, bounded
 	// by max_parallel_requests.
 	inFlight int
+	// tokenTime is how many nanoseconds it last took per generated
+	// token (0: not seen yet), for choosing whole answers (whole.go).
+	tokenTime atomic.Int64
 }
 
 // defaultMaxParallel is a backend model's max_parallel_requests when the

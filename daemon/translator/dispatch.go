@@ -131,6 +131,7 @@ func (b *backends) queue(ctx context.Context, x *exchange, busy []*attempt, slot
 // reports that nothing reached the client and another backend may
 // answer instead.
 func (b *backends) try(ctx context.Context, x *exchange, a *attempt, release func(), onStart func(*attempt), fn func(*ollama.ChatResponse) error, more bool) (next bool, err error) {
+	a.creq.Stream = !wholeAnswer(x, a)
 	started, err := b.run(ctx, x, a, onStart, fn)
 	release()
 	if err != nil && !started && ctx.Err() == nil && canFailOver(err) {
@@ -178,6 +179,9 @@ func (b *backends) run(ctx context.Context, x *exchange, a *attempt, onStart fun
 		}
 		if c.Done && c.PromptEvalCount > 0 {
 			a.model.cal.observe(a.est, c.PromptEvalCount)
+		}
+		if c.Done {
+			a.model.noteSpeed(c)
 		}
 		return fn(c)
 	})
