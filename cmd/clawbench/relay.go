@@ -99,10 +99,6 @@ func startServers(ctx context.Context, o *options, work string) (*servers, error
 	return &s, nil
 }
 
-// benchMaxParallel is clawbridge's max_parallel_requests in the
-// benchmark: more than the highest concurrency it runs.
-const benchMaxParallel = 256
-
 // fakeModel is the model clawbridge and ccr ask the fake for.
 const fakeModel = "fake"
 
@@ -133,11 +129,10 @@ const (
 // guard, and leaves nothing in the real one.
 func startClawbridgeAs(ctx context.Context, o *options, work, name, model, apiBase, listen string, mode clawbridgeMode, busAddress string) (*proc, error) {
 	cfg := filepath.Join(work, name+".yaml")
-	// max_parallel_requests: the default (16) would answer part of the
-	// 32 and 64 concurrent requests with 529, which the reverse proxy and
-	// claude-code-router, having no such limit, never do.
-	yaml := fmt.Sprintf("model_list:\n  - model_name: %s\n    litellm_params:\n      model: %s\n      api_base: %s\n      max_parallel_requests: %d\n",
-		benchModel, model, apiBase, benchMaxParallel)
+	// The default config, as users run it: beyond max_parallel_requests
+	// (16) the 32 and 64 concurrent requests wait in its queue.
+	yaml := fmt.Sprintf("model_list:\n  - model_name: %s\n    litellm_params:\n      model: %s\n      api_base: %s\n",
+		benchModel, model, apiBase)
 	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
 		return nil, err
 	}
