@@ -82,7 +82,7 @@ func startServers(ctx context.Context, o *options, work string) (*servers, error
 	}
 	for i, bl := range o.baselines {
 		b := *o
-		b.clawbridge = bl.path
+		b.clawbridge, b.maxParallel = bl.path, baselineMaxParallel
 		p, err := startClawbridge(ctx, &b, work, fmt.Sprintf("clawbridge-baseline-%d", i+1), "ollama/"+fakeModel, s.fake.base, "")
 		if err != nil {
 			s.stop()
@@ -98,6 +98,12 @@ func startServers(ctx context.Context, o *options, work string) (*servers, error
 	}
 	return &s, nil
 }
+
+// baselineMaxParallel is the baselines' max_parallel_requests: builds
+// from before the queue answer requests beyond the default limit (16) with
+// 529 at once, so they run with it raised above the highest concurrency,
+// as the benchmark ran them then.
+const baselineMaxParallel = 256
 
 // fakeModel is the model clawbridge and ccr ask the fake for.
 const fakeModel = "fake"
@@ -133,6 +139,9 @@ func startClawbridgeAs(ctx context.Context, o *options, work, name, model, apiBa
 	// (16) the 32 and 64 concurrent requests wait in its queue.
 	yaml := fmt.Sprintf("model_list:\n  - model_name: %s\n    litellm_params:\n      model: %s\n      api_base: %s\n",
 		benchModel, model, apiBase)
+	if o.maxParallel > 0 {
+		yaml += fmt.Sprintf("      max_parallel_requests: %d\n", o.maxParallel)
+	}
 	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
 		return nil, err
 	}
