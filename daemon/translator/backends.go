@@ -90,9 +90,10 @@ type modelState struct {
 	// inFlight is the number of requests it is answering now, bounded
 	// by max_parallel_requests.
 	inFlight int
-	// tokenTime is how many nanoseconds it last took per generated
-	// token (0: not seen yet), for choosing whole answers (whole.go).
-	tokenTime atomic.Int64
+	// tokenTime and promptTime are how many nanoseconds it last took per
+	// generated token and per prompt token read (0: not seen yet), for
+	// choosing whole answers (whole.go).
+	tokenTime, promptTime atomic.Int64
 }
 
 // defaultMaxParallel is a backend model's max_parallel_requests when the

@@ -21,9 +21,9 @@ import (
 //   - the stream idle timeout: a whole answer sends nothing until it is
 //     done, so the idle timeout would fail a healthy model that takes
 //     longer than it to generate. The answer is asked for whole only when
-//     the model has been seen generating fast enough that max_tokens
-//     takes at most a quarter of the idle timeout (the rest is room for
-//     reading the prompt, which is faster per token). A model not seen
+//     the model has been seen working fast enough that reading the
+//     prompt and generating max_tokens take at most half the idle
+//     timeout, at the speeds its last answer showed. A model not seen
 //     yet streams, and its first answer teaches its speed.
 //   - unbounded answers (no max_tokens) and OpenAI-compatible backends
 //     always stream.
@@ -45,14 +45,22 @@ func wholeAnswer(x *exchange, a *attempt) bool {
 	if idle <= 0 {
 		return true
 	}
-	per := time.Duration(a.model.tokenTime.Load())
-	return per > 0 && time.Duration(x.req.MaxTokens)*per <= idle/4
+	gen := time.Duration(a.model.tokenTime.Load())
+	read := time.Duration(a.model.promptTime.Load())
+	if gen <= 0 {
+		return false
+	}
+	prompt := a.model.cal.apply(a.est)
+	return time.Duration(prompt)*read+time.Duration(x.req.MaxTokens)*gen <= idle/2
 }
 
-// noteSpeed records how long the model took per generated token, from
-// an answer's done chunk.
+// noteSpeed records how long the model took per prompt token read and
+// per token generated, from an answer's done chunk.
 func (m *modelState) noteSpeed(c *ollama.ChatResponse) {
 	if c.EvalCount > 0 && c.EvalDuration > 0 {
 		m.tokenTime.Store(int64(c.EvalDuration) / int64(c.EvalCount))
+	}
+	if c.PromptEvalCount > 0 && c.PromptEvalDuration > 0 {
+		m.promptTime.Store(int64(c.PromptEvalDuration) / int64(c.PromptEvalCount))
 	}
 }

@@ -24,6 +24,8 @@ type wholeFake struct {
 	content string
 	// stall makes requests hang until cancelled instead of answering.
 	stall bool
+	// read is the time per prompt token the answers report.
+	read time.Duration
 }
 
 func newWholeFake(t *testing.T, content string) *wholeFake {
@@ -31,7 +33,7 @@ func newWholeFake(t *testing.T, content string) *wholeFake {
 	f.chat = func(w http.ResponseWriter, r *http.Request, req *ollama.ChatRequest) {
 		f.mu.Lock()
 		f.streams = append(f.streams, req.Stream)
-		content, stall := f.content, f.stall
+		content, stall, read := f.content, f.stall, f.read
 		f.mu.Unlock()
 		if stall {
 			f.waitCancelled(r)
@@ -40,6 +42,7 @@ func newWholeFake(t *testing.T, content string) *wholeFake {
 		done := doneChunk("stop")
 		done.EvalDuration = time.Duration(len(content)) * time.Millisecond
 		done.EvalCount = len(content)
+		done.PromptEvalDuration = time.Duration(done.PromptEvalCount) * read
 		if !req.Stream {
 			done.Message.Content = content
 			b, _ := json.Marshal(done)
@@ -115,6 +118,16 @@ func TestWholeAnswer(t *testing.T) {
 	postWhole(t, ts, `,"max_tokens":100000000`)
 	if got := fake.asked(); len(got) != 3 || got[1] != true || got[2] != true {
 		t.Errorf("asked for a stream: %v, want true for the stop sequence and for the answer longer than the idle timeout allows", got)
+	}
+
+	// A model that reads its prompt too slowly for the idle timeout.
+	fake = newWholeFake(t, "slow reader")
+	fake.read = 20 * time.Second
+	ts = newTestServer(t, fake.fakeOllama, "", Options{})
+	postWhole(t, ts, "")
+	postWhole(t, ts, "")
+	if got := fake.asked(); len(got) != 2 || !got[1] {
+		t.Errorf("asked for a stream: %v, want true while the prompt would take longer than half the idle timeout", got)
 	}
 }
 
