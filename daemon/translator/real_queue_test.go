@@ -1,11 +1,14 @@
 package translator
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -84,4 +87,58 @@ func realStream(base, body string) error {
 		return fmt.Errorf("text %q, want %q", text.String(), ollamatest.ReplyDefault)
 	}
 	return nil
+}
+
+// TestRealWholeAnswer: against a real Ollama, a non-streaming client's
+// first answer streams from Ollama and teaches the model's speed; the
+// next is asked for whole, and is the same answer the stream gave, for
+// text and for a tool call.
+func TestRealWholeAnswer(t *testing.T) {
+	ol := ollamatest.Start(t)
+	target, err := url.Parse(ol.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var streams []bool
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	recorder := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/chat" {
+			body, _ := io.ReadAll(r.Body)
+			var req struct{ Stream bool }
+			json.Unmarshal(body, &req)
+			mu.Lock()
+			streams = append(streams, req.Stream)
+			mu.Unlock()
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer recorder.Close()
+	cfg := parseConfig(t, fmt.Sprintf(`
+model_list:
+  - model_name: claude-sonnet-4-5
+    litellm_params: {model: ollama/%s, api_base: %q}
+`, ollamatest.ModelTiny, recorder.URL))
+	ts := httptest.NewServer(New(func() *config.Config { return cfg }, Options{Logger: discardLogger()}))
+	defer ts.Close()
+	weatherTool := `,"tools":[{"name":"` + ollamatest.ToolWeather + `","input_schema":` + ollamatest.WeatherParameters + `}]`
+	for _, body := range []string{
+		`{"model":"claude-sonnet-4-5","max_tokens":200,"messages":[{"role":"user","content":"Hi there"}]}`,
+		`{"model":"claude-sonnet-4-5","max_tokens":200` + weatherTool + `,"messages":[{"role":"user","content":"What's the weather?"}]}`,
+	} {
+		mu.Lock()
+		from := len(streams)
+		mu.Unlock()
+		first, second := postMessage(t, ts.URL, body, false), postMessage(t, ts.URL, body, false)
+		mu.Lock()
+		asked := streams[from:]
+		mu.Unlock()
+		if from == 0 && (len(asked) != 2 || !asked[0] || asked[1]) || from > 0 && (len(asked) != 2 || asked[0] || asked[1]) {
+			t.Errorf("asked Ollama for a stream: %v (earlier requests: %d)", asked, from)
+		}
+		if a, b := mustJSON(withoutIDs(first)), mustJSON(withoutIDs(second)); a != b {
+			t.Errorf("the answers differ:\nfirst:  %s\nsecond: %s", a, b)
+		}
+	}
 }
