@@ -82,7 +82,7 @@ func startServers(ctx context.Context, o *options, work string) (*servers, error
 	}
 	for i, bl := range o.baselines {
 		b := *o
-		b.clawbridge = bl.path
+		b.clawbridge, b.maxParallel = bl.path, baselineMaxParallel
 		p, err := startClawbridge(ctx, &b, work, fmt.Sprintf("clawbridge-baseline-%d", i+1), "ollama/"+fakeModel, s.fake.base, "")
 		if err != nil {
 			s.stop()
@@ -99,9 +99,11 @@ func startServers(ctx context.Context, o *options, work string) (*servers, error
 	return &s, nil
 }
 
-// benchMaxParallel is clawbridge's max_parallel_requests in the
-// benchmark: more than the highest concurrency it runs.
-const benchMaxParallel = 256
+// baselineMaxParallel is the baselines' max_parallel_requests: builds
+// from before the queue answer requests beyond the default limit (16) with
+// 529 at once, so they run with it raised above the highest concurrency,
+// as the benchmark ran them then.
+const baselineMaxParallel = 256
 
 // fakeModel is the model clawbridge and ccr ask the fake for.
 const fakeModel = "fake"
@@ -133,11 +135,13 @@ const (
 // guard, and leaves nothing in the real one.
 func startClawbridgeAs(ctx context.Context, o *options, work, name, model, apiBase, listen string, mode clawbridgeMode, busAddress string) (*proc, error) {
 	cfg := filepath.Join(work, name+".yaml")
-	// max_parallel_requests: the default (16) would answer part of the
-	// 32 and 64 concurrent requests with 529, which the reverse proxy and
-	// claude-code-router, having no such limit, never do.
-	yaml := fmt.Sprintf("model_list:\n  - model_name: %s\n    litellm_params:\n      model: %s\n      api_base: %s\n      max_parallel_requests: %d\n",
-		benchModel, model, apiBase, benchMaxParallel)
+	// The default config, as users run it: beyond max_parallel_requests
+	// (16) the 32 and 64 concurrent requests wait in its queue.
+	yaml := fmt.Sprintf("model_list:\n  - model_name: %s\n    litellm_params:\n      model: %s\n      api_base: %s\n",
+		benchModel, model, apiBase)
+	if o.maxParallel > 0 {
+		yaml += fmt.Sprintf("      max_parallel_requests: %d\n", o.maxParallel)
+	}
 	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
 		return nil, err
 	}

@@ -26,9 +26,12 @@ type options struct {
 	// relay comparison: the before of a before/after, or a change being
 	// tried.
 	baselines []baseline
-	ccrDir    string // claude-code-router install ("" skips it)
-	node      string // Node >= 20 for ccr
-	ollamaBin string // real Ollama for the TTFT comparison ("" skips it)
+	// maxParallel is the max_parallel_requests clawbridge runs with; 0
+	// leaves the default (baselines raise it: baselineMaxParallel).
+	maxParallel int
+	ccrDir      string // claude-code-router install ("" skips it)
+	node        string // Node >= 20 for ccr
+	ollamaBin   string // real Ollama for the TTFT comparison ("" skips it)
 	// Clawdbot install and pnpm for the re-patch timing ("" skips it).
 	clawdbotDir, pnpm string
 

@@ -89,9 +89,9 @@ type LiteLLMParams struct {
 	Timeout float64 `yaml:"timeout"`
 	// MaxParallelRequests bounds the requests this entry's backend model
 	// answers at once (LiteLLM's key of the same name). A request that
-	// finds it full goes to another entry of the same model_name, or gets
-	// 529 overloaded_error, which clients retry with backoff, instead of
-	// queueing without bound. 0 means the translator's default (16).
+	// finds it full goes to another entry of the same model_name, or
+	// waits in the translator's queue (TranslatorSettings.QueueLength).
+	// 0 means the translator's default (16).
 	MaxParallelRequests int `yaml:"max_parallel_requests"`
 	// RepairToolCalls (clawbridge only): nil or true turns a tool call that
 	// the model wrote as text (a JSON block, <tool_call> tags) into a real
@@ -159,6 +159,11 @@ type TranslatorSettings struct {
 	// applies to a client that stops reading an answer. Nil means
 	// DefaultStreamIdleTimeout; 0 means no bound.
 	StreamIdleTimeout *float64 `yaml:"stream_idle_timeout"`
+	// QueueLength and QueueTimeout bound the wait for a free slot when
+	// every backend of a model_name answers its max_parallel_requests
+	// already (queue.go).
+	QueueLength  *int     `yaml:"queue_length"`
+	QueueTimeout *float64 `yaml:"queue_timeout"`
 	// AllowedHosts are extra names clients may use in the Host header to
 	// reach the translator (say mybox.lan when listening on 0.0.0.0).
 	// Loopback names, IP addresses, the listen host and, when listening

@@ -61,6 +61,7 @@ func (d *decoder) validate(cfg *Config) {
 			d.problem(key, d.lineOf(key), "%v is too short: loading a model sends nothing for seconds; want at least 1, or 0 for no bound", *t)
 		}
 	}
+	d.checkQueue(cfg.Clawbridge.Translator)
 	for i, h := range cfg.Clawbridge.Translator.AllowedHosts {
 		key := indexKey("clawbridge.translator.allowed_hosts", i)
 		if !d.failed(key) && net.ParseIP(h) == nil && !isHostname(h) {

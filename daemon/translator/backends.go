@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/config"
@@ -24,9 +25,7 @@ import (
 // Each backend model answers at most its max_parallel_requests (default
 // defaultMaxParallel) at once. A request that finds it full moves on to
 // the next entry, like one that finds a server down, and when every entry
-// is full gets 529 overloaded_error, which the SDKs retry with backoff:
-// there is no queue here, because a wait for a slot would be as long as a
-// whole answer, and Ollama keeps its own queue behind the slots anyway.
+// is full waits in the queue for the first slot to free (queue.go).
 //
 // The state is keyed by what identifies a backend across config reloads:
 // the server (provider and api_base) for health and load, the server and
@@ -91,12 +90,16 @@ type modelState struct {
 	// inFlight is the number of requests it is answering now, bounded
 	// by max_parallel_requests.
 	inFlight int
+	// tokenTime and promptTime are how many nanoseconds it last took per
+	// generated token and per prompt token read (0: not seen yet), for
+	// choosing whole answers (whole.go).
+	tokenTime, promptTime atomic.Int64
 }
 
 // defaultMaxParallel is a backend model's max_parallel_requests when the
 // config does not set it: more than Ollama runs at once by default (it
-// queues the rest), few enough that a runaway client meets a clear
-// "overloaded" rather than an ever longer queue.
+// queues the rest), few enough that a free backend of the same model_name
+// gets the next request rather than a busy one's queue.
 const defaultMaxParallel = 16
 
 // backendEvent is a health change for Options.OnBackendChange.
@@ -115,12 +118,16 @@ type pool struct {
 	models  map[modelKey]*modelState
 	turn    uint64
 	pending []backendEvent
+	// waiters are the requests waiting for a slot, oldest first, and
+	// queued counts them by model_name (queue.go).
+	waiters []*waiter
+	queued  map[string]int
 
 	notifyMu sync.Mutex // delivers events one at a time, in order
 }
 
 func newPool(onChange func(string, bool, error)) *pool {
-	return &pool{onChange: onChange, servers: map[serverKey]*serverState{}, models: map[modelKey]*modelState{}}
+	return &pool{onChange: onChange, servers: map[serverKey]*serverState{}, models: map[modelKey]*modelState{}, queued: map[string]int{}}
 }
 
 func (p *pool) server(k serverKey) *serverState {
@@ -184,25 +191,16 @@ func (p *pool) order(deps []config.Deployment, recheck time.Duration) ([]config.
 
 // acquire counts a request in flight on a server and its model, unless
 // the model already has limit requests in flight; the returned function
-// ends it.
+// ends it and hands the slot to the queue (queue.go).
 func (p *pool) acquire(k serverKey, m *modelState, limit int) (release func(), ok bool) {
+	s := slot{key: k, model: m, limit: limit}
 	p.mu.Lock()
-	if m.inFlight >= limit {
-		p.mu.Unlock()
+	ok = p.take(s)
+	p.mu.Unlock()
+	if !ok {
 		return nil, false
 	}
-	m.inFlight++
-	p.server(k).inFlight++
-	p.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			p.mu.Lock()
-			m.inFlight--
-			p.server(k).inFlight--
-			p.mu.Unlock()
-		})
-	}, true
+	return p.releaser(s), true
 }
 
 // report records what talking to a server showed: err nil means it

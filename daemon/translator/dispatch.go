@@ -60,15 +60,20 @@ var errNoDeployment = errors.New("no deployment")
 // dispatch answers the exchange's request from its route's deployments.
 // It tries them in the pool's order (healthy first, fewest requests in
 // flight first) and moves on to the next while nothing has been received
-// yet and the backend could not be reached, lacks the model or is busy. onStart is called with
-// the backend that answers just before fn gets its first chunk. Errors
-// are *backendError where a backend is known.
+// yet and the backend could not be reached or lacks the model. When every
+// backend that could answer is busy (at its max_parallel_requests), the
+// request waits in the queue for the first of them to free a slot
+// (queue.go). onStart is called with the backend that answers just
+// before fn gets its first chunk. Errors are *backendError where a
+// backend is known.
 func (b *backends) dispatch(ctx context.Context, x *exchange, onStart func(*attempt), fn func(*ollama.ChatResponse) error) error {
 	deps, due := b.pool.order(x.route.Deployments, b.recheck)
 	for _, d := range due {
 		go b.probe(d)
 	}
 	var lastErr error = errNoDeployment
+	var busy []*attempt
+	var slots []slot
 	for i, d := range deps {
 		a, err := b.prepare(ctx, x, d)
 		if a != nil {
@@ -88,33 +93,66 @@ func (b *backends) dispatch(ctx context.Context, x *exchange, onStart func(*atte
 			}
 			return err
 		}
-		limit := d.MaxParallelRequests
-		if limit <= 0 {
-			limit = defaultMaxParallel
-		}
-		release, ok := b.pool.acquire(a.key, a.model, limit)
+		s := slot{key: a.key, model: a.model, limit: maxParallel(d)}
+		release, ok := b.pool.acquire(s.key, s.model, s.limit)
 		if !ok {
-			err = &busyError{limit: limit}
-			b.noteFailure(a, err, i < len(deps)-1)
-			lastErr = &backendError{a.target, err}
+			busy, slots = append(busy, a), append(slots, s)
 			continue
 		}
-		started, err := b.run(ctx, x, a, onStart, fn)
-		release()
-		if err != nil && !started && ctx.Err() == nil && canFailOver(err) {
-			b.noteFailure(a, err, i < len(deps)-1)
-			lastErr = &backendError{a.target, err}
-			continue
+		next, err := b.try(ctx, x, a, release, onStart, fn, i < len(deps)-1)
+		if !next {
+			return err
 		}
-		if err == nil && !started {
-			onStart(a)
-		}
-		if err != nil && !errors.Is(err, errStopSequence) {
-			return &backendError{a.target, err}
+		lastErr = err
+	}
+	if len(busy) == 0 {
+		return lastErr
+	}
+	return b.queue(ctx, x, busy, slots, onStart, fn)
+}
+
+// queue waits for a slot on one of the busy attempts and runs it there.
+func (b *backends) queue(ctx context.Context, x *exchange, busy []*attempt, slots []slot, onStart func(*attempt), fn func(*ollama.ChatResponse) error) error {
+	tr := x.cfg.Clawbridge.Translator
+	j, release, err := b.pool.wait(ctx, x.route.Alias, slots, tr.MaxQueued(), tr.QueueWait())
+	if err != nil {
+		var qe *queueError
+		if errors.As(err, &qe) {
+			b.log.Warn("request refused by the queue", "request_id", x.rec.id, "model", x.route.Alias, "error", err)
 		}
 		return err
 	}
-	return lastErr
+	x.rec.backend = busy[j].target.Model + "@" + busy[j].target.Addr
+	_, err = b.try(ctx, x, busy[j], release, onStart, fn, false)
+	return err
+}
+
+// try runs an attempt that holds a slot, and frees the slot; next
+// reports that nothing reached the client and another backend may
+// answer instead.
+func (b *backends) try(ctx context.Context, x *exchange, a *attempt, release func(), onStart func(*attempt), fn func(*ollama.ChatResponse) error, more bool) (next bool, err error) {
+	a.creq.Stream = !wholeAnswer(x, a)
+	started, err := b.run(ctx, x, a, onStart, fn)
+	release()
+	if err != nil && !started && ctx.Err() == nil && canFailOver(err) {
+		b.noteFailure(a, err, more)
+		return true, &backendError{a.target, err}
+	}
+	if err == nil && !started {
+		onStart(a)
+	}
+	if err != nil && !errors.Is(err, errStopSequence) {
+		return false, &backendError{a.target, err}
+	}
+	return false, err
+}
+
+// maxParallel is a deployment's max_parallel_requests in effect.
+func maxParallel(d config.Deployment) int {
+	if d.MaxParallelRequests > 0 {
+		return d.MaxParallelRequests
+	}
+	return defaultMaxParallel
 }
 
 // run sends an attempt's request, bounded by its timeout and by the
@@ -141,6 +179,9 @@ func (b *backends) run(ctx context.Context, x *exchange, a *attempt, onStart fun
 		}
 		if c.Done && c.PromptEvalCount > 0 {
 			a.model.cal.observe(a.est, c.PromptEvalCount)
+		}
+		if c.Done {
+			a.model.noteSpeed(c)
 		}
 		return fn(c)
 	})
@@ -233,9 +274,8 @@ func (b *backends) chatGrowing(ctx context.Context, a *attempt, fn func(*ollama.
 func canFailOver(err error) bool {
 	var ue *upstream.UnreachableError
 	var se *upstream.StatusError
-	var be *busyError
 	switch {
-	case errors.As(err, &ue), errors.As(err, &be):
+	case errors.As(err, &ue):
 		return true
 	case errors.As(err, &se):
 		switch se.StatusCode {

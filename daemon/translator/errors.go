@@ -2,7 +2,6 @@ package translator
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -34,7 +33,7 @@ func (t target) errorFor(err error) *anthropic.Error {
 		se *upstream.StatusError
 		me *upstream.StreamError
 		pe *upstream.ProtocolError
-		bz *busyError
+		qe *queueError
 	)
 	if errors.As(err, &be) && !errors.As(err, &ae) {
 		t, err = be.t, be.err
@@ -68,9 +67,8 @@ func (t target) errorFor(err error) *anthropic.Error {
 		default:
 			return anthropic.Failure("%s at %s answered %d for model %q: %s", kind, t.Addr, se.StatusCode, t.Model, se.Message)
 		}
-	case errors.As(err, &bz):
-		return anthropic.Overloaded("%s at %s is already answering %d requests for model %q, its limit (litellm_params.max_parallel_requests in the config); retry shortly",
-			kind, t.Addr, bz.limit, t.Model)
+	case errors.As(err, &qe):
+		return anthropic.Overloaded("%s", qe.Error())
 	case errors.As(err, &pe):
 		return anthropic.Failure("%s at %s sent a line that is not part of an answer (model %q): %v", kind, t.Addr, t.Model, pe.Err)
 	case errors.As(err, &me):
@@ -84,15 +82,6 @@ func (t target) errorFor(err error) *anthropic.Error {
 	default:
 		return anthropic.Failure("talking to %s at %s (model %q): %v", kind, t.Addr, t.Model, err)
 	}
-}
-
-// busyError is a backend that already answers as many requests as its
-// max_parallel_requests allows; the next backend of the model is tried,
-// and the client gets 529 when there is none.
-type busyError struct{ limit int }
-
-func (e *busyError) Error() string {
-	return fmt.Sprintf("%d requests in flight, the limit", e.limit)
 }
 
 // looksLikeHTML reports whether an error body is a web page (a proxy's or

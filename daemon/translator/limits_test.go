@@ -71,10 +71,8 @@ func limitsTranslator(t *testing.T, yaml string) (*Server, string) {
 }
 
 // TestMaxParallelRequests: a backend model answers at most its
-// max_parallel_requests at once; one more request, in any API, gets 529
-// overloaded_error (503 in OpenAI's terms) at once instead of waiting,
-// and never reaches the backend. When a slot frees, requests are
-// answered again.
+// max_parallel_requests at once; more requests, in any API, wait for a
+// slot without reaching the backend, and are answered as slots free.
 func TestMaxParallelRequests(t *testing.T) {
 	fake := newHoldingFake(t)
 	tr, ts := limitsTranslator(t, fmt.Sprintf(`
@@ -84,18 +82,11 @@ model_list:
 `, fake.URL))
 	holdStream(t, ts, "claude-sonnet-4-5")
 	holdStream(t, ts, "claude-sonnet-4-5")
+	results := make(chan outcome, len(clientModes))
 	for _, m := range clientModes {
-		o := ask(t, ts, m, "claude-sonnet-4-5")
-		status, typ := 529, "overloaded_error"
-		if m.openai {
-			status, typ = http.StatusServiceUnavailable, "server_error"
-		}
-		if o.status != status || o.errType != typ || o.streamed ||
-			!strings.Contains(o.message, "already answering 2 requests") || !strings.Contains(o.message, "max_parallel_requests") ||
-			!strings.Contains(o.message, strings.TrimPrefix(fake.URL, "http://")) {
-			t.Errorf("%s: got %v, want %d %s naming the backend and its limit", m.name, o, status, typ)
-		}
+		go func() { results <- ask(t, ts, m, "claude-sonnet-4-5") }()
 	}
+	waitQueued(t, tr, "claude-sonnet-4-5", len(clientModes))
 	if n := fake.started.Load(); n != 2 {
 		t.Errorf("the backend started %d answers, want the 2 allowed", n)
 	}
@@ -103,18 +94,21 @@ model_list:
 		t.Errorf("in flight %d, want 2", st.Backends[0].InFlight)
 	}
 
-	close(fake.release) // the held answers finish
-	waitIdle(t, tr, fake.open)
-	for _, m := range clientModes {
-		if o := ask(t, ts, m, "claude-sonnet-4-5"); o.status != 200 || o.errType != "" {
-			t.Errorf("%s after the slots freed: %v", m.name, o)
+	close(fake.release) // the held answers finish, and the waiting ones after them
+	for range clientModes {
+		if o := <-results; o.status != 200 || o.errType != "" {
+			t.Errorf("a request that waited for a slot: %v", o)
 		}
+	}
+	waitIdle(t, tr, fake.open)
+	if n := fake.started.Load(); n != int32(2+len(clientModes)) {
+		t.Errorf("the backend started %d answers, want %d", n, 2+len(clientModes))
 	}
 }
 
 // TestMaxParallelFailover: a request that finds one backend of its model
 // full goes to the next, even when that one is busier overall; when every
-// backend is full it gets 529.
+// backend is full it waits for the first slot on either.
 func TestMaxParallelFailover(t *testing.T) {
 	a, b := newHoldingFake(t), newHoldingFake(t)
 	tr, ts := limitsTranslator(t, fmt.Sprintf(`
@@ -137,23 +131,34 @@ model_list:
 	if a.started.Load() != 1 || b.started.Load() != 3 {
 		t.Fatalf("answers started: a %d, b %d; want 1 and 3 (failover from the full one)", a.started.Load(), b.started.Load())
 	}
-	o := ask(t, ts, clientModes[1], "claude-sonnet-4-5")
-	if o.status != 529 || o.errType != "overloaded_error" || !strings.Contains(o.message, "already answering 3 requests") {
-		t.Errorf("both full: got %v, want 529 overloaded_error", o)
-	}
+	result := make(chan outcome, 1)
+	go func() { result <- ask(t, ts, clientModes[1], "claude-sonnet-4-5") }()
+	waitQueued(t, tr, "claude-sonnet-4-5", 1)
 	if a.started.Load() != 1 || b.started.Load() != 3 {
 		t.Errorf("a request beyond the limits reached a backend: a %d, b %d", a.started.Load(), b.started.Load())
 	}
 	if st := tr.Stats(); !st.Backends[0].Healthy || !st.Backends[1].Healthy {
 		t.Errorf("a full backend was marked down: %+v", st.Backends)
 	}
+	b.release <- struct{}{} // one of b's answers ends: the waiting request takes its slot
+	waitQueued(t, tr, "claude-sonnet-4-5", 0)
+	for b.started.Load() != 4 {
+		time.Sleep(2 * time.Millisecond)
+	}
+	if a.started.Load() != 1 {
+		t.Errorf("answers started on a: %d, want 1 (the freed slot was on b)", a.started.Load())
+	}
+	close(b.release)
+	if o := <-result; o.status != 200 || o.errType != "" {
+		t.Errorf("the waiting request: %v", o)
+	}
 }
 
 // TestDefaultMaxParallel: without max_parallel_requests a backend model
-// takes defaultMaxParallel requests at once.
+// takes defaultMaxParallel requests at once; the next one waits.
 func TestDefaultMaxParallel(t *testing.T) {
 	fake := newHoldingFake(t)
-	_, ts := limitsTranslator(t, fmt.Sprintf(`
+	tr, ts := limitsTranslator(t, fmt.Sprintf(`
 model_list:
   - model_name: claude-sonnet-4-5
     litellm_params: {model: ollama/qwen3:8b, api_base: %q}
@@ -161,9 +166,27 @@ model_list:
 	for range defaultMaxParallel {
 		holdStream(t, ts, "claude-sonnet-4-5")
 	}
-	o := ask(t, ts, clientModes[0], "claude-sonnet-4-5")
-	if o.status != 529 || !strings.Contains(o.message, fmt.Sprintf("already answering %d requests", defaultMaxParallel)) {
-		t.Errorf("request %d: got %v, want 529", defaultMaxParallel+1, o)
+	result := make(chan outcome, 1)
+	go func() { result <- ask(t, ts, clientModes[0], "claude-sonnet-4-5") }()
+	waitQueued(t, tr, "claude-sonnet-4-5", 1)
+	if n := fake.started.Load(); n != defaultMaxParallel {
+		t.Errorf("the backend started %d answers, want %d", n, defaultMaxParallel)
+	}
+	close(fake.release)
+	if o := <-result; o.status != 200 {
+		t.Errorf("request %d: got %v, want it answered once a slot freed", defaultMaxParallel+1, o)
+	}
+}
+
+// waitQueued waits until n requests wait for a slot for alias.
+func waitQueued(t *testing.T, tr *Server, alias string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(hangGuard)
+	for tr.be.pool.queuedFor(alias) != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests wait for %s, want %d", tr.be.pool.queuedFor(alias), alias, n)
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
 }
 

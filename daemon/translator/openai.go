@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -385,9 +384,9 @@ type openaiAPI struct {
 func (f openaiAPI) toolIDPrefix() string { return "call_" }
 
 func (f openaiAPI) newStream(t target, cfg anthropic.AnswerConfig) streamOutput {
-	o := &openaiStream{t: t, head: f.head(t), includeUsage: f.includeUsage}
+	o := &openaiStream{t: t, frames: newChunkFrames(f.head(t), f.includeUsage)}
 	o.ans = anthropic.NewAnswer(o, cfg)
-	o.emit(openaicompat.Delta{Role: "assistant", Content: new(string)}, nil)
+	o.frames.emit(openaicompat.Delta{Role: "assistant", Content: new(string)}, nil)
 	return o
 }
 
@@ -417,140 +416,6 @@ func finishReason(stopReason string) string {
 		return "tool_calls"
 	}
 	return "stop"
-}
-
-// openaiStream writes an answer as chat.completion.chunk events. It is
-// the answer's sink: text becomes content deltas, thinking
-// reasoning_content deltas, and each tool_use a tool_calls entry whose
-// first delta carries the id and name and the next ones the arguments.
-type openaiStream struct {
-	t            target
-	head         chunkHead
-	includeUsage bool
-	ans          *anthropic.Answer
-	buf          bytes.Buffer
-	calls        int  // tool calls so far: the next one's index
-	argsSent     bool // the open tool call has had arguments
-	closed       bool
-}
-
-// chunkJSON is a chat.completion.chunk with usage present only when the
-// client asked for it, as OpenAI sends it.
-type chunkJSON struct {
-	ID      string                     `json:"id"`
-	Object  string                     `json:"object"`
-	Created int64                      `json:"created"`
-	Model   string                     `json:"model"`
-	Choices []openaicompat.ChunkChoice `json:"choices"`
-	Usage   json.RawMessage            `json:"usage,omitempty"`
-}
-
-func (o *openaiStream) emit(d openaicompat.Delta, finish *string) {
-	o.write(chunkJSON{Choices: []openaicompat.ChunkChoice{{Delta: d, Logprobs: json.RawMessage("null"), FinishReason: finish}}})
-}
-
-func (o *openaiStream) write(c chunkJSON) {
-	if o.closed {
-		return
-	}
-	c.ID, c.Object, c.Created, c.Model = o.head.id, "chat.completion.chunk", o.head.created, o.head.model
-	if o.includeUsage && c.Usage == nil {
-		c.Usage = json.RawMessage("null")
-	}
-	o.data(c)
-}
-
-func (o *openaiStream) data(v any) {
-	b, _ := json.Marshal(v)
-	o.buf.WriteString("data: ")
-	o.buf.Write(b)
-	o.buf.WriteString("\n\n")
-}
-
-func (o *openaiStream) BlockStart(index int, kind anthropic.BlockKind, id, name string) {
-	if kind != anthropic.ToolUseBlock {
-		return
-	}
-	i := o.calls
-	o.argsSent = false
-	o.emit(openaicompat.Delta{ToolCalls: []openaicompat.ToolCall{{Index: &i, ID: id, Type: "function",
-		Function: openaicompat.FunctionCall{Name: name, Arguments: ""}}}}, nil)
-}
-
-func (o *openaiStream) BlockDelta(index int, kind anthropic.BlockKind, s string) {
-	switch kind {
-	case anthropic.TextBlock:
-		o.emit(openaicompat.Delta{Content: &s}, nil)
-	case anthropic.ThinkingBlock:
-		o.emit(openaicompat.Delta{ReasoningContent: &s}, nil)
-	case anthropic.ToolUseBlock:
-		i := o.calls
-		o.argsSent = true
-		o.emit(openaicompat.Delta{ToolCalls: []openaicompat.ToolCall{{Index: &i, Function: openaicompat.FunctionCall{Arguments: s}}}}, nil)
-	}
-}
-
-func (o *openaiStream) BlockStop(index int, kind anthropic.BlockKind) {
-	if kind != anthropic.ToolUseBlock {
-		return
-	}
-	if !o.argsSent {
-		// A call without arguments still needs parseable ones.
-		o.BlockDelta(index, kind, "{}")
-	}
-	o.calls++
-}
-
-func (o *openaiStream) MessageEnd(stopReason, stopSequence string, u anthropic.Usage) {
-	fr := finishReason(stopReason)
-	o.emit(openaicompat.Delta{}, &fr)
-	if o.includeUsage {
-		usage, _ := json.Marshal(openAIUsage(u))
-		o.write(chunkJSON{Choices: []openaicompat.ChunkChoice{}, Usage: usage})
-	}
-	o.buf.WriteString("data: [DONE]\n\n")
-	o.closed = true
-}
-
-func openAIUsage(u anthropic.Usage) *openaicompat.Usage {
-	return &openaicompat.Usage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: u.InputTokens + u.OutputTokens}
-}
-
-func (o *openaiStream) chunk(c *ollama.ChatResponse) bool { return o.ans.Add(c) }
-func (o *openaiStream) started(a *attempt)                { o.t = a.target }
-func (o *openaiStream) answer() *anthropic.Answer         { return o.ans }
-
-// ping is an SSE comment, which OpenAI clients skip.
-func (o *openaiStream) ping() {
-	if !o.closed {
-		o.buf.WriteString(": ping\n\n")
-	}
-}
-
-// fail ends the stream with an error event, which the openai SDKs raise
-// as an APIError.
-func (o *openaiStream) fail(ae *anthropic.Error) {
-	if o.closed {
-		return
-	}
-	_, body := openAIError(ae)
-	o.data(body)
-	o.closed = true
-}
-
-func (o *openaiStream) end(err error) {
-	if !o.ans.Close(err) {
-		o.fail(o.t.errorFor(err))
-	}
-}
-
-func (o *openaiStream) writeTo(w io.Writer) error {
-	if o.buf.Len() == 0 {
-		return nil
-	}
-	_, err := w.Write(o.buf.Bytes())
-	o.buf.Reset()
-	return err
 }
 
 // openaiCollector collects an answer into one chat.completion.
