@@ -23,7 +23,7 @@ import (
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
-// The agent session against a real Ollama (docs/benchmarks.md, "Large
+// The agent session against a real Ollama (docs/performance.md, "Large
 // requests and the prompt cache"): the same OpenClaw-shaped 10-turn
 // session through clawbridge and through Ollama's own /v1/messages, each
 // turn's time to first token, and how much of each prompt Ollama had to
