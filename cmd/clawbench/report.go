@@ -241,7 +241,7 @@ func (r *report) writeGaps(b *strings.Builder) {
 	var paras []string
 	if rr := r.relay; rr != nil {
 		cb := indexOf(rr.targets, "clawbridge")
-		cb32, f32, d32 := summarize(rr.cells[1][cb]), summarize(rr.cells[1][rr.floor]), summarize(rr.cells[1][rr.direct])
+		cb32, f32 := summarize(rr.cells[1][cb]), summarize(rr.cells[1][rr.floor])
 		if ratio := cb32.tps / f32.tps; ratio < 0.8 {
 			p := fmt.Sprintf("**Streaming at concurrency 32** (%s the floor): per token clawbridge spends %s of CPU against the reverse proxy's %s, and makes %s write system calls against its %s. ",
 				fmtRatio(ratio), fmtDur(cb32.cpuPer1k/1000), fmtDur(f32.cpuPer1k/1000), fmtNum(cb32.writesPerToken()), fmtNum(f32.writesPerToken()))
@@ -262,16 +262,8 @@ func (r *report) writeGaps(b *strings.Builder) {
 		}
 		n1, nf1 := summarize(rr.cells[2][cb]), summarize(rr.cells[2][rr.floor])
 		n32, nf32 := summarize(rr.cells[3][cb]), summarize(rr.cells[3][rr.floor])
-		d1 := summarize(rr.cells[0][rr.direct])
 		if n1.total50 > nf1.total50 || n32.rps < nf32.rps {
-			reads := 0.0
-			if n1.requests > 0 {
-				reads = float64(n1.reads) / float64(n1.requests)
-			}
-			paras = append(paras, fmt.Sprintf("**Not streaming**: clawbridge asks Ollama for a streamed answer even when its client does not stream (`OllamaRequest` in `daemon/anthropic/request.go`), so that stop sequences, tool-call repair and the idle timeout act as tokens arrive and a stop sequence ends generation early. "+
-				"Against the fake that turns one JSON body into %d separately flushed lines, read here with %.0f read system calls per request. The fake alone takes %s (p50) to stream them at concurrency 1, against the %s the floor needs for the whole non-streamed exchange, and at concurrency 32 streams at most %s answers a second (the fake, direct, streaming), fewer than the floor's %s req/s: neither target can be met while the upstream answer is streamed, however little the relay costs. "+
-				"With a real model the difference vanishes: Ollama produces tokens thousands of times slower than this fake, and reading them as they come costs microseconds each.",
-				r.opts.tokens, reads, fmtDur(d1.total50), fmtDur(nf1.total50), fmtRate(d32.rps), fmtRate(nf32.rps)))
+			paras = append(paras, notStreamingGap(r.opts.tokens, n1, nf1, n32, nf32))
 		}
 	}
 	if ol := r.ollama; ol != nil {
