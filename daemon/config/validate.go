@@ -119,6 +119,7 @@ func (d *decoder) validateEntry(e *ModelEntry, key string) {
 		d.problem(baseKey, d.lineOf(baseKey), "missing; openai/ models need the server's URL, e.g. http://127.0.0.1:8000/v1")
 	}
 
+	d.validateKeepAlive(joinKey(key, "litellm_params.keep_alive"), p.KeepAlive)
 	for _, c := range []struct {
 		key string
 		neg bool
