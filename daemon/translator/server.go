@@ -68,6 +68,10 @@ type Options struct {
 	// called from request goroutines, one call at a time, in order; it
 	// should not block. url is the server's api_base.
 	OnBackendChange func(url string, healthy bool, err error)
+	// OnRequest, when set, receives the numbers of every API request
+	// that named a model (RequestStats, never its content), after its log
+	// line. It is called from request goroutines and should not block.
+	OnRequest func(RequestStats)
 }
 
 // Server is the translator's http.Handler.
