@@ -109,6 +109,7 @@ type Daemon struct {
 	parts    *parts
 	events   *events
 	poller   *backendPoller
+	models   modelParts
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -149,8 +150,9 @@ func New(opts Options) (*Daemon, error) {
 	d.parts.applied = func() { d.events.soon(); d.poller.soon() }
 	// A request that finds a backend down (or back) is news before the
 	// next poll: poll now, so the menu and the notification follow at once.
+	d.initModels()
 	d.parts.api = translator.New(d.file.current, translator.Options{Logger: opts.Logger, Version: opts.Version,
-		OnBackendChange: func(string, bool, error) { d.poller.soon() }})
+		OnBackendChange: func(string, bool, error) { d.poller.soon() }, OnRequest: d.observe})
 	return d, nil
 }
 
