@@ -65,7 +65,15 @@ func startRegistry(t *testing.T, ol *ollamatest.Server, name string, extra int, 
 		w.Header().Set("Content-Type", "application/vnd.docker.distribution.manifest.v2+json")
 		w.Write(served)
 	})
+	// Registries answer a blob with a redirect to its storage, which
+	// Ollama requires (it reads the Location): here the same server under
+	// another host name.
 	mux.HandleFunc("/v2/library/{model}/blobs/{digest}", func(w http.ResponseWriter, req *http.Request) {
+		_, port, _ := strings.Cut(req.Host, ":")
+		w.Header().Set("Location", "http://localhost:"+port+"/storage/"+req.PathValue("digest"))
+		w.WriteHeader(http.StatusTemporaryRedirect)
+	})
+	mux.HandleFunc("/storage/{digest}", func(w http.ResponseWriter, req *http.Request) {
 		digest := req.PathValue("digest")
 		var content io.ReadSeeker
 		if digest == licenseDigest {
