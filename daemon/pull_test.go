@@ -32,8 +32,8 @@ func pullOf(st status.State, model string) status.PullState {
 func TestPullFromRegistry(t *testing.T) {
 	ol := ollamatest.Start(t)
 	c, _ := ollama.New(ol.URL, nil)
-	reg := startRegistry(t, ol, "pulled", 1<<20, 0)
-	slow := startRegistry(t, ol, "slow", 16<<20, 20*time.Millisecond) // 20ms per 64 KiB: about five seconds
+	reg := ollamatest.StartRegistry(t, ol, "pulled", 1<<20, 0)
+	slow := ollamatest.StartRegistry(t, ol, "slow", 16<<20, 20*time.Millisecond) // 20ms per 64 KiB: about five seconds
 	w := newWorld(t, ol.URL, "  models:\n    warmup: true\n")
 	replaceFile(t, w.configPath, strings.Replace(readFile(t, w.configPath), "ollama/"+ollamatest.ModelTiny, "ollama/"+reg.Model("pulled"), 1))
 	notifier, noted := recordingNotifier(t)

@@ -1,6 +1,10 @@
 package status
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // ModelLoad says whether an alias's model is in the backend's memory.
 type ModelLoad string
@@ -81,3 +85,87 @@ func (p PullState) Percent() int {
 
 // Running reports whether the pull is still under way.
 func (p PullState) Running() bool { return !p.Done }
+
+// Bytes shows a size as people read it: "812 MB", "4.7 GB".
+func Bytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	v := float64(n) / float64(div)
+	if v >= 100 {
+		return fmt.Sprintf("%.0f %cB", v, "kMGTPE"[exp])
+	}
+	return fmt.Sprintf("%.1f %cB", v, "kMGTPE"[exp])
+}
+
+// Summary is the numbers in one line: "12 requests · TTFT 340ms ·
+// 24.1 tok/s · 5.3k in / 1.2k out", or "no requests" in the window.
+func (a AliasStats) Summary() string {
+	if a.Requests == 0 {
+		return "no requests in the last hour"
+	}
+	parts := []string{plural(a.Requests, "request")}
+	if a.Errors > 0 {
+		parts = append(parts, plural(a.Errors, "error"))
+	}
+	if a.TTFT > 0 {
+		parts = append(parts, "TTFT "+a.TTFT.Round(time.Millisecond).String())
+	}
+	if a.TokensPerSecond > 0 {
+		parts = append(parts, fmt.Sprintf("%.1f tok/s", a.TokensPerSecond))
+	}
+	parts = append(parts, tokens(a.InputTokens)+" in / "+tokens(a.OutputTokens)+" out")
+	return strings.Join(parts, " · ")
+}
+
+// LoadSummary says whether the alias's model is loaded: "warm (1.2 GB)",
+// "loading", "cold", "not pulled"; "" when unknown.
+func (a AliasState) LoadSummary() string {
+	switch {
+	case a.Missing:
+		return "not pulled"
+	case a.Load == LoadWarm && a.Memory > 0:
+		return "warm (" + Bytes(a.Memory) + ")"
+	}
+	return string(a.Load)
+}
+
+// Summary is a pull in one line: "pulling llama3.1:8b: 42% (1.9 GB of
+// 4.7 GB)", "pulled llama3.1:8b", or why it failed.
+func (p PullState) Summary() string {
+	switch {
+	case p.Cancelled:
+		return "pull of " + p.Model + " cancelled"
+	case p.Err != "":
+		return "pull of " + p.Model + " failed: " + p.Err
+	case p.Done:
+		return "pulled " + p.Model
+	case p.Total > 0:
+		return fmt.Sprintf("pulling %s: %d%% (%s of %s)", p.Model, p.Percent(), Bytes(p.Completed), Bytes(p.Total))
+	}
+	return "pulling " + p.Model + ": " + p.Status
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// tokens shows a token count: 950, 5.3k, 1.2M.
+func tokens(n int64) string {
+	switch {
+	case n >= 1_000_000:
+		return fmt.Sprintf("%.1fM", float64(n)/1e6)
+	case n >= 1000:
+		return fmt.Sprintf("%.1fk", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d", n)
+}

@@ -1,4 +1,4 @@
-package daemon
+package ollamatest
 
 import (
 	"bytes"
@@ -14,18 +14,16 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
-// registry is a stand-in for an OCI model registry, served over plain
+// Registry is a stand-in for an OCI model registry, served over plain
 // HTTP to a real Ollama (pulled with insecure: true): it offers the
 // tiny model under library/<name>:latest with the layers a running
 // ollamatest server holds, plus an extra layer of its own, so that
 // Ollama, which has the tiny model's blobs already, still downloads
 // something. A throttled registry sends that layer slowly, for a pull
 // to be cancelled half way.
-type registry struct {
+type Registry struct {
 	*httptest.Server
 	// Host is host:port, the prefix of the model names pulled from it.
 	Host string
@@ -33,12 +31,13 @@ type registry struct {
 	Requests atomic.Int64
 }
 
-// startRegistry serves ollamatest.ModelTiny of ol as name, with extra
-// bytes of an added license layer; delay is slept every 64 KiB of it.
-func startRegistry(t *testing.T, ol *ollamatest.Server, name string, extra int, delay time.Duration) *registry {
+// StartRegistry serves ModelTiny of ol as library/name:latest, with
+// extra bytes of an added license layer; delay is slept every 64 KiB of
+// that layer. It stops when the test ends.
+func StartRegistry(t testing.TB, ol *Server, name string, extra int, delay time.Duration) *Registry {
 	t.Helper()
 	models := filepath.Join(ol.Dir, "models")
-	data, err := os.ReadFile(filepath.Join(models, "manifests", "registry.ollama.ai", "library", ollamatest.ModelTiny, "latest"))
+	data, err := os.ReadFile(filepath.Join(models, "manifests", "registry.ollama.ai", "library", ModelTiny, "latest"))
 	if err != nil {
 		t.Fatalf("read the tiny model's manifest: %v", err)
 	}
@@ -53,7 +52,7 @@ func startRegistry(t *testing.T, ol *ollamatest.Server, name string, extra int, 
 		"mediaType": "application/vnd.ollama.image.license", "digest": licenseDigest, "size": len(license)})
 	served, _ := json.Marshal(manifest)
 
-	r := &registry{}
+	r := &Registry{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v2/library/{model}/manifests/{tag}", func(w http.ResponseWriter, req *http.Request) {
 		if req.PathValue("model") != name {
@@ -98,7 +97,7 @@ func startRegistry(t *testing.T, ol *ollamatest.Server, name string, extra int, 
 }
 
 // Model is the name Ollama pulls the model served as name by.
-func (r *registry) Model(name string) string { return r.Host + "/library/" + name + ":latest" }
+func (r *Registry) Model(name string) string { return r.Host + "/library/" + name + ":latest" }
 
 // slowReader sleeps delay after every 64 KiB read.
 type slowReader struct {
