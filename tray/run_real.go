@@ -308,6 +308,10 @@ func (m *Menu) handle(ctx context.Context, it item) {
 			return func(s State) State { return withAliasModel(s, it.alias, it.model) }, nil
 		})
 	case kindCommand:
+		if it.command == cmdPull || it.command == cmdCancelPull {
+			m.pullCommand(ctx, it)
+			return
+		}
 		m.command(ctx, it.command, s)
 	}
 }

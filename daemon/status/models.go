@@ -108,7 +108,7 @@ func Bytes(n int64) string {
 // 24.1 tok/s · 5.3k in / 1.2k out", or "no requests" in the window.
 func (a AliasStats) Summary() string {
 	if a.Requests == 0 {
-		return "no requests in the last hour"
+		return "no requests"
 	}
 	parts := []string{plural(a.Requests, "request")}
 	if a.Errors > 0 {
