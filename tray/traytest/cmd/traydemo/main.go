@@ -138,7 +138,7 @@ func demoState(look string, now time.Time) (tray.State, error) {
 			{Name: "claude-haiku-4-5", Model: "qwen3:8b", Choices: models, Load: "warm (6.1 GB)",
 				Numbers: "112 requests · TTFT 95ms · 88.0 tok/s · 301.4k in / 22.7k out"},
 		},
-		Unmapped: []tray.Choice{{Model: "nomic-embed-text:latest", Detail: "137M · F16 · 274 MB · 2k context"}},
+		Unmapped:   []tray.Choice{{Model: "nomic-embed-text:latest", Detail: "137M · F16 · 274 MB · 2k context"}},
 		ConfigPath: home + "/.config/clawbridge/config.yaml",
 		LogPath:    home + "/.local/state/clawbridge/clawbridge.log",
 		TUICommand: "clawdbot tui",
