@@ -111,6 +111,39 @@ func TestWarmupLoadsWithKeepAliveAndContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkMetrics(t, "http://"+ac.Runtime().Admin+"/metrics")
+
+	// A switch to another model warms that one. (The test models share
+	// one GGUF, and Ollama serves a model from the runner of another with
+	// the same file under that one's name: unload it first.)
+	if err := c.Load(context.Background(), ollamatest.ModelTiny, "0s", 0); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Ollama to unload the model", func() bool { return running(t, c, ollamatest.ModelTiny) == nil })
+	if err := d.SetAliasModel("claude-sonnet-4-5", ollamatest.ModelNoTools); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new model to be warmed up", func() bool {
+		a := alias(d.State())
+		return a.Model == ollamatest.ModelNoTools && a.Load == status.LoadWarm
+	})
+	if running(t, c, ollamatest.ModelNoTools) == nil {
+		t.Fatal("Ollama's /api/ps does not list the model switched to")
+	}
+
+	// Ollama restarts (and loses its models): the model is warmed again.
+	if err := ol.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the daemon to see Ollama down", func() bool {
+		st := d.State()
+		return len(st.Backends) == 1 && !st.Backends[0].Reachable
+	})
+	if err := ol.Restart(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the model to be warmed up after the restart", func() bool {
+		return alias(d.State()).Load == status.LoadWarm && running(t, c, ollamatest.ModelNoTools) != nil
+	})
 }
 
 // TestKeepAliveReachesOllama: without warm-up, the alias's keep_alive
