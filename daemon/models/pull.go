@@ -163,7 +163,7 @@ func Explain(model string, err error) string {
 	switch {
 	case has("no space left", "not enough space", "disk full"):
 		return fmt.Sprintf("no space left on the disk for %s: remove models you do not use (ollama rm) and pull again (%s)", model, msg)
-	case has("file does not exist", "manifest unknown", "not found", "invalid model name", "pull model manifest: 4"):
+	case has("file does not exist", "manifest unknown", "not found", "invalid model name"):
 		return fmt.Sprintf("no such model: the registry has no %q; check the name and tag (%s)", model, msg)
 	case has("dial tcp", "no such host", "i/o timeout", "connection refused", "connection reset", "tls", "network is unreachable",
 		"unexpected eof", "timeout", "eof"):
