@@ -34,6 +34,10 @@ type Pulls struct {
 
 type pullKey struct{ base, model string }
 
+// progressEvery is how often progress within one step of a pull is
+// passed on.
+const progressEvery = 250 * time.Millisecond
+
 // NewPulls returns Pulls that talk through hc.
 func NewPulls(hc *http.Client, log *slog.Logger, onChange func(), onDone func(status.PullState)) *Pulls {
 	return &Pulls{hc: hc, log: log, onChange: onChange, onDone: onDone, cancels: map[pullKey]context.CancelFunc{}}
@@ -93,6 +97,8 @@ func (p *Pulls) Cancel(base, model string) bool {
 // run pulls and records progress until the pull ends.
 func (p *Pulls) run(ctx context.Context, c *ollama.Client, k pullKey, insecure bool) {
 	layers := map[string][2]int64{} // digest -> completed, total
+	var told time.Time
+	lastStatus := ""
 	err := c.Pull(ctx, ollama.PullRequest{Model: k.model, Insecure: insecure}, func(pr ollama.PullProgress) error {
 		if pr.Digest != "" && pr.Total > 0 {
 			layers[pr.Digest] = [2]int64{pr.Completed, pr.Total}
@@ -102,7 +108,12 @@ func (p *Pulls) run(ctx context.Context, c *ollama.Client, k pullKey, insecure b
 			done, total = done+l[0], total+l[1]
 		}
 		p.update(k, func(s *status.PullState) { s.Status, s.Completed, s.Total = pr.Status, done, total })
-		p.onChange()
+		// Ollama reports many times a second: pass on a new step at once,
+		// progress within one a few times a second.
+		if pr.Status != lastStatus || time.Since(told) >= progressEvery {
+			lastStatus, told = pr.Status, time.Now()
+			p.onChange()
+		}
 		return nil
 	})
 	cancelled := ctx.Err() != nil
