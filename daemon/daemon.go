@@ -213,7 +213,7 @@ func (d *Daemon) Start() error {
 	started := time.Now()
 	d.update(func(st *status.State) { st.Started = started })
 
-	adminLn, err := net.Listen("tcp", "127.0.0.1:0")
+	adminLn, err := net.Listen("tcp", config.AdminAddr(d.file.current()))
 	if err != nil {
 		d.Stop()
 		return fmt.Errorf("admin endpoint: %w", err)

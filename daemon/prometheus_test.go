@@ -41,7 +41,8 @@ func prometheusBin(t *testing.T) string {
 func TestPrometheusScrapesMetrics(t *testing.T) {
 	bin := prometheusBin(t)
 	ol := ollamatest.Start(t)
-	w := newWorld(t, ol.URL, "")
+	adminAddr := freeAddr(t) // clawbridge.admin.listen: a port Prometheus can be pointed at
+	w := newWorld(t, ol.URL, "  admin:\n    listen: "+adminAddr+"\n")
 	runtimeDir := filepath.Join(w.home, "run")
 	d := startDaemon(t, w, Options{RuntimeDir: runtimeDir})
 	if code, body := ask(t, d.State().Translator.Addr, "claude-sonnet-4-5", "Hi there"); code != 200 {
@@ -51,11 +52,14 @@ func TestPrometheusScrapesMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if ac.Runtime().Admin != adminAddr {
+		t.Fatalf("admin endpoint on %s, want clawbridge.admin.listen %s", ac.Runtime().Admin, adminAddr)
+	}
 
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "prometheus.yml")
 	mustWrite(t, cfg, fmt.Sprintf("global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: clawbridge\n    static_configs: [{targets: [%q]}]\n",
-		ac.Runtime().Admin))
+		adminAddr))
 	web := freeAddr(t)
 	cmd := exec.Command(bin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+web)
 	log, err := os.Create(filepath.Join(dir, "prometheus.log"))

@@ -148,6 +148,8 @@ type Settings struct {
 	Gateway GatewaySettings `yaml:"gateway"`
 	// Models are the warm-up and pull settings of the backend models.
 	Models ModelSettings `yaml:"models"`
+	// Admin is the loopback admin endpoint (status, pulls, /metrics).
+	Admin AdminSettings `yaml:"admin"`
 }
 
 // TranslatorSettings tune the translator as a whole.

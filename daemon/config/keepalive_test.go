@@ -50,3 +50,21 @@ func TestKeepAliveRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestAdminListen(t *testing.T) {
+	for _, c := range []struct{ listen, want string }{
+		{"127.0.0.1:4001", ""},
+		{"'[::1]:4001'", ""},
+		{"0.0.0.0:4001", "must be on a loopback address"},
+		{"localhost:4001", "must be on a loopback address"},
+		{"127.0.0.1:0", "invalid port"},
+	} {
+		_, err := parse([]byte("clawbridge: {admin: {listen: "+c.listen+"}}\n"), "config.yaml", lookupTestEnv)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.listen, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: error %v, want %q", c.listen, err, c.want)
+		}
+	}
+}
