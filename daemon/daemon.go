@@ -249,6 +249,7 @@ func (d *Daemon) Stop() error {
 	}
 	d.parts.stop()
 	d.cancel()
+	d.models.pulls.Wait()
 	if d.admin != nil {
 		d.admin.Close()
 	}

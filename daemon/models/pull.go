@@ -27,6 +27,8 @@ type Pulls struct {
 	onChange func()
 	onDone   func(status.PullState)
 
+	running sync.WaitGroup // the pulls' goroutines
+
 	mu      sync.Mutex
 	pulls   []status.PullState
 	cancels map[pullKey]context.CancelFunc
@@ -75,9 +77,13 @@ func (p *Pulls) Start(ctx context.Context, base, model string, insecure bool) (s
 	p.mu.Unlock()
 	p.log.Info("pull started", "model", model, "ollama", k.base)
 	p.onChange()
-	go p.run(pctx, c, k, insecure)
+	p.running.Go(func() { p.run(pctx, c, k, insecure) })
 	return st, nil
 }
+
+// Wait waits until every pull has ended: after their context is done,
+// they end at once.
+func (p *Pulls) Wait() { p.running.Wait() }
 
 // Cancel stops the pull of model on base ("" for any server); it reports
 // whether one was running.
