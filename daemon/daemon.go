@@ -3,7 +3,9 @@
 // translator's listener, the patcher's keeper (which routes every
 // Clawdbot/OpenClaw install by the route its release supports), the auth
 // guard and the optional gateway in line with the config, the events they
-// report, the polling of the Ollama servers, and the live state
+// report, the polling of the Ollama servers with the upkeep of the
+// aliases' models (warm-up, pulls, request numbers and /metrics, see
+// models.go), and the live state
 // (daemon/status) it hands to subscribers, the admin endpoint
 // (daemon/admin) and notifications. The doctor, the gateway's supervisor
 // and the settings derived from the config live in packages of their own.

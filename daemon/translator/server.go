@@ -10,7 +10,8 @@
 // dispatch to a backend, the relay of a streamed answer (pings, back
 // pressure, deadlines), token counting calibrated per backend model (for
 // count_tokens and for sizing Ollama's num_ctx), turning tool-call repair
-// on or off per backend, and the one log line of each request. Listen and
+// on or off per backend, and the one log line of each request (whose
+// numbers, never its content, go to Options.OnRequest). Listen and
 // Serve (listen.go) open the listener that both `clawbridge serve` and the
 // daemon use.
 package translator
