@@ -49,8 +49,20 @@ func (d *Daemon) initModels() {
 	d.poller.onPoll = d.afterPoll
 }
 
+// unroutedAlias is what a request is counted under when its model name
+// routes nowhere: clients choose those names, and each would otherwise
+// become a series of its own.
+const unroutedAlias = "(unrouted)"
+
 // observe records a request's numbers (translator.Options.OnRequest).
 func (d *Daemon) observe(r translator.RequestStats) {
+	// Counted under the model_name that answered it (a dated or newer
+	// Claude name routes to its family's entry), as the menu lists them.
+	if route, err := d.file.current().Route(r.Alias); err != nil {
+		r.Alias = unroutedAlias
+	} else {
+		r.Alias = route.Alias
+	}
 	d.models.metrics.Observe(metrics.Request{Alias: r.Alias, Model: r.Model, Backend: r.Backend, Status: r.Status,
 		Failed: r.Failed, Duration: r.Duration, TTFT: r.TTFT, GenTime: r.GenTime,
 		InputTokens: r.InputTokens, OutputTokens: r.OutputTokens})

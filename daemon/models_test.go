@@ -159,8 +159,18 @@ func TestKeepAliveReachesOllama(t *testing.T) {
 	if d.State().Warmup {
 		t.Error("warm-up on, want it off by default")
 	}
-	if code, body := ask(t, d.State().Translator.Addr, "claude-sonnet-4-5", "Hi there"); code != 200 {
+	// A dated name counts under the entry that answers it, as the menu
+	// lists it; a name that routes nowhere under one catch-all.
+	addr := d.State().Translator.Addr
+	if code, body := ask(t, addr, "claude-sonnet-4-5-20250929", "Hi there"); code != 200 {
 		t.Fatalf("answer %d %s", code, body)
+	}
+	if code, _ := ask(t, addr, "gpt-4o", "Hi there"); code != 404 {
+		t.Fatalf("unknown model answered %d, want 404", code)
+	}
+	waitFor(t, "the request counted under its entry", func() bool { return alias(d.State()).Stats.Requests == 1 })
+	if got := d.models.metrics.Alias(unroutedAlias); got.Requests != 1 || got.Errors != 1 {
+		t.Errorf("unrouted numbers %+v, want the failed request", got)
 	}
 	m := running(t, c, ollamatest.ModelTiny)
 	if m == nil {
