@@ -27,8 +27,9 @@ func pullOf(st status.State, model string) status.PullState {
 // TestPullFromRegistry goes from "the alias names a model Ollama does not
 // have" to that model warm, through the admin endpoint as the tray and
 // `clawbridge pull` use it, with a real Ollama pulling from a registry
-// served by the test; then a pull of a model the registry lacks fails
-// with the reason, and a slow pull is cancelled half way.
+// served by the test; then a pull of a model the registry lacks and one
+// whose downloads cannot connect fail with the reason, and a slow pull is
+// cancelled half way.
 func TestPullFromRegistry(t *testing.T) {
 	ol := ollamatest.Start(t)
 	c, _ := ollama.New(ol.URL, nil)
@@ -73,6 +74,17 @@ func TestPullFromRegistry(t *testing.T) {
 		t.Errorf("pull of a missing model ended %+v, want the error to say there is no such model", p)
 	}
 	waitFor(t, "the failure's notification", func() bool { return noted("Could not pull "+missing, "no such model") })
+
+	// One whose blobs cannot be reached.
+	down := ollamatest.StartRegistry(t, ol, "down", 1<<20+7, 0) // a layer of its own to download
+	down.StorageDown.Store(true)
+	if _, err := ac.StartPull(ctx, admin.PullRequest{Name: down.Model("down"), Insecure: true}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the broken pull to end", func() bool { return pullOf(d.State(), down.Model("down")).Done })
+	if p := pullOf(d.State(), down.Model("down")); !strings.HasPrefix(p.Err, "network") {
+		t.Errorf("pull from an unreachable store ended %+v, want the error to blame the network", p)
+	}
 
 	// A slow one, cancelled once the download is under way.
 	slowModel := slow.Model("slow")

@@ -29,6 +29,9 @@ type Registry struct {
 	Host string
 	// Requests counts the blob downloads begun.
 	Requests atomic.Int64
+	// StorageDown, when set, sends blob downloads to a port nothing
+	// listens on: a pull then fails as on a broken network.
+	StorageDown atomic.Bool
 }
 
 // StartRegistry serves ModelTiny of ol as library/name:latest, with
@@ -69,6 +72,9 @@ func StartRegistry(t testing.TB, ol *Server, name string, extra int, delay time.
 	// another host name.
 	mux.HandleFunc("/v2/library/{model}/blobs/{digest}", func(w http.ResponseWriter, req *http.Request) {
 		_, port, _ := strings.Cut(req.Host, ":")
+		if r.StorageDown.Load() {
+			port = "1" // tcpmux, which nothing serves
+		}
 		w.Header().Set("Location", "http://localhost:"+port+"/storage/"+req.PathValue("digest"))
 		w.WriteHeader(http.StatusTemporaryRedirect)
 	})
