@@ -60,6 +60,9 @@ func TestPullFromRegistry(t *testing.T) {
 		return !a.Missing && a.Load == status.LoadWarm
 	})
 	waitFor(t, "the notification", func() bool { return noted("Model pulled", want) })
+	if code, body := ask(t, d.State().Translator.Addr, "claude-sonnet-4-5", "Hi there"); code != 200 || !strings.Contains(body, ollamatest.ReplyDefault) {
+		t.Fatalf("the pulled model answered %d %s", code, body)
+	}
 	if reg.Requests.Load() == 0 {
 		t.Error("Ollama downloaded nothing from the registry")
 	}
