@@ -21,8 +21,18 @@ type backendPoller struct {
 	every time.Duration
 	now   chan struct{} // asks run to poll now
 
+	// onPoll, when set, is called after each poll with the backends
+	// before and after it, outside every lock.
+	onPoll func(before, after []status.BackendState)
+
 	mu    sync.Mutex
-	tools map[string]*bool // "url\x00model\x00digest" -> tools capability
+	shown map[string]shownModel // "url\x00model\x00digest" -> what /api/show said
+}
+
+// shownModel is what /api/show says of one model digest.
+type shownModel struct {
+	tools   *bool
+	details status.ModelDetails
 }
 
 func newBackendPoller(every time.Duration) *backendPoller {
@@ -30,7 +40,7 @@ func newBackendPoller(every time.Duration) *backendPoller {
 		hc:    &http.Client{Timeout: 10 * time.Second},
 		every: every,
 		now:   make(chan struct{}, 1),
-		tools: map[string]*bool{},
+		shown: map[string]shownModel{},
 	}
 }
 
@@ -57,6 +67,7 @@ func (p *backendPoller) run(ctx context.Context, bases func() []string, l *live)
 		if ctx.Err() != nil {
 			return
 		}
+		before := last
 		down, up := backendChanges(last, now)
 		if first {
 			up = nil
@@ -73,6 +84,9 @@ func (p *backendPoller) run(ctx context.Context, bases func() []string, l *live)
 		}
 		last, first = now, false
 		l.update(func(st *status.State) { st.Backends = now })
+		if p.onPoll != nil {
+			p.onPoll(before, now)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -115,34 +129,51 @@ func (p *backendPoller) check(ctx context.Context, base string) status.BackendSt
 	}
 	b.Reachable = true
 	for _, m := range tags.Models {
-		b.Models = append(b.Models, status.ModelState{Name: m.Name, Tools: p.hasTools(ctx, c, m)})
+		sm := p.show(ctx, c, m)
+		b.Models = append(b.Models, status.ModelState{Name: m.Name, Tools: sm.tools, ModelDetails: sm.details})
 	}
 	sort.Slice(b.Models, func(i, j int) bool { return b.Models[i].Name < b.Models[j].Name })
+	if ps, err := c.Running(ctx); err == nil {
+		b.Loaded = loadedModels(ps)
+	}
 	return b
 }
 
-// hasTools asks /api/show once per model digest: a re-pulled model may
-// gain or lose the capability, an unchanged one cannot.
-func (p *backendPoller) hasTools(ctx context.Context, c *ollama.Client, m ollama.ListModel) *bool {
+// show asks /api/show once per model digest: a re-pulled model may gain
+// or lose a capability, an unchanged one cannot. Until it answers, the
+// details are those of /api/tags.
+func (p *backendPoller) show(ctx context.Context, c *ollama.Client, m ollama.ListModel) shownModel {
 	key := c.BaseURL() + "\x00" + m.Name + "\x00" + m.Digest
 	p.mu.Lock()
-	v, ok := p.tools[key]
+	v, ok := p.shown[key]
 	p.mu.Unlock()
 	if ok {
 		return v
 	}
+	v.details = status.ModelDetails{Size: m.Size, ParameterSize: m.Details.ParameterSize, Quantization: m.Details.QuantizationLevel}
 	show, err := c.Show(ctx, m.Name)
 	if err != nil {
-		return nil // unknown now; asked again next poll
+		return v // asked again next poll
 	}
+	v.details.ContextLength = show.ContextLength()
 	if len(show.Capabilities) > 0 {
-		t := slices.Contains(show.Capabilities, "tools")
-		v = &t
+		has := func(c string) *bool { b := slices.Contains(show.Capabilities, c); return &b }
+		v.tools, v.details.Thinking, v.details.Vision = has("tools"), has("thinking"), has("vision")
 	}
 	p.mu.Lock()
-	p.tools[key] = v
+	p.shown[key] = v
 	p.mu.Unlock()
 	return v
+}
+
+// loadedModels is /api/ps as the state keeps it.
+func loadedModels(ps *ollama.PsResponse) []status.LoadedModel {
+	var out []status.LoadedModel
+	for _, m := range ps.Models {
+		out = append(out, status.LoadedModel{Name: m.Name, Size: m.Size, SizeVRAM: m.SizeVRAM, Expires: m.ExpiresAt,
+			ContextLength: m.ContextLength})
+	}
+	return out
 }
 
 // backendChanges compares two polls and returns the backends that went

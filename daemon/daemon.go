@@ -3,7 +3,9 @@
 // translator's listener, the patcher's keeper (which routes every
 // Clawdbot/OpenClaw install by the route its release supports), the auth
 // guard and the optional gateway in line with the config, the events they
-// report, the polling of the Ollama servers, and the live state
+// report, the polling of the Ollama servers with the upkeep of the
+// aliases' models (warm-up, pulls, request numbers and /metrics, see
+// models.go), and the live state
 // (daemon/status) it hands to subscribers, the admin endpoint
 // (daemon/admin) and notifications. The doctor, the gateway's supervisor
 // and the settings derived from the config live in packages of their own.
@@ -109,6 +111,7 @@ type Daemon struct {
 	parts    *parts
 	events   *events
 	poller   *backendPoller
+	models   modelParts
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -149,8 +152,9 @@ func New(opts Options) (*Daemon, error) {
 	d.parts.applied = func() { d.events.soon(); d.poller.soon() }
 	// A request that finds a backend down (or back) is news before the
 	// next poll: poll now, so the menu and the notification follow at once.
+	d.initModels()
 	d.parts.api = translator.New(d.file.current, translator.Options{Logger: opts.Logger, Version: opts.Version,
-		OnBackendChange: func(string, bool, error) { d.poller.soon() }})
+		OnBackendChange: func(string, bool, error) { d.poller.soon() }, OnRequest: d.observe})
 	return d, nil
 }
 
@@ -211,7 +215,7 @@ func (d *Daemon) Start() error {
 	started := time.Now()
 	d.update(func(st *status.State) { st.Started = started })
 
-	adminLn, err := net.Listen("tcp", "127.0.0.1:0")
+	adminLn, err := net.Listen("tcp", config.AdminAddr(d.file.current()))
 	if err != nil {
 		d.Stop()
 		return fmt.Errorf("admin endpoint: %w", err)
@@ -247,6 +251,7 @@ func (d *Daemon) Stop() error {
 	}
 	d.parts.stop()
 	d.cancel()
+	d.models.pulls.Wait()
 	if d.admin != nil {
 		d.admin.Close()
 	}

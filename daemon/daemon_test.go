@@ -33,7 +33,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("CLAWBRIDGE_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -47,7 +47,7 @@ type world struct {
 	home, clawdbot, catalog, original, authFile, configPath string
 }
 
-func newWorld(t *testing.T, ollamaURL string, extra string) *world {
+func newWorld(t testing.TB, ollamaURL string, extra string) *world {
 	t.Helper()
 	w := &world{home: t.TempDir()}
 	w.clawdbot = filepath.Join(w.home, "src", "clawdbot")
@@ -114,7 +114,7 @@ func recordingNotifier(t *testing.T) (n *notify.Notifier, noted func(prefix, par
 	}
 }
 
-func quietNotifier(t *testing.T) *notify.Notifier {
+func quietNotifier(t testing.TB) *notify.Notifier {
 	return notify.New(notify.Options{Logger: testLogger(t), Send: func(string, string) error { return nil }})
 }
 
@@ -123,14 +123,14 @@ func quietNotifier(t *testing.T) *notify.Notifier {
 const oauthTakeover = `{"version":1,"profiles":{"anthropic:default":{"type":"api_key","provider":"anthropic","key":"sk-test-local"},` +
 	`"anthropic:claude-cli":{"type":"oauth","provider":"anthropic","access":"sk-ant-oat01-secret","refresh":"sk-ant-ort01-secret","expires":4102444800000}}}`
 
-func mustMkdir(t *testing.T, dir string) {
+func mustMkdir(t testing.TB, dir string) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func mustWrite(t *testing.T, path, data string) {
+func mustWrite(t testing.TB, path, data string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
@@ -147,7 +147,7 @@ func replaceFile(t *testing.T, path, data string) {
 	}
 }
 
-func startDaemon(t *testing.T, w *world, o Options) *Daemon {
+func startDaemon(t testing.TB, w *world, o Options) *Daemon {
 	t.Helper()
 	o.ConfigPath = w.configPath
 	o.Home = w.home

@@ -68,7 +68,7 @@ general_settings:`, ol.URL, ollamatest.ModelNoTools, ollamatest.ModelPlain), 1)+
 		{"ollama " + ol.URL, true, "Ollama 0.17.4", ""},
 		{"model " + ollamatest.ModelTiny, true, "supports tools", ""},
 		{"model " + ollamatest.ModelNoTools, false, "cannot call tools", "supports_function_calling: false"},
-		{"model not-pulled:1b", false, "not pulled", "ollama pull not-pulled:1b"},
+		{"model not-pulled:1b", false, "not pulled", `(or "Pull not-pulled:1b" in the menu)`},
 		{"model " + ollamatest.ModelPlain, true, "chat only", ""},
 		{"pi-ai 0.49.3 patch", false, "0/", "start the daemon"},
 		{"auth profiles", false, "uses anthropic:claude-cli", "clawbridge guard --fix"},

@@ -145,7 +145,7 @@ func (p *parts) apply(cfg *config.Config, first bool) error {
 	p.applyGuard(cfg)
 	p.applyGateway(cfg)
 	p.live.update(func(st *status.State) {
-		st.Aliases = settings.Aliases(cfg)
+		st.Aliases = withLive(settings.Aliases(cfg), st.Aliases)
 		st.Notifications = p.live.notifier.Enabled()
 		if p.opts.LoginItem != nil {
 			st.StartAtLogin = p.opts.LoginItem.Installed()

@@ -70,6 +70,10 @@ clawbridge:
 type childInput struct {
 	Choices    []Choice
 	BackendErr string
+	// Load and Numbers are shown for every alias; Unmapped are the
+	// backend's models no alias uses.
+	Load, Numbers string
+	Unmapped      []Choice
 }
 
 var testChoices = []Choice{
@@ -195,6 +199,40 @@ func TestTrayOverDBus(t *testing.T) {
 		t.Errorf("claude-haiku-4-5 maps to %q, want ollama/phi4:14b", got)
 	}
 	commentsKept(t, cfgPath)
+
+	t.Log("an alias whose model the backend lacks offers Pull, shows the progress and can cancel it")
+	child.send(t, childInput{Choices: testChoices, Load: "warm (4.9 GB)", Numbers: "3 requests · TTFT 120ms",
+		Unmapped: []Choice{{Model: "llava:7b", Vision: Yes, Detail: "7B · Q4_0"}}})
+	root, err = client.WaitFor(ctx, "Pull phi4:14b", func(r *traytest.Item) bool {
+		sub := r.Find("claude-haiku-4-5 → phi4:14b · not pulled")
+		return sub != nil && sub.Find("Pull phi4:14b") != nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLabels(t, root.Find("claude-sonnet-4-5"), []string{"Model warm (4.9 GB)", "Last hour: 3 requests · TTFT 120ms",
+		"llama3.1:8b", "qwen3:8b", "llama2:7b  (no tools)"})
+	wantLabels(t, root.Find("Pulled, not mapped (1)"), []string{"llava:7b · 7B · Q4_0 · vision"})
+	if err := client.Click(ctx, "claude-haiku-4-5", "Pull phi4:14b"); err != nil {
+		t.Fatal(err)
+	}
+	child.expect(t, "pull claude-haiku-4-5")
+	if _, err := client.WaitFor(ctx, "the pull's progress", func(r *traytest.Item) bool {
+		sub := r.Find("claude-haiku-4-5")
+		return r.Find("pulling phi4:14b: 42%") != nil && sub != nil && sub.Find("Cancel pull of phi4:14b") != nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Click(ctx, "claude-haiku-4-5", "Cancel pull of phi4:14b"); err != nil {
+		t.Fatal(err)
+	}
+	child.expect(t, "cancel pull phi4:14b")
+	if _, err := client.WaitFor(ctx, "the pull cancelled", func(r *traytest.Item) bool {
+		sub := r.Find("claude-haiku-4-5")
+		return r.Find("pull of phi4:14b cancelled") != nil && sub != nil && sub.Find("Pull phi4:14b") != nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 
 	t.Log("Copy TUI command without a clipboard shows the command")
 	if err := client.Click(ctx, labelCopyTUI); err != nil {
@@ -473,6 +511,8 @@ func runChild(cfgPath string) int {
 			SetToggle:     d.setToggle,
 			SetAliasModel: d.setAliasModel,
 			Repatch:       d.repatch,
+			Pull:          d.pull,
+			CancelPull:    d.cancelPull,
 			Notify:        func(title, msg string) { d.report("notify %s: %s", title, msg) },
 			Quit:          func() { d.report("quit") },
 		},
@@ -492,10 +532,39 @@ type childDaemon struct {
 	states chan State
 	out    io.Writer
 
-	mu           sync.Mutex
-	choices      []Choice
-	backendErr   string
-	startAtLogin bool
+	mu            sync.Mutex
+	choices       []Choice
+	backendErr    string
+	load, numbers string
+	unmapped      []Choice
+	pulls         []Pull
+	startAtLogin  bool
+}
+
+// pull starts a pull that stays at 42% until cancelled.
+func (d *childDaemon) pull(ctx context.Context, alias string) error {
+	d.report("pull %s", alias)
+	cfg, err := config.Load(d.path)
+	if err != nil {
+		return err
+	}
+	for _, e := range cfg.ModelList {
+		if e.ModelName == alias {
+			_, model, _ := strings.Cut(e.LiteLLMParams.Model, "/")
+			d.mu.Lock()
+			d.pulls = []Pull{{Model: model, Line: "pulling " + model + ": 42% (3.8 GB of 9.1 GB)", Running: true}}
+			d.mu.Unlock()
+		}
+	}
+	return d.publish()
+}
+
+func (d *childDaemon) cancelPull(ctx context.Context, model string) error {
+	d.report("cancel pull %s", model)
+	d.mu.Lock()
+	d.pulls = []Pull{{Model: model, Line: "pull of " + model + " cancelled"}}
+	d.mu.Unlock()
+	return d.publish()
 }
 
 // settingKeys are the config keys of the toggles the config holds.
@@ -562,6 +631,7 @@ func (d *childDaemon) readInput(r io.Reader) {
 		}
 		d.mu.Lock()
 		d.choices, d.backendErr = in.Choices, in.BackendErr
+		d.load, d.numbers, d.unmapped = in.Load, in.Numbers, in.Unmapped
 		d.mu.Unlock()
 		if err := d.publish(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -600,7 +670,10 @@ func (d *childDaemon) state() (State, error) {
 	}
 	for _, e := range cfg.ModelList {
 		_, model, _ := strings.Cut(e.LiteLLMParams.Model, "/")
-		s.Aliases = append(s.Aliases, Alias{Name: e.ModelName, Model: model, Choices: slices.Clone(d.choices)})
+		missing := d.backendErr == "" && !slices.ContainsFunc(d.choices, func(c Choice) bool { return c.Model == model })
+		s.Aliases = append(s.Aliases, Alias{Name: e.ModelName, Model: model, Choices: slices.Clone(d.choices),
+			Load: d.load, Numbers: d.numbers, Missing: missing})
 	}
+	s.Unmapped, s.Pulls = slices.Clone(d.unmapped), slices.Clone(d.pulls)
 	return s, nil
 }

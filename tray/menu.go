@@ -34,6 +34,8 @@ const (
 	cmdOpenLogs
 	cmdCopyTUI
 	cmdQuit
+	cmdPull       // Pull <model>: the item's alias and model
+	cmdCancelPull // stop the pull of the item's model
 )
 
 // item is one entry of the menu.
@@ -117,9 +119,7 @@ func buildMenu(s State, a Actions, home string) []item {
 	} else {
 		status("aliases", "Models", "")
 	}
-	for _, al := range s.Aliases {
-		m = append(m, aliasMenu(al, a.SetAliasModel != nil))
-	}
+	m = append(m, modelItems(s, a)...)
 	sep()
 
 	for _, t := range toggles {
@@ -245,54 +245,6 @@ func gatewayLine(g Gateway) string {
 		return fmt.Sprintf("Gateway running on :%d", g.Port)
 	}
 	return "Gateway not running"
-}
-
-// aliasMenu is an alias's submenu: every model its backend has, the
-// current one checked, those that cannot call tools marked. A current
-// model the backend lacks is listed too, so the user sees why requests
-// fail.
-func aliasMenu(al Alias, canSet bool) item {
-	sub := item{key: "alias-" + al.Name, kind: kindSubmenu, title: aliasTitle(al), enabled: true}
-	found := false
-	for _, c := range al.Choices {
-		title, tip := c.Model, ""
-		if c.Tools == No {
-			title += noToolsMark
-			tip = "Cannot call tools: Clawdbot's tools will not work with this model"
-		}
-		current := c.Model == al.Model
-		found = found || current
-		sub.children = append(sub.children, item{
-			key: "model-" + c.Model, kind: kindChoice, alias: al.Name, model: c.Model,
-			title: title, tooltip: tip, checked: current, enabled: canSet,
-		})
-	}
-	if !found && al.Model != "" {
-		missing := item{
-			key: "missing-" + al.Model, kind: kindChoice, alias: al.Name, model: al.Model,
-			title: al.Model + missingMark, checked: true,
-			tooltip: "The config names this model but the backend does not have it",
-		}
-		sub.children = append([]item{missing}, sub.children...)
-	}
-	if len(sub.children) == 0 {
-		sub.children = []item{{key: "none", kind: kindStatus, title: "No models in Ollama"}}
-	}
-	return sub
-}
-
-// aliasTitle reads "claude-sonnet-4-5 → llama3.1:70b".
-func aliasTitle(al Alias) string {
-	model := al.Model
-	if model == "" {
-		model = "(none)"
-	}
-	for _, c := range al.Choices {
-		if c.Model == al.Model && c.Tools == No {
-			model += noToolsMark
-		}
-	}
-	return al.Name + " → " + model
 }
 
 // toggleOn reads a checkbox's state from s.

@@ -21,6 +21,8 @@ var allActions = Actions{
 	SetToggle:     func(context.Context, Toggle, bool) error { return nil },
 	SetAliasModel: func(context.Context, string, string) error { return nil },
 	Repatch:       func(context.Context) error { return nil },
+	Pull:          func(context.Context, string) error { return nil },
+	CancelPull:    func(context.Context, string) error { return nil },
 	Doctor:        func(context.Context) (string, bool) { return "", true },
 	Notify:        func(string, string) {},
 	Quit:          func() {},
@@ -43,17 +45,19 @@ func healthy() State {
 		AutoRepatch:   true,
 		Notifications: true,
 		Aliases: []Alias{
-			{Name: "claude-sonnet-4-5", Model: "llama3.1:70b", Choices: []Choice{
-				{Model: "llama3.1:70b", Tools: Yes},
-				{Model: "qwen3:8b", Tools: Yes},
-				{Model: "llama2:7b", Tools: No},
-				{Model: "mystery:1b"},
-			}},
-			{Name: "claude-haiku-4-5", Model: "qwen3:8b", Choices: []Choice{
+			{Name: "claude-sonnet-4-5", Model: "llama3.1:70b", Load: "warm (42.5 GB)",
+				Numbers: "12 requests · TTFT 340ms · 24.1 tok/s · 53.2k in / 1.2k out", Choices: []Choice{
+					{Model: "llama3.1:70b", Tools: Yes, Detail: "70.6B · Q4_K_M · 42.5 GB · 128k context"},
+					{Model: "qwen3:8b", Tools: Yes, Thinking: Yes, Detail: "8.2B · Q4_K_M · 5.2 GB · 40k context"},
+					{Model: "llama2:7b", Tools: No},
+					{Model: "mystery:1b"},
+				}},
+			{Name: "claude-haiku-4-5", Model: "qwen3:8b", Load: "cold", Numbers: "no requests in the last hour", Choices: []Choice{
 				{Model: "llama3.1:70b", Tools: Yes},
 				{Model: "qwen3:8b", Tools: Yes},
 			}},
 		},
+		Unmapped:   []Choice{{Model: "llava:7b", Tools: No, Vision: Yes, Detail: "7B · Q4_0 · 4.7 GB · 32k context"}},
 		ConfigPath: "/home/ada/.config/clawbridge/config.yaml",
 		LogPath:    "/home/ada/.local/state/clawbridge/clawbridge.log",
 		TUICommand: "clawdbot tui",
@@ -81,6 +85,12 @@ func troubled() State {
 	s.Gateway = Gateway{Enabled: true, Port: 18789, Err: "exited with status 1\nstack trace follows"}
 	s.StartAtLogin = true
 	s.Aliases[0].Model = "llama2:7b"
+	s.Aliases[1].Model, s.Aliases[1].Missing, s.Aliases[1].Load = "qwen3:32b", true, ""
+	s.Aliases = append(s.Aliases, Alias{Name: "claude-opus-4-1", Model: "gpt-oss:20b", Missing: true, Choices: s.Aliases[1].Choices})
+	s.Pulls = []Pull{
+		{Model: "qwen3:32b", Line: "pulling qwen3:32b: 42% (8.4 GB of 20.0 GB)", Running: true},
+		{Model: "gpt-oss:20b", Line: "pull of gpt-oss:20b failed: no space left on the disk for gpt-oss:20b: remove models you do not use (ollama rm) and pull again"},
+	}
 	return s
 }
 
@@ -223,6 +233,10 @@ func TestShape(t *testing.T) {
 		{"backend down", func(s *State) { s.Backends[0].Err = "refused" }, true},
 		{"model pulled", func(s *State) { s.Aliases[0].Choices = append(s.Aliases[0].Choices, Choice{Model: "new:1b"}) }, false},
 		{"model removed", func(s *State) { s.Aliases[1].Choices = s.Aliases[1].Choices[:1] }, false},
+		{"pull progress", func(s *State) { s.Pulls = []Pull{{Model: "x", Line: "pulling x: 1%", Running: true}} }, false},
+		{"model warmed", func(s *State) { s.Aliases[1].Load = "warm (5.2 GB)" }, true},
+		{"numbers moved", func(s *State) { s.Aliases[0].Numbers = "13 requests" }, true},
+		{"alias model missing", func(s *State) { s.Aliases[0].Missing = true }, false},
 		{"alias added", func(s *State) { s.Aliases = append(s.Aliases, Alias{Name: "claude-opus-4-1"}) }, false},
 		{"backend added", func(s *State) { s.Backends = append(s.Backends, Backend{URL: "http://b"}) }, false},
 		{"patch added", func(s *State) { s.Patches = append(s.Patches, Patch{Target: "/x"}) }, false},

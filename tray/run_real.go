@@ -195,13 +195,13 @@ func (m *Menu) add(watch context.Context, parent *systray.MenuItem, it item) {
 	var mi *systray.MenuItem
 	switch {
 	case parent == nil && checkable:
-		mi = systray.AddMenuItemCheckbox(it.title, it.tooltip, it.checked)
+		mi = systray.AddMenuItemCheckbox(menuLabel(it.title), it.tooltip, it.checked)
 	case parent == nil:
-		mi = systray.AddMenuItem(it.title, it.tooltip)
+		mi = systray.AddMenuItem(menuLabel(it.title), it.tooltip)
 	case checkable:
-		mi = parent.AddSubMenuItemCheckbox(it.title, it.tooltip, it.checked)
+		mi = parent.AddSubMenuItemCheckbox(menuLabel(it.title), it.tooltip, it.checked)
 	default:
-		mi = parent.AddSubMenuItem(it.title, it.tooltip)
+		mi = parent.AddSubMenuItem(menuLabel(it.title), it.tooltip)
 	}
 	if !it.enabled {
 		mi.Disable()
@@ -225,7 +225,7 @@ func (m *Menu) update(items []item) {
 			continue
 		}
 		if it.title != was.title {
-			mi.SetTitle(it.title)
+			mi.SetTitle(menuLabel(it.title))
 		}
 		if it.tooltip != was.tooltip {
 			mi.SetTooltip(it.tooltip)
@@ -308,6 +308,10 @@ func (m *Menu) handle(ctx context.Context, it item) {
 			return func(s State) State { return withAliasModel(s, it.alias, it.model) }, nil
 		})
 	case kindCommand:
+		if it.command == cmdPull || it.command == cmdCancelPull {
+			m.pullCommand(ctx, it)
+			return
+		}
 		m.command(ctx, it.command, s)
 	}
 }

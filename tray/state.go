@@ -45,6 +45,10 @@ type State struct {
 	// Aliases are the Claude model names of the config, each with the local
 	// models it may be switched to.
 	Aliases []Alias
+	// Unmapped are the models the backends have pulled that no alias
+	// uses; Pulls the pulls running or just ended.
+	Unmapped []Choice
+	Pulls    []Pull
 
 	// ConfigPath and LogPath are opened by "Open config" and "Open logs";
 	// TUICommand is what "Copy TUI command" copies. Empty disables the item.
@@ -138,11 +142,35 @@ type Alias struct {
 	Model string
 	// Choices are the models the alias's backend has, in the order to list.
 	Choices []Choice
+	// Load says whether the model is in memory: "warm (1.2 GB)",
+	// "loading", "cold"; "" when unknown.
+	Load string
+	// Missing: the backend answers but has not pulled Model, which the
+	// menu then offers to pull.
+	Missing bool
+	// Numbers are the alias's requests over the last hour in one line;
+	// "" hides the line.
+	Numbers string
+}
+
+// Pull is a pull of a model into a backend.
+type Pull struct {
+	Model string
+	// Line says how far it is or how it ended: "pulling qwen3:8b: 42%
+	// (2.1 GB of 5.2 GB)".
+	Line string
+	// Running: it can still be cancelled.
+	Running bool
 }
 
 // Choice is a model an alias can be switched to.
 type Choice struct {
 	Model string
+	// Detail is what the backend says of the model: "8.2B · Q4_K_M ·
+	// 5.2 GB · 40k context"; "" when unknown.
+	Detail string
+	// Thinking and Vision are the model's other marked capabilities.
+	Thinking, Vision Capability
 	// Tools says whether the model can call tools; the menu marks models
 	// that cannot, since Clawdbot needs tool calls.
 	Tools Capability
@@ -167,6 +195,10 @@ type Actions struct {
 	SetToggle func(ctx context.Context, t Toggle, on bool) error
 	// SetAliasModel points alias at model in the config.
 	SetAliasModel func(ctx context.Context, alias, model string) error
+	// Pull starts pulling the model alias names into its backend, and
+	// CancelPull stops the pull of model.
+	Pull       func(ctx context.Context, alias string) error
+	CancelPull func(ctx context.Context, model string) error
 	// Repatch patches every pi-ai install now.
 	Repatch func(ctx context.Context) error
 	// Doctor checks the setup; its summary is shown as a notification.

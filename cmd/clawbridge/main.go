@@ -30,6 +30,7 @@ func commands() []command {
 		{"start", "start the installed agent", runStart},
 		{"stop", "stop the installed agent until the next login", runStop},
 		{"restart", "restart the installed agent (after an upgrade, say)", runRestart},
+		{"pull", "pull the model an alias names (or any model) into Ollama, with progress", runPull},
 		{"serve", "run only the translator in the foreground", runServe},
 		{"guard", "check or pin Clawdbot's auth-profiles.json to the local key", runGuard},
 		{"patch", "point pi-ai's model catalog at clawbridge, check it or undo it", runPatch},

@@ -90,6 +90,7 @@ func trayState(s status.State, home string) tray.State {
 		}
 		t.Aliases = append(t.Aliases, alias)
 	}
+	addModels(&t, s)
 	return t
 }
 
@@ -118,7 +119,7 @@ func trayOptions(d *daemon.Daemon, log *slog.Logger) tray.Options {
 			}
 		}
 	}()
-	return tray.Options{
+	opts := tray.Options{
 		Initial: trayState(d.State(), home),
 		States:  out,
 		Logger:  log,
@@ -138,4 +139,6 @@ func trayOptions(d *daemon.Daemon, log *slog.Logger) tray.Options {
 			Quit:   d.Quit,
 		},
 	}
+	pullActions(d, &opts.Actions)
+	return opts
 }

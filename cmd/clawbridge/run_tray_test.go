@@ -44,6 +44,7 @@ func TestTrayState(t *testing.T) {
 					{Model: "a:1b", Tools: tray.Yes}, {Model: "b:1b", Tools: tray.No}, {Model: "c:1b", Tools: tray.Unknown}, {Model: "d:latest", Tools: tray.Yes}}},
 					{Name: "claude-haiku-4-5", Model: "d:latest", Choices: []tray.Choice{
 						{Model: "a:1b", Tools: tray.Yes}, {Model: "b:1b", Tools: tray.No}, {Model: "c:1b", Tools: tray.Unknown}, {Model: "d:latest", Tools: tray.Yes}}}},
+				Unmapped:   []tray.Choice{{Model: "b:1b", Tools: tray.No}, {Model: "c:1b", Tools: tray.Unknown}},
 				ConfigPath: "/c.yaml", LogPath: "/logs", TUICommand: "node x tui",
 			},
 		},

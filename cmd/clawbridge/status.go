@@ -89,9 +89,7 @@ func printState(w io.Writer, s *status.State, now time.Time, home string) {
 			line("ollama", "%s · DOWN: %s", b.URL, b.Err)
 		}
 	}
-	for _, a := range s.Aliases {
-		line("model", "%s → %s", a.Name, a.Model)
-	}
+	printModels(line, s)
 	printPatcher(line, s.Patcher, home)
 	switch {
 	case !s.Guard.Enabled:

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -71,9 +72,21 @@ func (a *Client) Repatch(ctx context.Context) error { return a.do(ctx, "POST", "
 func (a *Client) Reload(ctx context.Context) error { return a.do(ctx, "POST", "/reload", nil) }
 
 func (a *Client) do(ctx context.Context, method, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, "http://"+a.rt.Admin+path, nil)
+	return a.send(ctx, method, path, nil, out)
+}
+
+// send sends body (nil for none) and decodes the answer into out.
+func (a *Client) send(ctx context.Context, method, path string, body []byte, out any) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+a.rt.Admin+path, rd)
 	if err != nil {
 		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Authorization", "Bearer "+a.rt.Token)
 	resp, err := a.hc.Do(req)
@@ -85,16 +98,16 @@ func (a *Client) do(ctx context.Context, method, path string, out any) error {
 		return fmt.Errorf("ask the daemon: %w", err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if resp.StatusCode/100 != 2 {
 		var e struct{ Error string }
-		if json.Unmarshal(body, &e) == nil && e.Error != "" {
+		if json.Unmarshal(answer, &e) == nil && e.Error != "" {
 			return errors.New(e.Error)
 		}
 		return fmt.Errorf("daemon answered %s", resp.Status)
 	}
 	if out != nil {
-		return json.Unmarshal(body, out)
+		return json.Unmarshal(answer, out)
 	}
 	return nil
 }

@@ -60,7 +60,19 @@ func Handler(d Daemon, token string, masterKey func() string) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "reloaded"})
 	})
+	handlePulls(mux, d)
+	var metrics http.Handler
+	if m, ok := d.(MetricsServer); ok {
+		metrics = m.MetricsHandler()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// /metrics holds counts and times only, and Prometheus cannot
+		// know the token of a daemon's run: it needs none (the listener
+		// is loopback-only).
+		if metrics != nil && r.URL.Path == "/metrics" && r.Method == http.MethodGet {
+			metrics.ServeHTTP(w, r)
+			return
+		}
 		if !authorized(r, token, masterKey()) {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing or wrong token"})
 			return

@@ -98,6 +98,11 @@ type LiteLLMParams struct {
 	// tool call when it names an offered tool and its arguments fit the
 	// tool's schema; false passes such text through untouched.
 	RepairToolCalls *bool `yaml:"repair_tool_calls"`
+	// KeepAlive is how long Ollama keeps the model loaded after a request
+	// (LiteLLM's keep_alive for Ollama): a duration such as "30m" or "2h",
+	// a number of seconds, or -1 for as long as Ollama runs. Empty means
+	// Ollama's default (5 minutes), or forever with clawbridge.models.warmup.
+	KeepAlive string `yaml:"keep_alive"`
 }
 
 // ModelInfo describes what a backend model can do, for models whose
@@ -141,6 +146,10 @@ type Settings struct {
 	Notifications NotificationSettings `yaml:"notifications"`
 	// Gateway is the optional supervised Clawdbot gateway.
 	Gateway GatewaySettings `yaml:"gateway"`
+	// Models are the warm-up and pull settings of the backend models.
+	Models ModelSettings `yaml:"models"`
+	// Admin is the loopback admin endpoint (status, pulls, /metrics).
+	Admin AdminSettings `yaml:"admin"`
 }
 
 // TranslatorSettings tune the translator as a whole.

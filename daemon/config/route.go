@@ -50,6 +50,9 @@ type Deployment struct {
 	// MaxParallelRequests is litellm_params.max_parallel_requests; 0
 	// means the translator's default.
 	MaxParallelRequests int
+	// KeepAlive is litellm_params.keep_alive as Ollama reads it (KeepAlive
+	// in keepalive.go); "" leaves Ollama's default.
+	KeepAlive string
 	// Line is the entry's line in the config, for messages.
 	Line int
 }
@@ -135,6 +138,7 @@ func (c *Config) deployment(e *ModelEntry) Deployment {
 		MaxInputTokens:          e.ModelInfo.MaxInputTokens,
 		RepairToolCalls:         p.RepairToolCalls,
 		MaxParallelRequests:     p.MaxParallelRequests,
+		KeepAlive:               c.keepAlive(p.KeepAlive),
 		Line:                    e.Line,
 	}
 }

@@ -43,6 +43,7 @@ func (d *decoder) validate(cfg *Config) {
 			d.problem(key, d.lineOf(key), "%s %s", d.show(key, listen), msg)
 		}
 	}
+	d.validateAdminListen(cfg.Clawbridge.Admin.Listen)
 	key = "clawbridge.gateway.port"
 	if p := cfg.Clawbridge.Gateway.Port; !d.failed(key) && (p < 0 || p > 65535) {
 		d.problem(key, d.lineOf(key), "%d is not a port; want 1 to 65535 (default 18789)", p)
@@ -120,6 +121,7 @@ func (d *decoder) validateEntry(e *ModelEntry, key string) {
 		d.problem(baseKey, d.lineOf(baseKey), "missing; openai/ models need the server's URL, e.g. http://127.0.0.1:8000/v1")
 	}
 
+	d.validateKeepAlive(joinKey(key, "litellm_params.keep_alive"), p.KeepAlive)
 	for _, c := range []struct {
 		key string
 		neg bool

@@ -279,7 +279,7 @@ func checkBackend(ctx context.Context, hc *http.Client, cfg *config.Config, base
 func checkModel(ctx context.Context, c *ollama.Client, cfg *config.Config, base string, a status.AliasState, pulled map[string]bool) Check {
 	name := "model " + a.Model
 	if !pulled[a.Model] && !pulled[a.Model+":latest"] {
-		return Check{Name: name, Detail: "not pulled on " + base + " (used by " + a.Name + ")", Fix: "ollama pull " + a.Model}
+		return Check{Name: name, Detail: "not pulled on " + base + " (used by " + a.Name + ")", Fix: "clawbridge pull " + a.Name + " (or \"Pull " + a.Model + "\" in the menu)"}
 	}
 	show, err := c.Show(ctx, a.Model)
 	chatOnly := false
@@ -289,7 +289,7 @@ func checkModel(ctx context.Context, c *ollama.Client, cfg *config.Config, base 
 	}
 	switch {
 	case err != nil:
-		return Check{Name: name, Detail: "cannot read its details: " + err.Error(), Fix: "ollama pull " + a.Model}
+		return Check{Name: name, Detail: "cannot read its details: " + err.Error(), Fix: "clawbridge pull " + a.Name + " (or \"Pull " + a.Model + "\" in the menu)"}
 	case chatOnly:
 		return Check{Name: name, OK: true, Detail: "pulled; chat only (supports_function_calling: false)"}
 	case len(show.Capabilities) > 0 && !slices.Contains(show.Capabilities, "tools"):

@@ -29,6 +29,11 @@ type State struct {
 
 	Notifications bool `json:"notifications"`
 	StartAtLogin  bool `json:"start_at_login"`
+	// Warmup is clawbridge.models.warmup: aliases' models are kept loaded.
+	Warmup bool `json:"warmup"`
+	// Pulls are the model pulls started through the daemon, the newest
+	// last; finished ones stay until the next pull of the same model.
+	Pulls []PullState `json:"pulls,omitempty"`
 
 	// LastError is the most recent thing that went wrong, in words, for
 	// the status line users read first.
@@ -50,8 +55,10 @@ type BackendState struct {
 	Reachable bool         `json:"reachable"`
 	Version   string       `json:"version,omitempty"`
 	Models    []ModelState `json:"models,omitempty"`
-	Err       string       `json:"error,omitempty"`
-	Checked   time.Time    `json:"checked,omitzero"`
+	// Loaded are the models in its memory now (/api/ps).
+	Loaded  []LoadedModel `json:"loaded,omitempty"`
+	Err     string        `json:"error,omitempty"`
+	Checked time.Time     `json:"checked,omitzero"`
 }
 
 // ModelState is one model a backend has pulled.
@@ -60,6 +67,7 @@ type ModelState struct {
 	// Tools is whether /api/show lists the tools capability; nil when
 	// unknown (an old Ollama without capabilities).
 	Tools *bool `json:"tools,omitempty"`
+	ModelDetails
 }
 
 // AliasState is one model_name of the config and the model that answers it.
@@ -68,6 +76,14 @@ type AliasState struct {
 	Model   string `json:"model"`   // backend model, without the provider prefix
 	Backend string `json:"backend"` // api_base
 	Ollama  bool   `json:"ollama"`  // an ollama/ entry (the tray can switch those)
+	// Load is whether the model is in memory, with the Memory it takes
+	// when warm; Missing is set when the backend answers but has not
+	// pulled the model.
+	Load    ModelLoad `json:"load,omitempty"`
+	Memory  int64     `json:"memory,omitempty"`
+	Missing bool      `json:"missing,omitempty"`
+	// Stats are its numbers over the last hour.
+	Stats AliasStats `json:"stats,omitzero"`
 }
 
 // PatcherState is the patcher: every install found with its route, and
@@ -197,6 +213,11 @@ func (s *State) Healthy() bool {
 func (s State) Clone() State {
 	s.Backends = slices.Clone(s.Backends)
 	s.Aliases = slices.Clone(s.Aliases)
+	s.Pulls = slices.Clone(s.Pulls)
+	for i := range s.Backends {
+		s.Backends[i].Loaded = slices.Clone(s.Backends[i].Loaded)
+		s.Backends[i].Models = slices.Clone(s.Backends[i].Models)
+	}
 	s.Patcher.Targets = slices.Clone(s.Patcher.Targets)
 	s.Patcher.Installs = slices.Clone(s.Patcher.Installs)
 	for i := range s.Patcher.Installs {

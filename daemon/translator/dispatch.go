@@ -362,6 +362,7 @@ func (b *backends) prepare(ctx context.Context, x *exchange, d config.Deployment
 	if l := cfg.Clawbridge.Translator.MaxNumCtx; l > 0 && (a.ctxLimit == 0 || l < a.ctxLimit) {
 		a.ctxLimit = l
 	}
+	a.creq.KeepAlive = d.KeepAlive
 	no := false
 	a.creq.Truncate, a.creq.Shift = &no, &no
 	return a, nil

@@ -52,7 +52,7 @@ func (t target) errorFor(err error) *anthropic.Error {
 		case se.StatusCode == http.StatusNotFound && kind != "Ollama":
 			return anthropic.NotFound("model %q maps to %q, which %s at %s does not serve (%s)", t.Alias, t.Model, kind, t.Addr, se.Message)
 		case se.StatusCode == http.StatusNotFound:
-			return anthropic.NotFound("model %q maps to Ollama model %q, which Ollama at %s does not have (%s): run `ollama pull %s`", t.Alias, t.Model, t.Addr, se.Message, t.Model)
+			return anthropic.NotFound("model %q maps to Ollama model %q, which Ollama at %s does not have (%s): run `ollama pull %s`, or `clawbridge pull %s` (Pull in the menu)", t.Alias, t.Model, t.Addr, se.Message, t.Model, t.Alias)
 		case se.StatusCode == http.StatusBadRequest && strings.Contains(se.Message, "exceeds the context length"):
 			return anthropic.InvalidRequest("prompt is too long for the context window of %q (model %q): Ollama refused it rather than cut it (%s); shorten the conversation, or raise litellm_params.num_ctx for it in the config", t.Alias, t.Model, se.Message)
 		case se.StatusCode == http.StatusBadRequest && strings.Contains(se.Message, "does not support tools"):

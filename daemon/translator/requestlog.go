@@ -43,6 +43,7 @@ func (s *Server) logRequest(l *requestLog) {
 	}
 	o := l.outcome
 	s.repairs.Add(uint64(o.Repairs))
+	s.report(l)
 	dur := time.Since(l.start)
 	attrs := []any{"request_id", l.id, "method", l.method, "path", l.path, "status", l.status,
 		"duration_ms", dur.Milliseconds()}

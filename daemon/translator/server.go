@@ -10,7 +10,8 @@
 // dispatch to a backend, the relay of a streamed answer (pings, back
 // pressure, deadlines), token counting calibrated per backend model (for
 // count_tokens and for sizing Ollama's num_ctx), turning tool-call repair
-// on or off per backend, and the one log line of each request. Listen and
+// on or off per backend, and the one log line of each request (whose
+// numbers, never its content, go to Options.OnRequest). Listen and
 // Serve (listen.go) open the listener that both `clawbridge serve` and the
 // daemon use.
 package translator
@@ -68,6 +69,10 @@ type Options struct {
 	// called from request goroutines, one call at a time, in order; it
 	// should not block. url is the server's api_base.
 	OnBackendChange func(url string, healthy bool, err error)
+	// OnRequest, when set, receives the numbers of every API request
+	// that named a model (RequestStats, never its content), after its log
+	// line. It is called from request goroutines and should not block.
+	OnRequest func(RequestStats)
 }
 
 // Server is the translator's http.Handler.

@@ -126,7 +126,8 @@ func (c *Client) menu(ctx context.Context) (dbus.BusObject, error) {
 
 // Item is one menu entry as the panel sees it.
 type Item struct {
-	ID    int32
+	ID int32
+	// Label is the title as a panel shows it (dbusmenu mnemonics resolved).
 	Label string
 	// Checkable items are checkboxes; Checked says whether they are ticked.
 	Checkable, Checked bool
@@ -179,7 +180,8 @@ func decode(id int32, props map[string]dbus.Variant, children []dbus.Variant) (*
 	for k, v := range props {
 		switch k {
 		case "label":
-			it.Label, _ = v.Value().(string)
+			raw, _ := v.Value().(string)
+			it.Label = shownLabel(raw)
 		case "enabled":
 			it.Enabled, _ = v.Value().(bool)
 		case "visible":
@@ -412,4 +414,22 @@ func (c *Client) Icon(ctx context.Context) (image.Image, error) {
 		img.SetNRGBA(i%int(p.W), i/int(p.W), color.NRGBA{r, g, b, a})
 	}
 	return img, nil
+}
+
+// shownLabel is a dbusmenu label as a panel shows it: a single underscore
+// marks the next letter as the mnemonic and is not shown, a double one
+// shows as one underscore.
+func shownLabel(raw string) string {
+	var b strings.Builder
+	for i := 0; i < len(raw); i++ {
+		if raw[i] == '_' {
+			if i+1 < len(raw) && raw[i+1] == '_' {
+				b.WriteByte('_')
+				i++
+			}
+			continue
+		}
+		b.WriteByte(raw[i])
+	}
+	return b.String()
 }

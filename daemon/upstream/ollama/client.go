@@ -1,5 +1,7 @@
 // Package ollama is a small client for Ollama's native HTTP API: /api/chat
-// (streamed as NDJSON or not), /api/show, /api/tags and /api/version.
+// (streamed as NDJSON or not), /api/show, /api/tags and /api/version, and
+// for keeping models ready: loading one (/api/generate without a prompt),
+// what is loaded (/api/ps) and streamed pulls (/api/pull).
 //
 // It exists instead of importing github.com/ollama/ollama/api because that
 // module drags in Ollama's whole server tree, and because clawbridge needs

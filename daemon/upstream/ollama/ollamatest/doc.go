@@ -112,6 +112,13 @@
 // model, the templates (golden copies in testdata/, refreshed with
 // go test -update) and this list follow from the table.
 //
+// # Registry
+//
+// StartRegistry serves a server's tiny model over plain HTTP as an OCI
+// registry would (manifest, blobs behind a redirect), with an extra layer
+// Ollama has to download, optionally throttled: pulls with insecure: true
+// then run end to end without the network.
+//
 // # Speed
 //
 // On the 2-core CPU this was built on: creating the three models takes

@@ -113,12 +113,12 @@ func (d *demo) change(edit func(*tray.State)) {
 func demoState(look string, now time.Time) (tray.State, error) {
 	home, _ := os.UserHomeDir()
 	models := []tray.Choice{
-		{Model: "qwen3:32b", Tools: tray.Yes},
-		{Model: "qwen3:8b", Tools: tray.Yes},
-		{Model: "llama3.1:70b", Tools: tray.Yes},
-		{Model: "mistral-small3.2:24b", Tools: tray.Yes},
-		{Model: "gemma3:27b", Tools: tray.No},
-		{Model: "llama2:7b", Tools: tray.No},
+		{Model: "qwen3:32b", Tools: tray.Yes, Thinking: tray.Yes, Detail: "32.8B · Q4_K_M · 20.2 GB · 40k context"},
+		{Model: "qwen3:8b", Tools: tray.Yes, Thinking: tray.Yes, Detail: "8.2B · Q4_K_M · 5.2 GB · 40k context"},
+		{Model: "llama3.1:70b", Tools: tray.Yes, Detail: "70.6B · Q4_K_M · 42.5 GB · 128k context"},
+		{Model: "mistral-small3.2:24b", Tools: tray.Yes, Vision: tray.Yes, Detail: "24.0B · Q4_K_M · 15.0 GB · 128k context"},
+		{Model: "gemma3:27b", Tools: tray.No, Vision: tray.Yes, Detail: "27.4B · Q4_K_M · 17.4 GB · 128k context"},
+		{Model: "llama2:7b", Tools: tray.No, Detail: "6.7B · Q4_0 · 3.8 GB · 4k context"},
 	}
 	s := tray.State{
 		Translator: tray.Translator{Enabled: true, Addr: "127.0.0.1:4000", Requests: 1284},
@@ -132,10 +132,13 @@ func demoState(look string, now time.Time) (tray.State, error) {
 		Notifications: true,
 		StartAtLogin:  true,
 		Aliases: []tray.Alias{
-			{Name: "claude-sonnet-4-5", Model: "qwen3:32b", Choices: models},
-			{Name: "claude-opus-4-1", Model: "llama3.1:70b", Choices: models},
-			{Name: "claude-haiku-4-5", Model: "qwen3:8b", Choices: models},
+			{Name: "claude-sonnet-4-5", Model: "qwen3:32b", Choices: models, Load: "warm (22.1 GB)",
+				Numbers: "48 requests · TTFT 410ms · 31.5 tok/s · 412.3k in / 18.9k out"},
+			{Name: "claude-opus-4-1", Model: "llama3.1:70b", Choices: models, Load: "cold", Numbers: "no requests"},
+			{Name: "claude-haiku-4-5", Model: "qwen3:8b", Choices: models, Load: "warm (6.1 GB)",
+				Numbers: "112 requests · TTFT 95ms · 88.0 tok/s · 301.4k in / 22.7k out"},
 		},
+		Unmapped:   []tray.Choice{{Model: "nomic-embed-text:latest", Detail: "137M · F16 · 274 MB · 2k context"}},
 		ConfigPath: home + "/.config/clawbridge/config.yaml",
 		LogPath:    home + "/.local/state/clawbridge/clawbridge.log",
 		TUICommand: "clawdbot tui",
