@@ -201,6 +201,11 @@ func TestTrayOverDBus(t *testing.T) {
 		t.Fatal(err)
 	}
 	child.expect(t, "notify TUI command (no clipboard tool found): clawdbot tui")
+	if _, err := client.WaitFor(ctx, "the command shown in the menu itself", func(r *traytest.Item) bool {
+		return r.Find("    clawdbot tui") != nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 
 	t.Log("Re-patch now says what the re-patch answered: success only when it succeeded")
 	if err := client.Click(ctx, labelRepatch); err != nil {

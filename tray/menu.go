@@ -45,6 +45,7 @@ type item struct {
 	kind             kind
 	title, tooltip   string
 	checked, enabled bool
+	hidden           bool // not shown; keeps its place so the shape stays
 	children         []item
 
 	toggle       Toggle  // kindToggle
@@ -91,6 +92,7 @@ func buildMenu(s State, a Actions, home string) []item {
 	}
 
 	status("headline", headline(s), "")
+	m = append(m, resultLines(s)...)
 	sep()
 
 	status("translator", translatorLine(s.Translator), s.Translator.Err)
@@ -404,6 +406,75 @@ func detail(s string) string {
 		return string(r[:maxDetail-1]) + "…"
 	}
 	return s
+}
+
+// resultLines show the answer to the user's last click: a title line and
+// up to maxResultLines of its text. The lines are always there, hidden
+// when empty, so that an answer changes the menu in place: rebuilding it
+// would drop a click the user makes meanwhile.
+func resultLines(s State) []item {
+	r := s.Result
+	title := ""
+	if r.Title != "" {
+		title = r.Title + " · " + clock(r.At, s.At)
+	}
+	out := []item{{key: "result", kind: kindStatus, title: title, tooltip: r.Message, hidden: title == ""}}
+	lines := wrap(r.Message, maxDetail, maxResultLines)
+	for i := range maxResultLines {
+		it := item{key: fmt.Sprintf("result%d", i), kind: kindStatus, tooltip: r.Message, hidden: true}
+		if i < len(lines) && title != "" {
+			it.title, it.hidden = "    "+lines[i], false
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// maxResultLines caps the lines of a click's answer shown in the menu;
+// the whole text is in their tooltip and the log.
+const maxResultLines = 12
+
+// wrap breaks text into lines of at most width runes, at spaces where it
+// can, keeping its own line breaks; past max lines the last ends in "…".
+// Control characters other than the line breaks are dropped.
+func wrap(text string, width, max int) []string {
+	var out []string
+	for _, para := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
+		para = strings.Map(func(r rune) rune {
+			switch {
+			case r == '\t':
+				return ' '
+			case r < ' ' || r == 0x7f:
+				return -1
+			}
+			return r
+		}, strings.TrimRight(para, " "))
+		words := strings.Fields(para)
+		line := []rune{}
+		for _, w := range words {
+			rw := []rune(w)
+			for len(rw) > width { // a word longer than a line is cut
+				if len(line) > 0 {
+					out, line = append(out, string(line)), line[:0]
+				}
+				out, rw = append(out, string(rw[:width])), rw[width:]
+			}
+			if len(line) > 0 && len(line)+1+len(rw) > width {
+				out, line = append(out, string(line)), line[:0]
+			}
+			if len(line) > 0 {
+				line = append(line, ' ')
+			}
+			line = append(line, rw...)
+		}
+		if len(line) > 0 {
+			out = append(out, string(line))
+		}
+	}
+	if len(out) > max {
+		out = append(out[:max-1], string([]rune(out[max-1])[:min(len([]rune(out[max-1])), width-1)])+"…")
+	}
+	return out
 }
 
 // shape is the menu's structure as a string: the keys, in order, with

@@ -21,7 +21,9 @@ import (
 var started atomic.Bool
 
 // Run shows the tray and blocks until ctx is done or the user picks Quit
-// (after Actions.Quit returns); it then returns nil. It must be called on
+// (after Actions.Quit returns); it then runs Options.OnExit and returns
+// nil. On macOS it may not return at all: AppKit ends the process right
+// after OnExit when the app is terminated (Quit, logout). It must be called on
 // the main goroutine: macOS draws menus only from the main thread, which
 // fyne.io/systray pins to it at init. It runs once per process.
 //
@@ -44,7 +46,18 @@ func Run(ctx context.Context, o Options) error {
 		return errors.New("tray: Run called twice; the system tray runs once per process")
 	}
 	m := newMenu(o, log)
-	systray.Run(func() { m.onReady(ctx) }, nil)
+	// ctx ending quits the tray even before onReady ran (a Ctrl-C while
+	// AppKit is still starting): the event loop is not there yet to do it.
+	returned := make(chan struct{})
+	defer close(returned)
+	go func() {
+		select {
+		case <-ctx.Done():
+			systray.Quit()
+		case <-returned:
+		}
+	}()
+	systray.Run(func() { m.onReady(ctx) }, o.OnExit)
 	return nil
 }
 
@@ -68,8 +81,11 @@ type Menu struct {
 	drawn   bool               // the icon and tooltip were set at least once
 	stop    context.CancelFunc // ends the click watchers of the current build
 
+	result Result // the last answer to a click, shown on every state
+
 	clicks  chan item              // clicked items, from the click watchers
 	changes chan func(State) State // state edits of actions that succeeded
+	results chan Result            // answers to clicks, from the actions
 	done    chan struct{}          // closed when the event loop has ended
 }
 
@@ -83,6 +99,7 @@ func newMenu(o Options, log *slog.Logger) *Menu {
 		state:   stamped(o.Initial),
 		clicks:  make(chan item),
 		changes: make(chan func(State) State),
+		results: make(chan Result),
 		done:    make(chan struct{}),
 	}
 }
@@ -122,6 +139,9 @@ func (m *Menu) loop(ctx context.Context) {
 			m.show(ctx, stamped(s))
 		case change := <-m.changes:
 			m.show(ctx, change(m.state))
+		case r := <-m.results:
+			m.result = r
+			m.show(ctx, m.state)
 		case it := <-m.clicks:
 			if it.kind == kindCommand && it.command == cmdQuit {
 				m.log.Info("tray: quit from the menu")
@@ -146,6 +166,7 @@ func stamped(s State) State {
 
 // show makes the menu and the icon match s.
 func (m *Menu) show(ctx context.Context, s State) {
+	s.Result = m.result
 	m.state = s
 	items := buildMenu(s, m.actions, m.home)
 	if sh := shape(items); sh != m.shape || m.entries == nil {
@@ -206,6 +227,9 @@ func (m *Menu) add(watch context.Context, parent *systray.MenuItem, it item) {
 	if !it.enabled {
 		mi.Disable()
 	}
+	if it.hidden {
+		mi.Hide()
+	}
 	m.entries = append(m.entries, mi)
 	if it.kind == kindToggle || it.kind == kindChoice || it.kind == kindCommand {
 		m.onClick(watch, mi, it)
@@ -235,6 +259,13 @@ func (m *Menu) update(items []item) {
 				mi.Check()
 			} else {
 				mi.Uncheck()
+			}
+		}
+		if it.hidden != was.hidden {
+			if it.hidden {
+				mi.Hide()
+			} else {
+				mi.Show()
 			}
 		}
 		if it.enabled != was.enabled {
@@ -396,10 +427,15 @@ func (m *Menu) background(ctx context.Context, what string, action func(context.
 	}()
 }
 
-// notify tells the user the result of an action through Actions.Notify,
-// and the log in any case.
+// notify tells the user the result of an action: in the menu itself (a
+// notification may never be seen: macOS drops osascript's until Script
+// Editor may notify), through Actions.Notify, and in the log.
 func (m *Menu) notify(title, message string) {
 	m.log.Info("tray: "+title, "message", message)
+	select {
+	case m.results <- Result{Title: title, Message: message, At: time.Now()}:
+	case <-m.done:
+	}
 	if m.actions.Notify != nil {
 		m.actions.Notify(title, message)
 	}
