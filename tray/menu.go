@@ -85,6 +85,9 @@ const maxDetail = 60
 // buildMenu is the whole menu for state s. Items whose Actions func is nil
 // are disabled; home is the user's home directory, shown as "~" in paths.
 func buildMenu(s State, a Actions, home string) []item {
+	if s.Stopped != "" {
+		return stoppedMenu(s)
+	}
 	var m []item
 	sep := func() { m = append(m, item{key: fmt.Sprintf("sep%d", len(m)), kind: kindSeparator}) }
 	status := func(key, title, tooltip string) {
@@ -142,6 +145,26 @@ func buildMenu(s State, a Actions, home string) []item {
 	cmd(cmdCopyTUI, labelCopyTUI, s.TUICommand, s.TUICommand != "")
 	sep()
 	cmd(cmdQuit, labelQuit, "", true)
+	return m
+}
+
+// stoppedMenu is the menu while clawbridge cannot start: why, in full,
+// and what happens next, with the config and logs at hand.
+func stoppedMenu(s State) []item {
+	m := []item{{key: "headline", kind: kindStatus, title: "clawbridge: not running", tooltip: s.Stopped}}
+	m = append(m, resultLines(s)...)
+	m = append(m, item{key: "sep-stopped", kind: kindSeparator})
+	for i, line := range wrap(s.Stopped, maxDetail, maxResultLines) {
+		m = append(m, item{key: fmt.Sprintf("stopped%d", i), kind: kindStatus, title: line, tooltip: s.Stopped})
+	}
+	m = append(m,
+		item{key: "stopped-retry", kind: kindStatus, title: "Starts by itself once the config is saved or the cause is gone"},
+		item{key: "sep-stopped-cmd", kind: kindSeparator},
+		item{key: fmt.Sprintf("cmd%d", cmdOpenConfig), kind: kindCommand, command: cmdOpenConfig, title: labelOpenConfig, tooltip: s.ConfigPath, enabled: s.ConfigPath != ""},
+		item{key: fmt.Sprintf("cmd%d", cmdOpenLogs), kind: kindCommand, command: cmdOpenLogs, title: labelOpenLogs, tooltip: s.LogPath, enabled: s.LogPath != ""},
+		item{key: "sep-stopped-quit", kind: kindSeparator},
+		item{key: fmt.Sprintf("cmd%d", cmdQuit), kind: kindCommand, command: cmdQuit, title: labelQuit, enabled: true},
+	)
 	return m
 }
 

@@ -55,3 +55,24 @@ func TestWrap(t *testing.T) {
 		}
 	}
 }
+
+// TestStoppedMenu: a daemon that cannot start shows why in full, that it
+// recovers by itself, and only the items that still work.
+func TestStoppedMenu(t *testing.T) {
+	why := "127.0.0.1:4000 is already in use by litellm (pid 4242); stop it (an old LiteLLM proxy? kill 4242) or set clawbridge.listen to another address"
+	s := State{Stopped: why, ConfigPath: "/u/config.yaml", LogPath: "/u/logs", At: at}
+	if got := IconFor(s); got != IconAttention {
+		t.Errorf("icon %v, want attention", got)
+	}
+	got := outline(buildMenu(s, allActions, "/home/ada"))
+	for _, want := range []string{"· clawbridge: not running", "litellm (pid 4242)", "clawbridge.listen", "Starts by itself", "> Open config", "> Open logs", "> Quit clawbridge"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("menu:\n%s\nwant %q", got, want)
+		}
+	}
+	for _, gone := range []string{"Translator", "Run doctor", "Re-patch now"} {
+		if strings.Contains(got, gone) {
+			t.Errorf("menu:\n%s\nshows %q, which cannot work while not running", got, gone)
+		}
+	}
+}

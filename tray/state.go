@@ -50,6 +50,12 @@ type State struct {
 	// TUICommand is what "Copy TUI command" copies. Empty disables the item.
 	ConfigPath, LogPath, TUICommand string
 
+	// Stopped says why clawbridge is not running although the process is:
+	// it could not start (the port held by another program, a config that
+	// does not load, another instance) and waits for the fix. The menu
+	// then shows only that, the way out, and the config and logs.
+	Stopped string
+
 	// Result is the answer to the last thing the user asked for from the
 	// menu (the doctor's summary, an action that failed, the command that
 	// was copied). The menu fills it in itself and shows it near the top.

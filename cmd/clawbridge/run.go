@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -31,29 +30,29 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	d, err := daemon.New(daemon.Options{
+	l, err := newLauncher(daemon.Options{
 		ConfigPath: *cfgPath,
 		Listen:     *listen,
 		Logger:     logger,
 		Version:    version,
 		LoginItem:  newLoginItem(*cfgPath),
-	})
+	}, logger, stdout)
 	if err != nil {
 		return err
 	}
-	if err := d.Start(); err != nil {
-		return err
-	}
-	if addr := d.State().Translator.Addr; addr != "" {
-		fmt.Fprintf(stdout, "listening on http://%s\n", addr)
-	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The daemon starts (or waits for what keeps it from starting) beside
+	// the tray, which needs this, the main, goroutine on macOS.
+	// When it ends (a Quit, `clawbridge stop`), so does the tray.
+	ctx, ended := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- l.run(ctx); ended() }()
 	if !*noTray {
-		// The tray runs on this, the main, goroutine (macOS requires it) and
-		// returns when ctx ends or the user picks Quit.
-		err := tray.Run(ctx, trayOptions(d, logger))
+		// tray.Run returns when ctx ends or the user picks Quit; on macOS
+		// a Quit or logout ends the process in OnExit, which stops the
+		// daemon first.
+		err := tray.Run(ctx, l.trayOptions())
 		switch {
 		case errors.Is(err, tray.ErrUnavailable):
 			logger.Info("no menu bar here; running headless (clawbridge status shows the state)", "why", err)
@@ -61,9 +60,5 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 			logger.Warn("menu-bar icon failed; running headless", "err", err)
 		}
 	}
-	select {
-	case <-ctx.Done():
-	case <-d.Quitting():
-	}
-	return d.Stop()
+	return <-done
 }
