@@ -253,11 +253,12 @@ func TestTrayOverDBus(t *testing.T) {
 	}
 	commentsKept(t, cfgPath)
 
-	t.Log("Quit calls Actions.Quit and ends Run")
+	t.Log("Quit calls Actions.Quit, then OnExit (where macOS ends the process), and ends Run")
 	if err := client.Click(ctx, labelQuit); err != nil {
 		t.Fatal(err)
 	}
 	child.expect(t, "quit")
+	child.expect(t, "on exit")
 	child.expect(t, "run returned")
 	if err := child.wait(); err != nil {
 		t.Fatalf("child: %v", err)
@@ -481,6 +482,7 @@ func runChild(cfgPath string) int {
 			Notify:        func(title, msg string) { d.report("notify %s: %s", title, msg) },
 			Quit:          func() { d.report("quit") },
 		},
+		OnExit: func() { d.report("on exit") },
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "Run:", err)

@@ -69,6 +69,8 @@ const stopLimit = 15 * time.Second
 func (l *launcher) run(ctx context.Context) error {
 	delay := l.retry
 	for {
+		// The config as this try reads it: a save from now on is a change.
+		before := fileContent(l.opts.ConfigPath)
 		d, err := l.start()
 		if err == nil {
 			l.serve(ctx, d)
@@ -80,7 +82,7 @@ func (l *launcher) run(ctx context.Context) error {
 			return nil
 		case <-l.quit:
 			return nil
-		case <-l.configChanged(ctx, delay):
+		case <-l.configChanged(ctx, before, delay):
 			delay = min(delay*2, l.maxRetry)
 		}
 	}
@@ -145,18 +147,18 @@ func (l *launcher) show(s tray.State) {
 	l.states <- s
 }
 
-// configChanged is closed when the config file's content changes, or
-// after delay at the latest: the other causes (a port, another instance)
-// go away without a file event.
-func (l *launcher) configChanged(ctx context.Context, delay time.Duration) <-chan struct{} {
+// configChanged is closed when the config file's content differs from
+// before, or after delay at the latest: the other causes (a port, another
+// instance) go away without a file event.
+func (l *launcher) configChanged(ctx context.Context, before []byte, delay time.Duration) <-chan struct{} {
 	done := make(chan struct{})
 	wctx, cancel := context.WithTimeout(ctx, delay)
-	before := fileContent(l.opts.ConfigPath)
-	w, err := fswatch.New(200*time.Millisecond, func(string) {
+	check := func(string) {
 		if !bytes.Equal(fileContent(l.opts.ConfigPath), before) {
 			cancel()
 		}
-	})
+	}
+	w, err := fswatch.New(200*time.Millisecond, check)
 	if err == nil {
 		w.SetErrorHandler(func(err error) { l.log.Debug("watch the config", "err", err) })
 		err = w.Add(filepath.Dir(l.opts.ConfigPath))
@@ -164,6 +166,7 @@ func (l *launcher) configChanged(ctx context.Context, delay time.Duration) <-cha
 	if err != nil {
 		l.log.Debug("cannot watch the config; retrying on a timer only", "err", err)
 	}
+	check("") // a save before the watch was in place
 	go func() {
 		defer close(done)
 		if w != nil {

@@ -42,22 +42,29 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// The daemon starts (or waits for what keeps it from starting) beside
-	// the tray, which needs this, the main, goroutine on macOS.
-	// When it ends (a Quit, `clawbridge stop`), so does the tray.
+	return l.runWithTray(ctx, !*noTray)
+}
+
+// runWithTray runs l until ctx ends or the user quits, with the menu-bar
+// icon when withTray and the desktop has a menu bar. The daemon starts
+// (or waits for what keeps it from starting) beside the tray, which needs
+// this, the main, goroutine on macOS; when the daemon ends (a Quit,
+// `clawbridge stop`), so does the tray.
+func (l *launcher) runWithTray(ctx context.Context, withTray bool) error {
 	ctx, ended := context.WithCancel(ctx)
+	defer ended()
 	done := make(chan error, 1)
 	go func() { done <- l.run(ctx); ended() }()
-	if !*noTray {
+	if withTray {
 		// tray.Run returns when ctx ends or the user picks Quit; on macOS
 		// a Quit or logout ends the process in OnExit, which stops the
 		// daemon first.
 		err := tray.Run(ctx, l.trayOptions())
 		switch {
 		case errors.Is(err, tray.ErrUnavailable):
-			logger.Info("no menu bar here; running headless (clawbridge status shows the state)", "why", err)
+			l.log.Info("no menu bar here; running headless (clawbridge status shows the state)", "why", err)
 		case err != nil:
-			logger.Warn("menu-bar icon failed; running headless", "err", err)
+			l.log.Warn("menu-bar icon failed; running headless", "err", err)
 		}
 	}
 	return <-done
