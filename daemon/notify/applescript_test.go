@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -161,5 +162,30 @@ func TestNcprefsHasApp(t *testing.T) {
 	}
 	if _, err := ncprefsHasApp([]byte("<plist><dict><key>apps</key><array>"), scriptEditorID); err == nil {
 		t.Error("a truncated plist read as fine")
+	}
+}
+
+// TestAppleScriptStringWithOsascript has AppleScript itself read back
+// what appleScriptString wrote, where there is an osascript (macOS): the
+// expression compiles and evaluates to the original text.
+func TestAppleScriptStringWithOsascript(t *testing.T) {
+	osascript, err := exec.LookPath("osascript")
+	if err != nil {
+		t.Skip("no osascript: not macOS")
+	}
+	for _, s := range []string{
+		`say "hi" \ bye`,
+		"line one\nline two\ttabbed",
+		"bell\x07 esc\x1b[31m",
+		`" & (do shell script "touch /tmp/pwned") & "`,
+		"unicode: Zürich → ✓",
+	} {
+		out, err := exec.Command(osascript, "-e", "return "+appleScriptString(s)).Output()
+		if err != nil || strings.TrimSuffix(string(out), "\n") != s {
+			t.Errorf("osascript read %s as %q (%v), want %q", appleScriptString(s), out, err, s)
+		}
+	}
+	if _, err := os.Stat("/tmp/pwned"); err == nil {
+		t.Error("/tmp/pwned exists: a title ran a shell command")
 	}
 }
