@@ -173,6 +173,7 @@ func TestAppleScriptStringWithOsascript(t *testing.T) {
 	if err != nil {
 		t.Skip("no osascript: not macOS")
 	}
+	os.Remove("/tmp/pwned")
 	for _, s := range []string{
 		`say "hi" \ bye`,
 		"line one\nline two\ttabbed",
