@@ -13,8 +13,9 @@
 // Only the directories asked for (or, while they are missing, one ancestor)
 // are watched. The user's home, the directories above it and the folders
 // macOS guards with privacy prompts (Documents, Desktop, Downloads, iCloud
-// Drive, …) are never watched: a missing directory below one of them is
-// polled for every DefaultPoll instead, and Totals counts both kinds. On macOS fsnotify uses kqueue, which holds a file descriptor
+// Drive, …) are never watched in place of a missing directory: one whose
+// nearest existing ancestor is among them is polled for every DefaultPoll
+// instead, and Totals counts both kinds. On macOS fsnotify uses kqueue, which holds a file descriptor
 // for every entry of a watched directory, so watch the directories on the
 // way to the files you care about, never a whole tree.
 package fswatch
@@ -376,7 +377,7 @@ func (w *Watcher) reconcile() []error {
 					below[p] = append(below[p], child)
 				}
 			}
-			if w.noWatch[p] {
+			if p != dir && w.noWatch[p] {
 				w.polled[dir] = true
 				delete(below, p)
 				continue

@@ -11,7 +11,8 @@ import (
 // its ancestor (see noWatch) is looked for.
 const DefaultPoll = 2 * time.Second
 
-// noWatch lists the directories a Watcher never watches, for a user
+// noWatch lists the directories a Watcher never watches in place of a
+// missing directory (one asked for by name is watched), for a user
 // whose home is home: home itself and every directory above it, which
 // hold far too many entries (kqueue opens each one), and the folders
 // macOS guards with a privacy prompt ("clawbridge would like to access

@@ -57,6 +57,20 @@ func TestPollsInsteadOfWatchingHome(t *testing.T) {
 	}
 }
 
+// TestWatchesHomeWhenAskedFor: a directory asked for by name is watched
+// even where it would not be watched in place of a missing one (a config
+// file kept in $HOME must still reload on save).
+func TestWatchesHomeWhenAskedFor(t *testing.T) {
+	home := t.TempDir()
+	h := startWith(t, 20*time.Millisecond, func(w *Watcher) { w.SetHome(home, 50*time.Millisecond) })
+	h.add(home)
+	h.waitWatching(home)
+	h.probe(home, "config.yaml")
+	if got := h.w.Polling(); len(got) != 0 {
+		t.Errorf("polling %v", got)
+	}
+}
+
 func TestNoWatch(t *testing.T) {
 	m := noWatch("/Users/ada")
 	for _, p := range []string{"/", "/Users", "/Users/ada", "/Users/ada/Documents", "/Users/ada/Library/Mobile Documents", "/Volumes"} {
