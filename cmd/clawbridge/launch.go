@@ -36,9 +36,10 @@ type launcher struct {
 	// tray ends (AppKit exits right after).
 	stopLimit time.Duration
 
-	states chan tray.State // the latest state for the menu
-	quit   chan struct{}   // closed by the menu's Quit
-	quitMu sync.Once
+	states  chan tray.State // the latest state for the menu
+	lastWhy string          // the start failure last logged; run's alone
+	quit    chan struct{}   // closed by the menu's Quit
+	quitMu  sync.Once
 
 	mu      sync.Mutex
 	d       *daemon.Daemon // the running daemon; nil while it cannot start
@@ -131,11 +132,18 @@ func (l *launcher) serve(ctx context.Context, d *daemon.Daemon) {
 	}
 }
 
-// failed shows why the daemon could not start, in the menu and the log.
+// failed shows why the daemon could not start, in the menu and the log;
+// a reason already logged goes to the debug level on later tries.
 func (l *launcher) failed(err error) {
-	l.log.Error("clawbridge cannot start; waiting for a fix (it starts by itself once the config is saved or the cause is gone)",
-		"err", err, "config", l.opts.ConfigPath)
-	l.show(tray.State{Stopped: err.Error(), ConfigPath: l.opts.ConfigPath, LogPath: l.opts.LogDir})
+	why := err.Error()
+	level := slog.LevelError
+	if why == l.lastWhy {
+		level = slog.LevelDebug
+	}
+	l.lastWhy = why
+	l.log.Log(context.Background(), level, "clawbridge cannot start; waiting for a fix (it starts by itself once the config is saved or the cause is gone)",
+		"err", why, "config", l.opts.ConfigPath)
+	l.show(tray.State{Stopped: why, ConfigPath: l.opts.ConfigPath, LogPath: l.opts.LogDir})
 }
 
 // show hands s to the menu, replacing a state it has not taken yet.

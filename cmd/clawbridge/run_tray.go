@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/clawbridge/clawbridge/daemon"
 	"github.com/clawbridge/clawbridge/daemon/status"
@@ -131,7 +132,7 @@ func trayOptions(d *daemon.Daemon, log *slog.Logger) tray.Options {
 // it runs, why it cannot start until then, and an OnExit that stops it.
 func (l *launcher) trayOptions() tray.Options {
 	return tray.Options{
-		Initial: tray.State{Stopped: "starting (when this stays, Open logs shows why)", ConfigPath: l.opts.ConfigPath, LogPath: l.opts.LogDir},
+		Initial: l.firstState(firstStateWait),
 		States:  l.states,
 		Logger:  l.log,
 		Actions: trayActions(l.current, l.Quit),
@@ -140,6 +141,21 @@ func (l *launcher) trayOptions() tray.Options {
 				l.log.Warn("clawbridge did not stop cleanly", "err", err)
 			}
 		},
+	}
+}
+
+// firstStateWait is how long the menu waits for the daemon's first state
+// (or its start failure) before it shows "starting".
+const firstStateWait = 2 * time.Second
+
+// firstState is the first state for the menu, taken within wait, so that
+// the icon does not flash "not running" while the daemon starts.
+func (l *launcher) firstState(wait time.Duration) tray.State {
+	select {
+	case s := <-l.states:
+		return s
+	case <-time.After(wait):
+		return tray.State{Stopped: "starting (when this stays, Open logs shows why)", ConfigPath: l.opts.ConfigPath, LogPath: l.opts.LogDir}
 	}
 }
 
