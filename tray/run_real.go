@@ -46,6 +46,12 @@ func Run(ctx context.Context, o Options) error {
 		return errors.New("tray: Run called twice; the system tray runs once per process")
 	}
 	m := newMenu(o, log)
+	if ctx.Err() != nil {
+		if o.OnExit != nil {
+			o.OnExit()
+		}
+		return nil
+	}
 	// ctx ending quits the tray even before onReady ran (a Ctrl-C while
 	// AppKit is still starting): the event loop is not there yet to do it.
 	returned := make(chan struct{})
@@ -53,6 +59,10 @@ func Run(ctx context.Context, o Options) error {
 	go func() {
 		select {
 		case <-ctx.Done():
+			// On macOS a quit sent before systray.Run has set up its app
+			// delegate is lost; Run does that at once, on this goroutine's
+			// heels, so a moment's wait is enough.
+			time.Sleep(quitSettle)
 			systray.Quit()
 		case <-returned:
 		}
@@ -60,6 +70,10 @@ func Run(ctx context.Context, o Options) error {
 	systray.Run(func() { m.onReady(ctx) }, o.OnExit)
 	return nil
 }
+
+// quitSettle is how long a quit on ctx waits for systray.Run to have
+// registered with AppKit.
+const quitSettle = 100 * time.Millisecond
 
 // Menu is the live tray menu. One event loop owns its state: it takes the
 // daemon's states, the clicks, and the results of finished actions, and
