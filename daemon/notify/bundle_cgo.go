@@ -10,7 +10,7 @@ package notify
 #import <Foundation/Foundation.h>
 #import <UserNotifications/UserNotifications.h>
 
-// cbDelegate shows notifications while clawbridge is the active app (its
+// CBNotifyDelegate shows notifications while clawbridge is the active app (its
 // menu was just used), which macOS otherwise holds back, and takes clicks.
 @interface CBNotifyDelegate : NSObject <UNUserNotificationCenterDelegate>
 @end
@@ -102,21 +102,25 @@ import "C"
 import (
 	"errors"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
 // bundleSender sends through UNUserNotificationCenter when clawbridge
 // runs from its app bundle (the only way macOS allows it), asking for
-// permission on the first notification; nil for the bare binary.
+// permission until it is granted (macOS asks the user once, and answers
+// later requests from the stored choice); nil for the bare binary.
 func bundleSender() func(title, message string) error {
 	if C.cb_in_bundle() == 0 {
 		return nil
 	}
-	authorize := sync.OnceValue(func() error { return takeError(C.cb_authorize()) })
+	var authorized atomic.Bool
 	return func(title, message string) error {
-		if err := authorize(); err != nil {
-			return errors.New("notification center: " + err.Error())
+		if !authorized.Load() {
+			if err := takeError(C.cb_authorize()); err != nil {
+				return errors.New("notification center: " + err.Error())
+			}
+			authorized.Store(true)
 		}
 		ct, cm := C.CString(cString(title)), C.CString(cString(message))
 		defer C.free(unsafe.Pointer(ct))
