@@ -31,6 +31,7 @@ import (
 	"github.com/clawbridge/clawbridge/daemon/admin"
 	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/config/settings"
+	"github.com/clawbridge/clawbridge/daemon/gateway"
 	"github.com/clawbridge/clawbridge/daemon/notify"
 	"github.com/clawbridge/clawbridge/daemon/service"
 	"github.com/clawbridge/clawbridge/daemon/status"
@@ -210,6 +211,11 @@ func (d *Daemon) Start() error {
 		return err
 	}
 	d.release = release
+	// With the lock held, a recorded gateway is no live daemon's: it is
+	// what a crashed one left, holding the gateway's port.
+	if _, err := gateway.KillStale(d.opts.RuntimeDir, d.log); err != nil {
+		d.log.Warn("gateway: a previous clawbridge's gateway may still run", "err", err)
+	}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.parts.ctx = d.ctx
 	started := time.Now()

@@ -314,7 +314,7 @@ func (p *parts) applyGateway(cfg *config.Config) {
 	}
 	want := gatewaySettings{Argv: argv, Dir: workdir, Port: port}
 	reconcile(p.ctx, &p.gateway, &want, func(ws gatewaySettings) (*gateway.Supervisor, func(context.Context), error) {
-		g := gateway.New(gateway.Options{Argv: ws.Argv, Dir: ws.Dir, Port: ws.Port, LogPath: filepath.Join(p.opts.LogDir, "gateway.log"),
+		g := gateway.New(gateway.Options{Argv: ws.Argv, Dir: ws.Dir, Port: ws.Port, LogPath: filepath.Join(p.opts.LogDir, "gateway.log"), RuntimeDir: p.opts.RuntimeDir,
 			Logger: p.live.log, Backoff: p.opts.GatewayBackoff, MaxBackoff: time.Minute,
 			OnChange: func(now status.GatewayState) { p.live.update(func(st *status.State) { st.Gateway = now }) }})
 		p.live.update(func(st *status.State) { st.Gateway = g.State() })

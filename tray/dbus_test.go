@@ -239,6 +239,11 @@ func TestTrayOverDBus(t *testing.T) {
 		t.Fatal(err)
 	}
 	child.expect(t, "notify TUI command (no clipboard tool found): clawdbot tui")
+	if _, err := client.WaitFor(ctx, "the command shown in the menu itself", func(r *traytest.Item) bool {
+		return r.Find("    clawdbot tui") != nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 
 	t.Log("Re-patch now says what the re-patch answered: success only when it succeeded")
 	if err := client.Click(ctx, labelRepatch); err != nil {
@@ -286,11 +291,12 @@ func TestTrayOverDBus(t *testing.T) {
 	}
 	commentsKept(t, cfgPath)
 
-	t.Log("Quit calls Actions.Quit and ends Run")
+	t.Log("Quit calls Actions.Quit, then OnExit (where macOS ends the process), and ends Run")
 	if err := client.Click(ctx, labelQuit); err != nil {
 		t.Fatal(err)
 	}
 	child.expect(t, "quit")
+	child.expect(t, "on exit")
 	child.expect(t, "run returned")
 	if err := child.wait(); err != nil {
 		t.Fatalf("child: %v", err)
@@ -516,6 +522,7 @@ func runChild(cfgPath string) int {
 			Notify:        func(title, msg string) { d.report("notify %s: %s", title, msg) },
 			Quit:          func() { d.report("quit") },
 		},
+		OnExit: func() { d.report("on exit") },
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "Run:", err)

@@ -15,12 +15,13 @@ import (
 )
 
 // openPath shows a file in the user's default application: `open` on
-// macOS, the file's handler on Windows, `xdg-open` elsewhere.
+// macOS (falling back to the default text editor, see openDarwin), the
+// file's handler on Windows, `xdg-open` elsewhere.
 func openPath(ctx context.Context, path string) error {
 	var cmd *exec.Cmd
 	switch runtime.GOOS {
 	case "darwin":
-		cmd = exec.CommandContext(ctx, "open", path)
+		return openDarwin(ctx, "open", path)
 	case "windows":
 		cmd = exec.CommandContext(ctx, "rundll32", "url.dll,FileProtocolHandler", path)
 	default:
@@ -28,6 +29,22 @@ func openPath(ctx context.Context, path string) error {
 	}
 	if out, err := run(cmd); err != nil {
 		return fmt.Errorf("open %s: %w%s", path, err, outputSuffix(out))
+	}
+	return nil
+}
+
+// openDarwin runs `open path`, and when that fails `open -t path`: on a
+// stock Mac no application claims .yaml or .log files and `open` fails
+// with -10814 (kLSApplicationNotFoundErr), while -t always has TextEdit.
+// opener is the open command, for tests.
+func openDarwin(ctx context.Context, opener, path string) error {
+	out, err := run(exec.CommandContext(ctx, opener, path))
+	if err == nil {
+		return nil
+	}
+	first := fmt.Errorf("open %s: %w%s", path, err, outputSuffix(out))
+	if out, err := run(exec.CommandContext(ctx, opener, "-t", path)); err != nil {
+		return fmt.Errorf("%w; open -t %s: %w%s", first, path, err, outputSuffix(out))
 	}
 	return nil
 }

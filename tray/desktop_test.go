@@ -94,3 +94,26 @@ func TestCopyTextWithoutTools(t *testing.T) {
 		t.Errorf("copyText = %v, %v; want false, nil", copied, err)
 	}
 }
+
+// TestOpenDarwinFallsBackToTextEditor runs openDarwin against a stand-in
+// for macOS's open that fails like a stock Mac with no .yaml handler
+// (LSOpenURLsWithRole() failed with error -10814) unless given -t.
+func TestOpenDarwinFallsBackToTextEditor(t *testing.T) {
+	bin, got := t.TempDir(), filepath.Join(t.TempDir(), "args")
+	fakeTool(t, bin, "open", `echo "$@" >>`+got+`
+if [ "$1" != "-t" ]; then echo "LSOpenURLsWithRole() failed with error -10814 for the file $1." >&2; exit 1; fi
+`)
+	opener := filepath.Join(bin, "open")
+	if err := openDarwin(context.Background(), opener, "/u/config.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(got); string(b) != "/u/config.yaml\n-t /u/config.yaml\n" {
+		t.Errorf("open got %q, want the plain open then open -t", b)
+	}
+
+	fakeTool(t, bin, "open", "echo broken >&2; exit 1\n")
+	err := openDarwin(context.Background(), opener, "/u/config.yaml")
+	if err == nil || !strings.Contains(err.Error(), "-t /u/config.yaml") || !strings.Contains(err.Error(), "broken") {
+		t.Errorf("both opens failed: err = %v, want both failures named", err)
+	}
+}

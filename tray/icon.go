@@ -43,6 +43,8 @@ const restoreAttention = 10 * time.Minute
 // problems elsewhere, because the user chose it and nothing is served.
 func IconFor(s State) IconState {
 	switch {
+	case s.Stopped != "":
+		return IconAttention
 	case !s.Translator.Enabled:
 		return IconOff
 	case len(problems(s)) > 0:

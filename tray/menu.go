@@ -47,6 +47,7 @@ type item struct {
 	kind             kind
 	title, tooltip   string
 	checked, enabled bool
+	hidden           bool // not shown; keeps its place so the shape stays
 	children         []item
 
 	toggle       Toggle  // kindToggle
@@ -86,6 +87,9 @@ const maxDetail = 60
 // buildMenu is the whole menu for state s. Items whose Actions func is nil
 // are disabled; home is the user's home directory, shown as "~" in paths.
 func buildMenu(s State, a Actions, home string) []item {
+	if s.Stopped != "" {
+		return stoppedMenu(s)
+	}
 	var m []item
 	sep := func() { m = append(m, item{key: fmt.Sprintf("sep%d", len(m)), kind: kindSeparator}) }
 	status := func(key, title, tooltip string) {
@@ -93,6 +97,7 @@ func buildMenu(s State, a Actions, home string) []item {
 	}
 
 	status("headline", headline(s), "")
+	m = append(m, resultLines(s)...)
 	sep()
 
 	status("translator", translatorLine(s.Translator), s.Translator.Err)
@@ -140,6 +145,26 @@ func buildMenu(s State, a Actions, home string) []item {
 	cmd(cmdCopyTUI, labelCopyTUI, s.TUICommand, s.TUICommand != "")
 	sep()
 	cmd(cmdQuit, labelQuit, "", true)
+	return m
+}
+
+// stoppedMenu is the menu while clawbridge cannot start: why, in full,
+// and what happens next, with the config and logs at hand.
+func stoppedMenu(s State) []item {
+	m := []item{{key: "headline", kind: kindStatus, title: "clawbridge: not running", tooltip: s.Stopped}}
+	m = append(m, resultLines(s)...)
+	m = append(m, item{key: "sep-stopped", kind: kindSeparator})
+	for i, line := range wrap(s.Stopped, maxDetail, maxResultLines) {
+		m = append(m, item{key: fmt.Sprintf("stopped%d", i), kind: kindStatus, title: line, tooltip: s.Stopped})
+	}
+	m = append(m,
+		item{key: "stopped-retry", kind: kindStatus, title: "Starts by itself once the config is saved or the cause is gone"},
+		item{key: "sep-stopped-cmd", kind: kindSeparator},
+		item{key: fmt.Sprintf("cmd%d", cmdOpenConfig), kind: kindCommand, command: cmdOpenConfig, title: labelOpenConfig, tooltip: s.ConfigPath, enabled: s.ConfigPath != ""},
+		item{key: fmt.Sprintf("cmd%d", cmdOpenLogs), kind: kindCommand, command: cmdOpenLogs, title: labelOpenLogs, tooltip: s.LogPath, enabled: s.LogPath != ""},
+		item{key: "sep-stopped-quit", kind: kindSeparator},
+		item{key: fmt.Sprintf("cmd%d", cmdQuit), kind: kindCommand, command: cmdQuit, title: labelQuit, enabled: true},
+	)
 	return m
 }
 
@@ -356,6 +381,75 @@ func detail(s string) string {
 		return string(r[:maxDetail-1]) + "…"
 	}
 	return s
+}
+
+// resultLines show the answer to the user's last click: a title line and
+// up to maxResultLines of its text. The lines are always there, hidden
+// when empty, so that an answer changes the menu in place: rebuilding it
+// would drop a click the user makes meanwhile.
+func resultLines(s State) []item {
+	r := s.Result
+	title := ""
+	if r.Title != "" {
+		title = r.Title + " · " + clock(r.At, s.At)
+	}
+	out := []item{{key: "result", kind: kindStatus, title: title, tooltip: r.Message, hidden: title == ""}}
+	lines := wrap(r.Message, maxDetail, maxResultLines)
+	for i := range maxResultLines {
+		it := item{key: fmt.Sprintf("result%d", i), kind: kindStatus, tooltip: r.Message, hidden: true}
+		if i < len(lines) && title != "" {
+			it.title, it.hidden = "    "+lines[i], false
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// maxResultLines caps the lines of a click's answer shown in the menu;
+// the whole text is in their tooltip and the log.
+const maxResultLines = 12
+
+// wrap breaks text into lines of at most width runes, at spaces where it
+// can, keeping its own line breaks; past max lines the last ends in "…".
+// Control characters other than the line breaks are dropped.
+func wrap(text string, width, max int) []string {
+	var out []string
+	for _, para := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
+		para = strings.Map(func(r rune) rune {
+			switch {
+			case r == '\t':
+				return ' '
+			case r < ' ' || r == 0x7f:
+				return -1
+			}
+			return r
+		}, strings.TrimRight(para, " "))
+		words := strings.Fields(para)
+		line := []rune{}
+		for _, w := range words {
+			rw := []rune(w)
+			for len(rw) > width { // a word longer than a line is cut
+				if len(line) > 0 {
+					out, line = append(out, string(line)), line[:0]
+				}
+				out, rw = append(out, string(rw[:width])), rw[width:]
+			}
+			if len(line) > 0 && len(line)+1+len(rw) > width {
+				out, line = append(out, string(line)), line[:0]
+			}
+			if len(line) > 0 {
+				line = append(line, ' ')
+			}
+			line = append(line, rw...)
+		}
+		if len(line) > 0 {
+			out = append(out, string(line))
+		}
+	}
+	if len(out) > max {
+		out = append(out[:max-1], string([]rune(out[max-1])[:min(len([]rune(out[max-1])), width-1)])+"…")
+	}
+	return out
 }
 
 // shape is the menu's structure as a string: the keys, in order, with

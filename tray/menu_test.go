@@ -131,11 +131,15 @@ func TestBuildMenu(t *testing.T) {
 // outline writes a menu one item a line, indented by depth: "·" a status
 // line, "[x]"/"[ ]" a checkbox, ">" a command, "▸" a submenu; a clickable
 // kind that is disabled ends in "(disabled)", and a tooltip follows "#".
+// Hidden items are left out.
 func outline(items []item) string {
 	var b strings.Builder
 	var walk func([]item, string)
 	walk = func(items []item, indent string) {
 		for _, it := range items {
+			if it.hidden {
+				continue
+			}
 			var mark string
 			switch it.kind {
 			case kindSeparator:

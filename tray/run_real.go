@@ -21,7 +21,9 @@ import (
 var started atomic.Bool
 
 // Run shows the tray and blocks until ctx is done or the user picks Quit
-// (after Actions.Quit returns); it then returns nil. It must be called on
+// (after Actions.Quit returns); it then runs Options.OnExit and returns
+// nil. On macOS it may not return at all: AppKit ends the process right
+// after OnExit when the app is terminated (Quit, logout). It must be called on
 // the main goroutine: macOS draws menus only from the main thread, which
 // fyne.io/systray pins to it at init. It runs once per process.
 //
@@ -44,9 +46,34 @@ func Run(ctx context.Context, o Options) error {
 		return errors.New("tray: Run called twice; the system tray runs once per process")
 	}
 	m := newMenu(o, log)
-	systray.Run(func() { m.onReady(ctx) }, nil)
+	if ctx.Err() != nil {
+		if o.OnExit != nil {
+			o.OnExit()
+		}
+		return nil
+	}
+	// ctx ending quits the tray even before onReady ran (a Ctrl-C while
+	// AppKit is still starting): the event loop is not there yet to do it.
+	returned := make(chan struct{})
+	defer close(returned)
+	go func() {
+		select {
+		case <-ctx.Done():
+			// On macOS a quit sent before systray.Run has set up its app
+			// delegate is lost; Run does that at once, on this goroutine's
+			// heels, so a moment's wait is enough.
+			time.Sleep(quitSettle)
+			systray.Quit()
+		case <-returned:
+		}
+	}()
+	systray.Run(func() { m.onReady(ctx) }, o.OnExit)
 	return nil
 }
+
+// quitSettle is how long a quit on ctx waits for systray.Run to have
+// registered with AppKit.
+const quitSettle = 100 * time.Millisecond
 
 // Menu is the live tray menu. One event loop owns its state: it takes the
 // daemon's states, the clicks, and the results of finished actions, and
@@ -68,8 +95,11 @@ type Menu struct {
 	drawn   bool               // the icon and tooltip were set at least once
 	stop    context.CancelFunc // ends the click watchers of the current build
 
+	result Result // the last answer to a click, shown on every state
+
 	clicks  chan item              // clicked items, from the click watchers
 	changes chan func(State) State // state edits of actions that succeeded
+	results chan Result            // answers to clicks, from the actions
 	done    chan struct{}          // closed when the event loop has ended
 }
 
@@ -83,6 +113,7 @@ func newMenu(o Options, log *slog.Logger) *Menu {
 		state:   stamped(o.Initial),
 		clicks:  make(chan item),
 		changes: make(chan func(State) State),
+		results: make(chan Result),
 		done:    make(chan struct{}),
 	}
 }
@@ -122,6 +153,9 @@ func (m *Menu) loop(ctx context.Context) {
 			m.show(ctx, stamped(s))
 		case change := <-m.changes:
 			m.show(ctx, change(m.state))
+		case r := <-m.results:
+			m.result = r
+			m.show(ctx, m.state)
 		case it := <-m.clicks:
 			if it.kind == kindCommand && it.command == cmdQuit {
 				m.log.Info("tray: quit from the menu")
@@ -146,6 +180,7 @@ func stamped(s State) State {
 
 // show makes the menu and the icon match s.
 func (m *Menu) show(ctx context.Context, s State) {
+	s.Result = m.result
 	m.state = s
 	items := buildMenu(s, m.actions, m.home)
 	if sh := shape(items); sh != m.shape || m.entries == nil {
@@ -206,6 +241,9 @@ func (m *Menu) add(watch context.Context, parent *systray.MenuItem, it item) {
 	if !it.enabled {
 		mi.Disable()
 	}
+	if it.hidden {
+		mi.Hide()
+	}
 	m.entries = append(m.entries, mi)
 	if it.kind == kindToggle || it.kind == kindChoice || it.kind == kindCommand {
 		m.onClick(watch, mi, it)
@@ -235,6 +273,13 @@ func (m *Menu) update(items []item) {
 				mi.Check()
 			} else {
 				mi.Uncheck()
+			}
+		}
+		if it.hidden != was.hidden {
+			if it.hidden {
+				mi.Hide()
+			} else {
+				mi.Show()
 			}
 		}
 		if it.enabled != was.enabled {
@@ -400,10 +445,15 @@ func (m *Menu) background(ctx context.Context, what string, action func(context.
 	}()
 }
 
-// notify tells the user the result of an action through Actions.Notify,
-// and the log in any case.
+// notify tells the user the result of an action: in the menu itself (a
+// notification may never be seen: macOS drops osascript's until Script
+// Editor may notify), through Actions.Notify, and in the log.
 func (m *Menu) notify(title, message string) {
 	m.log.Info("tray: "+title, "message", message)
+	select {
+	case m.results <- Result{Title: title, Message: message, At: time.Now()}:
+	case <-m.done:
+	}
 	if m.actions.Notify != nil {
 		m.actions.Notify(title, message)
 	}

@@ -54,11 +54,29 @@ type State struct {
 	// TUICommand is what "Copy TUI command" copies. Empty disables the item.
 	ConfigPath, LogPath, TUICommand string
 
+	// Stopped says why clawbridge is not running although the process is:
+	// it could not start (the port held by another program, a config that
+	// does not load, another instance) and waits for the fix. The menu
+	// then shows only that, the way out, and the config and logs.
+	Stopped string
+
+	// Result is the answer to the last thing the user asked for from the
+	// menu (the doctor's summary, an action that failed, the command that
+	// was copied). The menu fills it in itself and shows it near the top.
+	Result Result
+
 	// At is when the daemon took this snapshot: times in the menu are shown
 	// relative to it, and a guard restore shortly before it marks the icon
 	// for attention. Zero means "when the menu received it"; while no new
 	// state comes, the menu moves it forward each minute.
 	At time.Time
+}
+
+// Result is what the menu answered to a click; the zero value shows
+// nothing.
+type Result struct {
+	Title, Message string
+	At             time.Time
 }
 
 // Translator is the Anthropic-compatible API's state.
@@ -219,4 +237,9 @@ type Options struct {
 	Actions Actions
 	// Logger receives the menu's log lines; nil means slog.Default().
 	Logger *slog.Logger
+	// OnExit runs when the tray ends, however it ends: Quit, ctx, or (on
+	// macOS) the app being terminated at logout. On macOS the process
+	// exits right after it returns, so cleanup that must happen (stopping
+	// the daemon) belongs here, bounded in time.
+	OnExit func()
 }

@@ -98,14 +98,15 @@ func TestDoctorCommandPasses(t *testing.T) {
 		}
 	}
 	// Every check ran: gateway lines appear only for a port in use (with
-	// clawbridge's gateway off, another gateway there is only noted).
+	// clawbridge's gateway off, another gateway there is only noted), and
+	// "files" because a daemon runs.
 	var names []string
 	for _, c := range r.Checks {
 		if c.Name != "gateway" {
 			names = append(names, c.Name)
 		}
 	}
-	if want := []string{"config", "translator", "ollama " + ol.URL, "model " + ollamatest.ModelTiny, "pi-ai 0.49.3 patch", "auth profiles", "service"}; !slices.Equal(names, want) {
+	if want := []string{"config", "translator", "ollama " + ol.URL, "model " + ollamatest.ModelTiny, "pi-ai 0.49.3 patch", "auth profiles", "files", "service"}; !slices.Equal(names, want) {
 		t.Errorf("checks %q (besides gateway), want %q", names, want)
 	}
 	checks, _, summary := doctorLines(t, text.stdout)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -31,39 +30,42 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	d, err := daemon.New(daemon.Options{
+	l, err := newLauncher(daemon.Options{
 		ConfigPath: *cfgPath,
 		Listen:     *listen,
 		Logger:     logger,
 		Version:    version,
 		LoginItem:  newLoginItem(*cfgPath),
-	})
+	}, logger, stdout)
 	if err != nil {
 		return err
 	}
-	if err := d.Start(); err != nil {
-		return err
-	}
-	if addr := d.State().Translator.Addr; addr != "" {
-		fmt.Fprintf(stdout, "listening on http://%s\n", addr)
-	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if !*noTray {
-		// The tray runs on this, the main, goroutine (macOS requires it) and
-		// returns when ctx ends or the user picks Quit.
-		err := tray.Run(ctx, trayOptions(d, logger))
+	return l.runWithTray(ctx, !*noTray)
+}
+
+// runWithTray runs l until ctx ends or the user quits, with the menu-bar
+// icon when withTray and the desktop has a menu bar. The daemon starts
+// (or waits for what keeps it from starting) beside the tray, which needs
+// this, the main, goroutine on macOS; when the daemon ends (a Quit,
+// `clawbridge stop`), so does the tray.
+func (l *launcher) runWithTray(ctx context.Context, withTray bool) error {
+	ctx, ended := context.WithCancel(ctx)
+	defer ended()
+	done := make(chan error, 1)
+	go func() { done <- l.run(ctx); ended() }()
+	if withTray {
+		// tray.Run returns when ctx ends or the user picks Quit; on macOS
+		// a Quit or logout ends the process in OnExit, which stops the
+		// daemon first.
+		err := tray.Run(ctx, l.trayOptions())
 		switch {
 		case errors.Is(err, tray.ErrUnavailable):
-			logger.Info("no menu bar here; running headless (clawbridge status shows the state)", "why", err)
+			l.log.Info("no menu bar here; running headless (clawbridge status shows the state)", "why", err)
 		case err != nil:
-			logger.Warn("menu-bar icon failed; running headless", "err", err)
+			l.log.Warn("menu-bar icon failed; running headless", "err", err)
 		}
 	}
-	select {
-	case <-ctx.Done():
-	case <-d.Quitting():
-	}
-	return d.Stop()
+	return <-done
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/clawbridge/clawbridge/daemon"
 	"github.com/clawbridge/clawbridge/daemon/status"
@@ -94,9 +96,9 @@ func trayState(s status.State, home string) tray.State {
 	return t
 }
 
-// trayOptions connects the menu to d: its states, and actions that go
-// through the same paths as the config file and the CLI. Call it after
-// Start; the state feed ends with the daemon.
+// trayOptions connects the menu to a running d: its states, and actions
+// that go through the same paths as the config file and the CLI. Call it
+// after Start; the state feed ends with the daemon.
 func trayOptions(d *daemon.Daemon, log *slog.Logger) tray.Options {
 	home, _ := os.UserHomeDir()
 	states, unsubscribe := d.Subscribe()
@@ -123,22 +125,82 @@ func trayOptions(d *daemon.Daemon, log *slog.Logger) tray.Options {
 		Initial: trayState(d.State(), home),
 		States:  out,
 		Logger:  log,
-		Actions: tray.Actions{
-			SetToggle: func(_ context.Context, t tray.Toggle, on bool) error {
-				return d.SetToggle(string(t), on)
-			},
-			SetAliasModel: func(_ context.Context, alias, model string) error {
-				return d.SetAliasModel(alias, model)
-			},
-			Repatch: d.RepatchNow,
-			Doctor: func(ctx context.Context) (string, bool) {
-				r := d.Doctor(ctx)
-				return r.Summary(), r.OK()
-			},
-			Notify: d.NotifyResult,
-			Quit:   d.Quit,
+		Actions: trayActions(func() *daemon.Daemon { return d }, d.Quit),
+	}
+}
+
+// trayOptions connects the menu to the launcher: the daemon's states once
+// it runs, why it cannot start until then, and an OnExit that stops it.
+func (l *launcher) trayOptions() tray.Options {
+	return tray.Options{
+		Initial: l.firstState(firstStateWait),
+		States:  l.states,
+		Logger:  l.log,
+		Actions: trayActions(l.current, l.Quit),
+		OnExit: func() {
+			if err := l.stopWithin(l.stopLimit); err != nil {
+				l.log.Warn("clawbridge did not stop cleanly", "err", err)
+			}
 		},
 	}
 	pullActions(d, &opts.Actions)
 	return opts
+}
+
+// firstStateWait is how long the menu waits for the daemon's first state
+// (or its start failure) before it shows "starting".
+const firstStateWait = 2 * time.Second
+
+// firstState is the first state for the menu, taken within wait, so that
+// the icon does not flash "not running" while the daemon starts.
+func (l *launcher) firstState(wait time.Duration) tray.State {
+	select {
+	case s := <-l.states:
+		return s
+	case <-time.After(wait):
+		return tray.State{Stopped: "starting (when this stays, Open logs shows why)", ConfigPath: l.opts.ConfigPath, LogPath: l.opts.LogDir}
+	}
+}
+
+// errNotRunning answers a click that needs the daemon while it cannot
+// start (the menu then shows why).
+var errNotRunning = errors.New("clawbridge is not running")
+
+// trayActions maps the menu's clicks onto the daemon current returns,
+// which is nil while it is not running.
+func trayActions(current func() *daemon.Daemon, quit func()) tray.Actions {
+	return tray.Actions{
+		SetToggle: func(_ context.Context, t tray.Toggle, on bool) error {
+			if d := current(); d != nil {
+				return d.SetToggle(string(t), on)
+			}
+			return errNotRunning
+		},
+		SetAliasModel: func(_ context.Context, alias, model string) error {
+			if d := current(); d != nil {
+				return d.SetAliasModel(alias, model)
+			}
+			return errNotRunning
+		},
+		Repatch: func(ctx context.Context) error {
+			if d := current(); d != nil {
+				return d.RepatchNow(ctx)
+			}
+			return errNotRunning
+		},
+		Doctor: func(ctx context.Context) (string, bool) {
+			d := current()
+			if d == nil {
+				return errNotRunning.Error(), false
+			}
+			r := d.Doctor(ctx)
+			return r.Summary(), r.OK()
+		},
+		Notify: func(title, message string) {
+			if d := current(); d != nil {
+				d.NotifyResult(title, message)
+			}
+		},
+		Quit: quit,
+	}
 }

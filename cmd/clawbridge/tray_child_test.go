@@ -12,7 +12,6 @@ import (
 
 	"github.com/clawbridge/clawbridge/daemon"
 	"github.com/clawbridge/clawbridge/daemon/notify"
-	"github.com/clawbridge/clawbridge/tray"
 )
 
 // The tray can run once per process and wants the main goroutine, so the
@@ -23,35 +22,37 @@ const trayChildEnv = "CLAWBRIDGE_TEST_TRAY_CHILD"
 
 type trayChildSpec struct {
 	Config, Home, RuntimeDir, LogDir string
+	// Listen is the translator's address; "" means a free port.
+	Listen string
 }
 
-// runTrayChild runs a daemon with the real tray until SIGTERM or Quit,
-// printing the translator's address first.
+// runTrayChild runs `clawbridge run` as runRun does, with the real tray,
+// until SIGTERM or Quit; it prints "listening on http://ADDR" once the
+// daemon runs, and retries a failed start every 200ms.
 func runTrayChild(spec string) int {
 	var s trayChildSpec
 	if err := json.Unmarshal([]byte(spec), &s); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	d, err := daemon.New(daemon.Options{ConfigPath: s.Config, Listen: "127.0.0.1:0", RuntimeDir: s.RuntimeDir, Home: s.Home,
-		Getenv: func(string) string { return "" }, LogDir: s.LogDir, BackendPoll: 300 * time.Millisecond,
-		Notifier: quietNotifierFor(), Version: "test"})
-	if err == nil {
-		err = d.Start()
+	if s.Listen == "" {
+		s.Listen = "127.0.0.1:0"
 	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	l, err := newLauncher(daemon.Options{ConfigPath: s.Config, Listen: s.Listen, RuntimeDir: s.RuntimeDir, Home: s.Home,
+		Getenv: func(string) string { return "" }, LogDir: s.LogDir, BackendPoll: 300 * time.Millisecond,
+		Notifier: quietNotifierFor(), Version: "test", Logger: log}, log, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	fmt.Printf("ready %s\n", d.State().Translator.Addr)
+	l.retry, l.maxRetry = 200*time.Millisecond, 200*time.Millisecond
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	if err := tray.Run(ctx, trayOptions(d, slog.New(slog.DiscardHandler))); err != nil {
-		fmt.Fprintln(os.Stderr, "tray:", err)
-		d.Stop()
+	if err := l.runWithTray(ctx, true); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	d.Stop()
 	return 0
 }
 

@@ -63,7 +63,7 @@ func TestTrayDrivesTheDaemon(t *testing.T) {
 		}
 	}()
 	line, _ := bufio.NewReader(out).ReadString('\n')
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "ready ")
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on http://")
 	if !ok {
 		t.Fatalf("child said %q\n%s", line, stderr.String())
 	}

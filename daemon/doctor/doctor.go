@@ -136,6 +136,7 @@ func Run(ctx context.Context, o Options) Report {
 	r.Checks = append(r.Checks, checkRouting(cfg, where)...)
 	r.Checks = append(r.Checks, checkGuard(cfg, o)...)
 	r.Checks = append(r.Checks, checkGateways(cfg, o.GatewayPorts, live)...)
+	r.Checks = append(r.Checks, checkFiles(live)...)
 	if o.Service != nil {
 		r.Checks = append(r.Checks, checkService(o.Service, live))
 	}

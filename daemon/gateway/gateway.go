@@ -1,7 +1,9 @@
 // Package gateway supervises the Clawdbot/OpenClaw gateway for the daemon:
 // it works out the command line from a checkout or an install, starts it
 // with its output in its own log, restarts it with backoff when it dies,
-// and stops it with everything it started. It reports on a
+// and stops it with everything it started. It records the running
+// gateway's process group in the runtime directory, so that the next
+// daemon stops a gateway a crashed one left (KillStale). It reports on a
 // status.GatewayState; whether it may start (the pi-ai patch) is the
 // daemon's decision.
 package gateway
@@ -31,7 +33,10 @@ type Options struct {
 	Dir     string   // its working directory
 	Port    int      // the port it was told to listen on, for the state
 	LogPath string   // where its output goes
-	Logger  *slog.Logger
+	// RuntimeDir is where the running gateway's process group is recorded
+	// (GroupFile), for KillStale after a crash; "" records nothing.
+	RuntimeDir string
+	Logger     *slog.Logger
 	// Backoff is the first restart delay; it doubles up to MaxBackoff and
 	// resets after the process has stayed up for a minute.
 	Backoff, MaxBackoff time.Duration
@@ -167,6 +172,10 @@ func (g *Supervisor) once(ctx context.Context) error {
 		return fmt.Errorf("start %s: %w", g.o.Argv[0], err)
 	}
 	g.o.Logger.Info("gateway: started", "pid", cmd.Process.Pid, "log", g.o.LogPath)
+	if err := recordGroup(g.o.RuntimeDir, cmd.Process.Pid, g.o.Argv); err != nil {
+		g.o.Logger.Warn("gateway: a crash of clawbridge would leave it running", "err", err)
+	}
+	defer forgetGroup(g.o.RuntimeDir)
 	g.Set(func(s *status.GatewayState) { s.Running, s.PID, s.Err = true, cmd.Process.Pid, "" })
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()

@@ -7,29 +7,30 @@
 // rate-limits (at most Burst per minute), and it never blocks its caller:
 // notifications are sent on their own goroutine, and when the desktop has no
 // notification service the failure is logged once, not on every event.
+//
+// On macOS, clawbridge.app notifies as itself through
+// UNUserNotificationCenter (cgo builds); the bare binary goes through
+// osascript, whose notifications macOS files under Script Editor and may
+// drop without an error, which is detected and reported as a failure.
 package notify
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/gen2brain/beeep"
 )
 
 // Options configure a Notifier. The zero value sends through beeep.
 type Options struct {
-	// Send delivers one notification; nil means beeep.Notify (DBus
-	// org.freedesktop.Notifications on Linux, terminal-notifier or
-	// osascript on macOS).
+	// Send delivers one notification; nil means the system's way
+	// (systemSender): on macOS the app bundle's own notifications, else
+	// osascript; elsewhere beeep (DBus org.freedesktop.Notifications on
+	// Linux).
 	Send func(title, message string) error
-	// Icon is a PNG shown with the notification (beeep only).
+	// Icon is a PNG shown with the notification (beeep only; the app
+	// bundle shows its own icon).
 	Icon []byte
 	// Dedupe is how long a key stays quiet after it was sent (default 1m).
 	Dedupe time.Duration
@@ -79,17 +80,7 @@ func New(o Options) *Notifier {
 		o.Now = time.Now
 	}
 	if o.Send == nil {
-		beeep.AppName = "clawbridge"
-		icon := any("")
-		if len(o.Icon) > 0 {
-			icon = o.Icon
-		}
-		o.Send = func(title, message string) error {
-			if err := sessionBusKnown(); err != nil {
-				return err
-			}
-			return beeep.Notify(title, message, icon)
-		}
+		o.Send = systemSender(o.Icon)
 	}
 	n := &Notifier{opts: o, queue: make(chan Message, 32), sentAt: map[string]time.Time{}}
 	n.enabled.Store(true)
@@ -171,22 +162,4 @@ func (n *Notifier) send(m Message) {
 	case err != nil:
 		n.opts.Logger.Debug("notification not sent", "title", m.Title, "err", err)
 	}
-}
-
-// sessionBusKnown checks, on Linux and the BSDs, that a session bus is
-// there to carry the notification. Without one, the DBus library would
-// launch a bus of its own that outlives the daemon (and shows nothing).
-func sessionBusKnown() error {
-	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
-		return nil
-	}
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "" {
-		return nil
-	}
-	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
-		if _, err := os.Stat(filepath.Join(dir, "bus")); err == nil {
-			return nil
-		}
-	}
-	return errors.New("no DBus session bus (DBUS_SESSION_BUS_ADDRESS is not set)")
 }

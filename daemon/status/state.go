@@ -35,10 +35,24 @@ type State struct {
 	// last; finished ones stay until the next pull of the same model.
 	Pulls []PullState `json:"pulls,omitempty"`
 
+	// Files is the daemon's use of file descriptors, taken when the state
+	// is asked for (the doctor shows it against the limit).
+	Files FilesState `json:"files,omitzero"`
+
 	// LastError is the most recent thing that went wrong, in words, for
 	// the status line users read first.
 	LastError     string    `json:"last_error,omitempty"`
 	LastErrorTime time.Time `json:"last_error_time,omitzero"`
+}
+
+// FilesState is how many directories the daemon watches and how many
+// files it holds open, against its limit (RLIMIT_NOFILE): on macOS each
+// watched directory costs a descriptor for every entry in it.
+type FilesState struct {
+	Watched int `json:"watched"` // directories with an OS watch
+	Polled  int `json:"polled"`  // missing directories looked for by polling
+	Open    int `json:"open"`    // file descriptors open; 0 when unknown
+	Limit   int `json:"limit"`   // the soft limit; 0 when unknown
 }
 
 // TranslatorState is the API server.

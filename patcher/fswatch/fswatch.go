@@ -11,7 +11,11 @@
 // directory that appears or is replaced is itself reported as changed.
 //
 // Only the directories asked for (or, while they are missing, one ancestor)
-// are watched. On macOS fsnotify uses kqueue, which holds a file descriptor
+// are watched. The user's home, the directories above it and the folders
+// macOS guards with privacy prompts (Documents, Desktop, Downloads, iCloud
+// Drive, …) are never watched in place of a missing directory: one whose
+// nearest existing ancestor is among them is polled for every DefaultPoll
+// instead, and Totals counts both kinds. On macOS fsnotify uses kqueue, which holds a file descriptor
 // for every entry of a watched directory, so watch the directories on the
 // way to the files you care about, never a whole tree.
 package fswatch
@@ -50,7 +54,12 @@ type Watcher struct {
 	onPath map[string]bool
 	// watched are the paths with an fsnotify watch, and what was there when
 	// the watch was added.
-	watched  map[string]dirID
+	watched map[string]dirID
+	// noWatch are the directories never watched (see noWatch); polled the
+	// wanted directories waiting below one of them, looked at every poll.
+	noWatch  map[string]bool
+	polled   map[string]bool
+	poll     time.Duration
 	bounce   debouncer
 	onError  func(error)
 	running  bool
@@ -78,7 +87,8 @@ func New(quiet time.Duration, onChange func(dir string)) (*Watcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fswatch: %w", err)
 	}
-	return &Watcher{
+	home, _ := os.UserHomeDir()
+	w := &Watcher{
 		quiet:    quiet,
 		onChange: onChange,
 		fsw:      fsw,
@@ -86,11 +96,16 @@ func New(quiet time.Duration, onChange func(dir string)) (*Watcher, error) {
 		wanted:   map[string]dirID{},
 		onPath:   map[string]bool{},
 		watched:  map[string]dirID{},
+		noWatch:  noWatch(home),
+		polled:   map[string]bool{},
+		poll:     DefaultPoll,
 		bounce:   debouncer{quiet: quiet, due: map[string]time.Time{}},
 		onError: func(err error) {
 			slog.Warn("fswatch", "err", err)
 		},
-	}, nil
+	}
+	registry.Store(w, struct{}{})
+	return w, nil
 }
 
 // SetErrorHandler replaces the default handler (a slog warning) for errors
@@ -188,6 +203,10 @@ func (w *Watcher) Run(ctx context.Context) error {
 
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	w.mu.Lock()
+	poll := time.NewTicker(w.poll)
+	w.mu.Unlock()
+	defer poll.Stop()
 	for {
 		w.mu.Lock()
 		next, ok := w.bounce.next()
@@ -211,6 +230,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 			w.handleError(err)
 		case <-timer.C:
 			w.fire()
+		case <-poll.C:
+			w.report(w.lookAgain())
 		case <-w.wake:
 		}
 		timer.Stop()
@@ -227,6 +248,7 @@ func (w *Watcher) Close() error {
 	}
 	w.closed = true
 	w.mu.Unlock()
+	registry.Delete(w)
 	return w.fsw.Close()
 }
 
@@ -339,6 +361,7 @@ func (w *Watcher) reconcile() []error {
 		// below maps a watched ancestor to the children on the way to
 		// the missing wanted directories under it.
 		below := map[string][]string{}
+		clear(w.polled)
 		for dir, prev := range w.wanted {
 			cur := statDir(dir)
 			if cur != prev {
@@ -353,6 +376,11 @@ func (w *Watcher) reconcile() []error {
 				if id != (dirID{}) {
 					below[p] = append(below[p], child)
 				}
+			}
+			if p != dir && w.noWatch[p] {
+				w.polled[dir] = true
+				delete(below, p)
+				continue
 			}
 			want[p] = id
 		}

@@ -49,12 +49,19 @@ type harness struct {
 
 func start(t *testing.T, quiet time.Duration) *harness {
 	t.Helper()
+	return startWith(t, quiet, func(*Watcher) {})
+}
+
+// startWith is start with setup run on the Watcher before Run.
+func startWith(t *testing.T, quiet time.Duration, setup func(*Watcher)) *harness {
+	t.Helper()
 	h := &harness{t: t, calls: make(chan string, 1000)}
 	w, err := New(quiet, func(dir string) { h.calls <- dir })
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.SetErrorHandler(func(err error) { t.Logf("watch error: %v", err) })
+	setup(w)
 	h.w = w
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

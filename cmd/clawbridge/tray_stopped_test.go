@@ -1,0 +1,122 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/clawbridge/clawbridge/daemon/admin"
+	"github.com/clawbridge/clawbridge/tray/traytest"
+)
+
+// TestTrayShowsWhyItCannotStart is `clawbridge run` (with the real tray
+// on a session bus) started while another program holds the translator's
+// port, as LiteLLM does for users moving off it: the process stays, its
+// menu says who holds the port and how to fix it, and once the port is
+// free the daemon starts by itself; Quit then stops it (runtime file
+// gone) and exits 0.
+func TestTrayShowsWhyItCannotStart(t *testing.T) {
+	bus := traytest.StartBus(t)
+	panel, err := traytest.Connect(bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer panel.Close()
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	addr := held.Addr().String()
+
+	w := newTrayWorld(t, "http://127.0.0.1:1")
+	runDir := filepath.Join(w.home, "run")
+	spec, _ := json.Marshal(trayChildSpec{Config: w.configPath, Home: w.home, RuntimeDir: runDir,
+		LogDir: filepath.Join(w.home, "logs"), Listen: addr})
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), trayChildEnv+"="+string(spec), "DBUS_SESSION_BUS_ADDRESS="+bus)
+	out, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	child.Stderr = &stderr
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- child.Wait() }()
+	defer func() {
+		child.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			child.Process.Kill()
+		}
+		if t.Failed() {
+			t.Logf("child stderr:\n%s", stderr.String())
+		}
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // hang guard
+	defer cancel()
+	owner := fmt.Sprintf("(pid %d)", os.Getpid())
+	menu, err := panel.WaitFor(ctx, "the menu saying who holds the port", func(root *traytest.Item) bool {
+		return root.Find("clawbridge: not running") != nil && strings.Contains(strings.Join(root.Labels(), " "), owner)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := strings.Join(menu.Labels(), "\n")
+	for _, want := range []string{"already in use by", "clawbridge.listen", "Starts by itself", "Open config", "Quit clawbridge"} {
+		if !strings.Contains(labels, want) {
+			t.Errorf("menu lacks %q:\n%s", want, labels)
+		}
+	}
+	select {
+	case err := <-exited:
+		t.Fatalf("clawbridge run exited (%v) instead of waiting for the port", err)
+	default:
+	}
+
+	held.Close()
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if got := strings.TrimSpace(line); got != "listening on http://"+addr {
+		t.Fatalf("after the port was freed the child said %q", got)
+	}
+	if _, err := panel.WaitFor(ctx, "the running daemon's menu", func(root *traytest.Item) bool {
+		return root.Find("Translator on "+addr+" · 0 requests") != nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.ReadRuntime(runDir); err != nil {
+		t.Fatalf("no runtime file while running: %v", err)
+	}
+
+	if err := panel.Click(ctx, "Quit clawbridge"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		exited <- err
+		if err != nil {
+			t.Errorf("exited with %v after Quit", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("did not exit after Quit")
+	}
+	if _, err := admin.ReadRuntime(runDir); err == nil {
+		t.Error("runtime file left after Quit: the daemon was not stopped")
+	}
+}
