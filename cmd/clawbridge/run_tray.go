@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -96,43 +94,10 @@ func trayState(s status.State, home string) tray.State {
 	return t
 }
 
-// trayOptions connects the menu to a running d: its states, and actions
-// that go through the same paths as the config file and the CLI. Call it
-// after Start; the state feed ends with the daemon.
-func trayOptions(d *daemon.Daemon, log *slog.Logger) tray.Options {
-	home, _ := os.UserHomeDir()
-	states, unsubscribe := d.Subscribe()
-	out := make(chan tray.State, 1)
-	go func() {
-		defer close(out)
-		defer unsubscribe()
-		for {
-			select {
-			case <-d.Stopped():
-				return
-			case <-d.Quitting():
-				return
-			case s := <-states:
-				select {
-				case <-out:
-				default:
-				}
-				out <- trayState(s, home)
-			}
-		}
-	}()
-	opts := tray.Options{
-		Initial: trayState(d.State(), home),
-		States:  out,
-		Logger:  log,
-		Actions: trayActions(func() *daemon.Daemon { return d }, d.Quit),
-	}
-}
-
 // trayOptions connects the menu to the launcher: the daemon's states once
 // it runs, why it cannot start until then, and an OnExit that stops it.
 func (l *launcher) trayOptions() tray.Options {
-	return tray.Options{
+	opts := tray.Options{
 		Initial: l.firstState(firstStateWait),
 		States:  l.states,
 		Logger:  l.log,
@@ -143,7 +108,7 @@ func (l *launcher) trayOptions() tray.Options {
 			}
 		},
 	}
-	pullActions(d, &opts.Actions)
+	pullActions(l.current, &opts.Actions)
 	return opts
 }
 

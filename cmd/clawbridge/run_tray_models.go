@@ -94,11 +94,22 @@ func capability(b *bool) tray.Capability {
 	return tray.No
 }
 
-// pullActions are the menu's pull actions on d.
-func pullActions(d *daemon.Daemon, a *tray.Actions) {
+// pullActions are the menu's pull actions on the daemon current returns
+// (nil while it is not running).
+func pullActions(current func() *daemon.Daemon, a *tray.Actions) {
 	a.Pull = func(_ context.Context, alias string) error {
+		d := current()
+		if d == nil {
+			return errNotRunning
+		}
 		_, err := d.StartPull(alias, "", false)
 		return err
 	}
-	a.CancelPull = func(_ context.Context, model string) error { return d.CancelPull(model, "") }
+	a.CancelPull = func(_ context.Context, model string) error {
+		d := current()
+		if d == nil {
+			return errNotRunning
+		}
+		return d.CancelPull(model, "")
+	}
 }
