@@ -45,8 +45,8 @@ var toggleKeys = map[string][]string{
 	"gateway":       {"gateway", "enabled"},
 }
 
-// SetToggle switches the named switch (a key of toggleKeys, or
-// "start_at_login") and applies it at once. Config switches are written to
+// SetToggle switches the named switch (a key of toggleKeys,
+// "start_at_login" or "warmup") and applies it at once. Config switches are written to
 // the config file (keeping its comments and layout).
 func (d *Daemon) SetToggle(t string, on bool) error {
 	if t == startAtLogin {
@@ -61,6 +61,9 @@ func (d *Daemon) SetToggle(t string, on bool) error {
 		}
 		d.update(func(st *status.State) { st.StartAtLogin = d.opts.LoginItem.Installed() })
 		return err
+	}
+	if t == warmupSwitch {
+		return d.setWarmup(on)
 	}
 	key, ok := toggleKeys[t]
 	if !ok {

@@ -119,6 +119,22 @@ func (w *Warmer) Warm(ctx context.Context, t Target, numCtx func(context.Context
 	return nil
 }
 
+// Renew gives t, loaded already, t.KeepAlive from now on, with the
+// num_ctx it was loaded with so that Ollama only renews the expiry. It is
+// how a model warm-up kept loaded forever is handed back to a keep_alive
+// when warm-up is switched off; t.KeepAlive must not be "" (Ollama keeps
+// a loaded model's keep_alive when a request carries none).
+func (w *Warmer) Renew(ctx context.Context, t Target, numCtx int) error {
+	c, err := ollama.New(t.Base, w.hc)
+	if err != nil {
+		return err
+	}
+	if err := c.Load(ctx, t.Model, t.KeepAlive, numCtx); err != nil {
+		return fmt.Errorf("renew keep_alive of %s on %s: %w", t.Model, t.Base, err)
+	}
+	return nil
+}
+
 func (w *Warmer) changed() {
 	if w.onChange != nil {
 		w.onChange()
