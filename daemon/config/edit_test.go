@@ -37,6 +37,10 @@ func setListen(addr string) func(string) error {
 	return func(path string) error { return SetSetting(path, []string{"listen"}, addr) }
 }
 
+func setWarmup(on bool) func(string) error {
+	return func(path string) error { return SetSetting(path, []string{"models", "warmup"}, on) }
+}
+
 // TestEdits checks each edit's output against a golden file. Apart from
 // the edited values, the output must be the input byte for byte: comments,
 // blank lines, quoting and indentation are the user's.
@@ -74,6 +78,9 @@ func TestEdits(t *testing.T) {
 		{"anchored-value", "clawbridge:\n  listen: &l 127.0.0.1:4000 # anchored\n", setListen("127.0.0.1:4100"), -1},
 		{"explicit-null-section", "model_list: []\nclawbridge: ~\n", setListen("127.0.0.1:4100"), -1},
 		{"after-block-scalar", "clawbridge:\n  future: |\n    text\n    more\nmodel_list: []\n", setListen("127.0.0.1:4100"), -1},
+		{"default-warmup", string(assets.DefaultConfig), setWarmup(true), -1},
+		{"commented-warmup", readTestdata(t, "edit/commented.yaml"), setWarmup(true), -1},
+		{"warmup-off", "clawbridge:\n  models:\n    warmup: true   # keep them loaded\n  listen: 127.0.0.1:4000\n", setWarmup(false), 1},
 		{"unchanged", "clawbridge:\n  listen: 127.0.0.1:4000 # same\n", setListen("127.0.0.1:4000"), 0},
 	}
 	for _, tt := range tests {
