@@ -112,12 +112,12 @@ func TestTrayOverDBus(t *testing.T) {
 		"Models",
 		"claude-sonnet-4-5 → llama3.1:8b",
 		"claude-haiku-4-5 → llama3.1:8b",
-		"Translator", "Re-apply patch after installs", "Guard auth profile", "Notifications", "Clawdbot gateway", "Start at login",
+		"Translator", labelWarmup, "Re-apply patch after installs", "Guard auth profile", "Notifications", "Clawdbot gateway", "Start at login",
 		labelRepatch, labelDoctor, labelOpenConfig, labelOpenLogs, labelCopyTUI,
 		labelQuit,
 	})
 	wantLabels(t, root.Find("claude-sonnet-4-5"), []string{"llama3.1:8b", "qwen3:8b", "llama2:7b  (no tools)"})
-	wantChecks(t, root, map[string]bool{"Translator": true, "Guard auth profile": true, "Clawdbot gateway": false})
+	wantChecks(t, root, map[string]bool{"Translator": true, labelWarmup: false, "Guard auth profile": true, "Clawdbot gateway": false})
 	wantChecks(t, root.Find("claude-sonnet-4-5"), map[string]bool{"llama3.1:8b": true, "qwen3:8b": false})
 	if it := root.Find("Translator on 127.0.0.1:4000 · 0 requests"); it.Enabled {
 		t.Error("status line is clickable")
@@ -155,6 +155,29 @@ func TestTrayOverDBus(t *testing.T) {
 		return r.Find("Guard auth profile").Checked
 	}); err != nil {
 		t.Fatal(err)
+	}
+
+	t.Log("Keep models warm writes clawbridge.models.warmup and shows its state")
+	if err := client.Click(ctx, labelWarmup); err != nil {
+		t.Fatal(err)
+	}
+	child.expect(t, "toggle warmup true")
+	if _, err := client.WaitFor(ctx, "warm-up checked", func(r *traytest.Item) bool { return r.Find(labelWarmup).Checked }); err != nil {
+		t.Fatal(err)
+	}
+	if cfg := loadConfig(t, cfgPath); !cfg.WarmupOn() {
+		t.Error("config does not have warm-up on")
+	}
+	commentsKept(t, cfgPath)
+	if err := client.Click(ctx, labelWarmup); err != nil {
+		t.Fatal(err)
+	}
+	child.expect(t, "toggle warmup false")
+	if _, err := client.WaitFor(ctx, "warm-up unchecked", func(r *traytest.Item) bool { return !r.Find(labelWarmup).Checked }); err != nil {
+		t.Fatal(err)
+	}
+	if cfg := loadConfig(t, cfgPath); cfg.WarmupOn() || cfg.Clawbridge.Models.Warmup == nil {
+		t.Error("config does not have warm-up written off")
 	}
 
 	t.Log("choosing a model in an alias submenu rewrites the config, comments intact")
@@ -581,6 +604,7 @@ var settingKeys = map[Toggle][]string{
 	ToggleGuard:         {"guard", "enabled"},
 	ToggleNotifications: {"notifications", "enabled"},
 	ToggleGateway:       {"gateway", "enabled"},
+	ToggleWarmup:        {"models", "warmup"},
 }
 
 func (d *childDaemon) report(format string, args ...any) {
@@ -672,6 +696,7 @@ func (d *childDaemon) state() (State, error) {
 		AutoRepatch:   config.On(c.Patcher.Enabled),
 		Notifications: config.On(c.Notifications.Enabled),
 		StartAtLogin:  d.startAtLogin,
+		Warmup:        cfg.WarmupOn(),
 		ConfigPath:    d.path,
 		TUICommand:    "clawdbot tui",
 	}

@@ -63,6 +63,7 @@ const (
 	labelOpenLogs   = "Open logs"
 	labelCopyTUI    = "Copy TUI command"
 	labelQuit       = "Quit clawbridge"
+	labelWarmup     = "Keep models warm"
 	noToolsMark     = "  (no tools)"
 	missingMark     = "  (not in Ollama)"
 )
@@ -73,6 +74,7 @@ var toggles = []struct {
 	label  string
 }{
 	{ToggleTranslator, "Translator"},
+	{ToggleWarmup, labelWarmup},
 	{ToggleAutoRepatch, "Re-apply patch after installs"},
 	{ToggleGuard, "Guard auth profile"},
 	{ToggleNotifications, "Notifications"},
@@ -287,6 +289,8 @@ func toggleOn(s State, t Toggle) bool {
 		return s.Gateway.Enabled
 	case ToggleStartAtLogin:
 		return s.StartAtLogin
+	case ToggleWarmup:
+		return s.Warmup
 	}
 	return false
 }
@@ -307,6 +311,8 @@ func withToggle(s State, t Toggle, on bool) State {
 		s.Gateway.Enabled = on
 	case ToggleStartAtLogin:
 		s.StartAtLogin = on
+	case ToggleWarmup:
+		s.Warmup = on
 	}
 	return s
 }

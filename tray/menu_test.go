@@ -44,6 +44,7 @@ func healthy() State {
 		Guard:         Guard{Enabled: true, Pinned: true, LastRestore: at.Add(-30 * time.Hour)},
 		AutoRepatch:   true,
 		Notifications: true,
+		Warmup:        true,
 		Aliases: []Alias{
 			{Name: "claude-sonnet-4-5", Model: "llama3.1:70b", Load: "warm (42.5 GB)",
 				Numbers: "12 requests · TTFT 340ms · 24.1 tok/s · 53.2k in / 1.2k out", Choices: []Choice{
@@ -232,6 +233,7 @@ func TestShape(t *testing.T) {
 		same bool
 	}{
 		{"toggle flipped", func(s *State) { s.Guard.Enabled = false }, true},
+		{"warm-up switched off", func(s *State) { s.Warmup = false }, true},
 		{"requests counted", func(s *State) { s.Translator.Requests++ }, true},
 		{"alias switched", func(s *State) { s.Aliases[0].Model = "qwen3:8b" }, true},
 		{"backend down", func(s *State) { s.Backends[0].Err = "refused" }, true},

@@ -24,6 +24,9 @@ const (
 	ToggleNotifications Toggle = "notifications"
 	ToggleGateway       Toggle = "gateway"
 	ToggleStartAtLogin  Toggle = "start_at_login"
+	// ToggleWarmup keeps the aliases' models loaded (the config's
+	// clawbridge.models.warmup).
+	ToggleWarmup Toggle = "warmup"
 )
 
 // State is everything the menu shows. The daemon sends a fresh copy on
@@ -39,8 +42,9 @@ type State struct {
 	Guard    Guard
 	Gateway  Gateway
 
-	// AutoRepatch, Notifications and StartAtLogin are the plain switches.
-	AutoRepatch, Notifications, StartAtLogin bool
+	// AutoRepatch, Notifications and StartAtLogin are the plain switches;
+	// Warmup is "Keep models warm".
+	AutoRepatch, Notifications, StartAtLogin, Warmup bool
 
 	// Aliases are the Claude model names of the config, each with the local
 	// models it may be switched to.

@@ -79,6 +79,8 @@ func (d *demo) setToggle(_ context.Context, t tray.Toggle, on bool) error {
 			s.Gateway.Enabled, s.Gateway.Running = on, on
 		case tray.ToggleStartAtLogin:
 			s.StartAtLogin = on
+		case tray.ToggleWarmup:
+			s.Warmup = on
 		}
 	})
 	return nil
