@@ -23,6 +23,7 @@ func trayState(s status.State, home string) tray.State {
 		AutoRepatch:   s.Patcher.Enabled,
 		Notifications: s.Notifications,
 		StartAtLogin:  s.StartAtLogin,
+		Warmup:        s.Warmup,
 		ConfigPath:    s.ConfigPath,
 		LogPath:       s.LogPath,
 		TUICommand:    s.Gateway.TUICommand,

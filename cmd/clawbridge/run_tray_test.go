@@ -32,6 +32,7 @@ func TestTrayState(t *testing.T) {
 					{Path: "/a", Held: true}, {Path: "/b", Missing: true, Held: true}}},
 				Gateway:       status.GatewayState{Enabled: true, Running: true, Port: 18789, TUICommand: "node x tui"},
 				Notifications: true,
+				Warmup:        true,
 			},
 			want: tray.State{
 				Translator:  tray.Translator{Enabled: true, Addr: "127.0.0.1:4000", Requests: 7},
@@ -39,7 +40,7 @@ func TestTrayState(t *testing.T) {
 				Patches:     []tray.Patch{{Target: "/p/models.generated.js", Patched: 21, Total: 21}},
 				Guard:       tray.Guard{Enabled: true, Pinned: true, LastRestore: restore},
 				Gateway:     tray.Gateway{Enabled: true, Running: true, Port: 18789},
-				AutoRepatch: true, Notifications: true,
+				AutoRepatch: true, Notifications: true, Warmup: true,
 				Aliases: []tray.Alias{{Name: "claude-sonnet-4-5", Model: "a:1b", Choices: []tray.Choice{
 					{Model: "a:1b", Tools: tray.Yes}, {Model: "b:1b", Tools: tray.No}, {Model: "c:1b", Tools: tray.Unknown}, {Model: "d:latest", Tools: tray.Yes}}},
 					{Name: "claude-haiku-4-5", Model: "d:latest", Choices: []tray.Choice{

@@ -25,8 +25,9 @@ import (
 // TestTrayDrivesTheDaemon is the tray's promise end to end: a user who
 // only has the menu sees the daemon's state, switches claude-sonnet-4-5 to
 // another local model (the config is rewritten with its comments, and the
-// next request is answered by the new model on the real Ollama), sees a
-// newly pulled model appear, and quits.
+// next request is answered by the new model on the real Ollama), switches
+// warm-up on (the model loads at once), sees a newly pulled model appear,
+// and quits.
 func TestTrayDrivesTheDaemon(t *testing.T) {
 	bus := traytest.StartBus(t)
 	panel, err := traytest.Connect(bus)
@@ -127,6 +128,9 @@ func TestTrayDrivesTheDaemon(t *testing.T) {
 	if code := toolRequest(t, addr); code != 400 {
 		t.Errorf("tool request after switching to %s: %d, want 400 from the model without tools", noTools, code)
 	}
+
+	// Keep models warm loads the alias's model at once.
+	warmFromMenu(t, ctx, panel, ac, ol.URL, noTools, w.configPath)
 
 	// A model pulled into Ollama shows up in the submenu.
 	copyReq, _ := http.NewRequest("POST", ol.URL+"/api/copy", strings.NewReader(`{"source":"`+tiny+`","destination":"fresh-pull:1b"}`))
