@@ -158,27 +158,7 @@ func TestTrayOverDBus(t *testing.T) {
 	}
 
 	t.Log("Keep models warm writes clawbridge.models.warmup and shows its state")
-	if err := client.Click(ctx, labelWarmup); err != nil {
-		t.Fatal(err)
-	}
-	child.expect(t, "toggle warmup true")
-	if _, err := client.WaitFor(ctx, "warm-up checked", func(r *traytest.Item) bool { return r.Find(labelWarmup).Checked }); err != nil {
-		t.Fatal(err)
-	}
-	if cfg := loadConfig(t, cfgPath); !cfg.WarmupOn() {
-		t.Error("config does not have warm-up on")
-	}
-	commentsKept(t, cfgPath)
-	if err := client.Click(ctx, labelWarmup); err != nil {
-		t.Fatal(err)
-	}
-	child.expect(t, "toggle warmup false")
-	if _, err := client.WaitFor(ctx, "warm-up unchecked", func(r *traytest.Item) bool { return !r.Find(labelWarmup).Checked }); err != nil {
-		t.Fatal(err)
-	}
-	if cfg := loadConfig(t, cfgPath); cfg.WarmupOn() || cfg.Clawbridge.Models.Warmup == nil {
-		t.Error("config does not have warm-up written off")
-	}
+	switchWarmup(t, ctx, client, child, cfgPath)
 
 	t.Log("choosing a model in an alias submenu rewrites the config, comments intact")
 	if err := client.Click(ctx, "claude-sonnet-4-5", "qwen3:8b"); err != nil {
