@@ -181,6 +181,9 @@ func editFile(path string, edit func(*editor) error) error {
 	if bytes.Equal(out, data) {
 		return nil
 	}
+	if err := backupConfig(path, data); err != nil {
+		return fmt.Errorf("edit %s: %w", path, err)
+	}
 	return writeConfig(path, out, holdsSecret(out, path))
 }
 

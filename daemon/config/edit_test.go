@@ -231,3 +231,41 @@ func TestEditKeepsModeAndLinks(t *testing.T) {
 		t.Errorf("listen after edit through the link = %v, %v", cfg, err)
 	}
 }
+
+// TestEditKeepsBackup checks that each edit first keeps the file as it
+// was beside it, private, and that an edit changing nothing writes none.
+func TestEditKeepsBackup(t *testing.T) {
+	path := writeTemp(t, string(assets.DefaultConfig))
+	if err := SetSetting(path, []string{"listen"}, "127.0.0.1:4000"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + BackupSuffix); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("an edit that changed nothing left a backup (%v)", err)
+	}
+	before := readFile(t, path)
+	if err := SetSetting(path, []string{"listen"}, "127.0.0.1:4100"); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, path+BackupSuffix); got != before {
+		t.Fatalf("backup holds\n%s\nwant the file before the edit\n%s", got, before)
+	}
+	if fi, err := os.Stat(path + BackupSuffix); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("backup mode %v (%v), want 0600", fi.Mode().Perm(), err)
+	}
+	second := readFile(t, path)
+	if err := SetSetting(path, []string{"listen"}, "127.0.0.1:4200"); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, path+BackupSuffix); got != second {
+		t.Errorf("after a second edit the backup is not the file before it")
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

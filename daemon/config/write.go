@@ -27,6 +27,25 @@ func writeConfig(path string, data []byte, secret bool) error {
 	return atomicfile.WriteFile(real, data, 0o600)
 }
 
+// BackupSuffix names the copy of the config as it was before clawbridge's
+// latest edit (a menu switch, a model choice), beside the config: the
+// user's own version of the file is never more than one step away.
+const BackupSuffix = ".bak"
+
+// backupConfig keeps data, the config before an edit, in the backup file
+// beside the file path leads to. It is readable by its owner only, as the
+// config may hold a key.
+func backupConfig(path string, data []byte) error {
+	real, err := realPath(path)
+	if err != nil {
+		return fmt.Errorf("backup %s: %w", path, err)
+	}
+	if err := atomicfile.WritePrivate(real+BackupSuffix, data); err != nil {
+		return fmt.Errorf("backup %s: %w", path, err)
+	}
+	return nil
+}
+
 // cleanTemps removes the temporary files an edit killed mid-write left
 // beside the config path leads to. The daemon calls it when it starts
 // (LoadOrCreate), so they go even when nothing writes the config again.
