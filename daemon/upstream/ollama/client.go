@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 
 	"github.com/clawbridge/clawbridge/daemon/upstream"
 )
@@ -52,11 +53,23 @@ func (c *Client) Chat(ctx context.Context, req *ChatRequest, fn func(*ChatRespon
 	return c.PostStream(ctx, "/api/chat", req, func(r io.Reader) error { return readStream(r, fn) })
 }
 
+// streamReaders holds the line readers of finished streams. A reader's
+// buffer is large, so that a burst of lines comes in with few reads;
+// allocating and clearing one for every request made it most of what a
+// request allocates, and the garbage collections that follow cost every
+// stream.
+var streamReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+
 // readStream decodes NDJSON lines from r and hands each to fn. Token
 // lines go through tokenLineDecoder, every other line through
 // encoding/json.
 func readStream(r io.Reader, fn func(*ChatResponse) error) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := streamReaders.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil)
+		streamReaders.Put(br)
+	}()
 	var line []byte
 	var tokens tokenLineDecoder
 	for {
