@@ -42,7 +42,9 @@ func New(baseURL string, hc *http.Client) (*Client, error) {
 const maxLine = 64 << 20
 
 // Chat sends req to /api/chat and calls fn with each response: once per
-// streamed line when req.Stream is set, once in total otherwise. It returns
+// streamed line when req.Stream is set, once in total otherwise. Chat
+// does not touch a response after fn returns, so whoever ends up with it
+// may Recycle it. It returns
 // fn's first error, an *upstream.StreamError for a mid-stream error line,
 // an *upstream.ProtocolError for a line that is not Ollama's JSON,
 // upstream.ErrIncomplete when the stream closed without a done line, or
@@ -101,10 +103,12 @@ func readStream(r io.Reader, fn func(*ChatResponse) error) error {
 			if cr.Error != "" {
 				return &upstream.StreamError{Server: kind.Server, Message: cr.Error}
 			}
+			// fn may hand cr on to be recycled: it is not read after.
+			done := cr.Done
 			if err := fn(cr); err != nil {
 				return err
 			}
-			if cr.Done {
+			if done {
 				return nil
 			}
 		}

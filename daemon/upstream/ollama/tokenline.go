@@ -2,6 +2,7 @@ package ollama
 
 import (
 	"bytes"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -80,13 +81,32 @@ func (d *tokenLineDecoder) decode(line []byte) (cr *ChatResponse, ok bool) {
 	if !d.lit(`},"done":false}`) || d.i != len(line) {
 		return nil, false
 	}
-	cr = &ChatResponse{Model: model, Message: Message{Role: role, Content: content, Thinking: thinking}}
+	cr = responses.Get().(*ChatResponse)
+	*cr = ChatResponse{Model: model, Message: Message{Role: role, Content: content, Thinking: thinking}}
 	// What encoding/json calls for a time.Time, on the same bytes.
 	if err := cr.CreatedAt.UnmarshalJSON(created); err != nil {
+		responses.Put(cr)
 		return nil, false
 	}
 	d.model = model
 	return cr, true
+}
+
+// responses holds the token lines' ChatResponses that their consumer
+// handed back (Recycle): a streamed answer is one per token, and
+// allocating each made most of a stream's garbage.
+var responses = sync.Pool{New: func() any { return new(ChatResponse) }}
+
+// Recycle hands back a response that Chat passed to its callback, once
+// nothing refers to it any more, so that a later token line can reuse it.
+// The strings it holds stay valid. A response with tool calls or images
+// is left to the garbage collector: their slices may still be referred
+// to.
+func Recycle(c *ChatResponse) {
+	if c == nil || len(c.Message.ToolCalls) > 0 || c.Message.Images != nil {
+		return
+	}
+	responses.Put(c)
 }
 
 // lit consumes s if the line goes on with it.
