@@ -193,52 +193,6 @@ func (b *backends) run(ctx context.Context, x *exchange, a *attempt, onStart fun
 	return started, err
 }
 
-// idleWatch fails a backend request that has sent nothing for the
-// stream idle timeout (clawbridge.translator.stream_idle_timeout): a model
-// server that hangs, before its first chunk or in the middle, would
-// otherwise hold the client forever, since the translator keeps idle
-// streams alive with pings. The clock stops while a chunk is being
-// handed on, so that a client slow to read is not blamed on the backend.
-type idleWatch struct {
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	idle   time.Duration
-	timer  *time.Timer
-}
-
-func newIdleWatch(parent context.Context, idle time.Duration, a *attempt) *idleWatch {
-	w := &idleWatch{idle: idle}
-	w.ctx, w.cancel = context.WithCancelCause(parent)
-	if idle > 0 {
-		w.timer = time.AfterFunc(idle, func() {
-			w.cancel(&anthropic.Error{Status: http.StatusGatewayTimeout, Type: "timeout_error",
-				Message: fmt.Sprintf("%s at %s sent nothing for %v (model %q): it may be stuck; clawbridge.translator.stream_idle_timeout in the config sets how long to wait",
-					serverKind(a.target), a.target.Addr, idle, a.target.Model)})
-		})
-	}
-	return w
-}
-
-func (w *idleWatch) pause() {
-	if w.timer != nil {
-		w.timer.Stop()
-	}
-}
-
-func (w *idleWatch) resume() {
-	if w.timer != nil {
-		w.timer.Reset(w.idle)
-	}
-}
-
-// stop stops the clock; the context stays as it was, so that its cause
-// can still be read before cancel releases it.
-func (w *idleWatch) stop() {
-	if w.timer != nil {
-		w.timer.Stop()
-	}
-}
-
 // maxCtxGrowth bounds how often one request doubles num_ctx.
 const maxCtxGrowth = 4
 

@@ -336,6 +336,20 @@ func TestBackendFaults(t *testing.T) {
 			want: []string{"sent nothing for 1s", "stream_idle_timeout"},
 		},
 		{
+			// Each chunk comes within the idle timeout, the whole answer
+			// takes longer: the clock restarts at every chunk.
+			name: "slow but steady",
+			script: func(w http.ResponseWriter, r *http.Request) {
+				for _, word := range []string{"one ", "two ", "three ", "four ", "five"} {
+					rawLine(w, chunkLine(word))
+					time.Sleep(300 * time.Millisecond)
+				}
+				rawLine(w, doneLine)
+			},
+			status: 200,
+			want:   []string{"one two three four five"},
+		},
+		{
 			name:    "garbage instead of the stream",
 			script:  func(w http.ResponseWriter, r *http.Request) { rawLine(w, "HTTP/1.1 200 OK but not really\n") },
 			status:  500,

@@ -69,6 +69,7 @@ func benchmarkRelayTokens(b *testing.B, newStream func() streamOutput) {
 				n++
 			}
 			s.chunk(r)
+			ollama.Recycle(r)
 			return s.writeTo(io.Discard)
 		})
 		if err != nil || n != answerTokens {

@@ -176,6 +176,7 @@ func (rl *relay) deliver(ctx context.Context, up *upstreamRun) bool {
 		}
 		rl.x.rec.firstToken(it.chunk)
 		done := rl.out.chunk(it.chunk)
+		ollama.Recycle(it.chunk)
 		if !rl.send(!done && i < len(rl.batch)-1) || done {
 			return true
 		}

@@ -170,12 +170,15 @@ func cutMessage(s string, n int) string {
 }
 
 // NewHTTPClient returns the http.Client for talking to model servers: a
-// bounded dial, keep-alive connections pooled per server, and no overall
-// timeout (answers can stream for many minutes).
+// bounded dial, keep-alive connections pooled per server, no overall
+// timeout (answers can stream for many minutes), and a read buffer large
+// enough that the lines a busy stream has queued up are taken in one
+// pass through the chunked body rather than a few at a time.
 func NewHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.MaxIdleConnsPerHost = 16
+	t.ReadBufferSize = 32 << 10
 	return &http.Client{Transport: t}
 }
 

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 
 	"github.com/clawbridge/clawbridge/daemon/upstream"
 )
@@ -41,7 +42,9 @@ func New(baseURL string, hc *http.Client) (*Client, error) {
 const maxLine = 64 << 20
 
 // Chat sends req to /api/chat and calls fn with each response: once per
-// streamed line when req.Stream is set, once in total otherwise. It returns
+// streamed line when req.Stream is set, once in total otherwise. Chat
+// does not touch a response after fn returns, so whoever ends up with it
+// may Recycle it. It returns
 // fn's first error, an *upstream.StreamError for a mid-stream error line,
 // an *upstream.ProtocolError for a line that is not Ollama's JSON,
 // upstream.ErrIncomplete when the stream closed without a done line, or
@@ -52,11 +55,23 @@ func (c *Client) Chat(ctx context.Context, req *ChatRequest, fn func(*ChatRespon
 	return c.PostStream(ctx, "/api/chat", req, func(r io.Reader) error { return readStream(r, fn) })
 }
 
+// streamReaders holds the line readers of finished streams. A reader's
+// buffer is large, so that a burst of lines comes in with few reads;
+// allocating and clearing one for every request made it most of what a
+// request allocates, and the garbage collections that follow cost every
+// stream.
+var streamReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+
 // readStream decodes NDJSON lines from r and hands each to fn. Token
 // lines go through tokenLineDecoder, every other line through
 // encoding/json.
 func readStream(r io.Reader, fn func(*ChatResponse) error) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := streamReaders.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil)
+		streamReaders.Put(br)
+	}()
 	var line []byte
 	var tokens tokenLineDecoder
 	for {
@@ -88,10 +103,12 @@ func readStream(r io.Reader, fn func(*ChatResponse) error) error {
 			if cr.Error != "" {
 				return &upstream.StreamError{Server: kind.Server, Message: cr.Error}
 			}
+			// fn may hand cr on to be recycled: it is not read after.
+			done := cr.Done
 			if err := fn(cr); err != nil {
 				return err
 			}
-			if cr.Done {
+			if done {
 				return nil
 			}
 		}

@@ -111,3 +111,59 @@ func FuzzTokenLine(f *testing.F) {
 		}
 	})
 }
+
+// createdAtPairs are created_at values that one stream's decoder reads in
+// turn: the second of each pair may reuse the first's parsed second.
+var createdAtPairs = [][2]string{
+	{"2026-01-24T10:00:00.123456789Z", "2026-01-24T10:00:00.987654321Z"},
+	{"2026-01-24T10:00:00.1Z", "2026-01-24T10:00:00.05Z"},
+	{"2026-01-24T10:00:00Z", "2026-01-24T10:00:00.000000001Z"},
+	{"2026-01-24T10:00:00.5Z", "2026-01-24T10:00:00Z"},
+	{"2026-01-24T10:00:00.5+01:00", "2026-01-24T10:00:00.25+01:00"},
+	{"2026-01-24T10:00:00.5+01:00", "2026-01-24T10:00:00.25-01:00"},
+	{"2026-01-24T10:00:00.5Z", "2026-01-24T10:00:00.25+00:00"},
+	{"2026-01-24T10:00:00.5Z", "2026-01-24T10:00:00.1234567891Z"},
+	{"2026-01-24T10:00:00.5Z", "2026-01-24T10:00:00.Z"},
+	{"2026-01-24T10:00:00.5Z", "2026-01-24T10:00:00.5"},
+	{"2026-01-24T10:00:00.5Z", "2026-01-24T10:00:00"},
+	{"2026-01-24T10:00:00.5Z", "2026-01-24T10:00:01.5Z"},
+	{"2026-01-24T10:00:00.1234567891Z", "2026-01-24T10:00:00.2Z"},
+}
+
+// TestTokenLineCreatedAt: a stream's decoder that reads only the fraction
+// of a second it has seen gives what encoding/json gives, and declines
+// what encoding/json refuses.
+func TestTokenLineCreatedAt(t *testing.T) {
+	for _, p := range createdAtPairs {
+		checkCreatedAtPair(t, p[0], p[1])
+	}
+}
+
+func checkCreatedAtPair(t *testing.T, a, b string) {
+	t.Helper()
+	var d tokenLineDecoder
+	for _, at := range []string{a, b, a} {
+		line, _ := json.Marshal(at)
+		l := []byte(`{"model":"m","created_at":` + string(line) + `,"message":{"role":"assistant","content":"x"},"done":false}`)
+		got, ok := d.decode(l)
+		var want ChatResponse
+		wantOK := json.Unmarshal(l, &want) == nil
+		if ok && !wantOK {
+			t.Fatalf("decoded by hand %q, which encoding/json refuses (after %q)", at, a)
+		}
+		if ok {
+			checkTokenLine(t, l, got)
+		}
+	}
+}
+
+// FuzzTokenLineCreatedAt: any two created_at values in turn, as
+// TestTokenLineCreatedAt.
+func FuzzTokenLineCreatedAt(f *testing.F) {
+	for _, p := range createdAtPairs {
+		f.Add(p[0], p[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		checkCreatedAtPair(t, a, b)
+	})
+}
