@@ -3,7 +3,6 @@ package ollama
 import (
 	"bytes"
 	"sync"
-	"time"
 	"unicode/utf8"
 )
 
@@ -25,9 +24,8 @@ import (
 // last model name, so that a stream's lines share one string, and a buffer
 // for unescaping.
 type tokenLineDecoder struct {
-	model   string
-	created createdAtCache
-	buf     []byte
+	model string
+	buf   []byte
 	// line and i are the line being read and the position in it.
 	line []byte
 	i    int
@@ -83,71 +81,15 @@ func (d *tokenLineDecoder) decode(line []byte) (cr *ChatResponse, ok bool) {
 	if !d.lit(`},"done":false}`) || d.i != len(line) {
 		return nil, false
 	}
-	at, ok := d.created.parse(created)
-	if !ok {
+	cr = responses.Get().(*ChatResponse)
+	*cr = ChatResponse{Model: model, Message: Message{Role: role, Content: content, Thinking: thinking}}
+	// What encoding/json calls for a time.Time, on the same bytes.
+	if err := cr.CreatedAt.UnmarshalJSON(created); err != nil {
+		responses.Put(cr)
 		return nil, false
 	}
-	cr = responses.Get().(*ChatResponse)
-	*cr = ChatResponse{Model: model, CreatedAt: at, Message: Message{Role: role, Content: content, Thinking: thinking}}
 	d.model = model
 	return cr, true
-}
-
-// createdAtCache parses the created_at of a stream's token lines.
-// Consecutive lines differ only in their fraction of a second, so it keeps
-// the time of the last whole second parsed, with its text and the zone's
-// text, and while they repeat reads only the fraction.
-type createdAtCache struct {
-	second string // `"2006-01-02T15:04:05`, with the opening quote
-	zone   string // what follows the fraction, without the closing quote
-	at     time.Time
-}
-
-// secondLen is the length of createdAtCache.second.
-const secondLen = len(`"2006-01-02T15:04:05`)
-
-// parse returns what encoding/json makes of q, a quoted JSON string,
-// for a time.Time (time.Time.UnmarshalJSON on the same bytes).
-func (c *createdAtCache) parse(q []byte) (time.Time, bool) {
-	if c.second != "" && len(q) > secondLen && string(q[:secondLen]) == c.second {
-		ns, n, ok := fraction(q[secondLen : len(q)-1])
-		if ok && string(q[secondLen+n:len(q)-1]) == c.zone {
-			return c.at.Add(time.Duration(ns)), true
-		}
-	}
-	var t time.Time
-	if err := t.UnmarshalJSON(q); err != nil {
-		return time.Time{}, false
-	}
-	c.second = ""
-	if len(q) > secondLen {
-		if _, n, ok := fraction(q[secondLen : len(q)-1]); ok {
-			c.second, c.zone = string(q[:secondLen]), string(q[secondLen+n:len(q)-1])
-			c.at = t.Add(-time.Duration(t.Nanosecond()))
-		}
-	}
-	return t, true
-}
-
-// fraction reads the optional fraction of a second that b starts with
-// (".123"): its nanoseconds and length. ok is false for what the time
-// package reads otherwise: a point without digits, or more than nine.
-func fraction(b []byte) (ns, n int, ok bool) {
-	if len(b) == 0 || b[0] != '.' {
-		return 0, 0, true
-	}
-	n = 1
-	for n < len(b) && b[n] >= '0' && b[n] <= '9' {
-		ns = ns*10 + int(b[n]-'0')
-		n++
-	}
-	if n == 1 || n > 10 {
-		return 0, 0, false
-	}
-	for i := n; i < 10; i++ {
-		ns *= 10
-	}
-	return ns, n, true
 }
 
 // responses holds the token lines' ChatResponses that their consumer
