@@ -35,6 +35,7 @@
 //	ModelTiny     "tiny"          completion, tools, thinking
 //	ModelNoTools  "tiny-notools"  completion, thinking (tools are refused: 400)
 //	ModelPlain    "tiny-plain"    completion only (think: true is refused: 400)
+//	ModelAlt      "tiny-alt"      ModelTiny under another name (for model switches)
 //
 // All are created with PARAMETER num_ctx 4096 (DefaultNumCtx) and
 // num_thread 1 (see modelParameters); the GGUF says llama.context_length

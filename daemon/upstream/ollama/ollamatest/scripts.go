@@ -1,6 +1,6 @@
 package ollamatest
 
-// The models Start creates. All three share one set of weights (so every
+// The models Start creates. All four share one set of weights (so every
 // script below behaves the same in each); they differ only in what their
 // template lets Ollama see, which decides the capabilities /api/show reports.
 const (
@@ -11,10 +11,13 @@ const (
 	ModelNoTools = "tiny-notools"
 	// ModelPlain has only "completion": Ollama also refuses think: true.
 	ModelPlain = "tiny-plain"
+	// ModelAlt is ModelTiny under another name: the model a test switches
+	// an alias to, telling the two apart by the name Ollama is asked for.
+	ModelAlt = "tiny-alt"
 )
 
 // Models lists the model names Start creates.
-var Models = []string{ModelTiny, ModelNoTools, ModelPlain}
+var Models = []string{ModelTiny, ModelNoTools, ModelPlain, ModelAlt}
 
 // Trigger words: a script runs when the last user message contains its
 // trigger, as written here or with its first letter capitalised

@@ -232,6 +232,7 @@ func TestCapabilities(t *testing.T) {
 		ollamatest.ModelTiny:    {"completion", "tools", "thinking"},
 		ollamatest.ModelNoTools: {"completion", "thinking"},
 		ollamatest.ModelPlain:   {"completion"},
+		ollamatest.ModelAlt:     {"completion", "tools", "thinking"},
 	} {
 		show, err := c.Show(ctx, model)
 		if err != nil {
@@ -254,7 +255,7 @@ func TestCapabilities(t *testing.T) {
 		names = append(names, m.Name)
 	}
 	slices.Sort(names)
-	if want := []string{"tiny-notools:latest", "tiny-plain:latest", "tiny:latest"}; !slices.Equal(names, want) {
+	if want := []string{"tiny-alt:latest", "tiny-notools:latest", "tiny-plain:latest", "tiny:latest"}; !slices.Equal(names, want) {
 		t.Errorf("tags %v, want %v", names, want)
 	}
 }

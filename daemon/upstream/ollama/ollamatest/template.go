@@ -18,6 +18,7 @@ var variants = map[string]variant{
 	ModelTiny:    {tools: true, thinking: true},
 	ModelNoTools: {tools: false, thinking: true},
 	ModelPlain:   {tools: false, thinking: false},
+	ModelAlt:     {tools: true, thinking: true},
 }
 
 // Template returns the Ollama chat template (Go text/template syntax, as
