@@ -22,6 +22,7 @@ import (
 // cmpCall is what the comparison's proxy saw of one /api/chat request
 // and the last line of its answer.
 type cmpCall struct {
+	Server          string // "main" or "backup"
 	Model           string
 	NumCtx          int  // options.num_ctx; 0 when the request left it to Ollama
 	NumCtxSet       bool // the request named num_ctx
@@ -41,6 +42,7 @@ type cmpCall struct {
 // go down (its listener and connections closed, so clients get
 // "connection refused") and come back on the same port.
 type cmpProxy struct {
+	name     string
 	upstream *url.URL
 	addr     string
 	rp       *httputil.ReverseProxy
@@ -52,13 +54,13 @@ type cmpProxy struct {
 }
 
 // startCmpProxy starts a proxy for the Ollama at upstream on a free port.
-func startCmpProxy(t *testing.T, upstream string) *cmpProxy {
+func startCmpProxy(t *testing.T, name, upstream string) *cmpProxy {
 	t.Helper()
 	u, err := url.Parse(upstream)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &cmpProxy{upstream: u, addr: fmt.Sprintf("127.0.0.1:%d", e2eFreePort(t))}
+	p := &cmpProxy{name: name, upstream: u, addr: fmt.Sprintf("127.0.0.1:%d", e2eFreePort(t))}
 	p.rp = httputil.NewSingleHostReverseProxy(u)
 	p.rp.FlushInterval = -1
 	if err := p.up(); err != nil {
@@ -145,6 +147,7 @@ func (p *cmpProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *cmpProxy) record(c cmpCall) {
+	c.Server = p.name
 	p.mu.Lock()
 	p.calls = append(p.calls, c)
 	p.mu.Unlock()

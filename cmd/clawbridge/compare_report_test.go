@@ -119,7 +119,8 @@ func cmpOllamaVersion(bin string) string {
 	out, _ := exec.Command(bin, "--version").CombinedOutput()
 	for _, line := range strings.Split(string(out), "\n") {
 		for _, prefix := range []string{"ollama version is ", "client version is "} {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(line), prefix); ok {
+			line = strings.TrimPrefix(strings.TrimSpace(line), "Warning: ")
+			if v, ok := strings.CutPrefix(line, prefix); ok {
 				return v
 			}
 		}

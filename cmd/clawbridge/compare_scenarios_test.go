@@ -63,7 +63,7 @@ func cmpCalls(calls []cmpCall) string {
 		if c.NumCtxSet {
 			ctx = fmt.Sprintf("num_ctx %d", c.NumCtx)
 		}
-		s := fmt.Sprintf("%s (%s, think %s)", c.Model, ctx, c.Think)
+		s := fmt.Sprintf("%s: %s (%s, think %s)", c.Server, c.Model, ctx, c.Think)
 		if c.Error != "" {
 			s += ": " + cmpShort(c.Error, 80)
 		}
@@ -109,11 +109,11 @@ func cmpCacheReuse(t *testing.T, p *cmpPath, _ time.Duration) cmpResult {
 	c1, ok1 := cmpLast(first.calls)
 	c2, ok2 := cmpLast(second.calls)
 	if !ok1 || !ok2 {
-		return cmpResult{evidence: "a turn did not reach the main Ollama"}
+		return cmpResult{evidence: "a turn did not reach Ollama"}
 	}
-	ev := fmt.Sprintf("prompt eval: turn 1 %d tokens in %s (num_ctx %d), turn 2 %d tokens in %s (num_ctx %d)",
-		c1.PromptEvalCount, c1.PromptEvalDur.Round(time.Millisecond), c1.NumCtx,
-		c2.PromptEvalCount, c2.PromptEvalDur.Round(time.Millisecond), c2.NumCtx)
+	ev := fmt.Sprintf("prompt eval: turn 1 %d tokens in %s (%s, num_ctx %d), turn 2 %d tokens in %s (%s, num_ctx %d)",
+		c1.PromptEvalCount, c1.PromptEvalDur.Round(time.Millisecond), c1.Server, c1.NumCtx,
+		c2.PromptEvalCount, c2.PromptEvalDur.Round(time.Millisecond), c2.Server, c2.NumCtx)
 	return cmpResult{pass: c2.PromptEvalDur*2 < c1.PromptEvalDur, evidence: ev}
 }
 
