@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
 
 // cmpReport collects the comparison's results and writes
@@ -106,6 +108,26 @@ func (r *cmpReport) markdown() string {
 		}
 		w("%s", line)
 	}
+	w("")
+	w("How each row is judged:")
+	w("")
+	w("- **Second turn**: Ollama's own `prompt_eval_duration` of the two turns of one session; the")
+	w("  second must take less than half the first (the prompt prefix came from Ollama's cache).")
+	w("- **Usage**: OpenClaw's `agentMeta.usage` must count input and exactly the tokens Ollama")
+	w("  generated, and the context window OpenClaw budgets by (`agentMeta.contextTokens`) must not")
+	w("  exceed the model's real one (%d, from `/api/show`).", cmpModelContext)
+	w("- **Tool calls as text**: the model writes a call of OpenClaw's own `write` tool as text;")
+	w("  the row passes when the file the call names exists in OpenClaw's workspace.")
+	w("- **Thinking on** (`--thinking low`): the answer, and the model's thinking stored in")
+	w("  OpenClaw's session. **Off** (`--thinking off`): the answer, and `think: false` sent to Ollama.")
+	w("- **Context overflow**: OpenClaw's own system prompt is about 20k tokens, five times the")
+	w("  model's default context (%d); the reply says whether the user's message reached the model.", ollamatest.DefaultNumCtx)
+	w("- **Model switch**: the model behind the name OpenClaw uses changes between two turns")
+	w("  (`openclaw models set` for the ollama provider, an edit of clawbridge's config, applied")
+	w("  without a restart); Ollama must be asked for the new model. Every turn is `agent --local`,")
+	w("  a new OpenClaw process, so OpenClaw's gateway plays no part on either path.")
+	w("- **Backend down**: the main Ollama's port closes between two turns of a session; the turn")
+	w("  must be answered by the second Ollama.")
 	w("")
 	w("Versions: OpenClaw %s on Node %s; Ollama %s; clawbridge %s. Run %s on %s.",
 		r.release, cmpVersion(r.node, "--version"), cmpOllamaVersion(r.ollama),
