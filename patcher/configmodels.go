@@ -22,18 +22,29 @@ type ContextWindows func(id string) int
 // config names (agents.defaults.model, its fallbacks, agents.defaults.models
 // and each agent's model), an entry
 //
-//	{"id": "claude-sonnet-5", "name": "claude-sonnet-5", "contextWindow": 65536}
+//	{"id": "claude-sonnet-5", "name": "claude-sonnet-5", "contextWindow": 65536,
+//	 "maxTokens": 8192, "compat": {"supportsTools": true}}
 //
 // which the app merges into its own catalog entry for that id: it then
 // budgets, compacts and reports context use by the local model's real
 // window instead of Claude's 200k or 1M, as OpenClaw's own ollama
-// provider does from /api/show (docs/comparison.md). Ids whose window is
+// provider does from /api/show (docs/comparison.md). maxTokens is the cap
+// OpenClaw's ollama provider uses (without it OpenClaw asks for the whole
+// window as max_tokens), and compat.supportsTools keeps the tools: OpenClaw
+// 2026.9.6 offers a model listed without it only six of them (no read,
+// write or edit). Ids whose window is
 // unknown are left out, so the app's catalog speaks for them. A list that
 // holds anything clawbridge would not write is the user's and is left
 // alone.
 
 // ourModelKeys are the members of an entry clawbridge writes.
-var ourModelKeys = []string{"id", "name", "contextWindow"}
+var ourModelKeys = []string{"id", "name", "contextWindow", "maxTokens", "compat"}
+
+// maxOutputTokens is the maxTokens written for a window: OpenClaw's own
+// cap for Ollama models, or a quarter of a smaller window.
+func maxOutputTokens(window int) int {
+	return min(8192, max(window/4, 1))
+}
 
 // ourModels reports whether every entry of a models list is one
 // clawbridge could have written.
@@ -50,6 +61,9 @@ func ourModels(list []any) bool {
 		}
 		id, _ := m["id"].(string)
 		if _, ok := m["contextWindow"].(float64); !ok || id == "" || m["name"] != id {
+			return false
+		}
+		if c, ok := m["compat"]; ok && !reflect.DeepEqual(c, map[string]any{"supportsTools": true}) {
 			return false
 		}
 	}
@@ -100,7 +114,8 @@ func wantedModels(cfg map[string]any, windows ContextWindows) []any {
 	out := []any{}
 	for _, id := range configModelIDs(cfg) {
 		if n := windows(id); n > 0 {
-			out = append(out, map[string]any{"id": id, "name": id, "contextWindow": float64(n)})
+			out = append(out, map[string]any{"id": id, "name": id, "contextWindow": float64(n),
+				"maxTokens": float64(maxOutputTokens(n)), "compat": map[string]any{"supportsTools": true}})
 		}
 	}
 	return out

@@ -38,7 +38,9 @@ func TestOurModels(t *testing.T) {
 		want bool
 	}{
 		{"empty", []any{}, true},
-		{"ours", []any{map[string]any{"id": "claude-sonnet-5", "name": "claude-sonnet-5", "contextWindow": 65536.0}}, true},
+		{"ours", []any{map[string]any{"id": "claude-sonnet-5", "name": "claude-sonnet-5", "contextWindow": 65536.0,
+			"maxTokens": 8192.0, "compat": map[string]any{"supportsTools": true}}}, true},
+		{"other compat", []any{map[string]any{"id": "a", "name": "a", "contextWindow": 1.0, "compat": map[string]any{"supportsTools": false}}}, false},
 		{"more keys", []any{map[string]any{"id": "a", "name": "a", "contextWindow": 1.0, "cost": 0.0}}, false},
 		{"name differs", []any{map[string]any{"id": "a", "name": "A", "contextWindow": 1.0}}, false},
 		{"no window", []any{map[string]any{"id": "a", "name": "a"}}, false},
@@ -94,7 +96,11 @@ func TestSyncConfigModels(t *testing.T) {
 	if err != nil || !changed {
 		t.Fatalf("first sync: changed %v, %v", changed, err)
 	}
-	want := []any{map[string]any{"id": "claude-sonnet-5", "name": "claude-sonnet-5", "contextWindow": 65536.0}}
+	entry := func(id string, window float64) any {
+		return map[string]any{"id": id, "name": id, "contextWindow": window, "maxTokens": min(8192, window/4),
+			"compat": map[string]any{"supportsTools": true}}
+	}
+	want := []any{entry("claude-sonnet-5", 65536)}
 	if got := models(); !reflect.DeepEqual(got, want) {
 		t.Errorf("models %v, want %v", got, want)
 	}
@@ -109,7 +115,11 @@ func TestSyncConfigModels(t *testing.T) {
 	if _, err := SyncConfigModels(path, lookup, now); err != nil {
 		t.Fatal(err)
 	}
-	want = append([]any{map[string]any{"id": "claude-opus-4-6", "name": "claude-opus-4-6", "contextWindow": 32768.0}}, want...)
+	windows["claude-opus-4-6"] = 16384
+	if _, err := SyncConfigModels(path, lookup, now); err != nil {
+		t.Fatal(err)
+	}
+	want = append([]any{entry("claude-opus-4-6", 16384)}, want...)
 	if got := models(); !reflect.DeepEqual(got, want) {
 		t.Errorf("models %v, want %v", got, want)
 	}
