@@ -86,8 +86,8 @@ clean:
 
 # compare: issue 19's side-by-side run of real OpenClaw 2026.9.6 through its
 # own ollama provider and through clawbridge, on the same real Ollama; writes
-# docs/comparison.md. Not part of `make test` or CI: it takes about half an
-# hour (two silences longer than OpenClaw's 300 s watchdog, and a ~20k-token
+# docs/comparison.md. Not part of `make test` or CI: it takes about 40
+# minutes (two silences longer than OpenClaw's 300 s watchdog, and a ~20k-token
 # prompt per turn). Needs the provisioned peers.
 compare: build
 	set -a && source "$(PEERS_ENV)" && set +a && \

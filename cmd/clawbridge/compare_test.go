@@ -35,7 +35,7 @@ const envCompare = "CLAWBRIDGE_COMPARE"
 func TestCompare(t *testing.T) {
 	out := os.Getenv(envCompare)
 	if out == "" {
-		t.Skipf("the comparison runs under `make compare` (%s=docs/comparison.md); it takes about half an hour", envCompare)
+		t.Skipf("the comparison runs under `make compare` (%s=docs/comparison.md); it takes about 40 minutes", envCompare)
 	}
 	if !filepath.IsAbs(out) {
 		out = filepath.Join("..", "..", out)
