@@ -79,10 +79,12 @@ func (r *cmpReport) markdown() string {
 	w("Neither path is tuned beyond that. Between OpenClaw and each Ollama sits a recording proxy")
 	w("(it reads `num_ctx`, `think` and Ollama's counts, can go down, and can hold an answer back")
 	w("as a slow model load does: Ollama sends no byte, not even headers, until the model is loaded")
-	w("and the prompt read). OpenClaw's watchdog for a model on a loopback or LAN address is its")
-	w("first-event timeout, `LOCAL_LLM_FIRST_EVENT_TIMEOUT_MS` = 300 s in 2026.9.6 (its idle timeout,")
-	w("120 s or 300 s for remote models, is off for local ones unless a run timeout is set); the")
-	w("silence row holds the answer back %s.", r.silence)
+	w("and the prompt read). For a model on a loopback or LAN address OpenClaw 2026.9.6 has two")
+	w("watchdogs: a first-event timeout (`LOCAL_LLM_FIRST_EVENT_TIMEOUT_MS`, 300 s) and an idle")
+	w("timeout equal to the run's timeout (600 s by default for `openclaw agent`; the 120 s and 300 s")
+	w("caps apply to remote models only). The silence row holds the answer back %s, past the first;", r.silence)
+	w("a silence past the second ends the run on either path. Before this comparison clawbridge")
+	w("itself gave up after 300 s without a first chunk; its `stream_idle_timeout` is now 900 s.")
 	w("")
 	head := "| scenario |"
 	sep := "|---|"
