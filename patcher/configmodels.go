@@ -23,28 +23,25 @@ type ContextWindows func(id string) int
 // and each agent's model), an entry
 //
 //	{"id": "claude-sonnet-5", "name": "claude-sonnet-5", "contextWindow": 65536,
-//	 "maxTokens": 8192, "compat": {"supportsTools": true}}
+//	 "compat": {"supportsTools": true}}
 //
 // which the app merges into its own catalog entry for that id: it then
 // budgets, compacts and reports context use by the local model's real
 // window instead of Claude's 200k or 1M, as OpenClaw's own ollama
-// provider does from /api/show (docs/comparison.md). maxTokens is the cap
-// OpenClaw's ollama provider uses (without it OpenClaw asks for the whole
-// window as max_tokens), and compat.supportsTools keeps the tools: OpenClaw
-// 2026.9.6 offers a model listed without it only six of them (no read,
-// write or edit). Ids whose window is
+// provider does from /api/show (docs/comparison.md). compat.supportsTools
+// keeps the tools: OpenClaw 2026.9.6 offers a model listed without it only
+// six of them (no read, write or edit). maxTokens stays unset, so OpenClaw
+// asks for the whole window as max_tokens and the translator sizes num_ctx
+// to the window on every turn: a smaller cap (OpenClaw's 8192 for Ollama)
+// let num_ctx grow from 32768 to 65536 between two turns, which made
+// Ollama reload the model and read the whole prompt again. Ids whose
+// window is
 // unknown are left out, so the app's catalog speaks for them. A list that
 // holds anything clawbridge would not write is the user's and is left
 // alone.
 
 // ourModelKeys are the members of an entry clawbridge writes.
-var ourModelKeys = []string{"id", "name", "contextWindow", "maxTokens", "compat"}
-
-// maxOutputTokens is the maxTokens written for a window: OpenClaw's own
-// cap for Ollama models, or a quarter of a smaller window.
-func maxOutputTokens(window int) int {
-	return min(8192, max(window/4, 1))
-}
+var ourModelKeys = []string{"id", "name", "contextWindow", "compat"}
 
 // ourModels reports whether every entry of a models list is one
 // clawbridge could have written.
@@ -115,7 +112,7 @@ func wantedModels(cfg map[string]any, windows ContextWindows) []any {
 	for _, id := range configModelIDs(cfg) {
 		if n := windows(id); n > 0 {
 			out = append(out, map[string]any{"id": id, "name": id, "contextWindow": float64(n),
-				"maxTokens": float64(maxOutputTokens(n)), "compat": map[string]any{"supportsTools": true}})
+				"compat": map[string]any{"supportsTools": true}})
 		}
 	}
 	return out

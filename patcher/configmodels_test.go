@@ -39,7 +39,8 @@ func TestOurModels(t *testing.T) {
 	}{
 		{"empty", []any{}, true},
 		{"ours", []any{map[string]any{"id": "claude-sonnet-5", "name": "claude-sonnet-5", "contextWindow": 65536.0,
-			"maxTokens": 8192.0, "compat": map[string]any{"supportsTools": true}}}, true},
+			"compat": map[string]any{"supportsTools": true}}}, true},
+		{"with maxTokens", []any{map[string]any{"id": "a", "name": "a", "contextWindow": 1.0, "maxTokens": 1.0}}, false},
 		{"other compat", []any{map[string]any{"id": "a", "name": "a", "contextWindow": 1.0, "compat": map[string]any{"supportsTools": false}}}, false},
 		{"more keys", []any{map[string]any{"id": "a", "name": "a", "contextWindow": 1.0, "cost": 0.0}}, false},
 		{"name differs", []any{map[string]any{"id": "a", "name": "A", "contextWindow": 1.0}}, false},
@@ -97,8 +98,7 @@ func TestSyncConfigModels(t *testing.T) {
 		t.Fatalf("first sync: changed %v, %v", changed, err)
 	}
 	entry := func(id string, window float64) any {
-		return map[string]any{"id": id, "name": id, "contextWindow": window, "maxTokens": min(8192, window/4),
-			"compat": map[string]any{"supportsTools": true}}
+		return map[string]any{"id": id, "name": id, "contextWindow": window, "compat": map[string]any{"supportsTools": true}}
 	}
 	want := []any{entry("claude-sonnet-5", 65536)}
 	if got := models(); !reflect.DeepEqual(got, want) {
