@@ -19,7 +19,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.dat
 export CLAWBRIDGE_CACHE ?= $(HOME)/.cache/clawbridge-test
 PEERS_ENV := $(CLAWBRIDGE_CACHE)/peers.env
 
-.PHONY: build run test unit lint provision bench soak screenshot clean
+.PHONY: build run test unit lint provision bench soak screenshot clean compare
 
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/clawbridge ./cmd/clawbridge
@@ -83,3 +83,13 @@ clean:
 
 # app, dist and the packaging checks live beside the packaging files.
 -include packaging/packaging.mk
+
+# compare: issue 19's side-by-side run of real OpenClaw 2026.9.6 through its
+# own ollama provider and through clawbridge, on the same real Ollama; writes
+# docs/comparison.md. Not part of `make test` or CI: it takes about 40
+# minutes (two silences longer than OpenClaw's 300 s watchdog, and a ~20k-token
+# prompt per turn). Needs the provisioned peers.
+compare: build
+	set -a && source "$(PEERS_ENV)" && set +a && \
+	  CLAWBRIDGE_REQUIRE_PEERS=1 CLAWBRIDGE_COMPARE=docs/comparison.md \
+	  go test -count=1 -run '^TestCompare$$' -timeout 120m -v ./cmd/clawbridge/

@@ -145,7 +145,7 @@ func New(opts Options) (*Daemon, error) {
 	}
 	d.live = newLive(status.State{Version: opts.Version, PID: os.Getpid(), ConfigPath: opts.ConfigPath, LogPath: opts.LogDir},
 		opts.Logger, opts.Notifier)
-	d.parts = &parts{opts: &d.opts, live: d.live}
+	d.parts = &parts{opts: &d.opts, live: d.live, windows: newContextWindows()}
 	d.events = newEvents(d.live, d.parts)
 	d.parts.onPatch, d.parts.onRoute, d.parts.onGuard = d.events.onPatch, d.events.onRoute, d.events.onGuard
 	d.parts.machineEnv = sync.OnceValue(func() patcher.Env { return settings.PatcherEnv(opts.Home, opts.Getenv, true) })

@@ -49,6 +49,7 @@ type parts struct {
 	stopped    bool // stop ran: nothing starts again
 	serving    *apiListener
 	keeper     *component[keeperSettings, *patcher.Keeper]
+	windows    *contextWindows // the config route's models list
 	guard      *component[guardSettings, *guard.Guard]
 	gateway    *component[gatewaySettings, *gateway.Supervisor]
 }
@@ -214,17 +215,23 @@ func (p *parts) applyKeeper(cfg *config.Config, listen string) {
 	s := &cfg.Clawbridge.Patcher
 	want := keeperSettings{Dirs: settings.ClawdbotDirs(cfg, p.opts.Home), IncludeGlobal: config.On(s.Global),
 		ReportOnly: !config.On(s.Enabled), BaseURL: settings.PatchBase(cfg, listen), APIKey: settings.RouteKey(cfg)}
+	p.windows.setConfig(cfg)
 	err := reconcile(p.ctx, &p.keeper, &want, func(ks keeperSettings) (*patcher.Keeper, func(context.Context), error) {
 		env := p.env(ks.IncludeGlobal)
 		k, err := patcher.NewKeeper(patcher.KeeperOptions{Dirs: ks.Dirs, IncludeGlobal: ks.IncludeGlobal, BaseURL: ks.BaseURL,
 			ReportOnly: ks.ReportOnly, APIKey: ks.APIKey, Env: &env, Rescan: p.opts.PatchRescan,
-			OnEvent: p.onPatch, OnConfigEvent: p.onRoute, Logger: p.live.log})
+			OnEvent: p.onPatch, OnConfigEvent: p.onRoute, ContextWindows: p.windows.window, Logger: p.live.log})
 		return k, func(ctx context.Context) {
 			if err := k.Run(ctx); err != nil {
 				p.live.problem("patcher", "The pi-ai patcher stopped", err.Error())
 			}
 		}, err
 	})
+	var k *patcher.Keeper
+	if p.keeper != nil {
+		k = p.keeper.v
+	}
+	p.windows.setKeeper(k)
 	p.live.update(func(st *status.State) {
 		st.Patcher.Enabled, st.Patcher.BaseURL = !want.ReportOnly, want.BaseURL
 		switch {

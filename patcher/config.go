@@ -279,8 +279,8 @@ func UndoConfig(path string, now time.Time) (ConfigResult, error) {
 }
 
 // checkOurs accepts an anthropic provider block that PatchConfigWithKey
-// could have written: only baseUrl, api, auth, apiKey and an empty models
-// list,
+// and SyncConfigModels could have written: only baseUrl, api, auth,
+// apiKey and a models list that is empty or clawbridge's (ourModels),
 // the base URL on this machine.
 func checkOurs(p *hujson.Value) error {
 	b, err := hujson.Standardize(p.Pack())
@@ -291,6 +291,11 @@ func checkOurs(p *hujson.Value) error {
 	if err := json.Unmarshal(b, &block); err != nil {
 		return fmt.Errorf("anthropic provider is not an object")
 	}
+	return checkOursMap(block)
+}
+
+// checkOursMap is checkOurs on the decoded block.
+func checkOursMap(block map[string]any) error {
 	for k, v := range block {
 		switch k {
 		case "baseUrl":
@@ -300,7 +305,7 @@ func checkOurs(p *hujson.Value) error {
 			}
 		case "api", "auth", "apiKey":
 		case "models":
-			if l, ok := v.([]any); !ok || len(l) > 0 {
+			if l, ok := v.([]any); !ok || !ourModels(l) {
 				return errors.New("anthropic provider lists models, edited since clawbridge wrote it; restore a backup or edit by hand")
 			}
 		default:

@@ -145,6 +145,11 @@ type KeeperOptions struct {
 	// Target zero), likewise; apart from OnEvent so that a caller keyed on
 	// catalogs is not handed something else.
 	OnConfigEvent func(Event)
+	// ContextWindows, when set, has the config route also list each
+	// Claude model the app's config names with the context window of the
+	// local model behind it (SyncConfigModels). Call Check when its
+	// answers change.
+	ContextWindows ContextWindows
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -210,10 +215,12 @@ func NewKeeper(opts KeeperOptions) (*Keeper, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	ck := newConfigKeeper(base, opts.APIKey, opts.ReportOnly)
+	ck.windows = opts.ContextWindows
 	return &Keeper{
 		opts:    opts,
 		base:    base,
-		cfg:     newConfigKeeper(base, opts.APIKey, opts.ReportOnly),
+		cfg:     ck,
 		log:     log,
 		kick:    make(chan struct{}, 1),
 		now:     make(chan chan []Status),

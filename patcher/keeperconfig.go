@@ -17,6 +17,8 @@ import (
 type configKeeper struct {
 	base, key  string
 	reportOnly bool
+	// windows, when set, keeps the block's models list (SyncConfigModels).
+	windows ContextWindows
 	// patched holds the files seen patched during this run, so that a
 	// later write is reported as Repatched.
 	patched map[string]bool
@@ -39,6 +41,9 @@ func (c *configKeeper) keep(cf ConfigFile, now time.Time) (Event, bool) {
 		return c.report(Event{Kind: Failed, Config: cf.Path, Err: err})
 	case st.Patched && c.key != "":
 		c.patched[cf.Path] = true
+		if err := c.syncModels(cf, now); err != nil {
+			return c.report(Event{Kind: Failed, Config: cf.Path, Err: err})
+		}
 		return c.report(Event{Kind: Verified, Config: cf.Path})
 	case c.key == "" || c.reportOnly:
 		return c.report(Event{Kind: Unpatched, Config: cf.Path})
@@ -52,6 +57,9 @@ func (c *configKeeper) keep(cf ConfigFile, now time.Time) (Event, bool) {
 	if _, err := PatchConfigWithKey(cf.Path, c.base, c.key, now); err != nil {
 		return c.report(Event{Kind: Failed, Config: cf.Path, Err: err})
 	}
+	if err := c.syncModels(cf, now); err != nil {
+		return c.report(Event{Kind: Failed, Config: cf.Path, Err: err})
+	}
 	kind := Patched
 	if c.patched[cf.Path] {
 		kind = Repatched
@@ -59,6 +67,16 @@ func (c *configKeeper) keep(cf ConfigFile, now time.Time) (Event, bool) {
 	c.patched[cf.Path] = true
 	c.last[cf.Path] = stateKey(Event{Kind: Verified})
 	return Event{Kind: kind, Config: cf.Path}, true
+}
+
+// syncModels keeps the block's models list when the keeper has windows
+// and may write.
+func (c *configKeeper) syncModels(cf ConfigFile, now time.Time) error {
+	if c.windows == nil || c.reportOnly || c.key == "" {
+		return nil
+	}
+	_, err := SyncConfigModels(cf.Path, c.windows, now)
+	return err
 }
 
 // report returns e unless it repeats the last state reported for its file.

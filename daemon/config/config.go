@@ -183,10 +183,13 @@ type TranslatorSettings struct {
 }
 
 // DefaultStreamIdleTimeout is clawbridge.translator.stream_idle_timeout
-// when the config does not set it: as long as Ollama itself lets a model
-// load stall (OLLAMA_LOAD_TIMEOUT), because loading a large model or
-// reading a long prompt legitimately sends nothing for minutes.
-const DefaultStreamIdleTimeout = 5 * time.Minute
+// when the config does not set it: three times as long as Ollama itself
+// lets a model load stall (OLLAMA_LOAD_TIMEOUT, 5 minutes), because
+// loading a large model and then reading a long prompt, which Ollama does
+// not bound, legitimately sends nothing for longer than that; a bound
+// equal to OpenClaw's own 300 s first-event watchdog would fail the turns
+// clawbridge's pings are there to save (docs/comparison.md).
+const DefaultStreamIdleTimeout = 15 * time.Minute
 
 // IdleTimeout returns the stream idle timeout in effect; 0 means none.
 func (t TranslatorSettings) IdleTimeout() time.Duration {

@@ -15,7 +15,10 @@ import (
 //
 // Several model_list entries with the same model_name share the load:
 // each request goes to the healthy backend with the fewest requests in
-// flight (ties taken in turn), and when one cannot be reached before its
+// flight (ties go to the first listed, whose Ollama then still holds the
+// conversation's prompt in its cache: taking ties in turn made every
+// second turn of a conversation read its whole prompt again on the
+// other server), and when one cannot be reached before its
 // answer starts, the next takes over. Health is learned from the traffic
 // itself (a refused connection marks a server down, any answer marks it
 // up) and from /health; a server that is down gets no requests while
@@ -116,7 +119,6 @@ type pool struct {
 	mu      sync.Mutex
 	servers map[serverKey]*serverState
 	models  map[modelKey]*modelState
-	turn    uint64
 	pending []backendEvent
 	// waiters are the requests waiting for a slot, oldest first, and
 	// queued counts them by model_name (queue.go).
@@ -152,18 +154,13 @@ func (p *pool) model(k modelKey) *modelState {
 }
 
 // order returns the deployments in the order to try them: healthy before
-// down, then fewest requests in flight, ties in turn from one request to
-// the next. It also returns the down servers due for a background check.
+// down, then fewest requests in flight, ties in the config's order. It
+// also returns the down servers due for a background check.
 func (p *pool) order(deps []config.Deployment, recheck time.Duration) ([]config.Deployment, []config.Deployment) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := len(deps)
-	out := make([]config.Deployment, 0, n)
-	start := int(p.turn % uint64(max(n, 1)))
-	p.turn++
-	for i := range n {
-		out = append(out, deps[(start+i)%n])
-	}
+	out := append(make([]config.Deployment, 0, n), deps...)
 	type rank struct {
 		down     bool
 		inFlight int

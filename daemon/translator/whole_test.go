@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/anthropic"
+	"github.com/clawbridge/clawbridge/daemon/config"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
 
@@ -122,7 +123,7 @@ func TestWholeAnswer(t *testing.T) {
 
 	// A model that reads its prompt too slowly for the idle timeout.
 	fake = newWholeFake(t, "slow reader")
-	fake.read = 20 * time.Second
+	fake.read = config.DefaultStreamIdleTimeout // per prompt token
 	ts = newTestServer(t, fake.fakeOllama, "", Options{})
 	postWhole(t, ts, "")
 	postWhole(t, ts, "")

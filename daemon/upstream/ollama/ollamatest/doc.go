@@ -35,6 +35,7 @@
 //	ModelTiny     "tiny"          completion, tools, thinking
 //	ModelNoTools  "tiny-notools"  completion, thinking (tools are refused: 400)
 //	ModelPlain    "tiny-plain"    completion only (think: true is refused: 400)
+//	ModelAlt      "tiny-alt"      ModelTiny under another name (for model switches)
 //
 // All are created with PARAMETER num_ctx 4096 (DefaultNumCtx) and
 // num_thread 1 (see modelParameters); the GGUF says llama.context_length
@@ -43,8 +44,9 @@
 // # Scripts
 //
 // The last message decides, checked in this order (the Scripts table);
-// triggers match anywhere in the last user message, lowercase or with a
-// capital first letter:
+// triggers match anywhere in the last user turn (the user messages after
+// the last message of another role), lowercase or with a capital first
+// letter:
 //
 //	after_tool  last message is a tool result
 //	            content ReplyAfterTool "The weather in Paris is sunny."
@@ -100,6 +102,15 @@
 //	            a JSON object ("Hello from tiny.") comes out under format
 //	            "json" as random JSON text: the grammar forbids its first
 //	            token, and the sampler picks among those it allows
+//	fenced_write     "fenced write"
+//	            content ReplyFencedWrite: a ```json fenced call of OpenClaw's
+//	            write tool, creating WriteProofFenced
+//	prose_write      "prose write"
+//	            content ReplyProseWrite: a sentence, then a bare JSON call of
+//	            write, creating WriteProofProse
+//	codeword    "codeword": content ReplyCodeword "The codeword survived."
+//	            (what a prompt that lost the message holding it by
+//	            truncation does not answer)
 //	default     anything else: content ReplyDefault "Hello from tiny."
 //
 // Tools must be offered with the names ToolWeather and ToolTime (Ollama

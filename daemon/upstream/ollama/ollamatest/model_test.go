@@ -97,12 +97,15 @@ func TestScriptsGenerateTheirReplies(t *testing.T) {
 		"json_object":     ReplyJSONObject,
 		"two_tools": "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>\n" +
 			"<tool_call>\n{\"name\": \"get_time\", \"arguments\": {\"zone\": \"CET\"}}\n</tool_call>",
-		"weather":   "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>",
-		"think":     "<think>" + ThinkThinking + "</think>" + ThinkAnswer,
-		"think_off": ThinkAnswer,
-		"stop":      ReplyStop,
-		"unicode":   ReplyUnicode,
-		"default":   ReplyDefault,
+		"weather":      "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>",
+		"think":        "<think>" + ThinkThinking + "</think>" + ThinkAnswer,
+		"think_off":    ThinkAnswer,
+		"stop":         ReplyStop,
+		"unicode":      ReplyUnicode,
+		"fenced_write": ReplyFencedWrite,
+		"prose_write":  ReplyProseWrite,
+		"codeword":     ReplyCodeword,
+		"default":      ReplyDefault,
 	}
 	loops := map[string]string{"loop": ReplyLoop, "repeat": ReplyRepeat}
 	for _, s := range Scripts {

@@ -1,6 +1,6 @@
 package ollamatest
 
-// The models Start creates. All three share one set of weights (so every
+// The models Start creates. All four share one set of weights (so every
 // script below behaves the same in each); they differ only in what their
 // template lets Ollama see, which decides the capabilities /api/show reports.
 const (
@@ -11,10 +11,13 @@ const (
 	ModelNoTools = "tiny-notools"
 	// ModelPlain has only "completion": Ollama also refuses think: true.
 	ModelPlain = "tiny-plain"
+	// ModelAlt is ModelTiny under another name: the model a test switches
+	// an alias to, telling the two apart by the name Ollama is asked for.
+	ModelAlt = "tiny-alt"
 )
 
 // Models lists the model names Start creates.
-var Models = []string{ModelTiny, ModelNoTools, ModelPlain}
+var Models = []string{ModelTiny, ModelNoTools, ModelPlain, ModelAlt}
 
 // Trigger words: a script runs when the last user message contains its
 // trigger, as written here or with its first letter capitalised
@@ -43,6 +46,15 @@ const (
 	TriggerRepeat     = "repeat"
 	TriggerStop       = "stop"
 	TriggerUnicode    = "unicode"
+	// The OpenClaw triggers make the model call OpenClaw's own write tool
+	// as text (TriggerFencedWrite: a fenced JSON block; TriggerProseWrite:
+	// a sentence, then bare JSON), for comparing tool-call repair on a
+	// real agent; TriggerCodeword answers ReplyCodeword, which shows that
+	// the message holding it reached the template (Ollama drops whole
+	// messages from the front of a prompt that overflows num_ctx).
+	TriggerFencedWrite = "fenced write"
+	TriggerProseWrite  = "prose write"
+	TriggerCodeword    = "codeword"
 )
 
 // The tools the tool scripts call, with the exact arguments they pass.
@@ -107,6 +119,18 @@ const (
 	// ReplyStop has four words a test can name as stop sequences.
 	ReplyStop    = "alpha beta gamma delta"
 	ReplyUnicode = "Grüße, 世界 👋"
+	// ReplyFencedWrite calls OpenClaw's write tool in a ```json fence; the
+	// tool, when it runs, creates WriteProofFenced in the agent's
+	// workspace with WriteProofContent.
+	ReplyFencedWrite = "```json\n" + `{"name": "write", "arguments": {"path": "proof-fenced.txt", "content": "written by a text call"}}` + "\n```"
+	// ReplyProseWrite is a sentence, then the same call of write as bare
+	// JSON, creating WriteProofProse.
+	ReplyProseWrite   = "I will save the note now.\n" + `{"name": "write", "arguments": {"path": "proof-prose.txt", "content": "written by a text call"}}`
+	WriteProofFenced  = "proof-fenced.txt"
+	WriteProofProse   = "proof-prose.txt"
+	WriteProofContent = "written by a text call"
+	// ReplyCodeword is the codeword script's answer.
+	ReplyCodeword = "The codeword survived."
 )
 
 // Script is one scripted reply of the tiny model: the conditions that
@@ -241,6 +265,21 @@ var Scripts = []Script{
 		Name:    "json_object",
 		Trigger: TriggerJSONObject,
 		Reply:   []string{`{"city": "Paris", "sky": `, `"sunny"}`},
+	},
+	{
+		Name:    "fenced_write",
+		Trigger: TriggerFencedWrite,
+		Reply:   []string{"```json\n{\"name\": \"write\", ", `"arguments": {"path": "proof-fenced.txt", "content": "written by a text call"}}`, "\n```"},
+	},
+	{
+		Name:    "prose_write",
+		Trigger: TriggerProseWrite,
+		Reply:   []string{"I will save", " the note now.\n", `{"name": "write", "arguments": {"path": "proof-prose.txt", "content": "written by a text call"}}`},
+	},
+	{
+		Name:    "codeword",
+		Trigger: TriggerCodeword,
+		Reply:   []string{"The codeword", " survived."},
 	},
 	{
 		Name:  "default",

@@ -136,6 +136,13 @@ func TestScripts(t *testing.T) {
 			content: ollamatest.ReplyTaggedCall, reason: "stop"},
 		{name: "tagged call on notools is text", req: ollama.ChatRequest{Model: ollamatest.ModelNoTools, Messages: user("tagged call"), Think: json.RawMessage("false")},
 			content: ollamatest.ReplyTaggedCall, reason: "stop"},
+		{name: "fenced write is text", req: ollama.ChatRequest{Model: ollamatest.ModelTiny, Messages: user("fenced write"), Tools: tools},
+			content: ollamatest.ReplyFencedWrite, reason: "stop"},
+		{name: "prose write is text", req: ollama.ChatRequest{Model: ollamatest.ModelTiny, Messages: user("prose write"), Tools: tools},
+			content: ollamatest.ReplyProseWrite, reason: "stop"},
+		{name: "codeword in the first of two user messages", req: ollama.ChatRequest{Model: ollamatest.ModelTiny,
+			Messages: []ollama.Message{{Role: "user", Content: "codeword"}, {Role: "user", Content: "more context"}}},
+			content: ollamatest.ReplyCodeword, reason: "stop"},
 		{name: "several calls is text", req: ollama.ChatRequest{Model: ollamatest.ModelTiny, Messages: user("several calls"), Tools: tools},
 			content: ollamatest.ReplySeveralCalls, reason: "stop"},
 		{name: "bad arguments is text", req: ollama.ChatRequest{Model: ollamatest.ModelTiny, Messages: user("bad arguments"), Tools: tools},
@@ -225,6 +232,7 @@ func TestCapabilities(t *testing.T) {
 		ollamatest.ModelTiny:    {"completion", "tools", "thinking"},
 		ollamatest.ModelNoTools: {"completion", "thinking"},
 		ollamatest.ModelPlain:   {"completion"},
+		ollamatest.ModelAlt:     {"completion", "tools", "thinking"},
 	} {
 		show, err := c.Show(ctx, model)
 		if err != nil {
@@ -247,7 +255,7 @@ func TestCapabilities(t *testing.T) {
 		names = append(names, m.Name)
 	}
 	slices.Sort(names)
-	if want := []string{"tiny-notools:latest", "tiny-plain:latest", "tiny:latest"}; !slices.Equal(names, want) {
+	if want := []string{"tiny-alt:latest", "tiny-notools:latest", "tiny-plain:latest", "tiny:latest"}; !slices.Equal(names, want) {
 		t.Errorf("tags %v, want %v", names, want)
 	}
 }

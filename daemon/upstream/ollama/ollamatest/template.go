@@ -18,6 +18,7 @@ var variants = map[string]variant{
 	ModelTiny:    {tools: true, thinking: true},
 	ModelNoTools: {tools: false, thinking: true},
 	ModelPlain:   {tools: false, thinking: false},
+	ModelAlt:     {tools: true, thinking: true},
 }
 
 // Template returns the Ollama chat template (Go text/template syntax, as
@@ -49,9 +50,12 @@ func Template(model string) (string, error) {
 		line(`{{ end }}`)
 	}
 	line(`{{- $role := "" }}{{ $text := "" }}`)
-	line(`{{- range .Messages }}{{ $role = .Role }}`)
+	// $text is the last user turn: the user messages since the last
+	// message of another role, joined (OpenClaw sends its own context as
+	// a second user message after the user's).
+	line(`{{- range .Messages }}{{ $prev := $role }}{{ $role = .Role }}`)
 	line(`{{- if eq .Role "user" }}<|user|>`)
-	line(`{{ .Content }}{{ $text = .Content }}`)
+	line(`{{ .Content }}{{ if eq $prev "user" }}{{ $text = printf "%%s\n%%s" $text .Content }}{{ else }}{{ $text = .Content }}{{ end }}`)
 	line(`{{ else if eq .Role "assistant" }}<|assistant|>`)
 	if v.thinking {
 		line(`{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ .Content }}`)
@@ -80,7 +84,8 @@ func Template(model string) (string, error) {
 		}
 	}
 
-	// Find the triggers in the last message, if it is the user's.
+	// Find the triggers in the last user turn, if the last message is the
+	// user's.
 	var triggers []string
 	for _, s := range scripts {
 		if s.Trigger != "" && !contains(triggers, s.Trigger) {

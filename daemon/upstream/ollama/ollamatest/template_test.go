@@ -157,6 +157,12 @@ func TestTemplateChoosesScript(t *testing.T) {
 		{"after a tool result, notools", ModelNoTools, []*tmplMessage{user("weather"), call, toolResult}, false, false, "after_tool"},
 		{"trigger only in the system prompt", ModelTiny, []*tmplMessage{{Role: "system", Content: "weather loop stop"}, user("hi")}, true, false, "default"},
 		{"trigger only in an earlier turn", ModelTiny, []*tmplMessage{user("loop"), {Role: "assistant", Content: "tick"}, user("hi")}, false, false, "default"},
+		{"fenced write", ModelTiny, []*tmplMessage{user("fenced write")}, true, false, "fenced_write"},
+		{"prose write", ModelTiny, []*tmplMessage{user("Prose write")}, true, false, "prose_write"},
+		{"codeword", ModelPlain, []*tmplMessage{user("codeword first")}, false, false, "codeword"},
+		{"trigger in the user turn's first message", ModelTiny, []*tmplMessage{user("codeword"), user("context")}, false, false, "codeword"},
+		{"trigger in the user turn's second message", ModelTiny, []*tmplMessage{user("context"), user("codeword")}, false, false, "codeword"},
+		{"trigger before a tool result is no trigger", ModelTiny, []*tmplMessage{user("codeword"), call, toolResult, user("context")}, true, false, "default"},
 		{"last message is the assistant's", ModelTiny, []*tmplMessage{user("loop"), {Role: "assistant", Content: "tick"}}, false, false, "default"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
