@@ -89,7 +89,7 @@ clean:
 # docs/comparison.md. Not part of `make test` or CI: it takes about 40
 # minutes (two silences longer than OpenClaw's 300 s watchdog, and a ~20k-token
 # prompt per turn). Needs the provisioned peers.
-compare: build
+compare: build provision
 	set -a && source "$(PEERS_ENV)" && set +a && \
 	  CLAWBRIDGE_REQUIRE_PEERS=1 CLAWBRIDGE_COMPARE=docs/comparison.md \
 	  go test -count=1 -run '^TestCompare$$' -timeout 120m -v ./cmd/clawbridge/
