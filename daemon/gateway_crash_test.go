@@ -63,21 +63,7 @@ func runCrashChild(spec string) int {
 // port. The next daemon for the same runtime directory stops it, and its
 // own gateway gets the port.
 func TestRestartStopsTheGatewayACrashLeft(t *testing.T) {
-	dir, node := os.Getenv("CLAWBRIDGE_CLAWDBOT_DIR"), os.Getenv("CLAWBRIDGE_NODE22_BIN")
-	if dir == "" || node == "" {
-		if os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != "" {
-			t.Fatal("CLAWBRIDGE_CLAWDBOT_DIR and CLAWBRIDGE_NODE22_BIN are not set (run make provision); CLAWBRIDGE_REQUIRE_PEERS is set, so this is a failure")
-		}
-		t.Skip("no provisioned Clawdbot (make provision)")
-	}
-	port := freePort(t)
-	entry := filepath.Join(dir, "node_modules", "clawdbot", "dist", "index.js")
-	w := newWorld(t, "http://127.0.0.1:1", fmt.Sprintf(`  gateway:
-    enabled: true
-    port: %d
-    command: [%s, %s, gateway, --port, "%d", --allow-unconfigured]
-`, port, node, entry, port))
-	t.Setenv("HOME", w.home) // Clawdbot keeps its state under $HOME
+	w, port := gatewayWorld(t)
 	runDir := filepath.Join(w.home, "run")
 	spec, _ := json.Marshal(crashChild{Config: w.configPath, Home: w.home, RuntimeDir: runDir, LogDir: filepath.Join(w.home, "logs")})
 	child := exec.Command(os.Args[0])

@@ -19,21 +19,7 @@ import (
 // the provisioned install) under the daemon: started, killed and
 // restarted, then stopped with the daemon, leaving no process behind.
 func TestGatewaySupervisesRealClawdbot(t *testing.T) {
-	dir, node := os.Getenv("CLAWBRIDGE_CLAWDBOT_DIR"), os.Getenv("CLAWBRIDGE_NODE22_BIN")
-	if dir == "" || node == "" {
-		if os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != "" {
-			t.Fatal("CLAWBRIDGE_CLAWDBOT_DIR and CLAWBRIDGE_NODE22_BIN are not set (run make provision); CLAWBRIDGE_REQUIRE_PEERS is set, so this is a failure")
-		}
-		t.Skip("no provisioned Clawdbot (make provision)")
-	}
-	port := freePort(t)
-	entry := filepath.Join(dir, "node_modules", "clawdbot", "dist", "index.js")
-	w := newWorld(t, "http://127.0.0.1:1", fmt.Sprintf(`  gateway:
-    enabled: true
-    port: %d
-    command: [%s, %s, gateway, --port, "%d", --allow-unconfigured]
-`, port, node, entry, port))
-	t.Setenv("HOME", w.home) // Clawdbot keeps its state under $HOME
+	w, port := gatewayWorld(t)
 	d := startDaemon(t, w, Options{RuntimeDir: filepath.Join(w.home, "run"), GatewayBackoff: 100 * time.Millisecond})
 
 	waitListening := func() int {
@@ -151,4 +137,28 @@ func TestPatchPending(t *testing.T) {
 			t.Errorf("patchPending(%+v) = %q, want %q", c.st, got, c.want)
 		}
 	}
+}
+
+// gatewayWorld is a world whose config supervises the provisioned real
+// Clawdbot gateway on a free port, with HOME set to the world's (Clawdbot
+// keeps its state there). Without the provisioned Clawdbot the test is
+// skipped, or fails under CLAWBRIDGE_REQUIRE_PEERS.
+func gatewayWorld(t *testing.T) (w *world, port int) {
+	t.Helper()
+	dir, node := os.Getenv("CLAWBRIDGE_CLAWDBOT_DIR"), os.Getenv("CLAWBRIDGE_NODE22_BIN")
+	if dir == "" || node == "" {
+		if os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != "" {
+			t.Fatal("CLAWBRIDGE_CLAWDBOT_DIR and CLAWBRIDGE_NODE22_BIN are not set (run make provision); CLAWBRIDGE_REQUIRE_PEERS is set, so this is a failure")
+		}
+		t.Skip("no provisioned Clawdbot (make provision)")
+	}
+	port = freePort(t)
+	entry := filepath.Join(dir, "node_modules", "clawdbot", "dist", "index.js")
+	w = newWorld(t, "http://127.0.0.1:1", fmt.Sprintf(`  gateway:
+    enabled: true
+    port: %d
+    command: [%s, %s, gateway, --port, "%d", --allow-unconfigured]
+`, port, node, entry, port))
+	t.Setenv("HOME", w.home)
+	return w, port
 }
