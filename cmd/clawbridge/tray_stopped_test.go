@@ -95,8 +95,10 @@ func TestTrayShowsWhyItCannotStart(t *testing.T) {
 	if got := strings.TrimSpace(line); got != "listening on http://"+addr {
 		t.Fatalf("after the port was freed the child said %q", got)
 	}
+	// The running menu is built in steps (status, then the models section
+	// with its submenus, then the commands): wait for all of it.
 	if _, err := panel.WaitFor(ctx, "the running daemon's menu", func(root *traytest.Item) bool {
-		return root.Find("Translator on "+addr+" · 0 requests") != nil
+		return root.Find("Translator on "+addr+" · 0 requests") != nil && root.Find("Quit clawbridge") != nil
 	}); err != nil {
 		t.Fatal(err)
 	}
