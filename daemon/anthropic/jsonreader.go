@@ -194,21 +194,7 @@ func readRaw(d *jsonReader, out *json.RawMessage) bool {
 
 // readRawArray reads null or an array of raw values.
 func readRawArray(d *jsonReader, out *[]json.RawMessage) bool {
-	if d.null() {
-		*out = nil
-		return true
-	}
-	list := []json.RawMessage{}
-	ok := d.elements(func() bool {
-		var r json.RawMessage
-		if !readRaw(d, &r) {
-			return false
-		}
-		list = append(list, r)
-		return true
-	})
-	*out = list
-	return ok
+	return readNullableList(d, out, readRaw)
 }
 
 // readString reads a string (null leaves out alone, as encoding/json does).
@@ -226,21 +212,14 @@ func readString(d *jsonReader, out *string) bool {
 
 // readStrings reads null or an array of strings.
 func readStrings(d *jsonReader, out *[]string) bool {
-	if d.null() {
-		*out = nil
-		return true
-	}
-	list := []string{}
-	ok := d.elements(func() bool {
+	return readNullableList(d, out, func(d *jsonReader, s *string) bool {
 		if d.peek() != '"' {
 			return false
 		}
-		s, ok := d.stringValue()
-		list = append(list, s)
+		v, ok := d.stringValue()
+		*s = v
 		return ok
 	})
-	*out = list
-	return ok
 }
 
 // readBool reads true or false (null leaves out alone).

@@ -190,3 +190,13 @@ func readList[T any](d *jsonReader, out *[]T, read func(*jsonReader, *T) bool) b
 	*out = list
 	return ok
 }
+
+// readNullableList reads null (out becomes nil) or an array of values,
+// each with read.
+func readNullableList[T any](d *jsonReader, out *[]T, read func(*jsonReader, *T) bool) bool {
+	if d.null() {
+		*out = nil
+		return true
+	}
+	return readList(d, out, read)
+}
