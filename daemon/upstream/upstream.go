@@ -38,9 +38,10 @@ type Kind struct {
 // Endpoint is one model server as a client reaches it: its base URL and
 // the http.Client whose transport pools the connections.
 type Endpoint struct {
-	kind Kind
-	base *url.URL
-	http *http.Client
+	kind  Kind
+	base  *url.URL
+	http  *http.Client
+	drain Drain
 }
 
 // NewEndpoint returns the endpoint at baseURL. A nil hc means
@@ -57,7 +58,7 @@ func NewEndpoint(k Kind, baseURL string, hc *http.Client) (*Endpoint, error) {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	return &Endpoint{kind: k, base: u, http: hc}, nil
+	return &Endpoint{kind: k, base: u, http: hc, drain: DefaultDrain}, nil
 }
 
 // New makes a client of kind k for the server at baseURL, wrapping its
@@ -107,18 +108,36 @@ func (e *Endpoint) Do(ctx context.Context, method, path string, body []byte) (*h
 }
 
 // PostStream posts v as JSON to path and hands the answer's body, which
-// streams, to read: the request of every chat client.
+// streams, to read: the request of every chat client. When ctx ends, or
+// read returns before the end of the stream, read gets no more bytes and
+// PostStream returns at once, while the connection is closed gently in
+// the background (see Drain).
 func (e *Endpoint) PostStream(ctx context.Context, path string, v any, read func(io.Reader) error) error {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode chat request: %w", err)
 	}
-	resp, err := e.Do(ctx, http.MethodPost, path, body)
+	upCtx, cut := context.WithCancel(context.WithoutCancel(ctx))
+	s := newStream(cut, e.drain)
+	stopWatch := context.AfterFunc(ctx, s.abandon)
+	resp, err := e.Do(upCtx, http.MethodPost, path, body)
 	if err != nil {
+		stopWatch()
+		cut()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return err
 	}
-	defer resp.Body.Close()
-	return read(resp.Body)
+	s.body = resp.Body
+	err = read(ctxReader{ctx, s})
+	stopWatch()
+	if err == nil && ctx.Err() == nil {
+		s.close()
+		return nil
+	}
+	go s.drainAndClose()
+	return err
 }
 
 // errorMessage reads the message of an error body: {"error": "..."}

@@ -49,7 +49,8 @@ const maxLine = 64 << 20
 // an *upstream.ProtocolError for a line that is not Ollama's JSON,
 // upstream.ErrIncomplete when the stream closed without a done line, or
 // the transport error (*upstream.UnreachableError, *upstream.StatusError).
-// Cancelling ctx closes the upstream connection, which makes Ollama stop
+// Cancelling ctx, or fn returning an error, closes the upstream
+// connection (gently: see upstream.Drain), which makes Ollama stop
 // generating.
 func (c *Client) Chat(ctx context.Context, req *ChatRequest, fn func(*ChatResponse) error) error {
 	return c.PostStream(ctx, "/api/chat", req, func(r io.Reader) error { return readStream(r, fn) })

@@ -49,7 +49,8 @@ const maxEvent = 64 << 20
 // *upstream.ProtocolError for an event that is not a chunk,
 // upstream.ErrIncomplete, or the transport error
 // (*upstream.UnreachableError, *upstream.StatusError).
-// Cancelling ctx closes the connection, which stops the generation.
+// Cancelling ctx, or fn returning an error, closes the connection (gently:
+// see upstream.Drain), which stops the generation.
 func (c *Client) ChatStream(ctx context.Context, req *ChatRequest, fn func(*ChatCompletionChunk) error) error {
 	r := *req
 	r.Stream = true
