@@ -19,7 +19,10 @@ import (
 // provisioned Ollama unless CLAWBRIDGE_REQUIRE_PEERS is set.
 func TestRealOllama(t *testing.T) {
 	ol := ollamatest.Start(t)
+	// A stuck Ollama fails the test after 2 minutes rather than the
+	// default 15; the tiny model answers in milliseconds.
 	cfg, err := config.Parse([]byte(fmt.Sprintf(`
+clawbridge: {translator: {stream_idle_timeout: 120}}
 model_list:
   - model_name: claude-sonnet-4-5
     litellm_params: {model: ollama/%[2]s, api_base: %[1]q}
