@@ -45,6 +45,22 @@ var toggleKeys = map[string][]string{
 	"gateway":       {"gateway", "enabled"},
 }
 
+// SwitchNames lists every switch SetToggle takes, in the menu's order.
+func SwitchNames() []string {
+	return []string{"translator", warmupSwitch, "auto_repatch", "guard", "notifications", "gateway", startAtLogin}
+}
+
+// SwitchKey returns where a switch lives under the config's clawbridge
+// section, for writing it while no daemon runs; start_at_login is the
+// login agent, not a key, and reports false.
+func SwitchKey(name string) ([]string, bool) {
+	if name == warmupSwitch {
+		return warmupKey, true
+	}
+	key, ok := toggleKeys[name]
+	return key, ok
+}
+
 // SetToggle switches the named switch (a key of toggleKeys,
 // "start_at_login" or "warmup") and applies it at once. Config switches are written to
 // the config file (keeping its comments and layout).

@@ -31,6 +31,8 @@ func commands() []command {
 		{"stop", "stop the installed agent until the next login", runStop},
 		{"restart", "restart the installed agent (after an upgrade, say)", runRestart},
 		{"pull", "pull the model an alias names (or any model) into Ollama, with progress", runPull},
+		{"use", "make an alias answer from another model, as the tray's model menu does", runUse},
+		{"switch", "list the tray's switches, or turn one on or off", runSwitch},
 		{"serve", "run only the translator in the foreground", runServe},
 		{"guard", "check or pin Clawdbot's auth-profiles.json to the local key", runGuard},
 		{"patch", "point pi-ai's model catalog at clawbridge, check it or undo it", runPatch},
@@ -108,14 +110,23 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 
 // parseFlags parses args into fs, turning a usage error into exit status 2.
 func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &exitError{code: 2, msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}
+
+// parseArgs parses flags followed by arguments, turning a usage error
+// into exit status 2.
+func parseArgs(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return &exitError{code: 2}
-	}
-	if fs.NArg() > 0 {
-		return &exitError{code: 2, msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,11 +32,8 @@ func runPull(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: clawbridge pull [flags] ALIAS|MODEL")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &exitError{code: 2}
+	if err := parseArgs(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
 		return &exitError{code: 2, msg: "name one alias of the config or one Ollama model, e.g. `clawbridge pull claude-sonnet-4-5`"}

@@ -61,6 +61,7 @@ func Handler(d Daemon, token string, masterKey func() string) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "reloaded"})
 	})
 	handlePulls(mux, d)
+	handleSettings(mux, d)
 	var metrics http.Handler
 	if m, ok := d.(MetricsServer); ok {
 		metrics = m.MetricsHandler()
