@@ -40,7 +40,7 @@ func TestLeavingStreamsEarlyKeepsOllamaUsable(t *testing.T) {
 	for i := range 50 {
 		ctx, cancel := context.WithCancel(hangGuard(t))
 		req := ollama.ChatRequest{Model: ollamatest.ModelTiny, Messages: user(ollamatest.TriggerLoop), Stream: true,
-			Options: &ollama.Options{NumPredict: intp(300)}}
+			Options: &ollama.Options{NumPredict: intp(100)}}
 		err := c.Chat(ctx, &req, func(*ollama.ChatResponse) error {
 			cancel()
 			return nil
