@@ -320,7 +320,7 @@ func TestBackendFaults(t *testing.T) {
 			script:  func(w http.ResponseWriter, r *http.Request) { stall(r) },
 			status:  504,
 			errType: "timeout_error",
-			want:    []string{"sent nothing for 1s", "stream_idle_timeout"},
+			want:    []string{"sent nothing for 1s", "stream_idle_timeout", "restart Ollama", "ollama/ollama#17131"},
 		},
 		{
 			name: "stalls mid-stream",

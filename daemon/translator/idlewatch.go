@@ -43,14 +43,24 @@ func newIdleWatch(parent context.Context, idle time.Duration, a *attempt) *idleW
 	w.ctx, w.cancel = context.WithCancelCause(parent)
 	if idle > 0 {
 		w.err = &anthropic.Error{Status: http.StatusGatewayTimeout, Type: "timeout_error",
-			Message: fmt.Sprintf("%s at %s sent nothing for %v (model %q): it may be stuck; clawbridge.translator.stream_idle_timeout in the config sets how long to wait",
-				serverKind(a.target), a.target.Addr, idle, a.target.Model)}
+			Message: fmt.Sprintf("%s at %s sent nothing for %v (model %q): it may be stuck%s; clawbridge.translator.stream_idle_timeout in the config sets how long to wait",
+				serverKind(a.target), a.target.Addr, idle, a.target.Model, stuckHint(a.target))}
 		w.start = time.Now()
 		w.mu.Lock()
 		w.timer = time.AfterFunc(idle, w.expire)
 		w.mu.Unlock()
 	}
 	return w
+}
+
+// stuckHint tells how to free an Ollama whose model runner hangs: after
+// another client closed a stream mid-answer (ollama/ollama#17131), every
+// request to that model waits until Ollama restarts.
+func stuckHint(t target) string {
+	if serverKind(t) != "Ollama" {
+		return ""
+	}
+	return " (if it stays stuck, restart Ollama: a client that closed an answer mid-stream can leave its model hanging, ollama/ollama#17131)"
 }
 
 // expire runs when the timer fires: it fails the request if the clock
