@@ -49,11 +49,9 @@ func (d *tokenLineDecoder) decode(line []byte) (cr *ChatResponse, ok bool) {
 	if !d.lit(`,"created_at":`) {
 		return nil, false
 	}
-	start := d.i
-	if _, ok := d.str(); !ok {
+	if _, ok := d.str(); !ok { // its value is not kept: nothing reads it
 		return nil, false
 	}
-	created := line[start:d.i]
 	if !d.lit(`,"message":{"role":`) {
 		return nil, false
 	}
@@ -83,11 +81,6 @@ func (d *tokenLineDecoder) decode(line []byte) (cr *ChatResponse, ok bool) {
 	}
 	cr = responses.Get().(*ChatResponse)
 	*cr = ChatResponse{Model: model, Message: Message{Role: role, Content: content, Thinking: thinking}}
-	// What encoding/json calls for a time.Time, on the same bytes.
-	if err := cr.CreatedAt.UnmarshalJSON(created); err != nil {
-		responses.Put(cr)
-		return nil, false
-	}
 	d.model = model
 	return cr, true
 }
