@@ -122,15 +122,19 @@ func (d *tokenLineDecoder) str() ([]byte, bool) {
 	}
 	start := d.i + 1
 	i := start
+	ascii := true // then the UTF-8 check can be skipped
 	for i < len(b) && b[i] != '"' && b[i] != '\\' {
 		if b[i] < 0x20 {
 			return nil, false
+		}
+		if b[i] >= utf8.RuneSelf {
+			ascii = false
 		}
 		i++
 	}
 	if i < len(b) && b[i] == '"' {
 		v := b[start:i]
-		if !utf8.Valid(v) {
+		if !ascii && !utf8.Valid(v) {
 			return nil, false
 		}
 		d.i = i + 1
