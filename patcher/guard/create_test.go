@@ -2,9 +2,7 @@ package guard
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,17 +124,12 @@ func touch(t *testing.T, path string) {
 }
 
 func TestSQLiteStoreIsLeftAlone(t *testing.T) {
-	for _, c := range sqliteCases {
+	for i, c := range sqliteCases {
 		for _, create := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/create=%v", c.name, create), func(t *testing.T) {
-				state := t.TempDir()
-				dir := filepath.Join(state, "agents", "main", "agent")
-				os.MkdirAll(dir, 0o700)
-				path := filepath.Join(dir, FileName)
 				in := testdata(t, "pin/claude-sync.in.json")
-				os.WriteFile(path, in, 0o600)
-				db := c.file(state, dir)
-				touch(t, db)
+				dir, db := sqliteDir(t, i, in)
+				path := filepath.Join(dir, FileName)
 				g := createGuard(t, create, dir)
 
 				// The store holds the user's profiles: left alone, with
@@ -219,53 +212,19 @@ func TestSQLiteAppearingBeforeTheWrite(t *testing.T) {
 // creates nothing more and says so once, however often the app writes its
 // database.
 func TestRunTellsSQLiteOnce(t *testing.T) {
-	state := t.TempDir()
-	dir := filepath.Join(state, "agents", "main", "agent")
+	dir := filepath.Join(t.TempDir(), "agents", "main", "agent")
 	path := filepath.Join(dir, FileName)
-	events := make(chan Event, 100)
-	g, err := New(Options{
-		Key: testKey, Dirs: []string{dir}, Create: func(string) bool { return true },
-		Debounce: 10 * time.Millisecond, RetryDelay: time.Millisecond,
-		OnEvent: func(e Event) { events <- e }, Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
-	next := func() Event {
-		t.Helper()
-		select {
-		case e := <-events:
-			return e
-		case <-time.After(hangGuard):
-			t.Fatal("no event")
-		}
-		return Event{}
-	}
-	if e := next(); e.Kind != Created {
-		t.Fatalf("first event %v %q", e.Kind, e.Changes)
-	}
+	events := runCreating(t, dir)
+	nextEvent(t, events, Created, "first event")
 	db := filepath.Join(dir, AgentDatabase)
 	touch(t, db)
 	os.Remove(path)
-	if e := next(); e.Kind != SQLiteStore {
-		t.Fatalf("after the database appeared: %v %q", e.Kind, e.Changes)
-	}
+	nextEvent(t, events, SQLiteStore, "after the database appeared")
 	for i := 0; i < 5; i++ {
 		os.WriteFile(db, []byte("SQLite format 3\x00"+strings.Repeat("x", i)), 0o600)
 		time.Sleep(30 * time.Millisecond)
 	}
-	select {
-	case e := <-events:
-		t.Fatalf("another event: %v %q", e.Kind, e.Changes)
-	case <-time.After(200 * time.Millisecond):
-	}
+	noEvent(t, events, 200*time.Millisecond)
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Error("recreated the JSON store beside the SQLite one")
 	}
@@ -277,32 +236,10 @@ func TestRunRecreatesTheStore(t *testing.T) {
 	state := filepath.Join(t.TempDir(), ".openclaw")
 	dir := filepath.Join(state, "agents", "main", "agent")
 	path := filepath.Join(dir, FileName)
-	events := make(chan Event, 100)
-	g, err := New(Options{
-		Key: testKey, Dirs: []string{dir}, Create: func(string) bool { return true },
-		Debounce: 10 * time.Millisecond, RetryDelay: time.Millisecond, Rescan: time.Hour,
-		OnEvent: func(e Event) { events <- e }, Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	events := runCreating(t, dir)
 	created := func(what string) {
 		t.Helper()
-		select {
-		case e := <-events:
-			if e.Kind != Created {
-				t.Fatalf("%s: event %v %q", what, e.Kind, e.Changes)
-			}
-		case <-time.After(hangGuard):
-			t.Fatalf("%s: no event", what)
-		}
+		nextEvent(t, events, Created, what)
 		if got := string(readFile(t, path)); got != freshStoreBytes {
 			t.Fatalf("%s: store\n%s", what, got)
 		}

@@ -2,9 +2,7 @@ package guard
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -248,42 +246,12 @@ func FuzzOwnStore(f *testing.F) {
 func TestRunTakesBackOnce(t *testing.T) {
 	dir, _ := sqliteDir(t, 1, []byte(freshStoreBytes))
 	path := filepath.Join(dir, FileName)
-	events := make(chan Event, 100)
-	g, err := New(Options{
-		Key: testKey, Dirs: []string{dir}, Create: func(string) bool { return true },
-		Debounce: 10 * time.Millisecond, RetryDelay: time.Millisecond, Rescan: time.Hour,
-		OnEvent: func(e Event) { events <- e }, Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
-	next := func(want Kind) {
-		t.Helper()
-		select {
-		case e := <-events:
-			if e.Kind != want {
-				t.Fatalf("event %v %q, want %v", e.Kind, e.Changes, want)
-			}
-		case <-time.After(hangGuard):
-			t.Fatalf("no %v event", want)
-		}
-	}
-	next(Removed)
-	select {
-	case e := <-events:
-		t.Fatalf("another event: %v %q", e.Kind, e.Changes)
-	case <-time.After(300 * time.Millisecond):
-	}
+	events := runCreating(t, dir)
+	nextEvent(t, events, Removed, "clawbridge's store")
+	noEvent(t, events, 300*time.Millisecond)
 	user := testdata(t, "pin/claude-sync.in.json")
 	os.WriteFile(path, user, 0o600)
-	next(LegacyStore)
+	nextEvent(t, events, LegacyStore, "the user's store")
 	if !bytes.Equal(readFile(t, path), user) {
 		t.Error("the user's store was touched")
 	}
