@@ -3,14 +3,13 @@ package patcher
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/clawbridge/clawbridge/daemon/golden"
+)
 
 // fixtures are trimmed real catalogs (testdata/trim-catalog.js) and how
 // many Anthropic base URLs each holds.
@@ -47,19 +46,7 @@ func TestPatchCatalogGolden(t *testing.T) {
 			if n != f.urls {
 				t.Errorf("rewrote %d URLs, want %d", n, f.urls)
 			}
-			golden := filepath.Join("testdata", "pi-ai-"+f.version+".patched.js")
-			if *update {
-				if err := os.WriteFile(golden, out, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(out, want) {
-				t.Errorf("patched output differs from %s (run with -update to see)", golden)
-			}
+			golden.Check(t, filepath.Join("testdata", "pi-ai-"+f.version+".patched.js"), out)
 			if bytes.Contains(out, []byte("api.anthropic.com")) {
 				t.Error("api.anthropic.com still in the patched file")
 			}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clawbridge/clawbridge/daemon/golden"
 )
 
 var configNow = time.Date(2026, 1, 25, 10, 15, 0, 0, time.UTC)
@@ -47,15 +49,7 @@ func TestPatchConfigGolden(t *testing.T) {
 				t.Fatalf("result %+v", res)
 			}
 			out := mustRead(t, path)
-			golden := filepath.Join("testdata", "config", strings.Split(tt.in, ".in.")[0]+".want.json")
-			if *update {
-				if err := os.WriteFile(golden, out, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if want := mustRead(t, golden); !bytes.Equal(out, want) {
-				t.Errorf("patched config differs from %s:\n%s", golden, out)
-			}
+			golden.Check(t, filepath.Join("testdata", "config", strings.Split(tt.in, ".in.")[0]+".want.json"), out)
 			if !bytes.Equal(mustRead(t, res.Backup), orig) {
 				t.Error("backup is not the original")
 			}

@@ -2,16 +2,14 @@ package tray
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/clawbridge/clawbridge/daemon/golden"
+)
 
 // at is the time of the test states: 15:30 on a Tuesday in a fixed zone, so
 // the golden files do not depend on where the tests run.
@@ -124,7 +122,7 @@ func TestBuildMenu(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := outline(buildMenu(c.state, c.actions, "/home/ada"))
-			golden(t, filepath.Join("testdata", "menu", c.name+".txt"), got)
+			golden.Check(t, filepath.Join("testdata", "menu", c.name+".txt"), []byte(got))
 		})
 	}
 }
@@ -174,22 +172,6 @@ func outline(items []item) string {
 	}
 	walk(items, "")
 	return b.String()
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./tray -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("menu differs from %s (go test ./tray -update rewrites it):\n--- got\n%s--- want\n%s", path, got, want)
-	}
 }
 
 func TestIconFor(t *testing.T) {

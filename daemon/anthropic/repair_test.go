@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/clawbridge/clawbridge/daemon/golden"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
 )
@@ -104,7 +105,7 @@ func TestRepairFixtures(t *testing.T) {
 					t.Errorf("repaired %d calls from text that is not a valid call", calls)
 				}
 			}
-			golden(t, name+".golden.json", indentJSON(t, whole))
+			golden.Check(t, name+".golden.json", indentJSON(t, whole))
 		})
 	}
 }

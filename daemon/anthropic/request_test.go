@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clawbridge/clawbridge/daemon/golden"
 )
 
 // TestRequestGolden converts every testdata/request/*.json case (an
@@ -60,7 +62,7 @@ func TestRequestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".golden.json", append(got, '\n'))
+			golden.Check(t, name+".golden.json", append(got, '\n'))
 		})
 	}
 }

@@ -3,7 +3,6 @@ package config
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,9 +11,8 @@ import (
 	"time"
 
 	"github.com/clawbridge/clawbridge/assets"
+	"github.com/clawbridge/clawbridge/daemon/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/ from the current output")
 
 // testEnv is the environment the golden files are parsed with, so they do
 // not depend on the machine's.
@@ -29,25 +27,6 @@ var testEnv = map[string]string{
 func lookupTestEnv(name string) (string, bool) {
 	v, ok := testEnv[name]
 	return v, ok
-}
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	file := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", file, got, want)
-	}
 }
 
 func parseFile(t *testing.T, file string) (*Config, error) {
@@ -110,7 +89,7 @@ func TestFullConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "full.golden.json", append(got, '\n'))
+	golden.Check(t, filepath.Join("testdata", "full.golden.json"), append(got, '\n'))
 }
 
 // TestInvalidConfigs checks each testdata/invalid/*.yaml fails with the
@@ -131,7 +110,7 @@ func TestInvalidConfigs(t *testing.T) {
 			if !errors.As(err, &cerr) || len(cerr.Problems) == 0 {
 				t.Fatalf("error %T %v, want *Error with problems", err, err)
 			}
-			golden(t, filepath.Join("invalid", name+".err"), []byte(err.Error()+"\n"))
+			golden.Check(t, filepath.Join("testdata", "invalid", name+".err"), []byte(err.Error()+"\n"))
 		})
 	}
 }

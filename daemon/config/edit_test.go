@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/clawbridge/clawbridge/assets"
+	"github.com/clawbridge/clawbridge/daemon/golden"
 )
 
 func readTestdata(t *testing.T, name string) string {
@@ -96,7 +97,7 @@ func TestEdits(t *testing.T) {
 			if _, err := Parse(out, path); err != nil {
 				t.Fatalf("edited file does not parse: %v", err)
 			}
-			golden(t, filepath.Join("edit", tt.name+".golden"), out)
+			golden.Check(t, filepath.Join("testdata", "edit", tt.name+".golden"), out)
 			if tt.changed >= 0 {
 				if n := changedLines(t, tt.input, string(out)); n != tt.changed {
 					t.Errorf("%d lines changed, want %d", n, tt.changed)

@@ -1,18 +1,15 @@
 package service
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/clawbridge/clawbridge/daemon/golden"
 	"github.com/clawbridge/clawbridge/packaging"
 	"howett.net/plist"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // testAgent has every character the escapers must handle: spaces, XML
 // specials, systemd's % and $, quotes.
@@ -20,23 +17,6 @@ var testAgent = agent{
 	label:   LaunchdLabel,
 	command: []string{"/Users/Ada Lovelace/Apps/claw&bridge.app/Contents/MacOS/clawbridge", "run", "--config", `/Users/Ada Lovelace/cfg "100%" $HOME<1>.yaml`},
 	logFile: "/Users/Ada Lovelace/Library/Logs/clawbridge/clawbridge.log",
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n%s", name, got)
-	}
 }
 
 // parsePlist reads a plist with a real property-list parser
@@ -60,7 +40,7 @@ func TestLaunchAgentPlist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "launchagent.plist", got)
+	golden.Check(t, filepath.Join("testdata", "launchagent.plist"), []byte(got))
 	if strings.Contains(got, "{{") {
 		t.Error("the plist contains {{, which kardianos/service would read as a template action")
 	}
@@ -143,7 +123,7 @@ func TestSystemdUnit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "clawbridge.service", got)
+	golden.Check(t, filepath.Join("testdata", "clawbridge.service"), []byte(got))
 
 	sections := parseUnit(t, got)
 	want := map[string]map[string][]string{
@@ -202,7 +182,7 @@ func TestAutostartEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "clawbridge.desktop", got)
+	golden.Check(t, filepath.Join("testdata", "clawbridge.desktop"), []byte(got))
 	sections := parseUnit(t, got)
 	entry := sections["Desktop Entry"]
 	// Quoting rule first (\" \$ \\ inside double quotes), then the string

@@ -3,7 +3,6 @@ package translator
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,29 +11,10 @@ import (
 	"testing"
 
 	"github.com/clawbridge/clawbridge/daemon/anthropic"
+	"github.com/clawbridge/clawbridge/daemon/golden"
 	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with the file at path, or rewrites it with -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got:\n%s\n--- want:\n%s", path, got, want)
-	}
-}
 
 // counterIDs returns an ID maker that numbers IDs, so goldens are stable.
 func counterIDs(prefix string) func() string {
@@ -122,7 +102,7 @@ func TestStreamGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkTranscript(t, sse.Bytes())
-			golden(t, name+".sse", sse.Bytes())
+			golden.Check(t, name+".sse", sse.Bytes())
 
 			c := newCollector("msg_test", testTarget, anthropic.AnswerConfig{Stops: r.stops, NewToolID: counterIDs("toolu_test")})
 			err = r.err
@@ -146,7 +126,7 @@ func TestStreamGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".message.json", append(got, '\n'))
+			golden.Check(t, name+".message.json", append(got, '\n'))
 		})
 	}
 }

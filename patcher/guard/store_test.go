@@ -3,39 +3,20 @@ package guard
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+	"github.com/clawbridge/clawbridge/daemon/golden"
+)
 
 // testKey is the key the golden files pin.
 const testKey = "sk-litellm-local"
 
 var testNow = time.UnixMilli(1780000000000)
-
-// golden compares got with the file path, or rewrites it under -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 func changeLines(cs []change) []byte {
 	var b bytes.Buffer
@@ -75,8 +56,8 @@ func TestPinGolden(t *testing.T) {
 			if out.kind != Restored {
 				t.Errorf("kind = %v, want restored", out.kind)
 			}
-			golden(t, base+".want.json", out.write)
-			golden(t, base+".changes.txt", changeLines(out.changes))
+			golden.Check(t, base+".want.json", out.write)
+			golden.Check(t, base+".changes.txt", changeLines(out.changes))
 			assertInvariant(t, out.write, testKey)
 			assertUntouched(t, data, out.write)
 			again := decide(out.write, true, out.write, testKey, testNow)
@@ -113,8 +94,8 @@ func TestRecoverGolden(t *testing.T) {
 				}
 				return
 			}
-			golden(t, base+".want.json", out.write)
-			golden(t, base+".changes.txt", changeLines(out.changes))
+			golden.Check(t, base+".want.json", out.write)
+			golden.Check(t, base+".changes.txt", changeLines(out.changes))
 			assertInvariant(t, out.write, testKey)
 		})
 	}

@@ -2,15 +2,13 @@ package ollamatest
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"text/template"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden templates in testdata/")
+	"github.com/clawbridge/clawbridge/daemon/golden"
+)
 
 // The templates are generated from Scripts; the golden copies in testdata
 // are what a reader (or `ollama create`) sees.
@@ -20,19 +18,7 @@ func TestTemplateGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join("testdata", m+".tmpl")
-		if *update {
-			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test -update to create it)", err)
-		}
-		if got != string(want) {
-			t.Errorf("%s: template differs from %s (run go test -update and review the diff)", m, path)
-		}
+		golden.Check(t, filepath.Join("testdata", m+".tmpl"), []byte(got))
 	}
 	if _, err := Template("nope"); err == nil {
 		t.Error("Template(nope) succeeded")
