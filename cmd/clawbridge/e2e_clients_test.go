@@ -158,14 +158,12 @@ func checkSDKWeatherCall(t *testing.T, m sdkMessage) (id string) {
 	return u.ID
 }
 
+// checkSDKError checks a thrown Anthropic SDK error and the error body
+// the SDK kept (err.error).
 func checkSDKError(t *testing.T, what string, e sdkError, class string, status int, errType string) {
 	t.Helper()
-	if e.UnexpectedSuccess != nil {
-		t.Errorf("%s: succeeded with %s; want %s", what, e.UnexpectedSuccess, class)
+	if !e.checkThrown(t, what, class, status) {
 		return
-	}
-	if e.Class != class || e.Status != status || !e.IsAPIError {
-		t.Errorf("%s: %s (status %d, APIError %v): %s; want %s with status %d", what, e.Class, e.Status, e.IsAPIError, e.Message, class, status)
 	}
 	var body struct {
 		Type  string `json:"type"`

@@ -229,12 +229,8 @@ func checkOAIWeatherCall(t *testing.T, what string, m oaiMessage) {
 // SDK kept (err.error).
 func checkOAIError(t *testing.T, what string, e sdkError, class string, status int, code string) {
 	t.Helper()
-	if e.UnexpectedSuccess != nil {
-		t.Errorf("%s: succeeded with %s; want %s", what, e.UnexpectedSuccess, class)
+	if !e.checkThrown(t, what, class, status) {
 		return
-	}
-	if e.Class != class || e.Status != status || !e.IsAPIError {
-		t.Errorf("%s: %s (status %d, APIError %v): %s; want %s with status %d", what, e.Class, e.Status, e.IsAPIError, e.Message, class, status)
 	}
 	var body struct {
 		Message string  `json:"message"`

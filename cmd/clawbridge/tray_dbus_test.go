@@ -3,16 +3,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,44 +25,14 @@ import (
 // warm-up on (the model loads at once), sees a newly pulled model appear,
 // and quits.
 func TestTrayDrivesTheDaemon(t *testing.T) {
-	bus := traytest.StartBus(t)
-	panel, err := traytest.Connect(bus)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer panel.Close()
 	ol := ollamatest.Start(t)
 	w := newTrayWorld(t, ol.URL)
-	spec, _ := json.Marshal(trayChildSpec{Config: w.configPath, Home: w.home, RuntimeDir: filepath.Join(w.home, "run"), LogDir: filepath.Join(w.home, "logs")})
-
-	child := exec.Command(os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), trayChildEnv+"="+string(spec), "DBUS_SESSION_BUS_ADDRESS="+bus)
-	out, err := child.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	child.Stderr = &stderr
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- child.Wait() }()
-	defer func() {
-		child.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			child.Process.Kill()
-		}
-		if t.Failed() {
-			t.Logf("child stderr:\n%s", stderr.String())
-		}
-	}()
-	line, _ := bufio.NewReader(out).ReadString('\n')
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on http://")
+	run := startTrayRun(t, trayChildSpec{Config: w.configPath, Home: w.home, RuntimeDir: filepath.Join(w.home, "run"), LogDir: filepath.Join(w.home, "logs")})
+	panel := run.panel
+	line := run.readLine()
+	addr, ok := strings.CutPrefix(line, "listening on http://")
 	if !ok {
-		t.Fatalf("child said %q\n%s", line, stderr.String())
+		t.Fatalf("child said %q\n%s", line, run.stderr.String())
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // hang guard
@@ -144,18 +110,7 @@ func TestTrayDrivesTheDaemon(t *testing.T) {
 	}
 
 	// Quit stays quit: the child exits 0.
-	if err := panel.Click(ctx, "Quit clawbridge"); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		exited <- err
-		if err != nil {
-			t.Errorf("daemon exited with %v after Quit", err)
-		}
-	case <-ctx.Done():
-		t.Fatal("daemon did not exit after Quit")
-	}
+	run.quit(t, ctx)
 }
 
 // trayWorld is the user's machine the tray test needs: a Clawdbot install

@@ -3,16 +3,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,12 +23,6 @@ import (
 // free the daemon starts by itself; Quit then stops it (runtime file
 // gone) and exits 0.
 func TestTrayShowsWhyItCannotStart(t *testing.T) {
-	bus := traytest.StartBus(t)
-	panel, err := traytest.Connect(bus)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer panel.Close()
 	held, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -42,32 +32,9 @@ func TestTrayShowsWhyItCannotStart(t *testing.T) {
 
 	w := newTrayWorld(t, "http://127.0.0.1:1")
 	runDir := filepath.Join(w.home, "run")
-	spec, _ := json.Marshal(trayChildSpec{Config: w.configPath, Home: w.home, RuntimeDir: runDir,
+	run := startTrayRun(t, trayChildSpec{Config: w.configPath, Home: w.home, RuntimeDir: runDir,
 		LogDir: filepath.Join(w.home, "logs"), Listen: addr})
-	child := exec.Command(os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), trayChildEnv+"="+string(spec), "DBUS_SESSION_BUS_ADDRESS="+bus)
-	out, err := child.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	child.Stderr = &stderr
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- child.Wait() }()
-	defer func() {
-		child.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			child.Process.Kill()
-		}
-		if t.Failed() {
-			t.Logf("child stderr:\n%s", stderr.String())
-		}
-	}()
+	panel := run.panel
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // hang guard
 	defer cancel()
@@ -85,14 +52,14 @@ func TestTrayShowsWhyItCannotStart(t *testing.T) {
 		}
 	}
 	select {
-	case err := <-exited:
+	case err := <-run.exited:
+		run.exited <- err
 		t.Fatalf("clawbridge run exited (%v) instead of waiting for the port", err)
 	default:
 	}
 
 	held.Close()
-	line, _ := bufio.NewReader(out).ReadString('\n')
-	if got := strings.TrimSpace(line); got != "listening on http://"+addr {
+	if got := run.readLine(); got != "listening on http://"+addr {
 		t.Fatalf("after the port was freed the child said %q", got)
 	}
 	// The running menu is built in steps (status, then the models section
@@ -106,18 +73,7 @@ func TestTrayShowsWhyItCannotStart(t *testing.T) {
 		t.Fatalf("no runtime file while running: %v", err)
 	}
 
-	if err := panel.Click(ctx, "Quit clawbridge"); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		exited <- err
-		if err != nil {
-			t.Errorf("exited with %v after Quit", err)
-		}
-	case <-ctx.Done():
-		t.Fatal("did not exit after Quit")
-	}
+	run.quit(t, ctx)
 	if _, err := admin.ReadRuntime(runDir); err == nil {
 		t.Error("runtime file left after Quit: the daemon was not stopped")
 	}

@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/upstreamtest"
 )
 
 // addStreamSeeds seeds a fuzzer with the answers recorded from the real
@@ -34,29 +32,12 @@ func addStreamSeeds(f *testing.F, add func(status int, body []byte)) {
 	add(500, []byte("<html><body>Bad gateway</body></html>"))
 }
 
-// errCallback is what the fuzzers' callback returns to stop a stream, to
-// check that Chat hands it back unchanged.
-var errCallback = errors.New("callback stop")
-
 // checkStreamError fails unless err is one Chat documents for a body that
-// arrived: nil after a done line, upstream.ErrIncomplete, a *upstream.StreamError, the
-// callback's own error, or a *upstream.ProtocolError for a line that is not
-// Ollama's JSON.
+// arrived (see upstreamtest.CheckStreamError; nil only after a done line),
+// nothing follows the done line, and no error line is delivered.
 func checkStreamError(t *testing.T, err error, got []*ChatResponse) {
 	t.Helper()
-	var (
-		se *upstream.StreamError
-		pe *upstream.ProtocolError
-	)
-	switch {
-	case err == nil:
-		if len(got) == 0 || !got[len(got)-1].Done {
-			t.Fatal("nil error without a done line")
-		}
-	case errors.Is(err, upstream.ErrIncomplete), errors.Is(err, errCallback), errors.As(err, &se), errors.As(err, &pe):
-	default:
-		t.Fatalf("untyped error %T: %v", err, err)
-	}
+	upstreamtest.CheckStreamError(t, err, len(got) > 0 && got[len(got)-1].Done, "nil error without a done line")
 	for i, r := range got {
 		if r.Done && i != len(got)-1 {
 			t.Fatal("a response was delivered after the done line")
@@ -73,50 +54,24 @@ func checkStreamError(t *testing.T, err error, got []*ChatResponse) {
 func FuzzReadStream(f *testing.F) {
 	addStreamSeeds(f, func(_ int, body []byte) { f.Add(body, uint8(0)) })
 	f.Fuzz(func(t *testing.T, body []byte, stopAt uint8) {
-		var got []*ChatResponse
-		err := readStream(bytes.NewReader(body), func(r *ChatResponse) error {
-			got = append(got, r)
-			if stopAt > 0 && len(got) == int(stopAt) {
-				return errCallback
-			}
-			return nil
-		})
-		checkStreamError(t, err, got)
-		if errors.Is(err, errCallback) && len(got) != int(stopAt) {
-			t.Fatalf("callback error after %d responses, stopped at %d", stopAt, len(got))
-		}
+		got := upstreamtest.Collector[*ChatResponse]{StopAt: int(stopAt)}
+		err := readStream(bytes.NewReader(body), got.Add)
+		checkStreamError(t, err, got.Got)
+		got.CheckStop(t, err)
 	})
 }
 
-// cannedOllama is an HTTP server that answers /api/chat with whatever
-// status and body the fuzzer chose last. Fuzz inputs run one at a time in
-// each worker process, so one server serves them all.
-type cannedOllama struct {
-	mu     sync.Mutex
-	status int
-	body   []byte
-	srv    *httptest.Server
-}
+// cannedOllama answers /api/chat with whatever status and body the
+// fuzzer chose last.
+type cannedOllama struct{ srv *upstreamtest.Server }
 
 func newCannedOllama(t testing.TB) *cannedOllama {
-	c := &cannedOllama{}
-	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c.mu.Lock()
-		status, body := c.status, c.body
-		c.mu.Unlock()
-		w.Header().Set("Content-Type", "application/x-ndjson")
-		w.WriteHeader(status)
-		w.Write(body)
-	}))
-	t.Cleanup(c.srv.Close)
-	return c
+	return &cannedOllama{srv: upstreamtest.NewServer(t, "application/x-ndjson")}
 }
 
 // chat answers one Chat call with status and body.
 func (c *cannedOllama) chat(t testing.TB, status int, body []byte, fn func(*ChatResponse) error) error {
-	c.mu.Lock()
-	c.status, c.body = status, body
-	c.mu.Unlock()
+	c.srv.Answer(status, body)
 	client, err := New(c.srv.URL, c.srv.Client())
 	if err != nil {
 		t.Fatal(err)
@@ -139,29 +94,14 @@ func FuzzChat(f *testing.F) {
 	addStreamSeeds(f, func(status int, body []byte) { f.Add(uint16(status), body) })
 	srv := newCannedOllama(f)
 	f.Fuzz(func(t *testing.T, status uint16, body []byte) {
-		code := 200 + int(status)%400 // 200..599: what a server may answer
-		if code < 200 || code == 204 || code == 304 || code/100 == 1 {
-			code = 200
-		}
-		var got []*ChatResponse
-		err := srv.chat(t, code, body, func(r *ChatResponse) error {
-			got = append(got, r)
-			return nil
-		})
+		code := upstreamtest.FuzzStatus(status)
+		var got upstreamtest.Collector[*ChatResponse]
+		err := srv.chat(t, code, body, got.Add)
 		if code/100 != 2 {
-			var se *upstream.StatusError
-			if !errors.As(err, &se) || se.StatusCode != code {
-				t.Fatalf("status %d: err = %v, want a upstream.StatusError", code, err)
-			}
-			if se.Message == "" || len(se.Message) > 4<<10 {
-				t.Fatalf("status %d: message of %d bytes", code, len(se.Message))
-			}
-			if len(got) > 0 {
-				t.Fatal("a non-2xx body reached the callback")
-			}
+			upstreamtest.CheckStatusError(t, err, code, len(got.Got))
 			return
 		}
-		checkStreamError(t, err, got)
+		checkStreamError(t, err, got.Got)
 	})
 }
 

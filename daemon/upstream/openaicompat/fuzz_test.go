@@ -6,15 +6,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/clawbridge/clawbridge/daemon/upstream"
 	"github.com/clawbridge/clawbridge/daemon/upstream/ollama/ollamatest"
+	"github.com/clawbridge/clawbridge/daemon/upstream/upstreamtest"
 )
 
 var capture = flag.Bool("capture", false, "record testdata/streams/ from the real Ollama's OpenAI-compatible API (needs $CLAWBRIDGE_OLLAMA_BIN)")
@@ -52,40 +50,24 @@ func TestCaptureStreams(t *testing.T) {
 }
 
 // cannedServer answers /v1/chat/completions with whatever status and body
-// the fuzzer chose last. Fuzz inputs run one at a time in each worker
-// process, so one server serves them all.
+// the fuzzer chose last, to one client.
 type cannedServer struct {
-	mu     sync.Mutex
-	status int
-	body   []byte
-	srv    *httptest.Server
+	srv    *upstreamtest.Server
 	client *Client
 }
 
 func newCannedServer(t testing.TB) *cannedServer {
-	c := &cannedServer{}
-	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c.mu.Lock()
-		status, body := c.status, c.body
-		c.mu.Unlock()
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.WriteHeader(status)
-		w.Write(body)
-	}))
-	t.Cleanup(c.srv.Close)
-	client, err := New(c.srv.URL+"/v1", "sk-fuzz", c.srv.Client())
+	srv := upstreamtest.NewServer(t, "text/event-stream")
+	client, err := New(srv.URL+"/v1", "sk-fuzz", srv.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.client = client
-	return c
+	return &cannedServer{srv: srv, client: client}
 }
 
 // chat runs one ChatStream call answered with status and body.
 func (c *cannedServer) chat(status int, body []byte, fn func(*ChatCompletionChunk) error) error {
-	c.mu.Lock()
-	c.status, c.body = status, body
-	c.mu.Unlock()
+	c.srv.Answer(status, body)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // hang guard
 	defer cancel()
 	return c.client.ChatStream(ctx, &ChatRequest{Model: "m"}, fn)
@@ -157,40 +139,37 @@ func addStreamSeeds(f *testing.F, add func(status int, body []byte)) {
 	add(502, []byte("<html><body>Bad gateway</body></html>"))
 }
 
-// errCallback is what the fuzzers' callback returns to stop a stream, to
-// check that ChatStream hands it back unchanged.
-var errCallback = errors.New("callback stop")
-
 // checkStreamError fails unless err is one ChatStream documents for a body
-// that arrived: nil once the answer finished, upstream.ErrIncomplete, a
-// *upstream.StreamError, a *upstream.ProtocolError, or the callback's own error; and unless
-// every chunk delivered is a chunk, never an error event.
+// that arrived (see upstreamtest.CheckStreamError; nil only once the answer
+// finished or sent [DONE]), and unless every chunk delivered is a chunk,
+// never an error event.
 func checkStreamError(t *testing.T, err error, body []byte, got []*ChatCompletionChunk) {
 	t.Helper()
-	var (
-		se *upstream.StreamError
-		pe *upstream.ProtocolError
-	)
-	switch {
-	case err == nil:
-		finished := bytes.Contains(body, []byte("[DONE]"))
-		for _, ch := range got {
-			for _, c := range ch.Choices {
-				finished = finished || c.FinishReason != nil && *c.FinishReason != ""
-			}
-		}
-		if !finished {
-			t.Fatal("nil error for an answer that neither finished nor sent [DONE]")
-		}
-	case errors.Is(err, upstream.ErrIncomplete), errors.Is(err, errCallback), errors.As(err, &se), errors.As(err, &pe):
-	default:
-		t.Fatalf("untyped error %T: %v", err, err)
-	}
+	upstreamtest.CheckStreamError(t, err, finished(body, got), "nil error for an answer that neither finished nor sent [DONE]")
 	for i, ch := range got {
 		if ch == nil {
 			t.Fatalf("chunk %d is nil", i)
 		}
 	}
+}
+
+// finished reports whether an answer ended as a complete one does: body
+// holds [DONE], or a chunk of got carries a finish_reason.
+func finished(body []byte, got []*ChatCompletionChunk) bool {
+	if bytes.Contains(body, []byte("[DONE]")) {
+		return true
+	}
+	for _, ch := range got {
+		if ch == nil {
+			continue
+		}
+		for _, c := range ch.Choices {
+			if c.FinishReason != nil && *c.FinishReason != "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // FuzzReadEvents feeds arbitrary bytes to the server-sent events reader as
@@ -200,18 +179,11 @@ func checkStreamError(t *testing.T, err error, body []byte, got []*ChatCompletio
 func FuzzReadEvents(f *testing.F) {
 	addStreamSeeds(f, func(_ int, body []byte) { f.Add(body, uint8(0)) })
 	f.Fuzz(func(t *testing.T, body []byte, stopAt uint8) {
-		var got []*ChatCompletionChunk
-		err := readEvents(bytes.NewReader(body), func(ch *ChatCompletionChunk) error {
-			got = append(got, ch)
-			if stopAt > 0 && len(got) == int(stopAt) {
-				return errCallback
-			}
-			return nil
-		})
+		col := upstreamtest.Collector[*ChatCompletionChunk]{StopAt: int(stopAt)}
+		err := readEvents(bytes.NewReader(body), col.Add)
+		got := col.Got
 		checkStreamError(t, err, body, got)
-		if errors.Is(err, errCallback) && len(got) != int(stopAt) {
-			t.Fatalf("callback error after %d chunks, stopped at %d", len(got), stopAt)
-		}
+		col.CheckStop(t, err)
 		// Whatever came before [DONE] is all there is: the same body cut
 		// right after it yields the same chunks.
 		if i := bytes.Index(body, []byte("data: [DONE]\n")); i >= 0 && (i == 0 || body[i-1] == '\n') && err == nil && stopAt == 0 {
@@ -261,28 +233,13 @@ func FuzzChatStream(f *testing.F) {
 	addStreamSeeds(f, func(status int, body []byte) { f.Add(uint16(status), body) })
 	srv := newCannedServer(f)
 	f.Fuzz(func(t *testing.T, status uint16, body []byte) {
-		code := 200 + int(status)%400 // 200..599: what a server may answer
-		if code == 204 || code == 304 {
-			code = 200
-		}
-		var got []*ChatCompletionChunk
-		err := srv.chat(code, body, func(ch *ChatCompletionChunk) error {
-			got = append(got, ch)
-			return nil
-		})
+		code := upstreamtest.FuzzStatus(status)
+		var got upstreamtest.Collector[*ChatCompletionChunk]
+		err := srv.chat(code, body, got.Add)
 		if code/100 != 2 {
-			var se *upstream.StatusError
-			if !errors.As(err, &se) || se.StatusCode != code {
-				t.Fatalf("status %d: err = %v, want a upstream.StatusError", code, err)
-			}
-			if se.Message == "" || len(se.Message) > 4<<10 {
-				t.Fatalf("status %d: message of %d bytes", code, len(se.Message))
-			}
-			if len(got) > 0 {
-				t.Fatal("a non-2xx body reached the callback")
-			}
+			upstreamtest.CheckStatusError(t, err, code, len(got.Got))
 			return
 		}
-		checkStreamError(t, err, body, got)
+		checkStreamError(t, err, body, got.Got)
 	})
 }
