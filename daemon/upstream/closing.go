@@ -3,6 +3,8 @@ package upstream
 import (
 	"context"
 	"io"
+	"net"
+	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,7 +21,10 @@ import (
 // A chunk is in flight only while chunks are flowing, so a stream is
 // closed gently: at once while nothing has arrived yet (Ollama writes
 // nothing before its first chunk), otherwise as soon as it has been quiet
-// for Drain.Quiet, and at the latest after Drain.Max.
+// for Drain.Quiet, and at the latest after Drain.Max. Quiet means that no
+// read brought bytes and, where the system can tell, that no bytes wait
+// in the socket: a reader that was merely not scheduled (a busy machine)
+// does not make a flowing stream look quiet.
 
 // Drain says how a stream left before its end is closed.
 type Drain struct {
@@ -32,12 +37,13 @@ type Drain struct {
 }
 
 // DefaultDrain is the Drain of every endpoint.
-var DefaultDrain = Drain{Quiet: 10 * time.Millisecond, Max: 2 * time.Second}
+var DefaultDrain = Drain{Quiet: 50 * time.Millisecond, Max: 2 * time.Second}
 
 // stream is the body of a streamed answer, counting its reads so that
 // its connection is cut only in a quiet moment.
 type stream struct {
 	body  io.ReadCloser // set once the answer's headers are in
+	conn  atomic.Pointer[net.Conn]
 	cut   context.CancelFunc
 	drain Drain
 	reads atomic.Uint64
@@ -47,6 +53,21 @@ type stream struct {
 
 func newStream(cut context.CancelFunc, d Drain) *stream {
 	return &stream{cut: cut, drain: d, ended: make(chan struct{})}
+}
+
+// trace records the connection the request is sent on.
+func (s *stream) trace(ctx context.Context) context.Context {
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) { s.conn.Store(&info.Conn) }})
+}
+
+// waiting reports whether bytes wait unread in the connection's socket.
+func (s *stream) waiting() bool {
+	c := s.conn.Load()
+	if c == nil {
+		return false
+	}
+	n, ok := pendingBytes(*c)
+	return ok && n > 0
 }
 
 // Read reads the body and counts the reads that brought bytes.
@@ -87,7 +108,7 @@ func (s *stream) cutWhenQuiet() {
 			return
 		case <-tick.C:
 			n := s.reads.Load()
-			if n == last {
+			if n == last && !s.waiting() {
 				s.cut()
 				return
 			}

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -175,4 +177,67 @@ func TestFlowingStreamIsCutAfterMax(t *testing.T) {
 		t.Fatalf("PostStream = %v, want the reader's error", err)
 	}
 	within(t, ls.gone, "the cut after Max")
+}
+
+// tcpPair returns the two ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-accepted
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
+}
+
+// TestUnreadBytesAreNotQuiet: a stream whose reader has not taken the
+// bytes waiting in its socket (a busy machine, the reader not scheduled)
+// is not cut however long no read brought anything; once the socket is
+// drained and nothing more comes, it is.
+func TestUnreadBytesAreNotQuiet(t *testing.T) {
+	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
+		t.Skip("no way to count a socket's unread bytes on " + runtime.GOOS)
+	}
+	client, server := tcpPair(t)
+	if _, err := server.Write([]byte("a chunk nobody read yet\n")); err != nil {
+		t.Fatal(err)
+	}
+	cut := make(chan struct{})
+	s := newStream(func() { close(cut) }, Drain{Quiet: 5 * time.Millisecond, Max: forever})
+	s.conn.Store(&client)
+	s.reads.Add(1) // something arrived before
+	waitFor(t, "the chunk to reach the socket", s.waiting)
+	s.abandon()
+	select {
+	case <-cut:
+		t.Fatal("cut while bytes waited in the socket")
+	case <-time.After(100 * time.Millisecond): // 20 quiet periods
+	}
+	if _, err := client.Read(make([]byte, 64)); err != nil {
+		t.Fatal(err)
+	}
+	within(t, cut, "the cut once the socket was drained")
+}
+
+// waitFor polls ok until it holds; it only guards against a hang.
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not happen", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

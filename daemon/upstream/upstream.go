@@ -120,7 +120,7 @@ func (e *Endpoint) PostStream(ctx context.Context, path string, v any, read func
 	upCtx, cut := context.WithCancel(context.WithoutCancel(ctx))
 	s := newStream(cut, e.drain)
 	stopWatch := context.AfterFunc(ctx, s.abandon)
-	resp, err := e.Do(upCtx, http.MethodPost, path, body)
+	resp, err := e.Do(s.trace(upCtx), http.MethodPost, path, body)
 	if err != nil {
 		stopWatch()
 		cut()
