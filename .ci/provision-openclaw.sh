@@ -39,6 +39,8 @@
 #   CLAWBRIDGE_OPENCLAW_<V>_NODE=<the Node binary that release runs on>
 #   CLAWBRIDGE_NODE26_BIN=<Node 26 binary>
 #   CLAWBRIDGE_NODE22_BIN, CLAWBRIDGE_PNPM (as provision-clawdbot.sh)
+#   CLAWBRIDGE_NPM_CACHE=<npm's cache, holding what `npm i -g openclaw` needs>
+#   CLAWBRIDGE_NPM_GLOBAL_OPENCLAW=<the release the tests install that way>
 set -euo pipefail
 
 # The pins: release and the Node major it runs on.
@@ -91,6 +93,28 @@ install_release() {
   esac
 }
 
+# NPM_GLOBAL_RELEASE is the release the tests install the way many users
+# do, `npm i -g openclaw` (into a prefix of their own, offline: see
+# warm_npm_global), while clawbridge runs.
+NPM_GLOBAL_RELEASE=2026.9.6
+
+# warm_npm_global VERSION NODE: fills npm's cache with everything
+# `npm i -g openclaw@VERSION` needs, so that the tests run that install
+# with --offline. A stamp in the cache records that it was done.
+warm_npm_global() {
+  local version=$1 node=$2 stamp=$cache/npm-cache/.clawbridge-global-openclaw-$1 tmp
+  if [ -f "$stamp" ]; then
+    log "npm's cache holds openclaw@$version for a global install"
+    return
+  fi
+  command -v npm >/dev/null || { log "npm is not on PATH"; exit 1; }
+  tmp=$(mktemp -d "$scratch/npm-global.XXXXXX")
+  log "filling npm's cache for npm i -g openclaw@$version"
+  PATH=$(dirname "$node"):$PATH npm install --global "openclaw@$version" --prefix "$tmp" \
+    --cache "$cache/npm-cache" --prefer-offline --ignore-scripts --no-audit --no-fund --loglevel=warn >&2
+  touch "$stamp"
+}
+
 releases=
 for pin in $OPENCLAW_RELEASES; do
   version=${pin%%:*}
@@ -106,8 +130,12 @@ for pin in $OPENCLAW_RELEASES; do
   releases="$releases $version"
 done
 
+warm_npm_global "$NPM_GLOBAL_RELEASE" "$node26"
+
 # Quoted: peers.env is sourced by the shell.
 echo "CLAWBRIDGE_OPENCLAW_RELEASES=\"${releases# }\""
+echo "CLAWBRIDGE_NPM_CACHE=$cache/npm-cache"
+echo "CLAWBRIDGE_NPM_GLOBAL_OPENCLAW=$NPM_GLOBAL_RELEASE"
 echo "CLAWBRIDGE_NODE26_BIN=$node26"
 echo "CLAWBRIDGE_NODE22_BIN=$node22"
 echo "CLAWBRIDGE_PNPM=$pnpm"

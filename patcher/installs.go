@@ -3,6 +3,7 @@ package patcher
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -162,9 +163,15 @@ func globalDirs(env Env) []string {
 func GlobalRootsFrom(env Env) []Root {
 	var roots []Root
 	seen := map[string]bool{}
+	firstInstall := firstInstallDirs(env)
 	for _, c := range globalDirs(env) {
 		c = absClean(c)
 		real, err := filepath.EvalSymlinks(c)
+		if errors.Is(err, fs.ErrNotExist) && slices.Contains(firstInstall, c) && !seen[c] {
+			seen[c] = true // watched until the first global install creates it
+			roots = append(roots, Root{Dir: c, NodeModules: c, Global: true})
+			continue
+		}
 		if err != nil || seen[real] {
 			continue
 		}
@@ -175,6 +182,33 @@ func GlobalRootsFrom(env Env) []Root {
 		roots = append(roots, Root{Dir: c, NodeModules: c, Global: true})
 	}
 	return roots
+}
+
+// firstInstallDirs are the global node_modules that the user's first
+// `npm i -g` (or OpenClaw's install-cli.sh) creates: npm's own answer and
+// the prefixes of the environment and the home directory. They are
+// searched, and so watched, before they exist, so that an install made
+// while clawbridge runs is routed at once; the system's directories exist
+// wherever Node is installed.
+func firstInstallDirs(env Env) []string {
+	getenv := env.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	var dirs []string
+	if env.NpmRoot != "" {
+		dirs = append(dirs, absClean(env.NpmRoot))
+	}
+	for _, v := range []string{"NPM_CONFIG_PREFIX", "npm_config_prefix", "OPENCLAW_PREFIX"} {
+		if p := getenv(v); p != "" {
+			dirs = append(dirs, absClean(filepath.Join(p, "lib", "node_modules")))
+		}
+	}
+	if env.Home != "" {
+		dirs = append(dirs, absClean(filepath.Join(env.Home, ".npm-global", "lib", "node_modules")),
+			absClean(filepath.Join(env.Home, ".openclaw", "lib", "node_modules")))
+	}
+	return dirs
 }
 
 // MachineEnv is Env for this machine. It runs npm and pnpm when they are

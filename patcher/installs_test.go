@@ -173,6 +173,37 @@ func TestGlobalRootsFrom(t *testing.T) {
 	}
 }
 
+// TestGlobalRootsBeforeTheFirstInstall: the prefixes a user's first
+// global install creates are searched (and so watched) while they do not
+// exist yet; other missing places are not.
+func TestGlobalRootsBeforeTheFirstInstall(t *testing.T) {
+	tmp := t.TempDir()
+	home := filepath.Join(tmp, "home")
+	mustMkdir(t, home)
+	env := fakeEnv(home, map[string]string{
+		"NPM_CONFIG_PREFIX": filepath.Join(tmp, "prefix"),
+		"PNPM_HOME":         filepath.Join(tmp, "pnpm"),
+	})
+	env.NpmRoot = filepath.Join(tmp, "npm-says", "lib", "node_modules")
+	var got []string
+	for _, r := range GlobalRootsFrom(env) {
+		if strings.HasPrefix(r.Dir, tmp) {
+			got = append(got, r.Dir)
+		}
+	}
+	want := []string{
+		env.NpmRoot,
+		filepath.Join(tmp, "prefix", "lib", "node_modules"),
+		filepath.Join(home, ".npm-global", "lib", "node_modules"),
+		filepath.Join(home, ".openclaw", "lib", "node_modules"),
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("roots before any install\n got %v\nwant %v", got, want)
+	}
+}
+
 // TestRouteForReleaseLines: every release line gets its route, and an
 // install missing its pi-ai falls back to the config route with a reason.
 func TestRouteForReleaseLines(t *testing.T) {
