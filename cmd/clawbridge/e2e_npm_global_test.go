@@ -44,17 +44,7 @@ func TestNpmGlobalInstallWhileRunning(t *testing.T) {
 	home := t.TempDir()
 	prefix := filepath.Join(home, ".npm-global")
 
-	model := "claude-sonnet-4-5"
-	state := filepath.Join(home, app.stateDir())
-	if err := os.MkdirAll(state, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	e2eWriteJSON(t, filepath.Join(state, app.configFile()), map[string]any{
-		"agents": map[string]any{"defaults": map[string]any{
-			"model": map[string]any{"primary": "anthropic/" + model},
-		}},
-	})
-	e2eFakeClaudeLogin(t, home)
+	e2eNewAppUser(t, app, home, "claude-sonnet-4-5")
 	d := startE2EDaemon(t, bin, home, fmt.Sprintf(`model_list:
   - model_name: claude-*
     litellm_params: {model: ollama/%s, api_base: %s}

@@ -58,16 +58,7 @@ func e2eOpenClawAcceptance(t *testing.T, app e2eApp, bin, pnpm, ollamaURL string
 	e2ePNPMInstall(t, app, pnpm, home, install, false)
 	model := e2eClaudeModel(t, app, install)
 
-	state := filepath.Join(home, app.stateDir())
-	if err := os.MkdirAll(state, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	e2eWriteJSON(t, filepath.Join(state, app.configFile()), map[string]any{
-		"agents": map[string]any{"defaults": map[string]any{
-			"model": map[string]any{"primary": "anthropic/" + model},
-		}},
-	})
-	e2eFakeClaudeLogin(t, home)
+	e2eNewAppUser(t, app, home, model)
 
 	d := startE2EDaemon(t, bin, home, fmt.Sprintf(`model_list:
   - model_name: claude-*
@@ -146,6 +137,22 @@ func e2ePNPMInstall(t *testing.T, app e2eApp, pnpm, home, dir string, force bool
 	if _, err := os.Stat(filepath.Join(dir, app.entry())); err != nil {
 		t.Fatalf("%s: after the %s: %v", app.label(), what, err)
 	}
+}
+
+// e2eNewAppUser sets up home as a new user's: the app's config naming
+// anthropic/model as the agents' model, and a Claude-CLI login.
+func e2eNewAppUser(t *testing.T, app e2eApp, home, model string) {
+	t.Helper()
+	state := filepath.Join(home, app.stateDir())
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e2eWriteJSON(t, filepath.Join(state, app.configFile()), map[string]any{
+		"agents": map[string]any{"defaults": map[string]any{
+			"model": map[string]any{"primary": "anthropic/" + model},
+		}},
+	})
+	e2eFakeClaudeLogin(t, home)
 }
 
 // e2eFakeClaudeLogin writes a Claude-CLI login in the format OpenClaw
