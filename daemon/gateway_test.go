@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/peers"
+
 	"github.com/clawbridge/clawbridge/daemon/status"
 )
 
@@ -147,10 +149,7 @@ func gatewayWorld(t *testing.T) (w *world, port int) {
 	t.Helper()
 	dir, node := os.Getenv("CLAWBRIDGE_CLAWDBOT_DIR"), os.Getenv("CLAWBRIDGE_NODE22_BIN")
 	if dir == "" || node == "" {
-		if os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != "" {
-			t.Fatal("CLAWBRIDGE_CLAWDBOT_DIR and CLAWBRIDGE_NODE22_BIN are not set (run make provision); CLAWBRIDGE_REQUIRE_PEERS is set, so this is a failure")
-		}
-		t.Skip("no provisioned Clawdbot (make provision)")
+		peers.Missing(t, "no provisioned Clawdbot: CLAWBRIDGE_CLAWDBOT_DIR and CLAWBRIDGE_NODE22_BIN are not set")
 	}
 	port = freePort(t)
 	entry := filepath.Join(dir, "node_modules", "clawdbot", "dist", "index.js")

@@ -6,16 +6,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/clawbridge/clawbridge/daemon/peers"
 )
 
 // requirePeer skips a test whose real peer is missing, or fails it when
 // CLAWBRIDGE_REQUIRE_PEERS is set (as `make test` does).
 func requirePeer(t *testing.T, msg string) {
 	t.Helper()
-	if os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != "" {
-		t.Fatal(msg + " (CLAWBRIDGE_REQUIRE_PEERS is set)")
-	}
-	t.Skip(msg + "; set CLAWBRIDGE_REQUIRE_PEERS=1 to make this a failure")
+	peers.Missing(t, msg)
 }
 
 // nodeBin returns the Node.js binary that loads catalogs: the provisioned

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clawbridge/clawbridge/daemon/peers"
 )
 
 // realCatalog is a complete pi-ai catalog as published.
@@ -70,7 +72,7 @@ func realCatalogs(t *testing.T) []realCatalog {
 			out = append(out, realCatalog{name: "install " + tg.Version, version: tg.Version, src: src})
 		}
 	}
-	if len(missing) > 0 && (len(out) == 0 || os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != "") {
+	if len(missing) > 0 && (len(out) == 0 || peers.Required()) {
 		requirePeer(t, strings.Join(missing, "; "))
 	}
 	return out

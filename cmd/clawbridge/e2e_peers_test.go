@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clawbridge/clawbridge/daemon/peers"
 )
 
 // The end-to-end tests drive real clients that .ci/provision-npm.sh and
@@ -28,10 +30,7 @@ import (
 // e2eMissingPeer skips or fails the test for a peer that is not provisioned.
 func e2eMissingPeer(t *testing.T, msg string) {
 	t.Helper()
-	if os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != "" {
-		t.Fatalf("%s (CLAWBRIDGE_REQUIRE_PEERS is set; run `make provision`)", msg)
-	}
-	t.Skipf("%s; run `make provision` and source its peers.env, or set CLAWBRIDGE_REQUIRE_PEERS=1 to make this a failure", msg)
+	peers.Missing(t, msg)
 }
 
 // e2eNPMDir returns the directory holding the client scripts and their

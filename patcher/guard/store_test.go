@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clawbridge/clawbridge/daemon/peers"
+
 	"github.com/clawbridge/clawbridge/daemon/golden"
 )
 
@@ -283,10 +285,7 @@ func nodeBin(t *testing.T) string {
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		if os.Getenv("CLAWBRIDGE_REQUIRE_PEERS") != "" {
-			t.Fatal("no node: set CLAWBRIDGE_NODE22_BIN or put node on PATH (the reference JSON writer)")
-		}
-		t.Skip("node is not on PATH; set CLAWBRIDGE_REQUIRE_PEERS=1 to make this a failure")
+		peers.Missing(t, "no node: set CLAWBRIDGE_NODE22_BIN or put node on PATH (the reference JSON writer)")
 	}
 	return node
 }

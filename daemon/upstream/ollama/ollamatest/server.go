@@ -18,14 +18,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/clawbridge/clawbridge/daemon/peers"
 )
 
 // EnvBin names the environment variable holding the ollama binary
 // (.ci/provision-ollama.sh builds it; `make provision` records it).
 const EnvBin = "CLAWBRIDGE_OLLAMA_BIN"
-
-// envRequirePeers, when set, turns a missing binary into a test failure.
-const envRequirePeers = "CLAWBRIDGE_REQUIRE_PEERS"
 
 // ErrNoBinary is StartServer's error when neither Options.Bin nor
 // $CLAWBRIDGE_OLLAMA_BIN names an ollama binary.
@@ -82,10 +81,7 @@ func StartWith(t testing.TB, opts Options) *Server {
 	}
 	if opts.Bin == "" {
 		msg := "ollamatest: " + EnvBin + " is not set (run `make provision` and source its peers.env)"
-		if os.Getenv(envRequirePeers) != "" {
-			t.Fatalf("%s; %s is set, so a missing Ollama is a failure", msg, envRequirePeers)
-		}
-		t.Skipf("%s; set %s=1 to make this a failure", msg, envRequirePeers)
+		peers.Missing(t, msg)
 	}
 	// A hang guard only: starting takes well under a second.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
